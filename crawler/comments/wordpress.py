@@ -1,0 +1,177 @@
+"""WordPress comments: the REST API (``/wp-json/wp/v2/comments?post=ID``) and the theme's HTML
+(``ol.comment-list`` with nested ``ol.children``). Both give the same native ids, so either can fill
+a thread; the spider prefers REST (complete, paged) and falls back to the HTML it already has.
+"""
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+
+from parsel import Selector
+
+from crawler.dates import parse_date
+from crawler.htmltext import split_quotes
+from crawler.urls import site_of
+
+from .base import CommentPage, RawComment, ThreadRef
+
+PLATFORM = "wordpress"
+PARSER = "wordpress@1"
+PER_PAGE = 100  # the REST API's maximum page size
+
+# Selectors (HTML): the default theme's markup and its older variants.
+SEL_API_LINK = 'link[rel="https://api.w.org/"]::attr(href)'
+SEL_GENERATOR = 'meta[name="generator"]::attr(content)'
+SEL_POST_ID_BODY = "body::attr(class)"
+SEL_SHORTLINK = 'link[rel="shortlink"]::attr(href)'
+SEL_COMMENT_LIST = "ol.comment-list, ol.commentlist, ul.comment-list"
+SEL_COMMENT_ITEMS = "li.comment, li.pingback, li.trackback"
+SEL_AUTHOR = ".comment-author .fn ::text, .comment-author cite ::text"
+SEL_TIME = ".comment-metadata time::attr(datetime), .comment-meta time::attr(datetime)"
+SEL_CONTENT = ".comment-content, .comment-text, div.comment-body > p"
+SEL_COUNT_TITLE = ".comments-title ::text, #comments-title ::text"
+DELETED_CLASSES = {"comment-deleted", "deleted", "trash"}
+
+
+class WordPressAdapter:
+    platform = PLATFORM
+    parser = PARSER
+
+    def detect(self, url: str, body: bytes, headers: dict) -> ThreadRef | None:
+        sel = Selector(text=_decode(body))
+        post_id = self.post_id(sel)
+        api = sel.css(SEL_API_LINK).get()
+        has_list = bool(sel.css(SEL_COMMENT_LIST))
+        generator = (sel.css(SEL_GENERATOR).get() or "").lower()
+        if post_id is None or not (api or has_list or "wordpress" in generator):
+            return None
+        return ThreadRef(PLATFORM, site_of(url), str(post_id), url, inline_body=body,
+                         reported_count=self.reported_count(sel),
+                         extra={"api": urljoin(url, api) if api else None})
+
+    @staticmethod
+    def post_id(sel: Selector) -> int | None:
+        m = re.search(r"\bpostid-(\d+)\b", sel.css(SEL_POST_ID_BODY).get() or "")
+        if not m:
+            m = re.search(r"[?&]p=(\d+)", sel.css(SEL_SHORTLINK).get() or "")
+        if not m:
+            m = re.search(r"\bpost-(\d+)\b", " ".join(sel.css("article::attr(id)").getall()))
+        return int(m.group(1)) if m else None
+
+    @staticmethod
+    def reported_count(sel: Selector) -> int | None:
+        m = re.search(r"(\d[\d,.]*)\s+(thoughts?|responses?|comments?|replies)", " ".join(sel.css(SEL_COUNT_TITLE).getall()), re.I)
+        return int(re.sub(r"[,.]", "", m.group(1))) if m else None
+
+    def first_requests(self, ref: ThreadRef) -> list[str]:
+        api = ref.extra.get("api")
+        return [self.rest_url(api, ref.native_thread_id, 1)] if api else []
+
+    @staticmethod
+    def rest_url(api_root: str, post_id: str, page: int) -> str:
+        q = urlencode({"post": post_id, "per_page": PER_PAGE, "page": page, "order": "asc", "orderby": "date_gmt"})
+        return urljoin(api_root.rstrip("/") + "/", "wp/v2/comments") + "?" + q
+
+    def parse_page(self, url: str, body: bytes, headers: dict, ref: ThreadRef) -> CommentPage:
+        if "/wp-json/" in url or "rest_route=" in url:
+            return self.parse_rest(url, body, headers)
+        return self.parse_html(url, body)
+
+    # -- REST ------------------------------------------------------------------------------------------
+    def parse_rest(self, url: str, body: bytes, headers: dict) -> CommentPage:
+        try:
+            data = json.loads(_decode(body))
+        except ValueError:
+            return CommentPage(error="invalid_json")
+        if not isinstance(data, list):
+            return CommentPage(error="unexpected_json_shape")
+        page = CommentPage(reported_count=_int(_header(headers, "X-WP-Total")))
+        start = (_int(parse_qs(urlsplit(url).query).get("page", ["1"])[0]) or 1) - 1
+        for k, item in enumerate(data):
+            c = self.rest_item(item, url, order=start * PER_PAGE + k)
+            if c is not None:
+                page.comments.append(c)
+        pages = _int(_header(headers, "X-WP-TotalPages")) or 1
+        current = start + 1
+        if current == 1 and pages > 1:
+            page.next_urls = [_with_page(url, p) for p in range(2, pages + 1)]
+        return page
+
+    @staticmethod
+    def rest_item(item: dict, url: str, order: int) -> RawComment | None:
+        if not isinstance(item, dict) or "id" not in item:
+            return None
+        rendered = (item.get("content") or {}).get("rendered", "") if isinstance(item.get("content"), dict) else ""
+        text, quoted = split_quotes(rendered)
+        status = str(item.get("status") or "approved")
+        deleted = status in ("trash", "spam", "deleted")
+        parent = str(item.get("parent") or 0)
+        raw_date = item.get("date_gmt") or item.get("date")
+        return RawComment(
+            native_id=str(item["id"]), parent_native_id=None if parent == "0" else parent,
+            author_name=item.get("author_name") or None, body_text="" if deleted else text,
+            quoted_text=None if deleted else quoted, source_url=url, published_at=parse_date(raw_date),
+            published_at_raw=raw_date, is_deleted=deleted, order=order,
+        )
+
+    # -- HTML ------------------------------------------------------------------------------------------
+    def parse_html(self, url: str, body: bytes) -> CommentPage:
+        sel = Selector(text=_decode(body))
+        page = CommentPage(reported_count=self.reported_count(sel))
+        lists = sel.css(SEL_COMMENT_LIST)
+        if not lists:
+            return page
+        for order, li in enumerate(lists[0].css(SEL_COMMENT_ITEMS)):
+            c = self.html_item(li, url, order)
+            if c is not None:
+                page.comments.append(c)
+        return page
+
+    @staticmethod
+    def html_item(li: Selector, url: str, order: int) -> RawComment | None:
+        m = re.search(r"(\d+)$", li.attrib.get("id", ""))
+        if not m:
+            return None
+        parent_li = li.xpath("ancestor::li[starts-with(@id, 'comment-') or contains(@class, 'comment')][1]")
+        pm = re.search(r"(\d+)$", parent_li[0].attrib.get("id", "")) if parent_li else None
+        classes = set(li.attrib.get("class", "").split())
+        deleted = bool(classes & DELETED_CLASSES)
+        own = li.xpath("./*[not(self::ol or self::ul)]")  # this comment only, not its replies
+        content = own.css(SEL_CONTENT)
+        text, quoted = split_quotes(content[0].get()) if content else ("", None)
+        author = " ".join(t.strip() for t in own.css(SEL_AUTHOR).getall() if t.strip()) or None
+        raw_date = own.css(SEL_TIME).get()
+        return RawComment(
+            native_id=m.group(1), parent_native_id=pm.group(1) if pm else None,
+            author_name=None if deleted else author, body_text="" if deleted else text,
+            quoted_text=None if deleted else quoted, source_url=url, published_at=parse_date(raw_date),
+            published_at_raw=raw_date, is_deleted=deleted, order=order,
+        )
+
+
+def _decode(body: bytes | str) -> str:
+    return body if isinstance(body, str) else body.decode("utf-8", errors="replace")
+
+
+def _header(headers: dict, name: str):
+    for k, v in (headers or {}).items():
+        k = k.decode() if isinstance(k, bytes) else k
+        if k.lower() == name.lower():
+            v = v[0] if isinstance(v, list) else v
+            return v.decode() if isinstance(v, bytes) else v
+    return None
+
+
+def _int(v) -> int | None:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _with_page(url: str, page: int) -> str:
+    parts = urlsplit(url)
+    q = parse_qs(parts.query)
+    q["page"] = [str(page)]
+    return parts._replace(query=urlencode(q, doseq=True)).geturl()

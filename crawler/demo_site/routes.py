@@ -1,0 +1,10 @@
+"""Extra demo-site routes contributed by other modules (forum, embeds, ...).
+
+Each route is ``route(site, host, path, query, base) -> (status, body_str, content_type, headers) | None``
+and is asked before the built-in WordPress routes. ``host`` is the request's host name without port,
+``query`` the parsed query string (dict of lists), ``base`` the scheme://host:port of the request.
+To add one: write it in its own module and append it to EXTRA_ROUTES below.
+"""
+from __future__ import annotations
+
+EXTRA_ROUTES: list = []

@@ -1,0 +1,128 @@
+"""A local HTTP server for the demo site, bound to 127.0.0.1 only, run in a background thread.
+
+``127.0.0.1:PORT`` serves the original publisher, ``localhost:PORT`` the partner that republishes one
+story. ``python -m crawler.demo_site.server`` serves it in the foreground for a look in a browser.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from . import render as R
+from .routes import EXTRA_ROUTES
+from .site import CHALLENGE_PATH, PRIVATE_PATH, REST_PER_PAGE, DemoSite
+
+logger = logging.getLogger(__name__)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "DemoWP/1.0"
+    site: DemoSite  # set on the subclass made per server
+
+    def log_message(self, fmt, *args):  # keep crawl logs readable
+        logger.debug("demo site: " + fmt, *args)
+
+    def _send(self, status: int, body: str, ctype: str = "text/html; charset=utf-8", headers=None) -> None:
+        data = body.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def do_HEAD(self):  # noqa: N802
+        self.do_GET()
+
+    def do_GET(self):  # noqa: N802
+        host = (self.headers.get("Host") or "127.0.0.1").split(":")[0]
+        partner = host == "localhost"
+        port = self.server.server_address[1]
+        base = f"http://{'localhost' if partner else '127.0.0.1'}:{port}"
+        parts = urlsplit(self.path)
+        path, query = parts.path, parse_qs(parts.query)
+        site = self.site
+        for route in EXTRA_ROUTES:
+            hit = route(site, host, path, query, base)
+            if hit is not None:
+                return self._send(*hit)
+        if path == "/robots.txt":
+            return self._send(200, R.robots_txt(base), "text/plain; charset=utf-8")
+        if path in ("/feed/", "/feed"):
+            return self._send(200, R.rss(site, base, partner), "application/rss+xml; charset=utf-8")
+        if partner:
+            if path == site.partner_path():
+                return self._send(200, R.article_page(site, site.partner_article, base, partner=True))
+            return self._send(404, R.not_found_page())
+        if path == "/":
+            return self._send(200, R.homepage(site, base))
+        if path == "/news-sitemap.xml":
+            return self._send(200, R.news_sitemap(site, base), "application/xml; charset=utf-8")
+        if path == CHALLENGE_PATH:
+            return self._send(200, R.challenge_page())
+        if path == PRIVATE_PATH:
+            return self._send(200, R.private_page())
+        if path == "/wp-json/wp/v2/comments":
+            return self._rest_comments(query, base)
+        art = site.by_path(path)
+        if art is not None:
+            return self._send(200, R.article_page(site, art, base))
+        return self._send(404, R.not_found_page())
+
+    def _rest_comments(self, query: dict, base: str) -> None:
+        try:
+            post_id = int(query.get("post", ["0"])[0])
+            page = int(query.get("page", ["1"])[0])
+            per_page = min(100, int(query.get("per_page", [str(REST_PER_PAGE)])[0]))
+        except ValueError:
+            return self._send(400, '{"code":"rest_invalid_param"}', "application/json")
+        art = self.site.by_post_id(post_id)
+        if art is None:
+            return self._send(200, "[]", "application/json; charset=UTF-8", {"X-WP-Total": "0", "X-WP-TotalPages": "0"})
+        if not art.rest_enabled:
+            return self._send(401, '{"code":"rest_cannot_read","message":"Sorry, you are not allowed to list '
+                                   'comments.","data":{"status":401}}', "application/json; charset=UTF-8")
+        body, total, pages = R.rest_comments(self.site, art, base, page, per_page)
+        if page > pages:
+            return self._send(400, '{"code":"rest_comment_invalid_page_number"}', "application/json")
+        return self._send(200, body, "application/json; charset=UTF-8",
+                          {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)})
+
+
+class DemoServer:
+    """Serve a :class:`DemoSite` on 127.0.0.1 in a daemon thread."""
+
+    def __init__(self, site: DemoSite | None = None, port: int = 0) -> None:
+        self.site = site or DemoSite()
+        handler = type("Handler", (_Handler,), {"site": self.site})
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def partner_base(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    def start(self) -> "DemoServer":
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="demo-site", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+if __name__ == "__main__":
+    srv = DemoServer(port=8765)
+    print(f"demo site on {srv.base}/ and {srv.partner_base}/ (Ctrl-C to stop)")
+    srv.httpd.serve_forever()

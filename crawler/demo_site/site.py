@@ -1,0 +1,99 @@
+"""The demo site's model: which pages exist on which host, and what each one says.
+
+Two "sites" are served by one local server and told apart by the Host header:
+``127.0.0.1:PORT`` (Block Ledger Daily, the original publisher) and ``localhost:PORT``
+(Chain Wire Partners, which republishes one story with tracking links and its own footer).
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from . import content as C
+from .content import DemoArticle, DemoComment
+
+CHALLENGE_PATH = "/2026/11/verify-you-are-human/"
+MISSING_PATH = "/2026/11/story-that-was-removed/"
+PRIVATE_PATH = "/private/insider-memo/"
+PARTNER_PATH = "/partner/{slug}/"
+REST_PER_PAGE = 10
+
+
+@dataclass
+class DemoSite:
+    n_articles: int = 12
+    comments_per_article: int = 6
+    seed: int = 20261125
+    articles: list[DemoArticle] = field(default_factory=list)
+    partner_article: DemoArticle | None = None
+
+    def __post_init__(self) -> None:
+        rng = random.Random(self.seed)
+        next_id = [1000]
+        self.articles = [C.generate_article(i, rng, self.comments_per_article, next_id)
+                         for i in range(self.n_articles)]
+        if not self.articles:
+            return
+        self._add_awkward_comments(self.articles[0], next_id)
+        if len(self.articles) > 1:
+            self._make_long_thread(self.articles[1], rng, next_id)
+        if len(self.articles) > 2:
+            self.articles[2].rest_enabled = False  # REST refused: comments come from the HTML
+        spanish = C.DemoArticle(**{k: getattr(C.SPANISH, k) for k in C.SPANISH.__dataclass_fields__})
+        spanish.comments = []
+        for parent_idx, author, text in C.SPANISH_COMMENTS:
+            cid = next_id[0]
+            next_id[0] += 1
+            parent = spanish.comments[parent_idx - 1].native_id if parent_idx else 0
+            spanish.comments.append(DemoComment(cid, parent, author, f"<p>{text}</p>",
+                                                spanish.published + timedelta(hours=1 + cid % 5)))
+        self.articles.append(spanish)
+        self.partner_article = self.articles[0]
+
+    # -- awkward comment cases on the first story -------------------------------------------------
+    def _add_awkward_comments(self, art: DemoArticle, next_id: list[int]) -> None:
+        base = art.published + timedelta(hours=5)
+
+        def add(parent: int, author: str, html: str, minutes: int, deleted: bool = False) -> DemoComment:
+            c = DemoComment(next_id[0], parent, author, html, base + timedelta(minutes=minutes), deleted)
+            next_id[0] += 1
+            art.comments.append(c)
+            return c
+
+        first = art.comments[0]
+        parent_text = first.html.removeprefix("<p>").removesuffix("</p>")
+        add(first.native_id, "quoter", f"<blockquote><p>{parent_text}</p></blockquote><p>{C.QUOTE_REPLY}</p>", 1)
+        add(0, "cafe_fan", f"<p>{C.MOJIBAKE_COMMENT}</p>", 2)
+        gone = add(0, "vanished_user", "<p>Buy my course, link in bio.</p>", 3, deleted=True)
+        add(gone.native_id, "replier", "<p>Whatever was said above, the moderators were right to act on it.</p>", 4)
+
+    def _make_long_thread(self, art: DemoArticle, rng: random.Random, next_id: list[int]) -> None:
+        """A thread long enough that the REST API pages it (X-WP-TotalPages > 1) and nests deeply."""
+        ctx = {"coin": "Solana", "place": "Seoul", "event": "fee spike"}
+        more = C.generate_comments(art, rng, 2 * REST_PER_PAGE + 3, ctx, next_id)
+        chain_parent = art.comments[-1].native_id
+        for k, c in enumerate(more[:5]):  # a reply chain five deep
+            c.parent = chain_parent
+            chain_parent = c.native_id
+        art.comments.extend(more)
+
+    # -- lookups -----------------------------------------------------------------------------------
+    def by_path(self, path: str) -> DemoArticle | None:
+        for a in self.articles:
+            if a.path == path:
+                return a
+        return None
+
+    def by_post_id(self, post_id: int) -> DemoArticle | None:
+        for a in self.articles:
+            if a.post_id == post_id:
+                return a
+        return None
+
+    def partner_path(self) -> str:
+        return PARTNER_PATH.format(slug=self.partner_article.slug) if self.partner_article else ""
+
+    def visible_comments(self, art: DemoArticle) -> list[DemoComment]:
+        """What the REST API lists: approved comments only (a deleted one is absent, its replies stay)."""
+        return [c for c in art.comments if not c.deleted]

@@ -1,0 +1,221 @@
+"""Generic article extraction: JSON-LD first, then OpenGraph/meta tags, then the DOM.
+
+``parse_article(url, body, headers)`` is a pure function of the response; the live crawl, WARC replay
+and tests all call it. It returns an :class:`ArticleRecord` (fields the page states; pipelines fill
+language, hashes and run metadata) or a :class:`NotArticle` carrying the reason.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from extruct.jsonld import JsonLdExtractor
+from parsel import Selector
+
+from crawler import ids
+from crawler.dates import parse_date
+from crawler.htmltext import element_text
+from crawler.items import ArticleRecord
+from crawler.urls import canonical, same_site, site_of
+
+from . import maintext, notarticle
+
+PARSER = "generic@1"
+ARTICLE_TYPES = re.compile(r"(Article|BlogPosting|Report|NewsArticle|LiveBlogPosting|DiscussionForumPosting)$")
+
+# Selectors, named so a site override can replace one without copying the rest.
+SEL_CANONICAL = 'link[rel="canonical"]::attr(href)'
+SEL_OG = 'meta[property="og:{}"]::attr(content)'
+SEL_META_NAME = 'meta[name="{}"]::attr(content)'
+SEL_ARTICLE_META = 'meta[property="article:{}"]::attr(content)'
+SEL_H1 = "h1"
+SEL_TITLE = "title::text"
+SEL_AUTHOR_DOM = '[rel="author"]::text, .author-name::text, .byline a::text, [itemprop="author"] [itemprop="name"]::text'
+SEL_TIME_DOM = "time[datetime]::attr(datetime)"
+SEL_TAGS = 'meta[property="article:tag"]::attr(content)'
+SEL_SYNDICATION = ('link[rel="original-source"]::attr(href), link[rel="syndication-source"]::attr(href), '
+                   'meta[name="syndication-source"]::attr(content), meta[name="original-source"]::attr(content)')
+MIN_BODY_CHARS = 200
+
+
+@dataclass
+class NotArticle:
+    reason: str
+    url: str
+
+
+class ArticlePage:
+    """One small method per field; each returns None or [] when the page does not say."""
+
+    parser = PARSER
+
+    def __init__(self, url: str, body: bytes | str, headers: dict | None = None):
+        self.url = url
+        self.raw = body if isinstance(body, str) else body.decode("utf-8", errors="replace")
+        self.sel = Selector(text=self.raw)
+        self.headers = headers or {}
+
+    # -- structured data ------------------------------------------------------------------------------
+    @cached_property
+    def ld(self) -> dict:
+        try:
+            items = JsonLdExtractor().extract_items(self.sel.root, base_url=self.url)
+            flat: list = []
+            for it in items:
+                for obj in (it if isinstance(it, list) else [it]):
+                    if isinstance(obj, dict):
+                        flat.extend(obj["@graph"] if isinstance(obj.get("@graph"), list) else [obj])
+        except Exception:  # malformed JSON-LD is common: fall back to meta tags and DOM
+            return {}
+        for obj in flat:
+            types = obj.get("@type") if isinstance(obj, dict) else None
+            types = types if isinstance(types, list) else [types]
+            if any(isinstance(t, str) and ARTICLE_TYPES.search(t) for t in types):
+                return obj
+        return {}
+
+    def og(self, name: str) -> str | None:
+        return _clean(self.sel.css(SEL_OG.format(name)).get())
+
+    def meta(self, name: str) -> str | None:
+        return _clean(self.sel.css(SEL_META_NAME.format(name)).get())
+
+    # -- fields ---------------------------------------------------------------------------------------
+    def canonical_url(self) -> str:
+        for cand in (self.sel.css(SEL_CANONICAL).get(), self.og("url")):
+            # a canonical pointing at another host is a claim about the source, not this page's identity
+            if cand and same_site(self.url, _abs(self.url, cand)):
+                return canonical(_abs(self.url, cand))
+        return canonical(self.url)
+
+    def title(self) -> str | None:
+        ld = self.ld.get("headline") or self.ld.get("name")
+        if isinstance(ld, str) and ld.strip():
+            return ld.strip()
+        h1 = self.sel.css(SEL_H1)
+        return self.og("title") or (element_text(h1[0].root) if h1 else None) or _clean(self.sel.css(SEL_TITLE).get())
+
+    def body_text(self) -> str | None:
+        ld = self.ld.get("articleBody")
+        if isinstance(ld, str) and len(ld.strip()) >= MIN_BODY_CHARS:
+            return ld.strip()
+        return maintext.extract(self.sel, self.url)
+
+    def summary(self) -> str | None:
+        d = self.ld.get("description")
+        return (d.strip() if isinstance(d, str) and d.strip() else None) or self.og("description") or self.meta("description")
+
+    def authors_raw(self) -> list[str]:
+        names = _ld_names(self.ld.get("author"))
+        if not names:
+            names = [a for a in [self.meta("author"), self.meta("parsely-author")] if a]
+        if not names:
+            names = [t.strip() for t in self.sel.css(SEL_AUTHOR_DOM).getall() if t.strip()]
+        return list(dict.fromkeys(names))
+
+    def authors(self) -> list[str]:
+        out = []
+        for raw in self.authors_raw():
+            for part in re.split(r"\s*(?:,|\band\b|&)\s*", re.sub(r"^\s*by\s+", "", raw, flags=re.I)):
+                part = part.strip()
+                if part and not part.startswith("http") and len(part) < 80:
+                    out.append(part)
+        return list(dict.fromkeys(out))
+
+    def published_at_raw(self) -> str | None:
+        for cand in (self.ld.get("datePublished"), self.sel.css(SEL_ARTICLE_META.format("published_time")).get(),
+                     self.meta("date"), self.meta("pubdate"), self.sel.css(SEL_TIME_DOM).get()):
+            if isinstance(cand, str) and cand.strip():
+                return cand.strip()
+        return None
+
+    def modified_at_raw(self) -> str | None:
+        for cand in (self.ld.get("dateModified"), self.sel.css(SEL_ARTICLE_META.format("modified_time")).get(),
+                     self.og("updated_time")):
+            if isinstance(cand, str) and cand.strip():
+                return cand.strip()
+        return None
+
+    def section(self) -> str | None:
+        s = self.ld.get("articleSection")
+        s = s[0] if isinstance(s, list) and s else s
+        return (s.strip() if isinstance(s, str) and s.strip() else None) or _clean(
+            self.sel.css(SEL_ARTICLE_META.format("section")).get())
+
+    def tags(self) -> list[str]:
+        tags = [t.strip() for t in self.sel.css(SEL_TAGS).getall() if t.strip()]
+        kw = self.ld.get("keywords")
+        if not tags and isinstance(kw, str):
+            tags = [t.strip() for t in kw.split(",") if t.strip()]
+        elif not tags and isinstance(kw, list):
+            tags = [t.strip() for t in kw if isinstance(t, str) and t.strip()]
+        return list(dict.fromkeys(tags))
+
+    def image_url(self) -> str | None:
+        img = self.ld.get("image")
+        if isinstance(img, list) and img:
+            img = img[0]
+        if isinstance(img, dict):
+            img = img.get("url")
+        return (img if isinstance(img, str) else None) or self.og("image")
+
+    def syndicated_from(self) -> str | None:
+        src = self.sel.css(SEL_SYNDICATION).get()
+        if not src:
+            for cand in (self.sel.css(SEL_CANONICAL).get(), self.og("url")):
+                if cand and not same_site(self.url, _abs(self.url, cand)):
+                    src = cand
+                    break
+        return _abs(self.url, src) if src else None
+
+    def not_article_reason(self) -> str | None:
+        return notarticle.classify(self.sel, self.raw)
+
+    # -- assembly -------------------------------------------------------------------------------------
+    def to_item(self) -> ArticleRecord | NotArticle:
+        reason = self.not_article_reason()
+        if reason:
+            return NotArticle(reason, self.url)
+        body = self.body_text()
+        if not body or len(body) < MIN_BODY_CHARS:
+            return NotArticle("no_body", self.url)
+        title = self.title()
+        if not title:
+            return NotArticle("no_title", self.url)
+        canon = self.canonical_url()
+        pub_raw, mod_raw = self.published_at_raw(), self.modified_at_raw()
+        return ArticleRecord(
+            article_id=ids.article_id(canon), url=self.url, canonical_url=canon, site=site_of(canon),
+            title=title, body_text=body, summary=self.summary(), authors=self.authors(),
+            authors_raw=self.authors_raw(), published_at=parse_date(pub_raw), published_at_raw=pub_raw,
+            modified_at=parse_date(mod_raw), section=self.section(), tags=self.tags(), image_url=self.image_url(),
+            syndicated_from=self.syndicated_from(), parser=self.parser,
+        )
+
+
+def parse_article(url: str, body: bytes | str, headers: dict | None = None) -> ArticleRecord | NotArticle:
+    return ArticlePage(url, body, headers).to_item()
+
+
+def _clean(s: str | None) -> str | None:
+    s = (s or "").strip()
+    return s or None
+
+
+def _abs(base: str, href: str) -> str:
+    from urllib.parse import urljoin
+
+    return urljoin(base, href.strip())
+
+
+def _ld_names(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value.strip()] if value.strip() else []
+    if isinstance(value, dict):
+        return _ld_names(value.get("name"))
+    if isinstance(value, list):
+        return [n for v in value for n in _ld_names(v)]
+    return []

@@ -1,0 +1,192 @@
+"""The single source of truth for the dataset's table schemas.
+
+Each table is a list of :class:`Column` (name, Arrow type, nullability, meaning, example).
+``docs/schema.md`` is generated from this module (``python -m pipelines.schema > docs/schema.md``)
+and a test keeps the two equal. Only the Parquet exporter turns records into Arrow; everything
+upstream handles the plain dataclasses of :mod:`crawler.items`.
+
+Versioning rule: adding a nullable column keeps ``SCHEMA_VERSION``; removing, renaming or
+retyping a column bumps it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+TS = pa.timestamp("us", tz="UTC")
+PARTITION_COLUMN = "crawl_date"  # Hive partition key (YYYY-MM-DD of fetched_at); not stored in files
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: pa.DataType
+    nullable: bool
+    doc: str
+    example: str
+
+
+def _common_tail() -> list[Column]:
+    return [
+        Column("version", pa.int32(), False,
+               "Version of this record: 1 for the first capture, +1 each time its content changed.", "1"),
+        Column("valid_from", TS, False,
+               "When this version was first seen (UTC); equals fetched_at of the run that wrote it.",
+               "2026-11-25T06:40:00Z"),
+        Column("is_tombstone", pa.bool_(), False,
+               "True when this row records that the page or comment vanished (all content fields empty).",
+               "false"),
+        Column("fetched_at", TS, False, "When the response was downloaded (UTC).", "2026-11-25T06:40:00Z"),
+        Column("run_id", pa.string(), False, "Identifier of the crawl run that wrote the row.",
+               "20261125T064000Z-demo-3f2a"),
+        Column("parser", pa.string(), False, "Extractor that produced the row, as name@version.",
+               "generic@1"),
+        Column("schema_version", pa.int32(), False, "Version of this schema (see the table header).", "1"),
+    ]
+
+
+ARTICLE_COLUMNS: list[Column] = [
+    Column("article_id", pa.string(), False,
+           "Stable id: first 32 hex chars of SHA-256 of canonical_url.", "9f2c...e1"),
+    Column("url", pa.string(), False, "URL the page was fetched from (after redirects).",
+           "http://127.0.0.1:8000/2026/11/bitcoin-miners/?utm_source=rss"),
+    Column("canonical_url", pa.string(), False,
+           "Normalised URL: page's rel=canonical/og:url when on the same site, tracking parameters, "
+           "fragments, default ports and trailing-slash variants removed.",
+           "http://127.0.0.1:8000/2026/11/bitcoin-miners/"),
+    Column("site", pa.string(), False, "Host (and port) the article was published on.", "127.0.0.1:8000"),
+    Column("title", pa.string(), False, "Headline, cleaned.", "Bitcoin miners switch off"),
+    Column("body_text", pa.string(), False,
+           "Main text, paragraphs separated by blank lines; navigation, footers and comments removed.",
+           "Miners in Texas ..."),
+    Column("summary", pa.string(), True, "Standfirst or meta/OpenGraph description.", "Hashrate fell ..."),
+    Column("authors", pa.list_(pa.string()), False, "Normalised author names (may be empty).",
+           '["Dana Reyes"]'),
+    Column("authors_raw", pa.list_(pa.string()), False, "Author strings as found on the page.",
+           '["By Dana Reyes"]'),
+    Column("published_at", TS, True, "Publication time (UTC), null when absent or implausible.",
+           "2026-11-20T09:30:00Z"),
+    Column("published_at_raw", pa.string(), True, "Publication date string as found on the page.",
+           "2026-11-20T10:30:00+01:00"),
+    Column("modified_at", TS, True, "Last modification time (UTC) if the page states it.",
+           "2026-11-21T08:00:00Z"),
+    Column("section", pa.string(), True, "Section or category.", "Markets"),
+    Column("tags", pa.list_(pa.string()), False, "Keywords/tags (may be empty).", '["mining", "bitcoin"]'),
+    Column("image_url", pa.string(), True, "Lead image (og:image / JSON-LD image).", "http://.../lead.jpg"),
+    Column("language", pa.string(), False,
+           "ISO 639-1 code from langdetect (seeded); 'und' when the text is too short to judge.", "en"),
+    Column("language_score", pa.float64(), True, "langdetect probability of `language`; null for 'und'.",
+           "0.99"),
+    Column("word_count", pa.int32(), False, "Whitespace-separated tokens in body_text.", "612"),
+    Column("content_hash", pa.string(), False,
+           "SHA-256 (hex, 32 chars) of the normalised body text (case-folded, whitespace-collapsed).",
+           "51ab...0c"),
+    Column("duplicate_of", pa.string(), True,
+           "article_id of the cluster representative when this row is a duplicate; null otherwise.", "null"),
+    Column("duplicate_reason", pa.string(), True,
+           "Why this row is a duplicate: 'content' (same content_hash) or 'near' (near-duplicate).",
+           "content"),
+    Column("cluster_id", pa.string(), True,
+           "Id shared by all rows of a duplicate cluster (= representative's article_id).", "9f2c...e1"),
+    Column("syndicated_from", pa.string(), True,
+           "Original source URL when the page says it is a repost/syndicated copy.", "https://example.org/a"),
+] + _common_tail()
+
+THREAD_COLUMNS: list[Column] = [
+    Column("thread_id", pa.string(), False,
+           "Stable id: hash of platform, host and the platform's thread identifier.", "7d1e...aa"),
+    Column("platform", pa.string(), False, "Comment platform: wordpress, disqus, discourse, reddit, smf.",
+           "wordpress"),
+    Column("article_id", pa.string(), False, "Article the thread discusses (joins articles.article_id).",
+           "9f2c...e1"),
+    Column("url", pa.string(), False, "URL of the thread (page or API endpoint first fetched).",
+           "http://127.0.0.1:8000/wp-json/wp/v2/comments?post=12"),
+    Column("native_thread_id", pa.string(), True, "The platform's own id of the thread (post id, topic id).",
+           "12"),
+    Column("comment_count_reported", pa.int32(), True, "Comment count the site itself states.", "14"),
+    Column("comment_count_collected", pa.int32(), False, "Comment rows collected for this thread.", "14"),
+    Column("is_complete", pa.bool_(), False,
+           "True when every comment page was fetched and collected >= reported.", "true"),
+    Column("source", pa.string(), False, "Where the rows came from: 'rest', 'html', 'json', 'embed'.",
+           "rest"),
+] + _common_tail()
+
+COMMENT_COLUMNS: list[Column] = [
+    Column("comment_id", pa.string(), False,
+           "Stable id: hash of platform, host and native_id.", "c0ff...ee"),
+    Column("thread_id", pa.string(), False, "Thread the comment belongs to (joins threads.thread_id).",
+           "7d1e...aa"),
+    Column("article_id", pa.string(), False, "Article discussed (joins articles.article_id).", "9f2c...e1"),
+    Column("parent_id", pa.string(), True, "comment_id of the comment replied to; null at top level.",
+           "null"),
+    Column("depth", pa.int32(), False, "0 for top-level comments, parent's depth + 1 for replies.", "1"),
+    Column("position", pa.int32(), False,
+           "0-based place in the thread's display order (depth-first, oldest first among siblings).", "3"),
+    Column("platform", pa.string(), False, "Comment platform.", "wordpress"),
+    Column("native_id", pa.string(), False, "The platform's own comment id, as in its permalinks.", "431"),
+    Column("author_id", pa.string(), True,
+           "Salted HMAC-SHA256 pseudonym of the author (32 hex); the raw name when AUTHOR_PSEUDONYMISE "
+           "is off; null when no author is shown.", "a81b...07"),
+    Column("author_pseudonymised", pa.bool_(), False, "True when author_id is a pseudonym.", "true"),
+    Column("body_text", pa.string(), False,
+           "Comment text without the quoted parts; empty string for deleted comments.", "Agreed, fees ..."),
+    Column("quoted_text", pa.string(), True, "Text the comment quotes (blockquotes), if any.", "Fees will ..."),
+    Column("published_at", TS, True, "When the comment was posted (UTC).", "2026-11-20T11:02:00Z"),
+    Column("published_at_raw", pa.string(), True, "Date string as found.", "2026-11-20T11:02:00"),
+    Column("edited_at", TS, True, "When the comment was last edited (UTC), if stated.", "null"),
+    Column("score", pa.int64(), True, "Votes/likes when the platform shows them.", "5"),
+    Column("is_deleted", pa.bool_(), False, "True for deleted/removed comments (kept to preserve the tree).",
+           "false"),
+    Column("language", pa.string(), False, "As articles.language; 'und' for short or empty text.", "en"),
+    Column("language_score", pa.float64(), True, "As articles.language_score.", "0.97"),
+    Column("content_hash", pa.string(), False, "SHA-256 (32 hex) of the normalised body_text.", "77aa...01"),
+    Column("duplicate_of", pa.string(), True,
+           "comment_id of an earlier identical comment (long comments only); null otherwise.", "null"),
+    Column("duplicate_reason", pa.string(), True, "Why this row is a duplicate.", "content"),
+    Column("cluster_id", pa.string(), True, "Id shared by a duplicate cluster.", "null"),
+    Column("source_url", pa.string(), False, "URL of the response the comment was parsed from.",
+           "http://127.0.0.1:8000/wp-json/wp/v2/comments?post=12&page=2"),
+] + _common_tail()
+
+TABLES: dict[str, list[Column]] = {
+    "articles": ARTICLE_COLUMNS,
+    "threads": THREAD_COLUMNS,
+    "comments": COMMENT_COLUMNS,
+}
+
+
+def arrow_schema(table: str) -> pa.Schema:
+    cols = TABLES[table]
+    return pa.schema(
+        [pa.field(c.name, c.type, nullable=c.nullable, metadata={"doc": c.doc}) for c in cols],
+        metadata={"schema_version": str(SCHEMA_VERSION), "table": table},
+    )
+
+
+def render_markdown() -> str:
+    out = [
+        "# Dataset schema",
+        "",
+        f"Schema version: **{SCHEMA_VERSION}**. Generated from `pipelines/schema.py` "
+        "(`python -m pipelines.schema > docs/schema.md`); a test keeps this file equal to the code.",
+        "",
+        "Layout: `OUTPUT_DIR/<table>/crawl_date=YYYY-MM-DD/part-<run_id>-NNNNN.parquet` (Hive partitioning; "
+        "`crawl_date` is the UTC date of `fetched_at` and is not stored inside the files). Tables join on "
+        "`article_id` (articles ← threads ← comments) and `thread_id` (threads ← comments). Timestamps are "
+        "`timestamp[us, UTC]`.",
+        "",
+        "Versioning: adding a nullable column keeps the version; removing, renaming or retyping one bumps it.",
+    ]
+    for table, cols in TABLES.items():
+        out += ["", f"## `{table}`", "", "| column | type | nullable | meaning | example |", "|---|---|---|---|---|"]
+        for c in cols:
+            doc = c.doc.replace("|", "\\|")
+            ex = c.example.replace("|", "\\|")
+            out.append(f"| `{c.name}` | `{c.type}` | {'yes' if c.nullable else 'no'} | {doc} | `{ex}` |")
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    print(render_markdown(), end="")
