@@ -28,6 +28,7 @@ AUTHOR_SALT = ""
 ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 100,
     "pipelines.clean.CleanPipeline": 200,
+    "pipelines.pseudonymise.PseudonymisePipeline": 250,
     "pipelines.language.LanguagePipeline": 300,
     "pipelines.dedup_exact.ExactDedupPipeline": 400,
     "pipelines.parquet.ParquetExportPipeline": 900,

@@ -109,8 +109,9 @@ THREAD_COLUMNS: list[Column] = [
     Column("comment_count_collected", pa.int32(), False, "Comment rows collected for this thread.", "14"),
     Column("is_complete", pa.bool_(), False,
            "True when every comment page was fetched and collected >= reported.", "true"),
-    Column("source", pa.string(), False, "Where the rows came from: 'rest', 'html', 'json', 'embed'.",
-           "rest"),
+    Column("source", pa.string(), False,
+           "Where the rows came from: 'api' (the platform's JSON API), 'html' (the rendered page), "
+           "'embed' (JSON embedded in the page).", "api"),
 ] + _common_tail()
 
 COMMENT_COLUMNS: list[Column] = [

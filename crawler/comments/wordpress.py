@@ -43,8 +43,7 @@ class WordPressAdapter:
         post_id = self.post_id(sel)
         api = sel.css(SEL_API_LINK).get()
         has_list = bool(sel.css(SEL_COMMENT_LIST))
-        generator = (sel.css(SEL_GENERATOR).get() or "").lower()
-        if post_id is None or not (api or has_list or "wordpress" in generator):
+        if post_id is None or not (api or has_list):
             return None
         return ThreadRef(PLATFORM, site_of(url), str(post_id), url, inline_body=body,
                          reported_count=self.reported_count(sel),
@@ -89,7 +88,7 @@ class WordPressAdapter:
         page = CommentPage(reported_count=_int(_header(headers, "X-WP-Total")))
         start = (_int(parse_qs(urlsplit(url).query).get("page", ["1"])[0]) or 1) - 1
         for k, item in enumerate(data):
-            c = self.rest_item(item, url, order=start * PER_PAGE + k)
+            c = self.rest_item(item, url, order=start * 100_000 + k)
             if c is not None:
                 page.comments.append(c)
         pages = _int(_header(headers, "X-WP-TotalPages")) or 1

@@ -77,7 +77,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             post_id = int(query.get("post", ["0"])[0])
             page = int(query.get("page", ["1"])[0])
-            per_page = min(100, int(query.get("per_page", [str(REST_PER_PAGE)])[0]))
+            per_page = min(REST_PER_PAGE, int(query.get("per_page", [str(REST_PER_PAGE)])[0]))  # this site caps pages
         except ValueError:
             return self._send(400, '{"code":"rest_invalid_param"}', "application/json")
         art = self.site.by_post_id(post_id)

@@ -1,0 +1,214 @@
+"""Last step — the Parquet exporter: Hive-partitioned tables under OUTPUT_DIR, committed atomically.
+
+Rows are buffered per (table, crawl_date) and flushed as row groups of PARQUET_ROW_GROUP_ROWS into
+staging files under ``OUTPUT_DIR/_staging/<run_id>/`` (invisible to readers: pyarrow and DuckDB globs
+over ``<table>/`` never see it, and pyarrow ignores ``_``-prefixed paths). When the crawl ends, duplicate
+labels are applied and each file is moved into ``OUTPUT_DIR/<table>/crawl_date=YYYY-MM-DD/`` with an
+atomic rename; then a run manifest is written to ``OUTPUT_DIR/_manifests/<run_id>.json``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from crawler.items import record_columns
+
+from .drops import drop
+from .schema import PARTITION_COLUMN, SCHEMA_VERSION, TABLES, arrow_schema
+
+logger = logging.getLogger(__name__)
+LABEL_COLUMNS = ("duplicate_of", "duplicate_reason", "cluster_id")
+
+
+@dataclass
+class StagedFile:
+    table: str
+    crawl_date: str
+    path: Path
+    rows: int
+
+
+def required_nulls(table: str, row: dict) -> list[str]:
+    return [c.name for c in TABLES[table] if not c.nullable and row.get(c.name) is None]
+
+
+class TableWriter:
+    """Streams one table's rows into staging part files, one open file per crawl_date."""
+
+    def __init__(self, table: str, staging: Path, run_id: str, row_group_rows: int, max_file_rows: int,
+                 compression: str):
+        self.table, self.staging, self.run_id = table, staging, run_id
+        self.schema = arrow_schema(table)
+        self.row_group_rows, self.max_file_rows, self.compression = row_group_rows, max_file_rows, compression
+        self.buffers: dict[str, list[dict]] = {}
+        self.writers: dict[str, tuple[pq.ParquetWriter, StagedFile]] = {}
+        self.staged: list[StagedFile] = []
+        self.seq = 0
+
+    def add(self, crawl_date: str, row: dict) -> None:
+        buf = self.buffers.setdefault(crawl_date, [])
+        buf.append(row)
+        if len(buf) >= self.row_group_rows:
+            self.flush(crawl_date)
+
+    def flush(self, crawl_date: str) -> None:
+        rows = self.buffers.pop(crawl_date, [])
+        if not rows:
+            return
+        writer, staged = self.writers.get(crawl_date, (None, None))
+        if writer is None or staged.rows >= self.max_file_rows:
+            if writer is not None:
+                writer.close()
+            self.seq += 1
+            path = self.staging / self.table / f"{PARTITION_COLUMN}={crawl_date}" / f"part-{self.run_id}-{self.seq:05d}.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            staged = StagedFile(self.table, crawl_date, path, 0)
+            writer = pq.ParquetWriter(path, self.schema, compression=self.compression)
+            self.writers[crawl_date] = (writer, staged)
+            self.staged.append(staged)
+        writer.write_table(pa.Table.from_pylist(rows, schema=self.schema), row_group_size=self.row_group_rows)
+        staged.rows += len(rows)
+
+    def close(self) -> list[StagedFile]:
+        for d in list(self.buffers):
+            self.flush(d)
+        for writer, _ in self.writers.values():
+            writer.close()
+        self.writers.clear()
+        return self.staged
+
+
+def apply_labels(src: Path, dst: Path, labels: dict[str, tuple], id_column: str, compression: str) -> int:
+    """Copy a staged file to dst, batch by batch, filling the duplicate label columns. Returns labelled rows."""
+    pf = pq.ParquetFile(src)
+    schema = pf.schema_arrow
+    idx = {name: schema.get_field_index(name) for name in LABEL_COLUMNS}
+    labelled = 0
+    with pq.ParquetWriter(dst, schema, compression=compression) as writer:
+        for i in range(pf.num_row_groups):
+            batch = pf.read_row_group(i)
+            ids = batch.column(id_column).to_pylist()
+            cols = {name: batch.column(name).to_pylist() for name in LABEL_COLUMNS}
+            for k, rid in enumerate(ids):
+                lab = labels.get(rid)
+                if lab:
+                    for name, value in zip(LABEL_COLUMNS, lab):
+                        cols[name][k] = value
+                    labelled += lab[0] is not None
+            for name in LABEL_COLUMNS:
+                batch = batch.set_column(idx[name], schema.field(name), pa.array(cols[name], pa.string()))
+            writer.write_table(batch)
+    return labelled
+
+
+ID_COLUMN = {"articles": "article_id", "comments": "comment_id", "threads": "thread_id"}
+
+
+class ParquetExportPipeline:
+    step = "export"
+
+    def __init__(self, crawler, output_dir: str):
+        self.crawler, self.stats = crawler, crawler.stats
+        s = crawler.settings
+        self.output = Path(output_dir).resolve()
+        self.row_group_rows = s.getint("PARQUET_ROW_GROUP_ROWS", 5000)
+        self.max_file_rows = s.getint("PARQUET_FILE_MAX_ROWS", 500_000)
+        self.compression = s.get("PARQUET_COMPRESSION", "zstd")
+        self.writers: dict[str, TableWriter] = {}
+        self.started = datetime.now(timezone.utc)
+        self.failed = False
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler, crawler.settings.get("OUTPUT_DIR", "output"))
+
+    def open_spider(self, spider=None):
+        self.run_id = getattr(self.crawler.spider, "run_id", None) or self.stats.get_value("run/id")
+        self.staging = self.output / "_staging" / self.run_id
+        try:
+            self.staging.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self._fail("staging_unwritable", exc)
+        self.stats.set_value("export/output_dir", str(self.output))
+
+    def _fail(self, reason: str, exc: Exception) -> None:
+        self.failed = True
+        self.stats.inc_value(f"export/failed/{reason}")
+        logger.error("export failed (%s): %s", reason, exc)
+
+    def process_item(self, item, spider=None):
+        table = item.table
+        row = record_columns(item)
+        nulls = required_nulls(table, row)
+        if nulls:
+            drop(self.stats, self.step, f"null_required_{nulls[0]}", item, detail=", ".join(nulls))
+        if self.failed:
+            drop(self.stats, self.step, "output_unwritable", item)
+        writer = self.writers.get(table)
+        if writer is None:
+            writer = self.writers[table] = TableWriter(table, self.staging, self.run_id, self.row_group_rows,
+                                                       self.max_file_rows, self.compression)
+        try:
+            writer.add(row["fetched_at"].strftime("%Y-%m-%d"), row)
+        except (OSError, pa.ArrowException) as exc:
+            self._fail("write", exc)
+            drop(self.stats, self.step, "write_failed", item, detail=str(exc))
+        self.stats.inc_value(f"export/rows/{table}")
+        return item
+
+    def close_spider(self, spider=None):
+        committed = []
+        try:
+            staged = [f for w in self.writers.values() for f in w.close()]
+            labeler = getattr(self.crawler, "dedup_labeler", None)
+            labels = {t: labeler.labels(t) for t in {f.table for f in staged}} if labeler else {}
+            for f in staged:
+                committed.append(self._commit(f, labels.get(f.table, {})))
+            self._write_manifest(committed)
+            shutil.rmtree(self.staging, ignore_errors=True)
+            try:
+                self.staging.parent.rmdir()  # only succeeds when no other run's staging is left
+            except OSError:
+                pass
+        except (OSError, pa.ArrowException) as exc:
+            self._fail("commit", exc)
+        if self.failed:
+            self.stats.set_value("export/committed", False)
+        else:
+            self.stats.set_value("export/committed", True)
+
+    def _commit(self, f: StagedFile, labels: dict) -> dict:
+        final = self.output / f.table / f"{PARTITION_COLUMN}={f.crawl_date}" / f.path.name
+        final.parent.mkdir(parents=True, exist_ok=True)
+        src = f.path
+        if labels:
+            src = f.path.with_suffix(".labelled")
+            n = apply_labels(f.path, src, labels, ID_COLUMN[f.table], self.compression)
+            self.stats.inc_value(f"export/labelled_duplicates/{f.table}", n)
+        os.replace(src, final)  # atomic: a reader sees the whole file or nothing
+        self.stats.inc_value(f"export/files/{f.table}")
+        return {"table": f.table, "path": str(final.relative_to(self.output)), "rows": f.rows}
+
+    def _write_manifest(self, files: list[dict]) -> None:
+        mdir = self.output / "_manifests"
+        mdir.mkdir(parents=True, exist_ok=True)
+        rows: dict[str, int] = {}
+        for f in files:
+            rows[f["table"]] = rows.get(f["table"], 0) + f["rows"]
+        manifest = {
+            "run_id": self.run_id, "schema_version": SCHEMA_VERSION,
+            "started_at": self.started.isoformat(), "finished_at": datetime.now(timezone.utc).isoformat(),
+            "files": files, "rows": rows,
+            "stats": {k: v for k, v in self.stats.get_stats().items() if isinstance(v, (int, float, str, bool))},
+        }
+        tmp = mdir / f".{self.run_id}.json.tmp"
+        tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str))
+        os.replace(tmp, mdir / f"{self.run_id}.json")

@@ -1,0 +1,61 @@
+"""Step 3 — pseudonymise comment authors with a salted HMAC (on by default).
+
+The salt comes from the AUTHOR_SALT setting or, when empty, from ``OUTPUT_DIR/.author_salt``
+(created once with 32 random bytes), so the same author gets the same pseudonym across runs of
+one dataset but cannot be looked up without the salt. AUTHOR_PSEUDONYMISE=False keeps raw names.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from crawler.ids import author_pseudonym
+from crawler.items import CommentRecord
+from crawler.urls import site_of
+
+SALT_FILE = ".author_salt"
+
+
+def load_or_create_salt(output_dir: str) -> bytes:
+    path = Path(output_dir) / SALT_FILE
+    if path.exists():
+        return bytes.fromhex(path.read_text().strip())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    salt = secrets.token_bytes(32)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(salt.hex())
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return salt
+
+
+def pseudonymise(rec: CommentRecord, salt: bytes | None) -> None:
+    name = rec.author_name
+    rec.author_name = None
+    if not name:
+        rec.author_id, rec.author_pseudonymised = None, salt is not None
+        return
+    if salt is None:
+        rec.author_id, rec.author_pseudonymised = name, False
+    else:
+        rec.author_id = author_pseudonym(salt, rec.platform, site_of(rec.source_url), name)
+        rec.author_pseudonymised = True
+
+
+class PseudonymisePipeline:
+    def __init__(self, salt: bytes | None):
+        self.salt = salt
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        s = crawler.settings
+        if not s.getbool("AUTHOR_PSEUDONYMISE", True):
+            return cls(None)
+        salt = s.get("AUTHOR_SALT")
+        return cls(salt.encode("utf-8") if salt else load_or_create_salt(s.get("OUTPUT_DIR", "output")))
+
+    def process_item(self, item, spider=None):
+        if isinstance(item, CommentRecord):
+            pseudonymise(item, self.salt)
+        return item
