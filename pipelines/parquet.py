@@ -173,6 +173,8 @@ class ParquetExportPipeline:
             for f in staged:
                 committed.append(self._commit(f, labels.get(f.table, {})))
             self._write_manifest(committed)
+            if labeler is not None and hasattr(labeler, "commit"):
+                labeler.commit(self.run_id)  # persistent dedup state advances only with committed output
             shutil.rmtree(self.staging, ignore_errors=True)
             try:
                 self.staging.parent.rmdir()  # only succeeds when no other run's staging is left
