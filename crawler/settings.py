@@ -58,10 +58,48 @@ REDIRECT_MAX_TIMES = 5
 RETRY_TIMES = 2
 
 # --- politeness & safety middlewares (crawler/middlewares/) --------------------------------------
-# (block owned by the middlewares work; keep edits inside it)
-DOWNLOADER_MIDDLEWARES: dict = {}
-SPIDER_MIDDLEWARES: dict = {}
+# (block owned by the middlewares work; keep edits inside it). See docs/reliability.md.
+DOWNLOADER_MIDDLEWARES: dict = {
+    # Scrapy's versions are replaced by subclasses/equivalents that count every decision:
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.robots.RobotsTxtPolicyMiddleware": 100,  # RFC 9309 outcomes (ROBOTSTXT_OBEY)
+    "crawler.middlewares.identity.IdentityMiddleware": 500,  # User-Agent with CONTACT; live crawls need it
+    "crawler.middlewares.retry_after.RetryAfterMiddleware": 550,  # RETRY_* + Retry-After per-host backoff
+    "crawler.middlewares.limits.DownloadLimitsMiddleware": 560,  # counts maxsize/timeouts; no retry of oversize
+    "crawler.middlewares.content_guard.ContentGuardMiddleware": 585,  # empty/binary/truncated/charset
+    "crawler.middlewares.limits.LimitedHttpCompressionMiddleware": 590,  # decompression bombs, counted
+    "crawler.middlewares.limits.SafeRedirectMiddleware": 600,  # loops, max hops, auth/cookie stripping
+}
+SPIDER_MIDDLEWARES: dict = {
+    "crawler.middlewares.limits.ItemsPerResponseLimitMiddleware": 950,  # LIMITS_MAX_ITEMS_PER_RESPONSE
+}
 EXTENSIONS: dict = {}
+# The scheduler hands out requests for the host with the fewest in flight, so a host backing off
+# (Retry-After, slow responses) does not fill the downloader while other hosts wait.
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
+# robots.txt (crawler/middlewares/robots.py; RFC 9309). ROBOTSTXT_OBEY above switches it on.
+ROBOTSTXT_CACHE_TTL = 86400  # seconds parsed rules / allow-all outcomes are reused (RFC: <= 24 h)
+ROBOTSTXT_ERROR_TTL = 3600  # seconds a 5xx/unreachable robots.txt keeps its host fully disallowed
+ROBOTSTXT_MAX_REDIRECTS = 5  # redirect hops followed for robots.txt (more: treated as unavailable)
+ROBOTSTXT_TIMEOUT = 20  # download timeout (s) for robots.txt; a timeout means "unreachable"
+ROBOTSTXT_MAX_BYTES = 512 * 1024  # bytes of robots.txt parsed (RFC: at least 500 KiB)
+ROBOTSTXT_RETRY_TIMES = 1  # retries of a failing robots.txt fetch before deciding
+# Retry-After (crawler/middlewares/retry_after.py): 429/503 with Retry-After back off that host only.
+RETRY_AFTER_MAX_WAIT = 300  # longest wait (s) honoured; longer asks are capped (retry/retry_after/capped)
+# Limits (crawler/middlewares/limits.py); DOWNLOAD_MAXSIZE/DOWNLOAD_TIMEOUT/REDIRECT_MAX_TIMES above apply.
+LIMITS_ENABLED = True  # count size/timeout limits and never retry an oversized body
+LIMITS_MAX_DECOMPRESSED_SIZE = 64 * 1024 * 1024  # cap on a body after gzip/deflate/br/zstd (0 = DOWNLOAD_MAXSIZE)
+LIMITS_MAX_ITEMS_PER_RESPONSE = 50_000  # items kept from one response (0 = no cap)
+# Identity (crawler/middlewares/identity.py): CONTACT and USER_AGENT_TEMPLATE are set above.
+IDENTITY_ENABLED = True  # set the User-Agent and refuse live crawls without CONTACT
+# Content guard (crawler/middlewares/content_guard.py): drops bad 2xx bodies with a reason.
+CONTENT_GUARD_ENABLED = True  # empty, binary, truncated, soft-404 checks and charset repair
+CONTENT_DROP_TRUNCATED_HTML = True  # False: only count content/flag/truncated_html and keep the page
+CONTENT_SOFT_404 = True  # drop 200 pages whose title/h1 says "page not found"
 # --- end of middlewares block ---------------------------------------------------------------------
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

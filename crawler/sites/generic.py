@@ -6,6 +6,7 @@ language, hashes and run metadata) or a :class:`NotArticle` carrying the reason.
 """
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -15,7 +16,7 @@ from parsel import Selector
 
 from crawler import ids
 from crawler.dates import parse_date
-from crawler.htmltext import element_text
+from crawler.htmltext import element_text, html_to_text, normalise_whitespace
 from crawler.items import ArticleRecord
 from crawler.urls import canonical, same_site, site_of
 
@@ -37,6 +38,8 @@ SEL_TAGS = 'meta[property="article:tag"]::attr(content)'
 SEL_SYNDICATION = ('link[rel="original-source"]::attr(href), link[rel="syndication-source"]::attr(href), '
                    'meta[name="syndication-source"]::attr(content), meta[name="original-source"]::attr(content)')
 MIN_BODY_CHARS = 200
+LD_MIN_SHARE = 0.8  # JSON-LD articleBody wins when at least this long relative to the DOM text
+LD_MARKUP = re.compile(r"</?(p|br|div|span|a|h[1-6]|ul|li|strong|em|b|i|body)\b", re.I)
 
 
 @dataclass
@@ -96,11 +99,23 @@ class ArticlePage:
         h1 = self.sel.css(SEL_H1)
         return self.og("title") or (element_text(h1[0].root) if h1 else None) or _clean(self.sel.css(SEL_TITLE).get())
 
-    def body_text(self) -> str | None:
+    def ld_body_text(self) -> str | None:
+        """JSON-LD articleBody as plain text (some sites put HTML in it)."""
         ld = self.ld.get("articleBody")
-        if isinstance(ld, str) and len(ld.strip()) >= MIN_BODY_CHARS:
-            return ld.strip()
+        if not isinstance(ld, str) or not ld.strip():
+            return None
+        text = html_to_text(ld) if LD_MARKUP.search(ld) else normalise_whitespace(html.unescape(ld))
+        return text or None
+
+    def dom_body_text(self) -> str | None:
         return maintext.extract(self.sel, self.url)
+
+    def body_text(self) -> str | None:
+        """The DOM's main text, unless JSON-LD articleBody is about as long (then it is cleaner)."""
+        dom, ld = self.dom_body_text(), self.ld_body_text()
+        if ld and len(ld) >= MIN_BODY_CHARS and (not dom or len(ld) >= LD_MIN_SHARE * len(dom)):
+            return ld
+        return dom
 
     def summary(self) -> str | None:
         d = self.ld.get("description")

@@ -1,0 +1,525 @@
+"""Discourse forums: topic JSON (``/t/{slug}/{id}.json``), the ``/t/{id}/posts.json`` batches that load the
+rest of a long topic, the server-rendered page Discourse shows to crawlers (fallback when JSON is refused)
+and the topic RSS (discovery of new posts).
+
+Rules, in one place:
+
+- **Native ids.** A post's native id is its Discourse ``id`` (global on the forum, as in ``/p/{id}``), never
+  its ``post_number``. ``RawComment.order`` is the ``post_number`` (the topic's own display order).
+- **Opening post.** Post number 1 is the topic itself, not a comment: it is left out of the comments and
+  returned by :func:`opening_post` (title, text, author, date, first external link) so the spider can make an
+  article row of a topic that reposts a news story. A reply to post 1 is a top-level comment.
+- **Parents.** ``reply_to_post_number`` names the parent by *number*. Within one response the number is mapped
+  to the parent's id; when the parent sits in another batch the parent is written as ``"post_number:N"``
+  and :meth:`DiscourseAdapter.finalize` maps it once every batch has arrived. **Call ``finalize`` on the
+  collected comments before ``build_thread``.** A parent that never arrives (a deleted post, absent from
+  the stream) keeps the ``post_number:N`` id, so ``build_thread`` makes a deleted placeholder for it and
+  the replies stay nested under it.
+- **Paging.** The topic JSON carries the first ~20 posts and ``post_stream.stream`` (every post id). The ids
+  not loaded become follow-up URLs ``/t/{id}/posts.json?post_ids[]=..`` in batches of 20 (first page only,
+  so each batch is requested once).
+- **Deleted / hidden.** ``deleted_at``, ``hidden``, ``user_deleted`` or the "(post deleted by author)"
+  placeholder text → ``is_deleted=True``, empty body, no author; the row is kept.
+- **Small actions** (``post_type`` 3: "closed the topic", "pinned" notes, no text) are not comments and are
+  skipped. Whispers (type 4) and moderator-action posts (type 2) are kept.
+- **Edited.** ``version > 1`` → ``edited_at = updated_at``. Without a ``version`` field, an ``updated_at``
+  different from ``created_at`` counts as an edit.
+- **Score.** ``like_count`` when present, else the count of ``actions_summary`` entry id 2 (like); else None.
+- **Reported count.** ``posts_count - 1``: Discourse's ``posts_count`` counts every visible post (whispers
+  and deleted posts excluded) *including* the opening post, which is not a comment here. Topics that carry
+  small-action posts therefore report a little more than can be collected. ``reply_count`` is not used: it
+  counts posts made with the reply button, not the posts in the topic.
+- **Crawler HTML fallback.** The page for crawlers (``div.topic-body.crawler-post``, schema.org
+  ``DiscussionForumPosting``) has post numbers but no post ids and no reply links. When the page's
+  ``data-preloaded`` topic JSON is readable it is used instead (real ids, real parents); otherwise each
+  post becomes a flat comment with native id ``post_number:N``, and ``rel="next"`` page links are
+  follow-ups. Use one source per thread: the two id schemes do not mix.
+"""
+from __future__ import annotations
+
+import html as htmllib
+import json
+import re
+from datetime import datetime
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+from parsel import Selector
+
+from crawler.dates import parse_date
+from crawler.htmltext import QUOTE_XPATH, element_text, parse_fragment, split_quotes
+from crawler.urls import site_of
+
+from .base import CommentPage, RawComment, ThreadRef
+
+PLATFORM = "discourse"
+PARSER = "discourse@1"
+BATCH = 20  # post ids per /posts.json follow-up request (Discourse's own page size)
+PN = "post_number:"  # prefix of a parent named by post number (resolved by finalize) / HTML fallback ids
+POST_TYPE_SMALL_ACTION = 3
+LIKE_ACTION_ID = 2
+DELETED_TEXTS = ("(post deleted by author)", "(post withdrawn by author")
+
+# /<prefix>/t/<slug>/<id>[/<post_number>][.json|.rss]  and  /<prefix>/t/<id>/posts.json
+_POSTS_PATH = re.compile(r"^(?P<prefix>.*?)/t/(?P<id>\d+)/posts\.json$")
+_TOPIC_PATH = re.compile(r"^(?P<prefix>.*?)/t/(?:(?P<slug>[^/]+)/)?(?P<id>\d+)(?:/(?P<pn>\d+))?(?P<ext>\.json|\.rss)?/?$")
+
+# Crawler-view selectors (Discourse 2.x noscript markup and the 3.x crawler layout).
+SEL_CRAWLER_POSTS = "div.crawler-post[itemtype*='DiscussionForumPosting'], div.crawler-post[id^='post_']"
+SEL_AUTHOR = "[itemprop='author'] [itemprop='name']::text, .creator [itemprop='name']::text, .creator a::text"
+SEL_DATE = "[itemprop='datePublished']::attr(datetime), [itemprop='datePublished']::attr(content)"
+SEL_MODIFIED = "[itemprop='dateModified']::attr(content), [itemprop='dateModified']::attr(datetime)"
+SEL_POSITION = "[itemprop='position']::text"
+SEL_BODY = "div.post[itemprop], div.post"
+SEL_LIKES = ("[itemprop='interactionStatistic']:has(meta[content*='LikeAction']) "
+             "meta[itemprop='userInteractionCount']::attr(content)")
+SEL_TITLE = "#topic-title h1 a::text, #topic-title h1::text, meta[itemprop='headline']::attr(content)"
+SEL_NEXT = "a[rel='next']::attr(href), link[rel='next']::attr(href)"
+
+
+class DiscourseAdapter:
+    platform = PLATFORM
+    parser = PARSER
+
+    # -- detection ---------------------------------------------------------------------------------
+    def detect(self, url: str, body: bytes, headers: dict) -> ThreadRef | None:
+        text = _decode(body)
+        path = topic_path(url)
+        data = _json(text)
+        if isinstance(data, dict):
+            if not is_post_stream(data):
+                return None
+            tid = str(data.get("id") or (path or {}).get("id") or "")
+            if not tid:
+                return None
+            prefix = _prefix(url, path)
+            slug = data.get("slug") or _first_slug(data) or (path or {}).get("slug")
+            return ThreadRef(PLATFORM, site_of(url), tid, _topic_html_url(prefix, slug, tid),
+                             inline_body=body, reported_count=reported_count(data),
+                             extra={"prefix": prefix, "slug": slug, "source": "json"})
+        if text.lstrip().startswith("<?xml") or "<rss" in text[:500]:
+            channel = re.search(r"<channel>.*?<link>([^<]+)</link>", text, re.S)
+            link = htmllib.unescape(channel.group(1).strip()) if channel else url
+            p = topic_path(link)
+            if not p:
+                return None
+            prefix = _prefix(link, p)
+            return ThreadRef(PLATFORM, site_of(link), p["id"], _topic_html_url(prefix, p["slug"], p["id"]),
+                             extra={"prefix": prefix, "slug": p["slug"], "source": "rss"})
+        if not is_discourse_html(text):
+            return None
+        sel = Selector(text=text)
+        p = path or topic_path(urljoin(url, sel.css("noscript[data-path]::attr(data-path)").get() or "")) \
+            or topic_path(urljoin(url, sel.css("link[rel='canonical']::attr(href)").get() or ""))
+        if not p or not sel.css(SEL_CRAWLER_POSTS):
+            return None
+        prefix = _prefix(url, p)
+        pre = _preloaded_topic(sel, p["id"])
+        return ThreadRef(PLATFORM, site_of(url), p["id"], _topic_html_url(prefix, p["slug"], p["id"]),
+                         inline_body=body, reported_count=reported_count(pre) if pre else None,
+                         extra={"prefix": prefix, "slug": p["slug"], "source": "html"})
+
+    def first_requests(self, ref: ThreadRef) -> list[str]:
+        """The topic JSON, unless the detected response already was topic JSON (then it is parsed inline)."""
+        if ref.extra.get("source") == "json" and ref.inline_body is not None:
+            return []
+        return [topic_json_url(ref.extra.get("prefix") or "", ref.extra.get("slug"), ref.native_thread_id)]
+
+    # -- parsing -----------------------------------------------------------------------------------
+    def parse_page(self, url: str, body: bytes, headers: dict, ref: ThreadRef) -> CommentPage:
+        text = _decode(body)
+        data = _json(text)
+        if data is not None:
+            if not isinstance(data, dict) or not is_post_stream(data):
+                return CommentPage(error=f"not_a_topic: {json_kind(data)}")
+            return self.parse_json(url, data, ref)
+        if "<rss" in text[:500]:
+            return CommentPage(error="rss_is_discovery_only: use topic_rss_posts()")
+        return self.parse_html(url, text, ref)
+
+    def parse_json(self, url: str, data: dict, ref: ThreadRef | None) -> CommentPage:
+        stream = data.get("post_stream") or {}
+        posts = [p for p in stream.get("posts") or [] if isinstance(p, dict) and "id" in p]
+        number_to_id = {p.get("post_number"): str(p["id"]) for p in posts}
+        page = CommentPage(reported_count=reported_count(data))
+        for p in posts:
+            c = post_to_comment(p, url, number_to_id)
+            if c is not None:
+                page.comments.append(c)
+        loaded = {str(p["id"]) for p in posts}
+        missing = [str(i) for i in stream.get("stream") or [] if str(i) not in loaded]
+        if missing:
+            tid = str(data.get("id") or (ref.native_thread_id if ref else ""))
+            prefix = (ref.extra.get("prefix") if ref else None) or _prefix(url, topic_path(url))
+            page.next_urls = batch_urls(prefix, tid, missing)
+        return page
+
+    def parse_html(self, url: str, text: str, ref: ThreadRef | None) -> CommentPage:
+        sel = Selector(text=text)
+        p = topic_path(url)
+        tid = ref.native_thread_id if ref else (p or {}).get("id")
+        pre = _preloaded_topic(sel, tid) if tid else None
+        if pre is not None:  # the same JSON the app would load: real ids and parents
+            page = self.parse_json(url, pre, ref)
+            page.next_urls = [u for u in page.next_urls]
+            return page
+        page = CommentPage()
+        for k, post in enumerate(sel.css(SEL_CRAWLER_POSTS)):
+            c = crawler_post_to_comment(post, url, k)
+            if c is not None and c.order != 1:
+                page.comments.append(c)
+        nxt = sel.css(SEL_NEXT).get()
+        if nxt:
+            page.next_urls = [urljoin(url, nxt)]
+        return page
+
+    @staticmethod
+    def finalize(raw: list[RawComment]) -> list[RawComment]:
+        """Map ``post_number:N`` parents to post ids once every batch of the thread has been collected."""
+        by_number = {c.order: c.native_id for c in raw if not c.synthetic and not c.native_id.startswith(PN)}
+        for c in raw:
+            p = c.parent_native_id
+            if p and p.startswith(PN):
+                n = _int(p[len(PN):])
+                if n == 1:
+                    c.parent_native_id = None
+                elif n in by_number:
+                    c.parent_native_id = by_number[n]
+        return raw
+
+
+# -- JSON helpers --------------------------------------------------------------------------------------
+def is_post_stream(data) -> bool:
+    return isinstance(data, dict) and isinstance(data.get("post_stream"), dict) \
+        and isinstance(data["post_stream"].get("posts"), list)
+
+
+def json_kind(data) -> str:
+    """What a Discourse JSON response is: topic, posts (a batch), topic_list, latest_posts, post, ... ."""
+    if not isinstance(data, dict):
+        return "unknown"
+    if is_post_stream(data):
+        return "topic" if "stream" in data["post_stream"] or "posts_count" in data else "posts"
+    for key, kind in (("topic_list", "topic_list"), ("latest_posts", "latest_posts"),
+                      ("category_list", "category_list"), ("user_actions", "user_actions")):
+        if key in data:
+            return kind
+    if "cooked" in data and "post_number" in data and "topic_id" in data:
+        return "post"
+    return "unknown"
+
+
+def reported_count(data: dict | None) -> int | None:
+    """``posts_count - 1`` of a topic JSON (the opening post is not a comment)."""
+    if not isinstance(data, dict):
+        return None
+    n = _int(data.get("posts_count"))
+    return max(0, n - 1) if n is not None else None
+
+
+def post_to_comment(p: dict, url: str, number_to_id: dict | None = None) -> RawComment | None:
+    """One ``post_stream.posts`` item → RawComment (None for the opening post and small actions)."""
+    number = _int(p.get("post_number")) or 0
+    if number == 1 or p.get("post_type") == POST_TYPE_SMALL_ACTION:
+        return None
+    cooked = p.get("cooked") or ""
+    deleted = bool(p.get("deleted_at") or p.get("hidden") or p.get("user_deleted")
+                   or p.get("cooked_hidden")) or _is_deleted_text(cooked)
+    text, quoted = ("", None) if deleted else cooked_text(cooked)
+    reply_to = _int(p.get("reply_to_post_number"))
+    parent = None
+    if reply_to and reply_to != 1 and reply_to != number:
+        parent = (number_to_id or {}).get(reply_to) or f"{PN}{reply_to}"
+    created = p.get("created_at")
+    published = parse_date(created)
+    return RawComment(
+        native_id=str(p["id"]), parent_native_id=parent,
+        author_name=None if deleted else (p.get("username") or p.get("name") or None),
+        body_text=text, quoted_text=quoted, source_url=url, published_at=published, published_at_raw=created,
+        edited_at=_edited_at(p, published), score=_likes(p), is_deleted=deleted, order=number,
+    )
+
+
+def _edited_at(p: dict, published: datetime | None) -> datetime | None:
+    updated = parse_date(p.get("updated_at"))
+    version = _int(p.get("version"))
+    if version is not None:
+        return updated if version > 1 else None
+    return updated if updated and published and updated != published else None
+
+
+def _likes(p: dict) -> int | None:
+    if p.get("like_count") is not None:
+        return _int(p.get("like_count"))
+    for a in p.get("actions_summary") or []:
+        if isinstance(a, dict) and a.get("id") == LIKE_ACTION_ID:
+            return _int(a.get("count"))
+    return None
+
+
+def _is_deleted_text(cooked: str) -> bool:
+    if len(cooked) > 200:
+        return False
+    plain = re.sub(r"<[^>]+>", "", cooked).strip()
+    return plain.startswith(DELETED_TEXTS)
+
+
+def cooked_text(cooked: str) -> tuple[str, str | None]:
+    """(own text, quoted text) of a cooked post: ``aside.quote`` (and blockquotes) go to the quote,
+    the quote's "user:" title line is dropped, image size captions and onebox previews are reduced."""
+    if "<aside" not in cooked and "lightbox" not in cooked:
+        return split_quotes(cooked)  # the common case: nothing to tidy first
+    root = parse_fragment(cooked)
+    for el in root.xpath("//aside[contains(concat(' ', normalize-space(@class), ' '), ' quote ')]"
+                         "/div[contains(concat(' ', normalize-space(@class), ' '), ' title ')]"
+                         " | //a[contains(@class, 'lightbox')]//div[contains(@class, 'meta')]"):
+        el.drop_tree()
+    for box in root.xpath("//aside[contains(concat(' ', normalize-space(@class), ' '), ' onebox ')]"):
+        src = box.get("data-onebox-src") or next(iter(box.xpath(".//header//a/@href")), "")
+        repl = etree.Element("p")
+        repl.text = src
+        repl.tail = box.tail
+        box.getparent().replace(box, repl)
+    return _split_tree(root)
+
+
+def _split_tree(root) -> tuple[str, str | None]:
+    """split_quotes on an already parsed (and tidied) fragment."""
+    quotes = root.xpath(QUOTE_XPATH)
+    qset = set(quotes)
+    quoted = [element_text(q) for q in quotes if not any(a in qset for a in q.iterancestors())]
+    for q in quotes:
+        if q.getparent() is not None:
+            q.drop_tree()
+    return element_text(root), "\n\n".join(t for t in quoted if t) or None
+
+
+# -- crawler HTML ---------------------------------------------------------------------------------------
+def is_discourse_html(text: str) -> bool:
+    head = text[:200_000]
+    return ("crawler-post" in head and "DiscussionForumPosting" in head) or 'content="Discourse' in head \
+        or "data-discourse-setup" in head
+
+
+def crawler_post_to_comment(post: Selector, url: str, k: int) -> RawComment | None:
+    pos = _int(re.sub(r"\D", "", post.css(SEL_POSITION).get() or ""))
+    if pos is None:
+        pid = re.search(r"post_(\d+)", post.attrib.get("id", ""))
+        pos = int(pid.group(1)) if pid else None
+    if pos is None:
+        return None
+    body = post.css(SEL_BODY)
+    cooked = body[0].get() if body else ""
+    deleted = _is_deleted_text(cooked)
+    text, quoted = ("", None) if deleted else cooked_text(cooked)
+    raw_date = post.css(SEL_DATE).get()
+    published = parse_date(raw_date)
+    modified = parse_date(post.css(SEL_MODIFIED).get())
+    author = (post.css(SEL_AUTHOR).get() or "").strip() or None
+    return RawComment(
+        native_id=f"{PN}{pos}", parent_native_id=None, author_name=None if deleted else author, body_text=text,
+        quoted_text=quoted, source_url=url, published_at=published, published_at_raw=raw_date,
+        edited_at=modified if modified and published and modified > published else None,
+        score=_int(post.css(SEL_LIKES).get()), is_deleted=deleted, order=pos,
+    )
+
+
+def _preloaded_topic(sel: Selector, topic_id) -> dict | None:
+    """The topic JSON Discourse embeds in ``#data-preloaded`` (None when absent or unreadable)."""
+    raw = sel.css("#data-preloaded::attr(data-preloaded), [data-preloaded]::attr(data-preloaded)").get()
+    if not raw or topic_id is None:
+        return None
+    try:
+        outer = json.loads(raw)
+        inner = outer.get(f"topic_{topic_id}")
+        data = json.loads(inner) if isinstance(inner, str) else inner
+    except (ValueError, AttributeError, TypeError):
+        return None
+    return data if is_post_stream(data) else None
+
+
+# -- opening post ---------------------------------------------------------------------------------------
+def opening_post(url: str, body: bytes | str) -> dict | None:
+    """The topic's first post as article material, or None when the response does not hold post 1.
+
+    Returns ``{"title", "body_text", "author", "created_at", "created_at_raw", "syndicated_from", "url",
+    "native_id"}``. ``body_text`` drops trailing link-list boilerplate (a footer of sister-site links
+    after the story). ``syndicated_from`` is the topic's featured link when set, else the first link
+    in the post that leaves the forum (mentions, hashtags, images and quotes are not candidates).
+    """
+    text = _decode(body)
+    data = _json(text)
+    forum = site_of(url)
+    if isinstance(data, dict) and is_post_stream(data):
+        first = next((p for p in data["post_stream"]["posts"] if isinstance(p, dict) and p.get("post_number") == 1), None)
+        if first is None:
+            return None
+        cooked = first.get("cooked") or ""
+        prefix = _prefix(url, topic_path(url))
+        slug = data.get("slug") or first.get("topic_slug")
+        tid = str(data.get("id") or first.get("topic_id") or "")
+        return {
+            "title": htmllib.unescape(data.get("title") or data.get("fancy_title") or "") or None,
+            "body_text": article_text(cooked),
+            "author": first.get("name") or first.get("username") or None,
+            "created_at": parse_date(first.get("created_at")),
+            "created_at_raw": first.get("created_at"),
+            "syndicated_from": data.get("featured_link") or first_external_link(cooked, url, forum),
+            "url": _topic_html_url(prefix, slug, tid) if tid else url,
+            "native_id": str(first["id"]),
+        }
+    if data is not None or not is_discourse_html(text):
+        return None
+    sel = Selector(text=text)
+    for post in sel.css(SEL_CRAWLER_POSTS):
+        c = crawler_post_to_comment(post, url, 0)
+        if c is None or c.order != 1:
+            continue
+        body_sel = post.css(SEL_BODY)
+        cooked = body_sel[0].get() if body_sel else ""
+        return {
+            "title": (sel.css(SEL_TITLE).get() or "").strip() or None,
+            "body_text": article_text(cooked),
+            "author": c.author_name, "created_at": c.published_at, "created_at_raw": c.published_at_raw,
+            "syndicated_from": first_external_link(cooked, url, forum), "url": url.split("?")[0],
+            "native_id": c.native_id,
+        }
+    return None
+
+
+def article_text(cooked: str) -> str:
+    """Post text without trailing boilerplate: rules and blocks that are mostly links, from the end."""
+    root = parse_fragment(cooked)
+    blocks = [el for el in root if isinstance(el.tag, str)]
+    for el in reversed(blocks):
+        if el.tag == "hr" or _link_density(el) >= 0.6:
+            tail = el.tail
+            el.drop_tree()
+            if tail and tail.strip():
+                break
+            continue
+        break
+    text, _quoted = _split_tree(root)
+    return text
+
+
+def _link_density(el) -> float:
+    total = len(" ".join(el.itertext()).split())
+    if total == 0:
+        return 1.0 if el.tag in ("hr", "br") else 0.0
+    linked = sum(len(" ".join(a.itertext()).split()) for a in el.iter("a"))
+    return linked / total
+
+
+def first_external_link(cooked: str, page_url: str, forum_host: str) -> str | None:
+    root = parse_fragment(cooked)
+    for a in root.iter("a"):
+        href = (a.get("href") or "").strip()
+        classes = set((a.get("class") or "").split())
+        if not href or classes & {"mention", "hashtag", "lightbox", "mention-group", "hashtag-cooked"}:
+            continue
+        if any(isinstance(anc.tag, str) and anc.tag == "aside" and "quote" in (anc.get("class") or "").split()
+               for anc in a.iterancestors()):
+            continue
+        absolute = urljoin(page_url, href)
+        if urlsplit(absolute).scheme not in ("http", "https"):
+            continue
+        if site_of(absolute) != forum_host:
+            return absolute
+    return None
+
+
+# -- RSS ----------------------------------------------------------------------------------------------
+def topic_rss_posts(body: bytes | str) -> list[dict]:
+    """Posts listed in a topic RSS (``/t/{slug}/{id}.rss``, newest first): ``{"url", "topic_id",
+    "post_number", "published_at", "author", "guid"}``. Post numbers, not ids: compare with the highest
+    number already collected and refetch the topic JSON when a higher one appears."""
+    text = _decode(body)
+    out = []
+    try:
+        root = etree.fromstring(text.encode("utf-8"), parser=etree.XMLParser(recover=True, resolve_entities=False))
+    except etree.XMLSyntaxError:
+        return out
+    if root is None:
+        return out
+    dc = "{http://purl.org/dc/elements/1.1/}creator"
+    for item in root.iter("item"):
+        link = (item.findtext("link") or "").strip()
+        p = topic_path(link)
+        if not p:
+            continue
+        pn = _int(p.get("pn"))
+        guid = (item.findtext("guid") or "").strip()
+        if pn is None:
+            m = re.search(r"-(\d+)$", guid)
+            pn = int(m.group(1)) if m else None
+        raw_date = item.findtext("pubDate")
+        out.append({"url": link, "topic_id": p["id"], "post_number": pn, "published_at": parse_date(raw_date),
+                    "author": (item.findtext(dc) or "").strip() or None, "guid": guid or None})
+    return out
+
+
+# -- URLs -----------------------------------------------------------------------------------------------
+def topic_path(url: str) -> dict | None:
+    """``{"prefix", "slug", "id", "pn", "kind"}`` of a Discourse topic URL (prefix = subfolder install path)."""
+    if not url:
+        return None
+    path = urlsplit(url).path
+    m = _POSTS_PATH.match(path)
+    if m:
+        return {"prefix": m.group("prefix"), "slug": None, "id": m.group("id"), "pn": None, "kind": "posts_json"}
+    m = _TOPIC_PATH.match(path)
+    if not m:
+        return None
+    slug = m.group("slug")
+    ext = m.group("ext")
+    return {"prefix": m.group("prefix"), "slug": slug, "id": m.group("id"), "pn": m.group("pn"),
+            "kind": {".json": "topic_json", ".rss": "rss"}.get(ext or "", "html")}
+
+
+def topic_json_url(prefix: str, slug: str | None, topic_id: str) -> str:
+    return f"{prefix}/t/{slug}/{topic_id}.json" if slug else f"{prefix}/t/{topic_id}.json"
+
+
+def batch_urls(prefix: str, topic_id: str, post_ids: list[str], size: int = BATCH) -> list[str]:
+    """``/t/{id}/posts.json?post_ids[]=..`` URLs, ``size`` ids each, in stream order."""
+    return [f"{prefix}/t/{topic_id}/posts.json?" + "&".join(f"post_ids[]={i}" for i in post_ids[k:k + size])
+            for k in range(0, len(post_ids), size)]
+
+
+def _prefix(url: str, path: dict | None) -> str:
+    """scheme://host[:port] plus the forum's subfolder (``/forum`` in ``/forum/t/...``)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{(path or {}).get('prefix') or ''}"
+
+
+def _topic_html_url(prefix: str, slug: str | None, tid: str) -> str:
+    return f"{prefix}/t/{slug}/{tid}" if slug else f"{prefix}/t/{tid}"
+
+
+def _first_slug(data: dict) -> str | None:
+    for p in (data.get("post_stream") or {}).get("posts") or []:
+        if isinstance(p, dict) and p.get("topic_slug"):
+            return p["topic_slug"]
+    return None
+
+
+def _json(text: str):
+    s = text.lstrip()
+    if not s or s[0] not in "{[":
+        return None
+    try:
+        return json.loads(s)
+    except ValueError:
+        return None
+
+
+def _decode(body: bytes | str) -> str:
+    return body if isinstance(body, str) else body.decode("utf-8", errors="replace")
+
+
+def _int(v) -> int | None:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None

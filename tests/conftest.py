@@ -1,0 +1,54 @@
+"""Shared fixtures: a real `scrapy crawl demo` run (subprocess) whose Parquet output tests read back."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared" / "realpages"
+
+
+@dataclass
+class CrawlResult:
+    output: Path
+    returncode: int
+    stderr: str
+    stats: dict
+
+    def table(self, name: str):
+        import pyarrow.dataset as ds
+
+        return ds.dataset(self.output / name, format="parquet", partitioning="hive").to_table()
+
+
+def run_crawl(output: Path, *args: str, spider: str = "demo", timeout: int = 300) -> CrawlResult:
+    """Run `scrapy crawl SPIDER -s OUTPUT_DIR=output ARGS...` from the repo root; stats from the run manifest."""
+    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"OUTPUT_DIR={output}", "-s", "LOG_LEVEL=INFO", *args]
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
+    stats = {}
+    manifests = sorted((output / "_manifests").glob("*.json"), key=lambda p: p.stat().st_mtime)
+    if manifests:
+        stats = json.loads(manifests[-1].read_text())["stats"]
+    return CrawlResult(output, proc.returncode, proc.stderr, stats)
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> CrawlResult:
+    out = tmp_path_factory.mktemp("demo") / "dataset"
+    result = run_crawl(out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+@pytest.fixture
+def realpages() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("../shared/realpages is absent (only available on the project's machines)")
+    return SHARED
