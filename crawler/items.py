@@ -7,7 +7,7 @@ run metadata). Timestamps are timezone-aware ``datetime`` in UTC.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 from pipelines.schema import SCHEMA_VERSION
@@ -104,12 +104,16 @@ RECORD_TYPES = (ArticleRecord, ThreadRecord, CommentRecord)
 NON_COLUMN_FIELDS = {"author_name"}
 
 
+_COLUMNS: dict[type, tuple[str, ...]] = {}
+
+
 def record_columns(rec) -> dict:
-    """The record as a dict of schema columns only (drops helper fields such as author_name)."""
-    d = asdict(rec)
-    for k in NON_COLUMN_FIELDS:
-        d.pop(k, None)
-    return d
+    """The record as a dict of schema columns only (drops helper fields such as author_name).
+    Shallow: list values are shared with the record, which is not used after export."""
+    names = _COLUMNS.get(type(rec))
+    if names is None:
+        names = _COLUMNS[type(rec)] = tuple(f.name for f in fields(rec) if f.name not in NON_COLUMN_FIELDS)
+    return {n: getattr(rec, n) for n in names}
 
 
 def field_names(cls) -> list[str]:

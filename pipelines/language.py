@@ -1,4 +1,4 @@
-"""Step 4 — language: langdetect, seeded so the same text always gets the same answer.
+"""Step 4 — language: langdetect (numpy inner loop, same answers), seeded so the same text always gets the same answer.
 
 Text shorter than LANGUAGE_MIN_CHARS (letters only) gets 'und' rather than a guess. Only the first
 LANGUAGE_MAX_CHARS characters are read.
@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import re
 
-from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 
 from crawler.items import ArticleRecord, CommentRecord
 
-DetectorFactory.seed = 0
+from .langdetect_fast import make_detector
 UNDETERMINED = "und"
 _NON_LETTERS = re.compile(r"[\W\d_]+", re.UNICODE)
 _URLS = re.compile(r"https?://\S+")
@@ -23,9 +22,8 @@ def detect_language(text: str | None, min_chars: int = 40, max_chars: int = 2000
     sample = _URLS.sub(" ", (text or "")[:max_chars])
     if len(_NON_LETTERS.sub("", sample)) < min_chars:
         return UNDETERMINED, None
-    DetectorFactory.seed = 0
     try:
-        best = detect_langs(sample)[0]
+        best = make_detector(sample, seed=0).get_probabilities()[0]
     except LangDetectException:
         return UNDETERMINED, None
     return best.lang.split("-")[0], round(float(best.prob), 4)

@@ -163,3 +163,26 @@ def test_exit_codes():
     assert exit_code({"pipeline/drop_errors": 2})[0] == DATA_LOST
     assert exit_code({"spider_exceptions/KeyError": 1})[0] == DATA_LOST
     assert exit_code({"export/failed/commit": 1, "pipeline/drop_errors": 2})[0] == NOT_COMMITTED
+
+
+def test_fast_detector_matches_langdetect():
+    from langdetect import detector_factory
+    from langdetect.detector import Detector
+
+    from crawler.demo_site.content import SPANISH
+    from crawler.demo_site.site import DemoSite
+    from pipelines.langdetect_fast import make_detector
+
+    site = DemoSite(n_articles=6, comments_per_article=4)
+    texts = [" ".join(a.paragraphs) for a in site.articles] + [" ".join(SPANISH.paragraphs)]
+    texts += [c.html for a in site.articles for c in a.comments if len(c.html) > 60]
+    for text in texts:
+        detector_factory.init_factory()
+        factory = detector_factory._factory
+        factory.seed = 0
+        ref = Detector(factory)
+        ref.append(text)
+        expected = ref.get_probabilities()
+        got = make_detector(text, seed=0).get_probabilities()
+        assert [x.lang for x in got] == [x.lang for x in expected]
+        assert all(abs(a.prob - b.prob) < 1e-6 for a, b in zip(got, expected))

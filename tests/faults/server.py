@@ -1,0 +1,540 @@
+"""A misbehaving HTTP server for the fault suite: 127.0.0.1 only, bounded, stops itself.
+
+Every fault is a path (see ``ROUTES``); the same server also answers as ``localhost:PORT`` (told apart by
+the Host header), which Scrapy treats as a second host with its own downloader slot. Each request is
+logged with its arrival time (``time.time()``), host, path and headers, so tests can assert on what the
+crawler actually sent and when.
+
+Bounds: the server serves at most ``max_requests`` requests and shuts itself down ``lifetime`` seconds
+after start; slow responses (trickle, hang) give up after ``SLOW_LIMIT`` seconds or as soon as the
+client goes away.
+"""
+from __future__ import annotations
+
+import brotli
+import gzip
+import json
+import math
+import socket
+import struct
+import threading
+import time
+import zlib
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+SLOW_LIMIT = 20.0  # seconds a trickle/hang response may last at most
+BOMB_SIZE = 64 * 1024 * 1024  # decompressed size of the compression bombs
+
+LOREM = ("Bitcoin miners in Texas curtailed power use during the heat wave, while exchange inflows rose and "
+         "analysts debated whether the fee market can sustain security after the next halving. ")
+
+
+@dataclass
+class Hit:
+    t: float
+    host: str
+    path: str
+    headers: dict = field(default_factory=dict)
+
+
+# -- page makers -----------------------------------------------------------------------------------------
+def article_html(title: str, *, paragraphs: int = 4, date: str = "2026-11-20T09:30:00Z", modified: str | None = None,
+                 post_id: int | None = None, api: str | None = None, comments_title: str = "",
+                 body_extra: str = "", text: str = LOREM, charset_meta: str = "utf-8") -> str:
+    ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": title, "datePublished": date,
+          "author": {"@type": "Person", "name": "Dana Reyes"}}
+    if modified:
+        ld["dateModified"] = modified
+    paras = "".join(f"<p>{escape(text)} Paragraph {i}.</p>" for i in range(paragraphs))
+    head_api = f'<link rel="https://api.w.org/" href="{api}">' if api else ""
+    body_class = f' class="post-template-default single postid-{post_id}"' if post_id else ""
+    comments = f'<div id="comments"><h2 class="comments-title">{comments_title}</h2></div>' if comments_title else ""
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="{charset_meta}"><title>{escape(title)}</title>'
+            f'<meta property="og:type" content="article"><meta name="generator" content="WordPress 6.6">{head_api}'
+            f'<script type="application/ld+json">{json.dumps(ld)}</script></head>'
+            f'<body{body_class}><article id="post-{post_id or 1}"><h1>{escape(title)}</h1>'
+            f'<div class="entry-content">{paras}{body_extra}</div></article>{comments}</body></html>')
+
+
+def rest_comments(n: int, text_len: int, post_id: int) -> bytes:
+    filler = (LOREM * (text_len // len(LOREM) + 1))[:text_len]
+    items = [{"id": 50_000 + i, "post": post_id, "parent": 0, "author_name": f"reader{i % 97}",
+              "date_gmt": f"2026-11-20T{10 + i % 10:02d}:{i % 60:02d}:00", "status": "approved",
+              "content": {"rendered": f"<p>Comment {i}: {filler}</p>"}} for i in range(n)]
+    return json.dumps(items).encode()
+
+
+CHALLENGE = ('<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>'
+             '<div id="cf-browser-verification">Checking your browser before accessing the site.</div>'
+             '<script src="/cdn-cgi/challenge-platform/h/b/orchestrate/jsch/v1"></script></body></html>')
+SOFT_404 = ('<!DOCTYPE html><html><head><title>Page not found - Block Ledger Daily</title></head><body>'
+            '<h1>Oops! That page can&rsquo;t be found.</h1><p>It looks like nothing was found at this location. '
+            'Maybe try one of the links below or a search?</p></body></html>')
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + bytes(range(256)) * 40
+
+
+def xxe_feed(base: str) -> bytes:
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<!DOCTYPE rss [\n'
+            f'  <!ENTITY xxe SYSTEM "file:///etc/hostname">\n'
+            f'  <!ENTITY remote SYSTEM "{base}/c/evil-entity">\n'
+            f'  <!ENTITY % dtd SYSTEM "{base}/c/evil.dtd"> %dtd;\n'
+            f'  <!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">\n'
+            f'  <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">\n'
+            f']>\n<rss version="2.0"><channel><title>Evil &lol3;</title><link>{base}/</link>\n'
+            f'<item><title>Leak &xxe;</title><link>{base}/c/xxe-article?leak=&xxe;&amp;r=&remote;</link></item>\n'
+            f'<item><title>Fine</title><link>{base}/c/feed-article</link></item>\n'
+            f'</channel></rss>\n').encode()
+
+
+def sitemap_index(base: str, children: list[str]) -> bytes:
+    locs = "".join(f"<sitemap><loc>{base}{c}</loc></sitemap>" for c in children)
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/'
+            f'sitemap/0.9">{locs}</sitemapindex>\n').encode()
+
+
+def urlset(base: str, paths: list[str]) -> bytes:
+    locs = "".join(f"<url><loc>{base}{p}</loc></url>" for p in paths)
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f'{locs}</urlset>\n').encode()
+
+
+_BOMBS: dict[str, bytes] = {}
+_BOMB_LOCK = threading.Lock()
+
+
+def bomb(kind: str) -> bytes:
+    """BOMB_SIZE zero bytes, compressed (a few hundred KiB on the wire); built once per process."""
+    with _BOMB_LOCK:
+        if kind not in _BOMBS:
+            zeros = b"\0" * BOMB_SIZE
+            if kind == "gzip":
+                _BOMBS[kind] = gzip.compress(zeros, compresslevel=9)
+            elif kind == "deflate":
+                _BOMBS[kind] = zlib.compress(zeros, 9)
+            else:
+                _BOMBS[kind] = brotli.compress(zeros, quality=5)
+        return _BOMBS[kind]
+
+
+# -- the handler -----------------------------------------------------------------------------------------
+class FaultHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "FaultySite/1.0"
+    fault_server: "FaultServer"
+
+    def log_message(self, fmt, *args):  # quiet
+        pass
+
+    # plumbing
+    @property
+    def base(self) -> str:
+        host = (self.headers.get("Host") or "127.0.0.1").split(":")[0]
+        return f"http://{host}:{self.server.server_address[1]}"
+
+    def send(self, status: int, body: bytes | str = b"", ctype: str | None = "text/html; charset=utf-8",
+             headers: dict | None = None) -> None:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.send_response(status)
+        if ctype:
+            self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def reset(self) -> None:
+        """Close with RST: SO_LINGER on, timeout 0."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    def do_GET(self):  # noqa: N802
+        srv = self.fault_server
+        parts = urlsplit(self.path)
+        host = (self.headers.get("Host") or "").split(":")[0]
+        hit = Hit(time.time(), host, self.path, {k.lower(): v for k, v in self.headers.items()})
+        n = srv.record(hit)
+        if n > srv.max_requests:
+            return self.send(503, "request budget of the fault server exhausted", "text/plain")
+        route = srv.route_for(parts.path)
+        if route is None:
+            return self.send(404, "<html><head><title>404</title></head><body>no such fault</body></html>")
+        route(self, parse_qs(parts.query), srv.count(host, parts.path))
+
+    def do_HEAD(self):  # noqa: N802
+        self.do_GET()
+
+
+# -- routes: fn(handler, query, nth_hit_of_this_host_and_path) ---------------------------------------------------
+def r_article(h, q, n):
+    h.send(200, article_html(f"Story at {h.path}"))
+
+
+def r_reset(h, q, n):
+    h.reset()
+
+
+def r_reset_once(h, q, n):
+    if n == 1:
+        return h.reset()
+    h.send(200, article_html("Recovered after a reset"))
+
+
+def r_trickle(h, q, n):
+    """Slow-loris: announces 100 kB and sends one byte every 0.2 s."""
+    h.send_response(200)
+    h.send_header("Content-Type", "text/html; charset=utf-8")
+    h.send_header("Content-Length", "100000")
+    h.end_headers()
+    end = time.monotonic() + SLOW_LIMIT
+    try:
+        while time.monotonic() < end:
+            h.wfile.write(b"<")
+            h.wfile.flush()
+            time.sleep(0.2)
+        h.fault_server.events.append(("trickle", "limit"))
+    except OSError:
+        h.fault_server.events.append(("trickle", "client_left"))  # the client gave up: what we test
+    h.close_connection = True
+
+
+def r_hang(h, q, n):
+    """Accepts, reads the request, never answers (until the client leaves or SLOW_LIMIT)."""
+    h.connection.settimeout(0.2)
+    end = time.monotonic() + SLOW_LIMIT
+    outcome = "limit"
+    while time.monotonic() < end:
+        try:
+            if h.connection.recv(1) == b"":
+                outcome = "client_left"
+                break
+        except socket.timeout:
+            continue
+        except OSError:
+            outcome = "client_left"
+            break
+    h.fault_server.events.append(("hang", outcome))
+    h.close_connection = True
+
+
+def r_429(h, q, n):
+    secs = q.get("secs", ["2"])[0]
+    if n == 1:
+        return h.send(429, "slow down", "text/plain", {"Retry-After": secs})
+    h.send(200, article_html(f"After 429 {h.path}"))
+
+
+def r_503_date(h, q, n):
+    if n == 1:
+        target = math.ceil(time.time()) + int(q.get("secs", ["2"])[0])
+        h.fault_server.retry_after_dates[h.path] = target
+        return h.send(503, "maintenance", "text/plain", {"Retry-After": formatdate(target, usegmt=True)})
+    h.send(200, article_html(f"After 503 {h.path}"))
+
+
+def r_429_huge(h, q, n):
+    if n == 1:
+        return h.send(429, "come back tomorrow", "text/plain", {"Retry-After": "86400"})
+    h.send(200, article_html("After a capped wait"))
+
+
+def r_slow_article(h, q, n):
+    time.sleep(float(q.get("delay", ["0.3"])[0]))
+    h.send(200, article_html(f"Slow story {h.path}"))
+
+
+def r_loop_a(h, q, n):
+    h.send(302, "", None, {"Location": "/t/loop-b"})
+
+
+def r_loop_b(h, q, n):
+    h.send(302, "", None, {"Location": "/t/loop-a"})
+
+
+def r_chain(h, q, n):
+    path, _, query = h.path.partition("?")
+    k = int(path.rstrip("/").rsplit("/", 1)[-1])
+    if k <= 0:
+        return h.send(200, article_html(f"End of a redirect chain {query}"))
+    h.send(302, "", None, {"Location": f"/t/chain/{k - 1}?{query}"})
+
+
+def r_cross_auth(h, q, n):
+    port = h.server.server_address[1]
+    h.send(302, "", None, {"Location": f"http://localhost:{port}/t/echo"})
+
+
+def r_same_auth(h, q, n):
+    h.send(302, "", None, {"Location": "/t/echo-same"})
+
+
+def r_echo(h, q, n):
+    h.send(200, article_html(f"Landing page {h.path}"))
+
+
+def r_bigbody(h, q, n):
+    size = int(q.get("mb", ["3"])[0]) * 1024 * 1024
+    h.send_response(200)
+    h.send_header("Content-Type", "text/html; charset=utf-8")
+    h.send_header("Content-Length", str(size))
+    h.end_headers()
+    try:
+        chunk = b"<p>" + b"x" * 65530 + b"</p>"
+        sent = 0
+        while sent < size:
+            h.wfile.write(chunk[: size - sent])
+            sent += len(chunk)
+    except OSError:
+        pass
+    h.close_connection = True
+
+
+def r_bigbody_chunked(h, q, n):
+    """No Content-Length: the client only learns the size while streaming."""
+    h.send_response(200)
+    h.send_header("Content-Type", "text/html; charset=utf-8")
+    h.send_header("Transfer-Encoding", "chunked")
+    h.end_headers()
+    try:
+        chunk = b"<p>" + b"y" * 65530 + b"</p>"
+        for _ in range(int(q.get("mb", ["3"])[0]) * 16):
+            h.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        h.wfile.write(b"0\r\n\r\n")
+    except OSError:
+        pass
+    h.close_connection = True
+
+
+# content
+def r_wrong_charset(h, q, n):
+    html = article_html("Café in Zürich accepts € and ₿", text="Der Café-Besitzer in Zürich nimmt jetzt Bitcoin an; "
+                        "Preise in € und ₿ stehen nebeneinander auf der Tafel. " * 3)
+    h.send(200, html.encode("utf-8"), "text/html; charset=iso-8859-1")
+
+
+def r_missing_charset(h, q, n):
+    html = article_html("Naïve façade: crypto café reopens", charset_meta="",
+                        text="The naïve façade of the café hides a mining rig; “smart” money—allegedly. " * 3)
+    html = html.replace('<meta charset="">', "")
+    h.send(200, html.encode("cp1252"), "text/html")
+
+
+def r_truncated_html(h, q, n):
+    html = article_html("A story cut off mid-sentence").encode()
+    h.send(200, html[: len(html) // 2])
+
+
+def r_truncated_json_article(h, q, n):
+    h.send(200, article_html("Story whose comment API is cut off", post_id=4242, api=f"{h.base}/wp-json/",
+                             comments_title="3 thoughts on this"))
+
+
+def r_rest(h, q, n):
+    post = int(q.get("post", ["0"])[0])
+    if post == 4242:  # truncated JSON
+        body = rest_comments(3, 200, post)
+        return h.send(200, body[: len(body) - 40], "application/json; charset=UTF-8",
+                      {"X-WP-Total": "3", "X-WP-TotalPages": "1"})
+    if post == 7777:  # about 10 MB of comments
+        total = int(h.fault_server.options.get("big_comments", 1000))
+        body = rest_comments(total, 10_000, post)
+        return h.send(200, body, "application/json; charset=UTF-8",
+                      {"X-WP-Total": str(total), "X-WP-TotalPages": "1"})
+    if post == 8888:  # many comments in one response (items-per-response cap)
+        return h.send(200, rest_comments(20, 120, post), "application/json; charset=UTF-8",
+                      {"X-WP-Total": "20", "X-WP-TotalPages": "1"})
+    h.send(200, b"[]", "application/json; charset=UTF-8", {"X-WP-Total": "0", "X-WP-TotalPages": "0"})
+
+
+def r_big_comments_article(h, q, n):
+    h.send(200, article_html("Story with a 10 MB comment thread", post_id=7777, api=f"{h.base}/wp-json/"))
+
+
+def r_many_comments_article(h, q, n):
+    h.send(200, article_html("Story with twenty comments", post_id=8888, api=f"{h.base}/wp-json/"))
+
+
+def r_empty(h, q, n):
+    h.send(200, b"")
+
+
+def r_challenge(h, q, n):
+    h.send(200, CHALLENGE)
+
+
+def r_soft404(h, q, n):
+    h.send(200, SOFT_404)
+
+
+def r_bad_dates(h, q, n):
+    h.send(200, article_html("Story from the future", date="2999-01-01T00:00:00Z", modified="0001-01-01T00:00:00Z"))
+
+
+def r_huge_title(h, q, n):
+    h.send(200, article_html("Absurd " * 1000))
+
+
+def r_binary(h, q, n):
+    h.send(200, PDF, "text/html; charset=utf-8")
+
+
+def r_bomb(h, q, n):
+    kind = h.path.rsplit("-", 1)[-1]  # /c/bomb-gzip, /c/bomb-deflate, /c/bomb-br
+    h.send(200, bomb(kind), "text/html; charset=utf-8", {"Content-Encoding": kind})
+
+
+def r_encoded_article(h, q, n):
+    kind = h.path.rsplit("-", 1)[-1]  # /c/encoded-gzip, /c/encoded-br
+    html = article_html(f"Compressed story ({kind})").encode()
+    data = gzip.compress(html) if kind == "gzip" else brotli.compress(html)
+    h.send(200, data, "text/html; charset=utf-8", {"Content-Encoding": kind})
+
+
+def r_xxe_feed(h, q, n):
+    h.send(200, xxe_feed(h.base), "application/rss+xml; charset=utf-8")
+
+
+def r_evil(h, q, n):  # must never be fetched
+    h.send(200, b'<!ENTITY leak "EVIL-DTD-LOADED">', "application/xml-dtd")
+
+
+def r_sitemap(h, q, n):
+    name = h.path.rsplit("/", 1)[-1]
+    if name == "sitemap-index.xml":
+        body = sitemap_index(h.base, ["/c/sitemap-index.xml", "/c/sitemap-a.xml"])
+    elif name == "sitemap-a.xml":
+        body = sitemap_index(h.base, ["/c/sitemap-index.xml", "/c/sitemap-a.xml", "/c/sitemap-urls.xml"])
+    else:
+        body = urlset(h.base, ["/c/from-sitemap"])
+    h.send(200, body, "application/xml; charset=utf-8")
+
+
+def r_robots(h, q, n):
+    """robots.txt by the server's robots mode: rules, 404, 500, reset, hang, redirect:N."""
+    mode = h.fault_server.robots
+    if mode == "rules":
+        return h.send(200, "User-agent: *\nDisallow: /private/\n", "text/plain")
+    if mode == "404":
+        return h.send(404, "not here", "text/plain")
+    if mode == "500":
+        return h.send(500, "oops", "text/plain")
+    if mode == "reset":
+        return h.reset()
+    if mode == "hang":
+        return r_hang(h, q, n)
+    if mode.startswith("redirect:"):
+        hops = int(mode.split(":")[1])
+        return h.send(301, "", None, {"Location": "/robots-hop/1" if hops else "/robots-final.txt"})
+    return h.send(200, "", "text/plain")
+
+
+def r_robots_hop(h, q, n):
+    hops = int(h.fault_server.robots.split(":")[1])
+    k = int(h.path.rsplit("/", 1)[-1])
+    if k >= hops:
+        return h.send(200, "User-agent: *\nDisallow: /private/\n", "text/plain")
+    h.send(301, "", None, {"Location": f"/robots-hop/{k + 1}"})
+
+
+ROUTES = {
+    "/robots.txt": r_robots,
+    "/robots-hop/": r_robots_hop,
+    "/robots-final.txt": lambda h, q, n: h.send(200, "User-agent: *\nDisallow: /private/\n", "text/plain"),
+    "/a/": r_article, "/private/": r_article,
+    "/t/reset-once": r_reset_once, "/t/reset": r_reset, "/t/trickle": r_trickle, "/t/hang": r_hang,
+    "/t/429-huge": r_429_huge, "/t/429": r_429, "/t/503-date": r_503_date, "/t/slow/": r_slow_article,
+    "/t/loop-a": r_loop_a, "/t/loop-b": r_loop_b, "/t/chain/": r_chain,
+    "/t/cross-auth": r_cross_auth, "/t/same-auth": r_same_auth, "/t/echo": r_echo, "/t/echo-same": r_echo,
+    "/t/bigbody-chunked": r_bigbody_chunked, "/t/bigbody": r_bigbody,
+    "/c/wrong-charset": r_wrong_charset, "/c/missing-charset": r_missing_charset,
+    "/c/truncated-html": r_truncated_html, "/c/truncated-json": r_truncated_json_article,
+    "/wp-json/wp/v2/comments": r_rest, "/c/comments-10mb": r_big_comments_article,
+    "/c/many-comments": r_many_comments_article,
+    "/c/empty": r_empty, "/c/challenge": r_challenge, "/c/soft404": r_soft404, "/c/bad-dates": r_bad_dates,
+    "/c/huge-title": r_huge_title, "/c/binary": r_binary, "/c/bomb-": r_bomb, "/c/encoded-": r_encoded_article,
+    "/c/feed-xxe": r_xxe_feed, "/c/evil": r_evil, "/c/sitemap-": r_sitemap,
+    "/c/xxe-article": r_article, "/c/feed-article": r_article, "/c/from-sitemap": r_article,
+}
+
+
+class FaultServer:
+    """``with FaultServer() as srv: ...`` - serves ROUTES on 127.0.0.1 (and as localhost) in a thread."""
+
+    def __init__(self, *, robots: str = "empty", max_requests: int = 2000, lifetime: float = 150.0,
+                 options: dict | None = None):
+        self.robots = robots
+        self.max_requests = max_requests
+        self.lifetime = lifetime
+        self.options = options or {}
+        self.hits: list[Hit] = []
+        self.retry_after_dates: dict[str, int] = {}
+        self.events: list[tuple[str, str]] = []  # how slow responses ended: (route, client_left|limit)
+        self._counts: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+        handler = type("Handler", (FaultHandler,), {"fault_server": self})
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self._thread: threading.Thread | None = None
+        self._timer: threading.Timer | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def other_base(self) -> str:
+        """The same server under another host name: a second downloader slot for Scrapy."""
+        return f"http://localhost:{self.port}"
+
+    def route_for(self, path: str):
+        if path in ROUTES:
+            return ROUTES[path]
+        for prefix, fn in ROUTES.items():
+            if prefix.endswith(("/", "-")) and path.startswith(prefix):
+                return fn
+        return None
+
+    def record(self, hit: Hit) -> int:
+        with self._lock:
+            self.hits.append(hit)
+            return len(self.hits)
+
+    def count(self, host: str, path: str) -> int:
+        with self._lock:
+            key = (host, path)
+            self._counts[key] = self._counts.get(key, 0) + 1
+            return self._counts[key]
+
+    def hits_for(self, path: str, host: str | None = None) -> list[Hit]:
+        with self._lock:
+            return [h for h in self.hits if urlsplit(h.path).path == path and (host is None or h.host == host)]
+
+    def start(self) -> "FaultServer":
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="fault-server", daemon=True)
+        self._thread.start()
+        self._timer = threading.Timer(self.lifetime, self.stop)  # stops itself even if a test forgets
+        self._timer.daemon = True
+        self._timer.start()
+        return self
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._thread is not None:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self._thread = None
+
+    def __enter__(self) -> "FaultServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,60 @@
+"""Pure-function tests: tokens, shingles, MinHash signatures, LSH band keys, similarity."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from crawler.demo_site.content import generate_article
+from pipelines import dedup_minhash as mh
+
+
+def story(i: int, seed: int) -> str:
+    return "\n\n".join(generate_article(i, random.Random(seed), 0, [0]).paragraphs)
+
+
+def test_tokens_ignore_case_punctuation_and_whitespace():
+    assert mh.tokens("Bitcoin, ETF!  filing\n\nin  OSLO.") == ["bitcoin", "etf", "filing", "in", "oslo"]
+    assert mh.tokens("") == []
+
+
+def test_shingles_are_unique_kgrams_and_short_texts_get_one():
+    words = "a b c d e f a b c d e".split()
+    h = mh.shingle_hashes(words, k=5)
+    assert h.size == 6  # 7 windows, "a b c d e" twice
+    assert len(np.unique(h)) == h.size
+    assert mh.shingle_hashes(["only", "three", "words"], k=5).size == 1
+    assert mh.shingle_hashes([], k=5).size == 0
+    assert not np.array_equal(mh.shingle_hashes("a b c d e".split()), mh.shingle_hashes("e d c b a".split()))
+
+
+def test_signature_is_deterministic_and_independent_of_set_order():
+    h = mh.shingle_hashes(mh.tokens(story(1, 1)))
+    perm = h.copy()
+    np.random.default_rng(0).shuffle(perm)
+    assert np.array_equal(mh.signature(h), mh.signature(perm))
+    assert mh.signature(h).dtype == np.uint32 and mh.signature(h).shape == (mh.NUM_PERM,)
+    assert np.array_equal(mh.from_bytes(mh.to_bytes(mh.signature(h))), mh.signature(h))
+
+
+def test_estimated_similarity_tracks_exact_jaccard():
+    base = story(3, 10)
+    variants = [base + "\n\nA new closing paragraph written for this test, with a dozen extra words in it.",
+                "\n\n".join(base.split("\n\n")[:4]), story(3, 11), story(7, 12)]
+    hb = mh.shingle_hashes(mh.tokens(base))
+    for v in variants:
+        hv = mh.shingle_hashes(mh.tokens(v))
+        est = mh.similarity(mh.signature(hb), mh.signature(hv))
+        assert abs(est - mh.jaccard(hb, hv)) < 0.15, (est, mh.jaccard(hb, hv))
+    assert mh.similarity(mh.text_signature(base), mh.text_signature(base.upper())) == 1.0
+
+
+def test_band_keys_shared_by_near_copies_not_by_other_stories():
+    a = mh.text_signature(story(5, 1))
+    b = mh.text_signature(story(5, 1) + " Update: withdrawals resumed later that day.")
+    c = mh.text_signature(story(9, 2))
+    ka, kb, kc = mh.band_keys(a), mh.band_keys(b), mh.band_keys(c)
+    assert len(ka) == mh.BANDS and ka == mh.band_keys(a.copy())
+    assert set(ka) & set(kb)
+    assert not set(ka) & set(kc)
+    assert all(-(2**63) <= k < 2**63 for k in ka)  # fits a SQLite INTEGER

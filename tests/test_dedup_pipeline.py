@@ -1,0 +1,164 @@
+"""The real dedup steps and the real Parquet exporter, fed with records built from the demo-site generator.
+
+``run_records`` drives the steps the way Scrapy's scraper does: each record through the pipeline chain,
+a DropItem ends its way, a surviving record fires ``item_scraped``; ``close_spider`` of the exporter
+commits the files and then the dedup state. The Parquet files are read back with pyarrow.
+"""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pyarrow.dataset as ds
+from scrapy import signals
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+from crawler.demo_site.site import DemoSite
+from crawler.ids import article_id, comment_id, stable_hash
+from crawler.items import ArticleRecord, CommentRecord
+from crawler.urls import canonical, site_of
+from pipelines.dedup_exact import ExactDedupPipeline
+from pipelines.dedup_near import NearDedupPipeline
+from pipelines.dedup_seen import SeenBeforePipeline
+from pipelines.parquet import ParquetExportPipeline
+
+T0 = datetime(2026, 11, 25, 7, 0, tzinfo=timezone.utc)
+UPDATE = ("Update: the operator said later that withdrawals had resumed for every account and that a "
+          "full incident report would follow next week.")
+STEPS = (ExactDedupPipeline, SeenBeforePipeline, NearDedupPipeline, ParquetExportPipeline)
+
+
+def art(url: str, body: str, published: datetime, run: str = "r1", title: str = "T") -> ArticleRecord:
+    cu = canonical(url)
+    fetched = T0 + timedelta(days=int(run[1:]) - 1)
+    return ArticleRecord(article_id=article_id(cu), url=url, canonical_url=cu, site=site_of(cu), title=title,
+                         body_text=body, published_at=published, fetched_at=fetched, valid_from=fetched,
+                         run_id=run, parser="test@1", word_count=len(body.split()))
+
+
+def comment(native: str, body: str, minute: int, run: str = "r1", host: str = "http://a.example") -> CommentRecord:
+    fetched = T0 + timedelta(days=int(run[1:]) - 1)
+    return CommentRecord(comment_id=comment_id("wordpress", host, native), thread_id=stable_hash("t"),
+                         article_id=article_id(host + "/"), platform="wordpress", native_id=native, body_text=body,
+                         published_at=T0 + timedelta(minutes=minute), source_url=f"{host}/c?page=1",
+                         fetched_at=fetched, valid_from=fetched, run_id=run, parser="test@1")
+
+
+def demo_records(run: str = "r1") -> list:
+    """Stories of the demo site, an exact copy and an edited copy on a partner site, and comments."""
+    site = DemoSite(n_articles=6, comments_per_article=1)
+    out = [art(f"http://a.example{a.path}", "\n\n".join(a.paragraphs), a.published, run, a.title)
+           for a in site.articles]
+    first = site.articles[0]
+    body = "\n\n".join(first.paragraphs)
+    out.append(art(f"http://b.example/partner{first.path}", body, first.published + timedelta(days=1), run))
+    edited = first.paragraphs[:3] + [UPDATE] + first.paragraphs[3:]
+    out.append(art(f"http://c.example/news{first.path}", "\n\n".join(edited), first.published - timedelta(hours=1), run))
+    long_text = " ".join(f"word{i}" for i in range(40)) + " which is a long comment posted twice"
+    out += [comment("1", long_text, 5, run), comment("2", long_text.upper(), 1, run),
+            comment("3", long_text + " with an edit", 9, run), comment("4", "+1", 2, run), comment("5", "+1", 3, run)]
+    return out
+
+
+def run_records(output: Path, records: list, run_id: str, commit: bool = True, **settings):
+    crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(output), **settings})
+    crawler.stats.set_value("run/id", run_id)
+    steps = [cls.from_crawler(crawler) for cls in STEPS]
+    steps[-1].open_spider()
+    for rec in records:
+        try:
+            for s in steps:
+                rec = s.process_item(rec)
+        except DropItem:
+            continue
+        crawler.signals.send_catch_log(signals.item_scraped, item=rec, response=None, spider=None)
+    if commit:
+        steps[-1].close_spider()
+    return crawler
+
+
+def rows(output: Path, table: str) -> list[dict]:
+    if not (output / table).is_dir():
+        return []
+    return ds.dataset(output / table, format="parquet", partitioning="hive").to_table().to_pylist()
+
+
+def labels_by_url(output: Path) -> dict:
+    return {r["canonical_url"]: (r["duplicate_of"], r["duplicate_reason"], r["cluster_id"]) for r in rows(output, "articles")}
+
+
+def test_same_records_in_any_order_give_the_same_clusters(tmp_path):
+    recs = demo_records()
+    results = []
+    for seed in range(3):
+        shuffled = recs[:]
+        random.Random(seed).shuffle(shuffled)
+        out = tmp_path / f"o{seed}"
+        run_records(out, shuffled, f"run{seed}")
+        results.append((labels_by_url(out), sorted((r["comment_id"], r["duplicate_of"], r["duplicate_reason"])
+                                                   for r in rows(out, "comments"))))
+    assert results[0] == results[1] == results[2]
+    arts = results[0][0]
+    original, partner, edited = (canonical(f"http://{h}{p}") for h, p in
+                                 [("a.example", DemoSite(1, 1).articles[0].path),
+                                  ("b.example/partner", DemoSite(1, 1).articles[0].path),
+                                  ("c.example/news", DemoSite(1, 1).articles[0].path)])
+    rep = article_id(edited)  # published an hour before the original: earliest wins
+    assert arts[edited] == (None, None, rep)
+    assert arts[original] == (rep, "near", rep) and arts[partner] == (rep, "near", rep)
+    assert sum(v[0] is not None for v in arts.values()) == 2
+    by_native = {r[0]: r for r in results[0][1]}
+    assert by_native[comment_id("wordpress", "http://a.example", "1")][1:] == (
+        comment_id("wordpress", "http://a.example", "2"), "content")  # posted earlier, same normalised text
+    assert by_native[comment_id("wordpress", "http://a.example", "3")][2] == "near"
+    assert by_native[comment_id("wordpress", "http://a.example", "5")][1] is None  # "+1" is never a duplicate
+
+
+def test_second_run_skips_unchanged_versions_changed_and_points_at_first_run(tmp_path):
+    out = tmp_path / "ds"
+    run_records(out, demo_records("r1"), "r1")
+    first = {r["article_id"]: r for r in rows(out, "articles")}
+    site = DemoSite(n_articles=6, comments_per_article=1)
+    changed = site.articles[2]
+    again = demo_records("r2")
+    for rec in again:
+        if isinstance(rec, ArticleRecord) and rec.canonical_url.endswith(changed.path):
+            rec.body_text += "\n\nCorrection: an earlier version of this story misstated the exchange's name."
+    newcomer = site.articles[0]  # republished by a new site, dated earlier than everything before
+    again.append(art(f"http://d.example/repost{newcomer.path}", "\n\n".join(newcomer.paragraphs),
+                     newcomer.published - timedelta(days=3), "r2"))
+    crawler = run_records(out, again, "r2")
+    stats = crawler.stats.get_stats()
+    n_articles = sum(isinstance(r, ArticleRecord) for r in again) - 1  # without the new repost
+    assert stats["dedup/articles/unchanged_skipped"] == n_articles - 1  # all but the changed one
+    assert stats["dedup/comments/unchanged_skipped"] == 5
+    second = [r for r in rows(out, "articles") if r["run_id"] == "r2"]
+    assert len(second) == 2  # the changed story and the new repost; nothing unchanged rewritten
+    by_url = {r["canonical_url"]: r for r in second}
+    new_version = next(r for u, r in by_url.items() if u.endswith(changed.path))
+    assert new_version["version"] == 2 and new_version["duplicate_of"] is None
+    assert first[new_version["article_id"]]["version"] == 1
+    repost = next(r for u, r in by_url.items() if "d.example" in u)
+    first_rep = next(r for r in first.values() if r["duplicate_of"] is None and r["cluster_id"])
+    assert repost["duplicate_of"] == first_rep["article_id"] == repost["cluster_id"]  # a row of the first run
+    assert first_rep["run_id"] == "r1" and repost["duplicate_reason"] == "near"
+    assert not rows(out, "comments") or all(r["run_id"] == "r1" for r in rows(out, "comments"))
+
+
+def test_a_run_that_never_committed_marks_nothing_as_seen(tmp_path):
+    out = tmp_path / "ds"
+    run_records(out, demo_records("r1"), "r1", commit=False)  # "crash": files never committed
+    crawler = run_records(out, demo_records("r2"), "r2")
+    assert crawler.stats.get_value("dedup/articles/unchanged_skipped") is None
+    n_articles = sum(isinstance(r, ArticleRecord) for r in demo_records())
+    assert {r["run_id"] for r in rows(out, "articles")} == {"r2"} and len(rows(out, "articles")) == n_articles
+
+
+def test_drop_duplicates_setting_names_the_rows_to_leave_out(tmp_path):
+    crawler = run_records(tmp_path / "ds", demo_records(), "r1", DEDUP_DROP_DUPLICATES=True)
+    lab = crawler.dedup_labeler
+    assert len(lab.drop_ids("articles")) == 2 and crawler.stats.get_value("dedup/articles/dropped_duplicates") == 2
+    off = run_records(tmp_path / "ds2", demo_records(), "r1").dedup_labeler
+    assert off.drop_ids("articles") == set() and len(off.labels("articles")) == 3
