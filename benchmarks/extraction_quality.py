@@ -23,7 +23,9 @@ Scoring follows the article-extraction-benchmark's ``evaluate.py``:
 
 Also printed: ``F1/page`` — the mean of per-page F1 where an empty prediction scores 0 — and the same
 figures on single tokens (``uni``) for comparison. Speed is pages/s of wall time for the whole call on a
-decoded HTML string (parsing included), best of ``--repeat`` runs.
+decoded HTML string (parsing included), best of ``--repeat`` runs. ``ours`` is ``ArticlePage(...).body_text()``;
+``ours-full`` is the whole ``parse_article`` (every field plus the not-article checks; a page it rejects,
+e.g. a paywall teaser, is an empty prediction).
 """
 from __future__ import annotations
 
@@ -147,13 +149,20 @@ def ours(page: Page) -> str | None:
     return ArticlePage(page.url or "https://example.invalid/", page.html).body_text()
 
 
+def ours_full(page: Page) -> str | None:
+    """The whole parse_article (all fields and not-article checks); a NotArticle is an empty prediction."""
+    from crawler.sites.generic import parse_article
+
+    return getattr(parse_article(page.url or "https://example.invalid/", page.html, {}), "body_text", None)
+
+
 def trafilatura_default(page: Page) -> str | None:
     import trafilatura
 
     return trafilatura.extract(page.html)
 
 
-EXTRACTORS = {"ours": ours, "trafilatura": trafilatura_default}
+EXTRACTORS = {"ours": ours, "ours-full": ours_full, "trafilatura": trafilatura_default}
 
 
 def run(extractor, pages: list[Page], repeat: int) -> tuple[list[str | None], float]:
@@ -207,7 +216,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{corpus:<8} {name:<12} {len(idx):>5} {four['f1']:6.3f} {four['p']:6.3f} {four['r']:6.3f} "
                   f"{four['f1_page']:7.3f} {uni['f1']:6.3f} {empty:>5} {shown}")
     if speeds.get("trafilatura"):
-        print(f"\nspeed ratio ours/trafilatura: {speeds['ours'] / speeds['trafilatura']:.2f}x")
+        print()
+        for name in (n for n in speeds if n != "trafilatura"):
+            print(f"speed ratio {name}/trafilatura: {speeds[name] / speeds['trafilatura']:.2f}x")
     print("F1/P/R: 4-token shingles as in article-extraction-benchmark (empty predictions excluded from P, "
           "count 0 in R); F1/page: mean per-page F1, empty = 0; uniF1: same as F1 on single tokens.")
     if args.worst:

@@ -93,3 +93,46 @@ def test_jsonld_body_with_markup_becomes_text():
     assert isinstance(result, ArticleRecord)
     assert "<p>" not in result.body_text and "&amp;" not in result.body_text
     assert result.body_text.startswith("First paragraph of the stored body")
+
+
+def test_title_prefers_h1_over_og_title_with_site_suffix():
+    page = ('<html><head><meta property="og:title" content="{og}"></head><body><h1>Miners sell reserves</h1>'
+            "</body></html>")
+    from crawler.sites.generic import ArticlePage
+
+    assert ArticlePage("https://x.example/a", page.format(og="Miners sell reserves | Hash Daily")).title() == \
+        "Miners sell reserves"
+    # a subtitle after a colon is part of the headline, not a site name
+    assert ArticlePage("https://x.example/a", page.format(og="Miners sell reserves: what next")).title() == \
+        "Miners sell reserves: what next"
+
+
+def test_locked_content_tier_with_teaser_is_paywall():
+    body, exp = load("opengraph_only")
+    teaser = body.decode("utf-8").replace(
+        '<meta name="author"', '<meta property="article:content_tier" content="locked">\n<meta name="author"')
+    # keep only the first paragraph of the body: a teaser
+    start = teaser.index('<div class="entry-content">') + len('<div class="entry-content">')
+    end = teaser.index("</div></div>", start)
+    first_p_end = teaser.index("</p>", start) + 4
+    teaser = teaser[:first_p_end] + teaser[end:]
+    result = parse_article(exp["url"], teaser, {})
+    assert isinstance(result, NotArticle) and result.reason == "paywall"
+    # a locked page that serves the whole (long) text is an article
+    extra = "".join(f"<p>Further paragraph {i} of the full story, long enough to read as prose and to make the "
+                    f"served text clearly longer than any teaser would be.</p>" for i in range(12))
+    full = body.decode("utf-8").replace(
+        '<meta name="author"', '<meta property="article:content_tier" content="locked">\n<meta name="author"'
+    ).replace('<div class="entry-content">', '<div class="entry-content">' + extra)
+    assert isinstance(parse_article(exp["url"], full, {}), ArticleRecord)
+
+
+def test_article_about_bot_checks_is_not_a_challenge():
+    paragraphs = "".join(
+        f"<p>Point {i}: readers are often asked to verify you are human, or see a page that says checking your "
+        f"browser before accessing the site; this piece explains why such a captcha shows up and what it "
+        f"protects.</p>" for i in range(10))
+    page = (f"<html><head><title>Access denied: why readers see bot checks</title></head><body><article>"
+            f"<h1>Access denied: why readers see bot checks</h1>{paragraphs}</article></body></html>")
+    result = parse_article("https://x.example/why-readers-see-bot-checks", page, {})
+    assert isinstance(result, ArticleRecord)

@@ -22,7 +22,7 @@ from crawler.urls import canonical, same_site, site_of
 
 from . import maintext, notarticle
 
-PARSER = "generic@1"
+PARSER = "generic@2"
 ARTICLE_TYPES = re.compile(r"(Article|BlogPosting|Report|NewsArticle|LiveBlogPosting|DiscussionForumPosting)$")
 
 # Selectors, named so a site override can replace one without copying the rest.
@@ -38,6 +38,7 @@ SEL_TAGS = 'meta[property="article:tag"]::attr(content)'
 SEL_SYNDICATION = ('link[rel="original-source"]::attr(href), link[rel="syndication-source"]::attr(href), '
                    'meta[name="syndication-source"]::attr(content), meta[name="original-source"]::attr(content)')
 MIN_BODY_CHARS = 200
+TITLE_SITE_SUFFIX = re.compile(r"^\s+[|\-\u2013\u2014:\u00b7\u00bb]\s*\S")
 LD_MIN_SHARE = 0.8  # JSON-LD articleBody wins when at least this long relative to the DOM text
 LD_MARKUP = re.compile(r"</?(p|br|div|span|a|h[1-6]|ul|li|strong|em|b|i|body)\b", re.I)
 
@@ -96,8 +97,14 @@ class ArticlePage:
         ld = self.ld.get("headline") or self.ld.get("name")
         if isinstance(ld, str) and ld.strip():
             return ld.strip()
+        og, h1 = self.og("title"), self.h1_text()
+        if og and h1 and og != h1 and og.startswith(h1) and TITLE_SITE_SUFFIX.match(og[len(h1):]):
+            return h1  # og:title is the headline plus " | Site name"
+        return og or h1 or _clean(self.sel.css(SEL_TITLE).get())
+
+    def h1_text(self) -> str | None:
         h1 = self.sel.css(SEL_H1)
-        return self.og("title") or (element_text(h1[0].root) if h1 else None) or _clean(self.sel.css(SEL_TITLE).get())
+        return (element_text(h1[0].root) or None) if h1 else None
 
     def ld_body_text(self) -> str | None:
         """JSON-LD articleBody as plain text (some sites put HTML in it)."""
@@ -105,10 +112,20 @@ class ArticlePage:
         if not isinstance(ld, str) or not ld.strip():
             return None
         text = html_to_text(ld) if LD_MARKUP.search(ld) else normalise_whitespace(html.unescape(ld))
+        text = normalise_whitespace(maintext.SHORTCODE.sub("", text))
         return text or None
 
+    @cached_property
+    def main(self) -> maintext.MainText:
+        return maintext.extract_main(self.sel, self.url)
+
     def dom_body_text(self) -> str | None:
-        return maintext.extract(self.sel, self.url)
+        return self.main.text
+
+    def own_text(self) -> str | None:
+        """Text the fast extractor found on the page itself (what listing detection weighs links against)."""
+        ld = self.ld_body_text()
+        return ld if ld and len(ld) > len(self.main.fast or "") else self.main.fast
 
     def body_text(self) -> str | None:
         """The DOM's main text, unless JSON-LD articleBody is about as long (then it is cleaner)."""
@@ -184,15 +201,25 @@ class ArticlePage:
                     break
         return _abs(self.url, src) if src else None
 
-    def not_article_reason(self) -> str | None:
-        return notarticle.classify(self.sel, self.raw)
+    def declares_article(self) -> bool:
+        """Top-level (or @graph) JSON-LD object of an Article type: the page says it is one article."""
+        return bool(self.ld)
+
+    def not_article_reason(self, body: str | None = None) -> str | None:
+        """Why this page is not an article (challenge, client_shell, listing, paywall) or None."""
+        return notarticle.classify(self.sel, self.raw, self.url, body if body is not None else self.own_text(),
+                                   self.declares_article())
 
     # -- assembly -------------------------------------------------------------------------------------
     def to_item(self) -> ArticleRecord | NotArticle:
-        reason = self.not_article_reason()
+        reason = notarticle.classify_before_extraction(self.sel, self.raw)
         if reason:
             return NotArticle(reason, self.url)
         body = self.body_text()
+        reason = notarticle.classify_after_extraction(self.sel, self.raw, self.url, self.own_text(),
+                                                      self.declares_article())
+        if reason:
+            return NotArticle(reason, self.url)
         if not body or len(body) < MIN_BODY_CHARS:
             return NotArticle("no_body", self.url)
         title = self.title()

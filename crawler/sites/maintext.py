@@ -10,8 +10,10 @@ Works on the lxml tree the page was already parsed into (no second parse):
 2. **Walk.** The chosen container is turned into text blocks, skipping elements that are boilerplate by tag
    (nav, aside, figure, form ...), by class/id words (share, related, newsletter, caption, byline ...) or
    hidden; an element holding most of the container's text is never skipped (wrappers with odd names).
-3. **Filter.** Blocks that are mostly link text (teaser lists), stock phrases ("Advertisement",
-   "Continue reading below") and a repeated headline are dropped.
+   Lists whose items each open with a link (related-story boxes) are skipped the same way.
+3. **Filter.** Blocks that are mostly link text, stock phrases ("Advertisement", "Continue reading
+   below"), bare dates and a repeated headline are dropped. A lead paragraph just before the container
+   (a ``<p>`` or a summary/standfirst block) is kept.
 
 When the fast path finds too little text, trafilatura runs on the same tree (it copies it).
 """
@@ -26,23 +28,22 @@ from lxml import etree
 from crawler.htmltext import normalise_whitespace
 
 # -- named selectors and vocabularies ---------------------------------------------------------------------
-CONTAINER_XPATH = (
-    '//*[@itemprop="articleBody"]'
-    ' | //*[contains(concat(" ", normalize-space(@class), " "), " entry-content ")]'
-    ' | //*[contains(concat(" ", normalize-space(@class), " "), " article-body ")]'
-    ' | //*[contains(concat(" ", normalize-space(@class), " "), " article__body ")]'
-    ' | //*[contains(concat(" ", normalize-space(@class), " "), " articleBody ")]'
-    ' | //*[contains(concat(" ", normalize-space(@class), " "), " article-content ")]'
-    ' | //*[contains(concat(" ", normalize-space(@class), " "), " post-content ")]'
-    ' | //*[contains(concat(" ", normalize-space(@class), " "), " post-body ")]'
-    ' | //*[contains(concat(" ", normalize-space(@class), " "), " story-body ")]'
-    ' | //*[contains(concat(" ", normalize-space(@class), " "), " article-text ")]'
-)
-PARAGRAPH_TAGS = ("p", "pre", "blockquote", "li", "td", "h2", "h3")
+# class names (whole class tokens) and itemprop values of known article-body containers
+CONTAINER_CLASSES = frozenset({
+    "entry-content", "article-body", "article__body", "articleBody", "article-content", "post-content",
+    "post-body", "story-body", "article-text",
+})
+CONTAINER_ITEMPROP = "articleBody"
+# one pass in C narrows the elements whose class tokens are then checked exactly
+CONTAINER_PREFILTER = etree.XPath('//*[@itemprop="articleBody" or contains(@class, "ntent") or '
+                                  'contains(@class, "ody") or contains(@class, "ext")]')
 SCORED_PARAGRAPH_TAGS = ("p", "pre")
 BLOCK_TAGS = frozenset({"p", "div", "li", "ul", "ol", "dl", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6",
                         "blockquote", "pre", "tr", "table", "section", "article", "header", "main", "center",
                         "address", "details", "summary", "hr", "figure", "caption"})
+# skipped tags that may still wrap the whole body (ASP.NET pages put everything in one <form>)
+WRAPPER_TAGS = frozenset({"aside", "footer", "figure", "form"})
+CELL_TAGS = frozenset({"td", "th"})
 SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "form", "button", "svg", "iframe", "nav",
                        "aside", "footer", "figure", "figcaption", "select", "input", "textarea", "label",
                        "object", "embed", "video", "audio", "canvas", "map", "dialog", "menu", "head", "title",
@@ -57,21 +58,41 @@ BOILERPLATE_WORDS = frozenset({
     "toolbar", "modal", "popup", "overlay", "footer", "nav", "navigation", "menu", "masthead", "author",
     "bio", "pagination", "pager", "disclaimer", "teaser", "teasers", "timestamp", "dateline",
 })
+BOILERPLATE_STEMS = re.compile(r"^(share|advert|newsletter|outbrain|taboola|breadcrumb|cookie|subscri|sponsor)")
+LEAD_WORDS = frozenset({"lead", "lede", "summary", "standfirst", "intro", "excerpt"})
+COMMENT_WORDS = frozenset({"comment", "comments", "commentlist", "disqus", "respond"})
 # words that put a whole region outside the article: a scored winner inside one is never the body
 OUTSIDE_WORDS = frozenset({"comment", "comments", "commentlist", "disqus", "related", "recommended", "footer",
                            "outbrain", "taboola"})
-# class/id words that are never boilerplate even when combined with one above ("article-meta" is, but
-# "content" wrappers like "main-content-more" are kept when they hold the text anyway)
 CLASS_SPLIT = re.compile(r"[\s_\-]+")
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 STOCK_PHRASES = re.compile(
     r"^(advertisement|advert|ad|sponsored|continue reading( below| the main story)?|story continues below|"
     r"article continues below|read more|read next|related|related articles?|more stories|you may also like|"
-    r"recommended|close|video|image|caption|photo|share|share this( article| story)?|tweet|email|print|"
+    r"recommended|close|video|image|caption|photo|(\d+\s+)?comments?|leave a (comment|reply)|share|share this( article| story| post)?:?|tweet|email|print|"
     r"click here.*|sign up.*newsletter.*|this slideshow requires javascript\.?|back to gallery|"
     r"(photo|image|credit|source|file photo)\s*:.*)$", re.I)
-MIN_CHARS = 200
+MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+DATE_ONLY = re.compile(
+    r"^((published|updated|posted|last updated)\s*:?\s*)?(\w+day,?\s+)?"
+    r"(" + MONTH + r"\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d{1,2}(st|nd|rd|th)?\s+" + MONTH + r",?\s+\d{4}|"
+    r"\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{2,4})"
+    r"([\s,|at-]+\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s+[a-z]{2,5})?)?$", re.I)
+# CMS shortcodes left unrendered: [name_with_underscore ...], [name key="..."], [/name]
+SHORTCODE = re.compile(r"\[(?:/[a-z][a-z0-9_-]*|[a-z][a-z0-9]*_[a-z0-9_-]*[^\]]*|[a-z][a-z0-9_-]*\s+[a-z_-]+=[^\]]*)\]",
+                       re.I)
+# a short line opening with "By" and no sentence end: a byline ("By Jane Doe, Reuters")
+BYLINE = re.compile(r"^by\s+[^.!?\n]{2,60}$", re.I)
+COMMAS = (",", "\uff0c", "\u3001", "\u060c")  # Latin, fullwidth, ideographic, Arabic
+MIN_CHARS = 200        # less fast-path text than this and trafilatura gets a go
+TEASER_MIN_ITEMS = 3   # a list this long whose items ...
+TEASER_SHARE = 0.8     # ... mostly open with a link is a related-stories box
+PROSE_CHARS = 80       # a paragraph at least this long is prose, not a label
+PART_MIN_SHARE = 0.2   # a further known container this big (relative to the biggest) is part of the body
 MAX_LINK_DENSITY = 0.5
+SIBLING_SHARE = 0.2    # a sibling of the scored winner scoring this share of it is more of the body
+SIBLING_MIN_SCORE = 5
+SIBLING_MAX_LINK_DENSITY = 0.25
 KNOWN_MIN_SHARE = 0.6  # a known container must hold this share of the scored winner's text
 MAX_SKIP_SHARE = 0.5   # a boilerplate-named element holding more of the text than this is a wrapper
 
@@ -85,20 +106,43 @@ class Block:
 
 # -- candidates -----------------------------------------------------------------------------------------
 def known_containers(root: etree._Element) -> list[etree._Element]:
-    """Outermost matches of the known body containers, in document order."""
-    found = root.xpath(CONTAINER_XPATH)
+    """Outermost matches of the known body containers, in document order; a match after the first must
+    hold prose of its own (a body split by an ad does; a teaser card reusing the class does not)."""
+    found = [el for el in CONTAINER_PREFILTER(root) if is_known_container(el)]
     chosen = set(found)
-    return [el for el in found if not any(anc in chosen for anc in el.iterancestors())]
+    outer = [el for el in found if not any(anc in chosen for anc in el.iterancestors())]
+    if len(outer) <= 1:
+        return outer
+    sizes = [len(el.text_content().strip()) for el in outer]
+    biggest = max(sizes)
+    return [el for el, n in zip(outer, sizes) if n == biggest or n >= PART_MIN_SHARE * biggest or has_prose(el)]
+
+
+def is_known_container(el: etree._Element) -> bool:
+    if el.get("itemprop") == CONTAINER_ITEMPROP:
+        return True
+    cls = el.get("class")
+    return bool(cls) and not CONTAINER_CLASSES.isdisjoint(cls.split())
+
+
+def has_prose(el: etree._Element) -> bool:
+    return any(len(p.text_content().strip()) >= PROSE_CHARS for p in el.iter("p"))
 
 
 def scored_container(root: etree._Element) -> etree._Element | None:
+    return scored_containers(root)[0]
+
+
+def scored_containers(root: etree._Element) -> tuple[etree._Element | None, list[etree._Element]]:
+    """The readability winner, and the winner with its siblings that score at least SIBLING_SHARE of it
+    (a body split into several sections) in document order."""
     scores: dict = {}
     for p in root.iter(*SCORED_PARAGRAPH_TAGS):
         text = p.text_content()
         n = len(text.strip())
         if n < 25:
             continue
-        score = 1 + text.count(",") + min(n // 100, 3)
+        score = 1 + count_commas(text) + min(n // 100, 3)
         parent = p.getparent()
         if parent is None:
             continue
@@ -110,14 +154,19 @@ def scored_container(root: etree._Element) -> etree._Element | None:
         direct = (div.text or "") + "".join(c.tail or "" for c in div)
         n = len(direct.strip())
         if n >= 100:
-            scores[div] = scores.get(div, 0) + 1 + direct.count(",") + min(n // 100, 3)
+            scores[div] = scores.get(div, 0) + 1 + count_commas(direct) + min(n // 100, 3)
     if not scores:
-        return None
+        return None, []
     top = [kv for kv in sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:8] if not in_outside_region(kv[0])]
     if not top:
-        return None
-    best = max(top[:5], key=lambda kv: kv[1] * (1 - link_density(kv[0])))
-    return best[0]
+        return None, []
+    best, best_score = max(top[:5], key=lambda kv: kv[1] * (1 - link_density(kv[0])))
+    parent = best.getparent()
+    if parent is None:
+        return best, [best]
+    floor = max(SIBLING_MIN_SCORE, SIBLING_SHARE * best_score)
+    return best, [sib for sib in parent if sib is best or (
+        scores.get(sib, 0) >= floor and not is_boilerplate(sib) and link_density(sib) < SIBLING_MAX_LINK_DENSITY)]
 
 
 def in_outside_region(el: etree._Element) -> bool:
@@ -128,6 +177,10 @@ def in_outside_region(el: etree._Element) -> bool:
         if names.strip() and any(w in OUTSIDE_WORDS for w in CLASS_SPLIT.split(names)):
             return True
     return False
+
+
+def count_commas(text: str) -> int:
+    return sum(text.count(c) for c in COMMAS)
 
 
 def link_density(el: etree._Element) -> float:
@@ -143,15 +196,42 @@ def text_len(els: list[etree._Element]) -> int:
 
 
 def choose(root: etree._Element) -> list[etree._Element]:
+    return with_lead(choose_containers(root))
+
+
+def choose_containers(root: etree._Element) -> list[etree._Element]:
     known = known_containers(root)
-    scored = scored_container(root)
+    scored, scored_all = scored_containers(root)
     if not known:
-        return [scored] if scored is not None else []
+        return scored_all
     if scored is None or any(scored is k or k in scored.iterancestors() for k in known):
         return known
-    if text_len(known) >= KNOWN_MIN_SHARE * text_len([scored]):
+    if text_len(known) >= KNOWN_MIN_SHARE * text_len(scored_all):
         return known
-    return [scored]
+    return scored_all
+
+
+def with_lead(containers: list[etree._Element]) -> list[etree._Element]:
+    """Prepend a lead paragraph that sits just before the body container (a standfirst or summary block)."""
+    if not containers:
+        return containers
+    lead = []
+    for sib in containers[0].itersiblings(preceding=True):
+        if not isinstance(sib.tag, str) or sib.tag in SKIP_TAGS:
+            continue
+        if len(lead) >= 2 or not is_lead(sib):
+            break
+        lead.append(sib)
+    return lead[::-1] + containers
+
+
+def is_lead(el: etree._Element) -> bool:
+    names = {w for w in CLASS_SPLIT.split(f'{el.get("class") or ""} {el.get("id") or ""}'.lower()) if w}
+    if el.tag != "p" and not names & LEAD_WORDS:
+        return False
+    if is_boilerplate(el):
+        return False
+    return len(el.text_content().strip()) >= PROSE_CHARS and link_density(el) < 0.25
 
 
 # -- walk -----------------------------------------------------------------------------------------------
@@ -167,7 +247,12 @@ def is_boilerplate(el: etree._Element) -> bool:
     names = f'{el.get("class") or ""} {el.get("id") or ""}'.lower()
     if not names.strip():
         return False
-    return any(w in BOILERPLATE_WORDS for w in CLASS_SPLIT.split(names))
+    return any(w in BOILERPLATE_WORDS or BOILERPLATE_STEMS.match(w) for w in CLASS_SPLIT.split(names))
+
+
+def is_comment_region(el: etree._Element) -> bool:
+    names = f'{el.get("class") or ""} {el.get("id") or ""}'.lower()
+    return bool(names.strip()) and any(w in COMMENT_WORDS for w in CLASS_SPLIT.split(names))
 
 
 class _Walker:
@@ -179,7 +264,10 @@ class _Walker:
         self.total = max(total_chars, 1)
 
     def flush(self) -> None:
-        text = normalise_whitespace("".join(self.parts))
+        text = "".join(self.parts)
+        if "[" in text:
+            text = SHORTCODE.sub("", text)
+        text = normalise_whitespace(text)
         if text:
             self.blocks.append(Block(text, self.link_chars, self.tag))
         self.parts, self.link_chars = [], 0
@@ -189,7 +277,7 @@ class _Walker:
         if not isinstance(tag, str):  # comments, processing instructions
             self.tail(el, in_link)
             return
-        if not top and is_boilerplate(el) and not self.is_wrapper(el):
+        if not top and (is_boilerplate(el) or (tag in ("ul", "ol") and is_teaser_list(el))) and not self.is_wrapper(el):
             self.tail(el, in_link)
             return
         block = tag in BLOCK_TAGS
@@ -207,6 +295,8 @@ class _Walker:
             self.walk(child, link)
         if block:
             self.flush()
+        elif tag in CELL_TAGS:
+            self.parts.append(" ")
         self.tail(el, in_link)
 
     def tail(self, el, in_link: bool) -> None:
@@ -216,9 +306,32 @@ class _Walker:
                 self.link_chars += len(el.tail.strip())
 
     def is_wrapper(self, el) -> bool:
-        if el.tag in SKIP_TAGS and el.tag not in ("aside", "footer", "figure"):
+        """A boilerplate-looking element that holds most of the text is a wrapper, unless it is a comment
+        section (reader comments can outweigh a short article)."""
+        if el.tag in SKIP_TAGS and el.tag not in WRAPPER_TAGS:
+            return False
+        if is_comment_region(el):
             return False
         return len(el.text_content()) > MAX_SKIP_SHARE * self.total
+
+
+def is_teaser_list(el: etree._Element) -> bool:
+    """A list whose items each open with a link (a headline to another page): related-story boxes."""
+    items = [li for li in el if li.tag == "li"]
+    if len(items) < TEASER_MIN_ITEMS:
+        return False
+    return sum(1 for li in items if opens_with_link(li)) >= TEASER_SHARE * len(items)
+
+
+def opens_with_link(li: etree._Element) -> bool:
+    for node in li.iter():
+        if node is not li and node.tag == "a" and " ".join(node.text_content().split()):
+            return True
+        if node.text and node.text.strip() and node.tag != "a" and not any(a.tag == "a" for a in node.iterancestors()):
+            return False
+        if node is not li and node.tail and node.tail.strip():
+            return False
+    return False
 
 
 def blocks_of(containers: list[etree._Element]) -> list[Block]:
@@ -236,7 +349,7 @@ def blocks_of(containers: list[etree._Element]) -> list[Block]:
 
 def keep_block(block: Block, headline: str | None) -> bool:
     text = block.text
-    if STOCK_PHRASES.match(text):
+    if STOCK_PHRASES.match(text) or DATE_ONLY.match(text) or BYLINE.match(text):
         return False
     if block.link_chars > MAX_LINK_DENSITY * len(text) and len(text) < 400:
         return False
@@ -262,15 +375,30 @@ def from_trafilatura(root: etree._Element, url: str | None) -> str | None:
     return text.strip() if text and len(text.strip()) >= MIN_CHARS else None
 
 
-def extract(sel_or_root, url: str | None = None) -> str | None:
-    """Main text of a page, from a parsel Selector or an lxml root; None when there is too little."""
+@dataclass
+class MainText:
+    """The fast path's text (None when it found nothing) and the final text (fast path or trafilatura)."""
+    fast: str | None
+    text: str | None
+    source: str  # "fast", "trafilatura" or "none"
+
+
+def extract_main(sel_or_root, url: str | None = None) -> MainText:
     root = getattr(sel_or_root, "root", sel_or_root)
     if not isinstance(getattr(root, "tag", None), str):
-        return None
-    text = fast_text(root)
-    if text and len(text) >= MIN_CHARS:
-        return text
-    return from_trafilatura(root, url) or text
+        return MainText(None, None, "none")
+    fast = fast_text(root)
+    if fast and len(fast) >= MIN_CHARS:
+        return MainText(fast, fast, "fast")
+    slow = from_trafilatura(root, url)
+    if slow:
+        return MainText(fast, slow, "trafilatura")
+    return MainText(fast, fast, "fast" if fast else "none")
+
+
+def extract(sel_or_root, url: str | None = None) -> str | None:
+    """Main text of a page, from a parsel Selector or an lxml root; None when there is none."""
+    return extract_main(sel_or_root, url).text
 
 
 def _headline(root: etree._Element) -> str | None:

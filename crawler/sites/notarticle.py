@@ -1,62 +1,182 @@
-"""Pages that must never become article rows: anti-bot challenges, client-rendered shells, listings.
+"""Pages that must never become article rows: anti-bot challenges, client-rendered shells, listings, paywalls.
 
-``classify(sel, url)`` returns a reason (a short slug used in stats as
-``articles/not_article/<reason>``) or None when the page may be an article.
+``classify(sel, raw, url, body)`` returns a reason (a short slug used in stats as
+``articles/not_article/<reason>``) or None when the page may be an article:
+
+* ``challenge``: an anti-bot interstitial or block page (Cloudflare, DDoS-Guard, Incapsula, PerimeterX ...);
+* ``client_shell``: the server sent an empty application shell; the text arrives by JavaScript;
+* ``listing``: a home page, section front or forum board: headline links outweigh the page's own text;
+* ``paywall``: the page says it is not free (``isAccessibleForFree: false``) and shows only a teaser.
+
+The first two are decided before any extraction (cheap); the last two need the extracted body text.
 """
 from __future__ import annotations
 
+import json
 import re
 
 from parsel import Selector
 
-CHALLENGE_MARKERS = (
-    "cf-browser-verification", "challenge-platform", "cf_chl_opt", "cf-challenge", "__cf_chl",
-    "ddos-guard", "_incapsula_resource", "px-captcha", "perimeterx", "sucuri website firewall",
-    "checking your browser before accessing", "enable javascript and cookies to continue",
-    "attention required! | cloudflare", "sorry, you have been blocked", "verify you are human",
+from . import listing
+
+# Technical markers that only appear on interstitial / block pages (challenge scripts, block-page ids).
+STRONG_CHALLENGE_MARKERS = (
+    "cf-browser-verification", "cf_chl_opt", "__cf_chl_", "cf-error-details", "_incapsula_resource",
+    "px-captcha", "captcha-delivery.com",
 )
-CHALLENGE_TITLES = re.compile(r"^(just a moment|attention required|access denied|security check|"
-                              r"ddos-guard|please wait|one more step)\b", re.I)
+# Wording of block pages: also possible in an article about them, so they need a near-empty page too.
+CHALLENGE_PHRASES = (
+    "cf-challenge", "ddos-guard", "sucuri website firewall", "checking your browser before accessing",
+    "enable javascript and cookies to continue", "attention required! | cloudflare", "sorry, you have been blocked",
+    "verify you are human", "why have i been blocked?", "access to this page has been denied",
+    "please turn javascript on and reload the page", "request unsuccessful. incapsula incident id",
+)
+# Markers also injected into ordinary pages (Cloudflare's passive bot script): need a near-empty page with
+# no paragraphs and no application mount point.
+WEAK_CHALLENGE_MARKERS = ("challenge-platform", "perimeterx", "captcha", "datadome")
+CHALLENGE_TITLES = re.compile(r"^\s*(just a moment|attention required|access denied|security check|"
+                              r"ddos-guard|please wait|one more step|verifying you are human|"
+                              r"are you a robot|pardon our interruption)\b", re.I)
+SHELL_MOUNTS = ('//div[@id="root" or @id="app" or @id="__next" or @id="__nuxt" or @id="svelte" or '
+                '@data-reactroot or @ng-version]')
 SEL_TITLE = "title::text"
-SEL_ARTICLE_TYPE = 'meta[property="og:type"]::attr(content)'
 SEL_LD = 'script[type="application/ld+json"]::text'
 SEL_PARAGRAPHS = "p"
+SEL_CONTENT_TIER = 'meta[property="article:content_tier"]::attr(content), meta[name="article:content_tier"]::attr(content)'
+LOCKED_TIERS = frozenset({"locked", "metered"})
 SEL_LINKS = "a[href]"
+LD_ARTICLE = re.compile(r'"@type"\s*:\s*\[?\s*"(News|Blog|Report|Scholarly|Tech|Opinion|Analysis)?Article"'
+                        r'|"@type"\s*:\s*\[?\s*"BlogPosting"')
+NOT_FREE = re.compile(r'"isAccessibleForFree"\s*:\s*(false|"false"|"False")', re.I)
+
+SHELL_MAX_TEXT = 400          # visible characters below which a page with a mount point is a shell
+CHALLENGE_MAX_TEXT = 1500     # titles, phrases and weak markers only count on a page with less text than this
+LISTING_MIN_HEADLINES = 8     # headline links needed before a page can be a listing
+LISTING_DECLARED_MIN_PROSE = 1000  # prose that outweighs a stray Article type somewhere in the JSON-LD
+LISTING_RATIO = 5.0           # headline-link characters per character of own body text
+PROSE_MIN_CHARS = 80         # a paragraph shorter than this is a label, date or button, not prose
+PAYWALL_MAX_BODY = 1500       # a not-free page with less body text than this is a teaser
+
+
+NOT_VISIBLE = frozenset({"script", "style", "template", "noscript"})
+NOT_SERVED = frozenset({"script", "style", "template"})
+
+
+def visible_text_len(sel: Selector, skip: frozenset = NOT_VISIBLE, enough: int | None = None) -> int:
+    """Characters of text in <body> outside the ``skip`` elements; stops counting at ``enough``."""
+    body = sel.root.find(".//body") if isinstance(sel.root.tag, str) else None
+    if body is None:
+        return 0
+    total = 0
+    stack = [body]
+    while stack:
+        el = stack.pop()
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if el is not body and el.tail:
+            total += len(el.tail.strip())
+        if tag in skip or not tag:
+            continue
+        if el.text:
+            total += len(el.text.strip())
+        if enough is not None and total >= enough:
+            return total
+        stack.extend(el)
+    return total
 
 
 def is_challenge(sel: Selector, raw_lower: str) -> bool:
-    title = (sel.css(SEL_TITLE).get() or "").strip()
-    if CHALLENGE_TITLES.match(title):
+    if any(m in raw_lower for m in STRONG_CHALLENGE_MARKERS):
         return True
-    hits = sum(1 for m in CHALLENGE_MARKERS if m in raw_lower)
-    return hits >= 2 or (hits == 1 and len(sel.css(SEL_PARAGRAPHS)) < 5)
+    if visible_text_len(sel, enough=CHALLENGE_MAX_TEXT) >= CHALLENGE_MAX_TEXT:
+        return False  # a page with this much to read is not an interstitial, whatever it mentions
+    title = (sel.css(SEL_TITLE).get() or "").strip()
+    if CHALLENGE_TITLES.match(title) or any(m in raw_lower for m in CHALLENGE_PHRASES):
+        return True
+    return any(m in raw_lower for m in WEAK_CHALLENGE_MARKERS) and len(sel.css(SEL_PARAGRAPHS)) < 3 \
+        and not sel.xpath(SHELL_MOUNTS)
 
 
 def is_client_shell(sel: Selector) -> bool:
     """A page whose content is rendered by JavaScript: almost no text outside scripts."""
-    text_len = sum(len(t.strip()) for t in sel.xpath("//body//text()[not(ancestor::script or ancestor::style "
-                                                      "or ancestor::noscript)]").getall())
-    scripts = len(sel.css("script"))
-    return text_len < 400 and scripts >= 3
-
-
-def is_listing(sel: Selector) -> bool:
-    """Many links, few paragraphs and nothing that declares an article."""
-    if (sel.css(SEL_ARTICLE_TYPE).get() or "").lower() == "article":
+    if visible_text_len(sel, NOT_SERVED, enough=SHELL_MAX_TEXT) >= SHELL_MAX_TEXT:
         return False
-    ld = " ".join(sel.css(SEL_LD).getall())
-    if re.search(r'"@type"\s*:\s*"(News|Blog|Report)?Article"', ld) or '"NewsArticle"' in ld:
+    return bool(sel.xpath(SHELL_MOUNTS)) or len(sel.css("script")) >= 3
+
+
+def declares_article(sel: Selector) -> bool:
+    return any(LD_ARTICLE.search(block) for block in sel.css(SEL_LD).getall())
+
+
+def is_listing(sel: Selector, url: str, body: str | None, declared: bool | None = None) -> bool:
+    """Headline links outweigh the page's own text (or, without a body, many links and no paragraphs).
+
+    ``declared``: the page's own structured data says it is one article (top-level JSON-LD Article, not one
+    inside an ItemList); such a page with some prose of its own is never a listing. None: look for any
+    Article type in the JSON-LD (weaker: home pages list NewsArticle items), and ask for more prose."""
+    own = prose_len(body)
+    heads = listing.headline_links(sel.root, url) if url else {}
+    if len(heads) >= LISTING_MIN_HEADLINES and sum(len(t) for t in heads.values()) >= LISTING_RATIO * max(own, 1):
+        if declared:
+            return own < PROSE_MIN_CHARS
+        return not (declared is None and declares_article(sel) and own >= LISTING_DECLARED_MIN_PROSE)
+    if body is None and not (declared or declares_article(sel)):
+        paragraphs = [p for p in sel.css(SEL_PARAGRAPHS) if len(" ".join(p.css("::text").getall())) > 150]
+        return len(paragraphs) < 3 and len(sel.css(SEL_LINKS)) > 30
+    return False
+
+
+def prose_len(text: str | None) -> int:
+    """Characters in paragraphs long enough to be prose (dates, labels and button text do not count)."""
+    return sum(len(p) for p in re.split(r"\n\s*\n", text or "") if len(p.strip()) >= PROSE_MIN_CHARS)
+
+
+def is_paywalled(sel: Selector, raw: str, body: str | None) -> bool:
+    """The page says it is not free (JSON-LD isAccessibleForFree false, or a locked content tier) and
+    shows only a teaser."""
+    if len(body or "") >= PAYWALL_MAX_BODY:
         return False
-    paragraphs = [p for p in sel.css(SEL_PARAGRAPHS) if len(" ".join(p.css("::text").getall())) > 150]
-    return len(paragraphs) < 3 and len(sel.css(SEL_LINKS)) > 30
+    tier = (sel.css(SEL_CONTENT_TIER).get() or "").strip().lower()
+    if tier in LOCKED_TIERS:
+        return True
+    return bool(NOT_FREE.search(raw)) and any(_not_free(block) for block in sel.css(SEL_LD).getall())
 
 
-def classify(sel: Selector, raw: str) -> str | None:
+def _not_free(block: str) -> bool:
+    try:
+        data = json.loads(block)
+    except ValueError:
+        return bool(NOT_FREE.search(block))  # malformed JSON-LD: trust the literal
+    stack = [data]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, list):
+            stack.extend(obj)
+        elif isinstance(obj, dict):
+            flag = obj.get("isAccessibleForFree")
+            if flag is False or (isinstance(flag, str) and flag.strip().lower() == "false"):
+                return True
+            stack.extend(v for v in obj.values() if isinstance(v, (dict, list)))
+    return False
+
+
+def classify_before_extraction(sel: Selector, raw: str) -> str | None:
     lower = raw[:200_000].lower()
     if is_challenge(sel, lower):
         return "challenge"
     if is_client_shell(sel):
         return "client_shell"
-    if is_listing(sel):
-        return "listing"
     return None
+
+
+def classify_after_extraction(sel: Selector, raw: str, url: str, body: str | None,
+                              declared: bool | None = None) -> str | None:
+    if is_listing(sel, url, body, declared):
+        return "listing"
+    if is_paywalled(sel, raw, body):
+        return "paywall"
+    return None
+
+
+def classify(sel: Selector, raw: str, url: str = "", body: str | None = None,
+             declared: bool | None = None) -> str | None:
+    return classify_before_extraction(sel, raw) or classify_after_extraction(sel, raw, url, body, declared)

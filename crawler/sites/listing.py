@@ -1,0 +1,62 @@
+"""Listing pages (home pages, section fronts, forum boards): recognise them and collect their article links.
+
+A *headline link* is a same-site link whose URL looks like one item (a slug of three or more words, or a
+numeric id of three or more digits in the path or query) and whose anchor text is headline-like (four
+words or more). A listing page is dominated by them; an article page has a few in its related-story boxes
+but much more text of its own.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+from parsel import Selector
+
+from crawler.urls import canonical, site_of
+
+ITEM_PATH = re.compile(r"[a-z0-9%]+(?:-[a-z0-9%]+){2,}|\d{4,}", re.I)
+ITEM_QUERY = re.compile(r"(?:^|[&;?])(?:p|id|topic|t|story|article|post|idx|nid)=\d{3,}", re.I)
+# paths that are themselves lists (or not content): never an article link
+NON_ITEM_PATH = re.compile(r"/(tag|tags|category|categories|author|authors|page|search|topics?/?$|feed|login|"
+                           r"register|wp-login\.php|cdn-cgi)(/|$)", re.I)
+NON_ITEM_QUERY = re.compile(r"(?:^|[&;?])(action|board|sort|page)=", re.I)
+MIN_HEADLINE_WORDS = 4
+SKIP_SCHEMES = ("mailto:", "javascript:", "tel:", "#")
+
+
+def is_item_url(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return False
+    if NON_ITEM_PATH.search(parts.path) or (parts.query and NON_ITEM_QUERY.search(parts.query)
+                                              and not ITEM_QUERY.search(parts.query)):
+        return False
+    last = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    return bool(ITEM_PATH.search(last) or (parts.query and ITEM_QUERY.search("?" + parts.query)))
+
+
+def headline_links(root: etree._Element, url: str) -> dict[str, str]:
+    """{absolute url: anchor text} of same-site item links with headline-like text, in page order."""
+    host = site_of(url)
+    here = url.split("#")[0].rstrip("/")
+    found: dict[str, str] = {}
+    for a in root.iter("a"):
+        href = (a.get("href") or "").strip()
+        if not href or href.startswith(SKIP_SCHEMES):
+            continue
+        words = a.text_content().split()
+        if len(words) < MIN_HEADLINE_WORDS:  # cheapest test first: most links are short
+            continue
+        absolute = urljoin(url, href).split("#")[0]
+        if absolute in found or absolute.rstrip("/") == here or site_of(absolute) != host or not is_item_url(absolute):
+            continue
+        found[absolute] = " ".join(words)
+    return found
+
+
+def listing_links(url: str, body: bytes | str) -> list[str]:
+    """Canonical URLs of the items a listing page links to (deduplicated, page order)."""
+    raw = body if isinstance(body, str) else body.decode("utf-8", errors="replace")
+    root = Selector(text=raw).root
+    return list(dict.fromkeys(canonical(u) for u in headline_links(root, url)))
