@@ -8,10 +8,7 @@ atomic rename; then a run manifest is written to ``OUTPUT_DIR/_manifests/<run_id
 """
 from __future__ import annotations
 
-import json
 import logging
-import os
-import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,6 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from crawler.items import record_columns
+
+from crawler.state.run_context import DELTA, JOURNAL, finish_commit, write_json_atomic
 
 from .drops import drop
 from .schema import PARTITION_COLUMN, SCHEMA_VERSION, TABLES, arrow_schema
@@ -131,13 +130,17 @@ class ParquetExportPipeline:
         return cls(crawler, crawler.settings.get("OUTPUT_DIR", "output"))
 
     def open_spider(self, spider=None):
+        self.ctx = getattr(self.crawler, "run_context", None)
         self.run_id = getattr(self.crawler.spider, "run_id", None) or self.stats.get_value("run/id")
         self.staging = self.output / "_staging" / self.run_id
+        self.refused = bool(getattr(self.crawler.spider, "refusal", None))
+        self.stats.set_value("export/output_dir", str(self.output))
+        if self.refused:  # e.g. another run holds the lock: write nothing at all
+            return
         try:
             self.staging.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             self._fail("staging_unwritable", exc)
-        self.stats.set_value("export/output_dir", str(self.output))
 
     def _fail(self, reason: str, exc: Exception) -> None:
         self.failed = True
@@ -165,52 +168,50 @@ class ParquetExportPipeline:
         return item
 
     def close_spider(self, spider=None):
-        committed = []
+        if self.refused:
+            return
         try:
             staged = [f for w in self.writers.values() for f in w.close()]
             labeler = getattr(self.crawler, "dedup_labeler", None)
             labels = {t: labeler.labels(t) for t in {f.table for f in staged}} if labeler else {}
-            for f in staged:
-                committed.append(self._commit(f, labels.get(f.table, {})))
-            self._write_manifest(committed)
+            moves = [self._prepare(f, labels.get(f.table, {})) for f in staged]
+            if self.failed:
+                raise OSError("earlier write failures; not committing")
+            manifest = self._manifest(moves)
+            if self.ctx is not None and self.ctx.state is not None:
+                self.ctx.delta.save(self.staging / DELTA)
+            write_json_atomic(self.staging / JOURNAL, {"run_id": self.run_id, "moves": moves, "manifest": manifest})
+            finish_commit(self.output, self.staging, self.ctx.state if self.ctx else None)  # atomic renames
+            for m in moves:
+                self.stats.inc_value(f"export/files/{m['table']}")
             if labeler is not None and hasattr(labeler, "commit"):
                 labeler.commit(self.run_id)  # persistent dedup state advances only with committed output
-            shutil.rmtree(self.staging, ignore_errors=True)
             try:
                 self.staging.parent.rmdir()  # only succeeds when no other run's staging is left
             except OSError:
                 pass
         except (OSError, pa.ArrowException) as exc:
             self._fail("commit", exc)
-        if self.failed:
-            self.stats.set_value("export/committed", False)
-        else:
-            self.stats.set_value("export/committed", True)
+        self.stats.set_value("export/committed", not self.failed)
 
-    def _commit(self, f: StagedFile, labels: dict) -> dict:
+    def _prepare(self, f: StagedFile, labels: dict) -> dict:
+        """Apply duplicate labels; return the rename that will publish the file (paths relative to OUTPUT_DIR)."""
         final = self.output / f.table / f"{PARTITION_COLUMN}={f.crawl_date}" / f.path.name
-        final.parent.mkdir(parents=True, exist_ok=True)
         src = f.path
         if labels:
             src = f.path.with_suffix(".labelled")
             n = apply_labels(f.path, src, labels, ID_COLUMN[f.table], self.compression)
             self.stats.inc_value(f"export/labelled_duplicates/{f.table}", n)
-        os.replace(src, final)  # atomic: a reader sees the whole file or nothing
-        self.stats.inc_value(f"export/files/{f.table}")
-        return {"table": f.table, "path": str(final.relative_to(self.output)), "rows": f.rows}
+        return {"table": f.table, "src": str(src.relative_to(self.output)), "dst": str(final.relative_to(self.output)),
+                "rows": f.rows}
 
-    def _write_manifest(self, files: list[dict]) -> None:
-        mdir = self.output / "_manifests"
-        mdir.mkdir(parents=True, exist_ok=True)
+    def _manifest(self, moves: list[dict]) -> dict:
         rows: dict[str, int] = {}
-        for f in files:
-            rows[f["table"]] = rows.get(f["table"], 0) + f["rows"]
-        manifest = {
+        for m in moves:
+            rows[m["table"]] = rows.get(m["table"], 0) + m["rows"]
+        return {
             "run_id": self.run_id, "schema_version": SCHEMA_VERSION,
             "started_at": self.started.isoformat(), "finished_at": datetime.now(timezone.utc).isoformat(),
-            "files": files, "rows": rows,
+            "files": [{"table": m["table"], "path": m["dst"], "rows": m["rows"]} for m in moves], "rows": rows,
             "stats": {k: v for k, v in self.stats.get_stats().items() if isinstance(v, (int, float, str, bool))},
         }
-        tmp = mdir / f".{self.run_id}.json.tmp"
-        tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True, default=str))
-        os.replace(tmp, mdir / f"{self.run_id}.json")

@@ -21,13 +21,18 @@ MAX_TITLE_CHARS = 2000
 MAX_COMMENT_CHARS = 200_000
 
 
+TOMBSTONE_EXEMPT = {"title", "body_text"}  # a tombstone records that content vanished
+
+
 def missing_fields(rec) -> list[str]:
     out = []
     for name in REQUIRED.get(type(rec), ()):
+        if rec.is_tombstone and name in TOMBSTONE_EXEMPT:
+            continue
         v = getattr(rec, name)
         if v is None or (isinstance(v, str) and not v.strip()):
             out.append(name)
-    if isinstance(rec, CommentRecord) and not rec.is_deleted and not (rec.body_text or rec.quoted_text):
+    if isinstance(rec, CommentRecord) and not (rec.is_deleted or rec.is_tombstone) and not (rec.body_text or rec.quoted_text):
         out.append("body_text")
     return out
 

@@ -95,6 +95,7 @@ class DemoArticle:
     comments: list[DemoComment] = field(default_factory=list)
     summary: str = ""
     rest_enabled: bool = True
+    modified: datetime | None = None
 
     @property
     def path(self) -> str:
@@ -184,6 +185,14 @@ MOJIBAKE_COMMENT = ("The cafÃ© on my street now takes Lightning payments and t
                     "Great news for small shops! 🚀🙂")
 QUOTE_REPLY = "That is a fair point, but the wallets were moving before the announcement, not after it."
 DELETED_PLACEHOLDER = "This comment was deleted by a moderator."
+
+LATE_COMMENTS = [
+    "Coming back to this a week later: the withdrawals were restored and nobody lost funds in the end.",
+    "Late to the thread, but the follow-up report confirmed the outage was a configuration mistake.",
+    "Still waiting for the promised post-mortem from the exchange, it has been days now.",
+]
+CORRECTION = ("Correction: an earlier version of this story misstated the size of the affected order books; "
+              "the figures above have been updated after the exchange published its own numbers.")
 
 PARTNER_FOOTER = ("More from Chain Wire Partners: weekly newsletter, podcast archive, events calendar and "
                   "careers. Chain Wire Partners is an independent network of partner sites.")

@@ -79,7 +79,7 @@ def article_page(site: DemoSite, art: DemoArticle, base: str, partner: bool = Fa
     published = art.published + timedelta(days=1) if partner else art.published  # republished a day later
     ld = {
         "@context": "https://schema.org", "@type": "NewsArticle", "headline": art.title,
-        "datePublished": _iso(published), "dateModified": _iso(published),
+        "datePublished": _iso(published), "dateModified": _iso(art.modified or published),
         "author": [{"@type": "Person", "name": art.author}], "articleSection": art.section,
         "keywords": ", ".join(art.tags), "inLanguage": art.lang, "mainEntityOfPage": url,
         "publisher": {"@type": "Organization", "name": site_name},

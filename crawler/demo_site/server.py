@@ -5,6 +5,7 @@ story. ``python -m crawler.demo_site.server`` serves it in the foreground for a 
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: str, ctype: str = "text/html; charset=utf-8", headers=None) -> None:
         data = body.encode("utf-8")
+        if status == 200:  # validators for conditional GET: unchanged content answers 304
+            etag = '"' + hashlib.sha1(data).hexdigest()[:20] + '"'
+            headers = {**(headers or {}), "ETag": etag}
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))

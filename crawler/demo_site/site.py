@@ -78,6 +78,32 @@ class DemoSite:
             chain_parent = c.native_id
         art.comments.extend(more)
 
+    # -- changes between runs (tests of incremental crawls) ---------------------------------------
+    def apply_changes(self, changes: dict) -> None:
+        """Mutate the site as a later visit would find it. Keys (all optional):
+        ``add_comments`` {post_id: n} new comments (the first replies to the first comment),
+        ``edit_articles`` [post_id] append a correction paragraph, ``delete_articles`` [post_id] the page
+        404s and leaves the feed and sitemap, ``delete_comments`` [native_id] the comment disappears."""
+        next_id = [max((c.native_id for a in self.articles for c in a.comments), default=1000) + 1]
+        for post_id, n in (changes.get("add_comments") or {}).items():
+            art = self.by_post_id(int(post_id))
+            base = max((c.date for c in art.comments), default=art.published) + timedelta(hours=1)
+            for k in range(int(n)):
+                parent = art.comments[0].native_id if (k == 0 and art.comments) else 0
+                text = C.LATE_COMMENTS[k % len(C.LATE_COMMENTS)]
+                art.comments.append(DemoComment(next_id[0], parent, f"latecomer{k}", f"<p>{text}</p>",
+                                                base + timedelta(minutes=10 * k)))
+                next_id[0] += 1
+        for post_id in changes.get("edit_articles") or []:
+            art = self.by_post_id(int(post_id))
+            art.paragraphs = art.paragraphs + [C.CORRECTION]
+            art.modified = art.published + timedelta(days=1)
+        gone = {int(p) for p in changes.get("delete_articles") or []}
+        self.articles = [a for a in self.articles if a.post_id not in gone]
+        dead = {int(c) for c in changes.get("delete_comments") or []}
+        for art in self.articles:
+            art.comments = [c for c in art.comments if c.native_id not in dead]
+
     # -- lookups -----------------------------------------------------------------------------------
     def by_path(self, path: str) -> DemoArticle | None:
         for a in self.articles:

@@ -1,14 +1,17 @@
 """Navigation shared by every spider: feeds and sitemaps → article pages → comment threads.
 
 Spiders only navigate. What a response *says* is decided by pure parsers: discovery
-(`crawler/discovery/`), articles (`crawler/sites/`), comments (`crawler/comments/`). Every outcome is
-counted in stats with a slash-named key.
+(`crawler/discovery/`), articles (`crawler/sites/`), comments (`crawler/comments/`). What earlier runs saw
+lives in the crawl state (`crawler/state/`): known pages are fetched again only when their revisit is due,
+with conditional GET; pages that vanished and comments that disappeared become tombstone rows. Every
+outcome is counted in stats with a slash-named key.
 """
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 
 import scrapy
 from scrapy import signals
@@ -21,7 +24,11 @@ from crawler.discovery.sitemaps import parse_sitemap
 from crawler.items import ArticleRecord
 from crawler.sites.generic import NotArticle
 from crawler.sites.overrides import parser_for
+from crawler.state.crawl_state import CorruptState
+from crawler.state.run_context import LockHeld, RunContext
 from crawler.urls import strip_tracking
+
+from . import revisits
 
 
 def new_run_id(spider_name: str) -> str:
@@ -35,8 +42,10 @@ class ThreadCollector:
     ref: ThreadRef
     article_id: str
     thread_url: str
+    page_url: str  # the article page the thread belongs to (crawl-state key)
     pending: set[str] = field(default_factory=set)
     requested: set[str] = field(default_factory=set)
+    first_requests: list[str] = field(default_factory=list)
     comments: list[RawComment] = field(default_factory=list)
     reported: int | None = None
     failed: bool = False
@@ -48,21 +57,59 @@ class ArticleSpider(scrapy.Spider):
     """Base for spiders that discover articles and collect their comment threads."""
 
     live = True  # crawls the public web (needs CONTACT); the offline demo sets False
+    refusal: tuple[str, str] | None = None  # (stats key, message) when the run must not crawl
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.run_id = crawler.settings.get("RUN_ID") or new_run_id(spider.name)
-        spider.max_comment_pages = crawler.settings.getint("COMMENTS_MAX_PAGES_PER_THREAD", 200)
+        s = crawler.settings
+        spider.run_id = s.get("RUN_ID") or new_run_id(spider.name)
+        spider.max_comment_pages = s.getint("COMMENTS_MAX_PAGES_PER_THREAD", 200)
+        clock = s.get("CRAWL_CLOCK")
+        spider.clock = datetime.fromisoformat(clock.replace("Z", "+00:00")) if clock else None
+        spider.ctx = crawler.run_context = RunContext(Path(s.get("OUTPUT_DIR", "output")), spider.run_id,
+                                                      state_enabled=s.getbool("CRAWL_STATE_ENABLED", True))
+        spider._open_context(crawler)
         crawler.signals.connect(spider._record_run, signal=signals.spider_opened)
+        crawler.signals.connect(spider._close_context, signal=signals.engine_stopped)
         return spider
 
+    def _open_context(self, crawler) -> None:
+        hook = revisits.dedup_state_refresher(crawler.settings)
+        try:
+            self.ctx.open(roll_forward_hook=hook)
+        except LockHeld as exc:
+            self.refusal = ("run/locked", str(exc))
+        except CorruptState as exc:  # keep the broken file for inspection, start a fresh state
+            broken = self.ctx.output / "_state" / "crawl.sqlite"
+            aside = broken.with_name(f"crawl.sqlite.corrupt-{self.run_id}")
+            broken.replace(aside)
+            self.logger.error("%s; moved it to %s and started a new crawl state (known pages are fetched "
+                              "again; rows already written are recognised by the dedup state)", exc, aside)
+            self._state_recreated = str(aside)
+            self.ctx.open(roll_forward_hook=hook)
+
     def _record_run(self, spider):
-        self.crawler.stats.set_value("run/id", self.run_id)
+        stats = self.crawler.stats
+        stats.set_value("run/id", self.run_id)
+        if self.refusal:
+            stats.set_value(self.refusal[0], self.refusal[1])
+        for name in self.ctx.recovered:
+            stats.inc_value("run/recovered/rolled_forward")
+        for name in self.ctx.discarded:
+            stats.inc_value("run/recovered/discarded_staging")
+        if getattr(self, "_state_recreated", None):
+            stats.set_value("state/corrupt_recreated", self._state_recreated)
+
+    def _close_context(self):
+        self.ctx.close()
 
     # -- helpers --------------------------------------------------------------------------------------
     def inc(self, key: str, n: int = 1) -> None:
         self.crawler.stats.inc_value(key, n)
+
+    def now(self) -> datetime:
+        return self.clock or datetime.now(timezone.utc)
 
     def stamp(self, rec):
         now = datetime.now(timezone.utc)
@@ -71,8 +118,22 @@ class ArticleSpider(scrapy.Spider):
         rec.run_id = self.run_id
         return rec
 
-    def article_request(self, url: str, **meta) -> scrapy.Request:
-        return scrapy.Request(strip_tracking(url), callback=self.parse_article, meta=meta)
+    # -- start ----------------------------------------------------------------------------------------
+    async def start(self):
+        if self.refusal:
+            self.logger.error("refusing to crawl: %s", self.refusal[1])
+            return
+        for request in revisits.due_requests(self):
+            yield request
+        for request in self.discovery_requests():
+            yield request
+
+    def discovery_requests(self):
+        """Feeds, sitemaps and listing pages of the spider's sources (subclasses)."""
+        return []
+
+    def article_request(self, url: str, **meta) -> scrapy.Request | None:
+        return revisits.plan_article_request(self, strip_tracking(url), self.parse_article, meta)
 
     # -- discovery ------------------------------------------------------------------------------------
     def parse_feed(self, response: Response):
@@ -83,7 +144,9 @@ class ArticleSpider(scrapy.Spider):
             return
         self.inc("discovery/feed/entries", len(entries))
         for e in entries:
-            yield self.article_request(e.url, discovered_by="feed")
+            request = self.article_request(e.url, discovered_by="feed")
+            if request is not None:
+                yield request
 
     def parse_sitemap(self, response: Response):
         sm = parse_sitemap(response.body, response.url)
@@ -95,10 +158,18 @@ class ArticleSpider(scrapy.Spider):
         for u in sm.sitemaps:
             yield scrapy.Request(u, callback=self.parse_sitemap)
         for u in sm.urls:
-            yield self.article_request(u, discovered_by="sitemap")
+            request = self.article_request(u, discovered_by="sitemap")
+            if request is not None:
+                yield request
 
     # -- articles -------------------------------------------------------------------------------------
     def parse_article(self, response: Response):
+        if response.status == 304:
+            yield from revisits.not_modified(self, response)
+            return
+        if response.status in (404, 410):
+            yield from revisits.gone(self, response)
+            return
         if not hasattr(response, "text"):
             self.inc("articles/not_article/not_text")
             return
@@ -109,24 +180,32 @@ class ArticleSpider(scrapy.Spider):
             self.logger.info("not an article (%s): %s", result.reason, response.url)
             return
         self.inc("articles/parsed")
+        revisits.record_page(self, response, result)
         yield self.stamp(result)
         yield from self.start_threads(response, result)
 
     # -- comment threads ------------------------------------------------------------------------------
     def start_threads(self, response: Response, article: ArticleRecord):
         headers = response.headers.to_unicode_dict()
+        page_url = response.request.url
         for ref in detect_threads(response.url, response.body, headers):
             self.inc(f"comments/detected/{ref.platform}")
-            adapter = adapter_for(ref.platform)
-            col = ThreadCollector(ref, article.article_id, response.url, reported=ref.reported_count)
-            urls = adapter.first_requests(ref)
-            if not urls:  # the page itself holds the thread
-                col.source = "html"
-                yield from self.collect_page(col, response.url, response.body, headers)
-                yield from self.finish_thread(col)
-                continue
-            for u in urls:
-                yield from self.request_thread_page(col, u)
+            yield from self.collect_thread(ref, article.article_id, page_url, response)
+
+    def collect_thread(self, ref: ThreadRef, article_id: str, page_url: str, response: Response | None = None,
+                       urls: list[str] | None = None):
+        adapter = adapter_for(ref.platform)
+        col = ThreadCollector(ref, article_id, ref.article_url, page_url, reported=ref.reported_count)
+        urls = adapter.first_requests(ref) if urls is None else urls
+        col.first_requests = list(urls)
+        if not urls:  # the page itself holds the thread
+            col.source = "html"
+            if response is not None:
+                yield from self.collect_page(col, response.url, response.body, response.headers.to_unicode_dict())
+            yield from self.finish_thread(col)
+            return
+        for u in urls:
+            yield from self.request_thread_page(col, u)
 
     def request_thread_page(self, col: ThreadCollector, url: str):
         if url in col.requested:
@@ -170,6 +249,7 @@ class ArticleSpider(scrapy.Spider):
             # API refused: fall back to the comments rendered in the page itself
             self.inc(f"comments/fallback_html/{col.ref.platform}")
             col.source = "html"
+            col.first_requests = []
             col.thread_url = col.ref.article_url
             yield from self.collect_page(col, col.ref.article_url, col.ref.inline_body, {})
         else:
@@ -188,6 +268,7 @@ class ArticleSpider(scrapy.Spider):
             self.inc("comments/incomplete_thread")
             self.logger.warning("incomplete thread %s: collected %s of %s reported", col.thread_url,
                                 thread.comment_count_collected, thread.comment_count_reported)
+        tombstones = revisits.record_thread(self, col, thread, rows)
         yield self.stamp(thread)
-        for row in rows:
+        for row in rows + tombstones:
             yield self.stamp(row)

@@ -1,9 +1,14 @@
 """`scrapy crawl demo`: crawl the built-in offline demo site, started inside the crawl on 127.0.0.1.
 
 Options (``-a name=value``): ``articles`` (number of generated stories, default 12), ``comments``
-(comments per story, default 6), ``port`` (0 = any free port).
+(comments per story, default 6), ``port`` (default 48765 so that consecutive runs see the same URLs; a busy
+port falls back to a free one, with a warning), ``changes`` (a JSON file of site changes applied before
+serving, see ``DemoSite.apply_changes``: how tests simulate a later visit).
 """
 from __future__ import annotations
+
+import json
+import logging
 
 import scrapy
 from scrapy import signals
@@ -12,6 +17,8 @@ from crawler.demo_site.server import DemoServer
 from crawler.demo_site.site import DemoSite
 
 from .base import ArticleSpider
+
+DEFAULT_PORT = 48765
 
 
 class DemoSpider(ArticleSpider):
@@ -24,10 +31,19 @@ class DemoSpider(ArticleSpider):
         "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
     }
 
-    def __init__(self, articles: int | str = 12, comments: int | str = 6, port: int | str = 0, **kw):
+    def __init__(self, articles: int | str = 12, comments: int | str = 6, port: int | str = DEFAULT_PORT,
+                 changes: str | None = None, **kw):
         super().__init__(**kw)
         self.site = DemoSite(n_articles=int(articles), comments_per_article=int(comments))
-        self.server = DemoServer(self.site, port=int(port))
+        if changes:
+            with open(changes) as fh:
+                self.site.apply_changes(json.load(fh))
+        try:
+            self.server = DemoServer(self.site, port=int(port))
+        except OSError:
+            logging.getLogger(__name__).warning("demo port %s is busy; serving on a free port instead "
+                                                "(URLs, and so ids, differ from runs on %s)", port, port)
+            self.server = DemoServer(self.site, port=0)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -36,9 +52,12 @@ class DemoSpider(ArticleSpider):
         return spider
 
     def _stop_server(self, spider):
-        self.server.stop()
+        if self.server._thread is not None:
+            self.server.stop()
+        else:  # never started (the run refused to start)
+            self.server.httpd.server_close()
 
-    async def start(self):
+    def discovery_requests(self):
         self.server.start()
         self.logger.info("demo site serving at %s/ and %s/", self.server.base, self.server.partner_base)
         base, partner = self.server.base, self.server.partner_base
