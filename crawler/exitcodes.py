@@ -21,7 +21,7 @@ def exit_code(stats: dict) -> tuple[int, str]:
     if stats.get("run/refused"):
         return REFUSED, f"refused to start: {stats.get('run/refused')}"
     if stats.get("run/locked"):
-        return LOCKED, "another run holds the output lock"
+        return LOCKED, f"another run holds the output lock: {stats.get('run/locked')}"
     failed = [k for k, v in stats.items() if k.startswith("export/failed/") and v]
     if failed or stats.get("export/committed") is False:
         return NOT_COMMITTED, "output not committed (" + ", ".join(failed or ["export/committed=False"]) + ")"

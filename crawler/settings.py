@@ -31,10 +31,19 @@ ITEM_PIPELINES = {
     "pipelines.pseudonymise.PseudonymisePipeline": 250,
     "pipelines.language.LanguagePipeline": 300,
     "pipelines.dedup_exact.ExactDedupPipeline": 400,
+    "pipelines.dedup_seen.SeenBeforePipeline": 410,
+    "pipelines.dedup_near.NearDedupPipeline": 420,
     "pipelines.parquet.ParquetExportPipeline": 900,
 }
 LANGUAGE_MIN_CHARS = 40  # shorter text gets language 'und' instead of a guess
 LANGUAGE_MAX_CHARS = 2000  # langdetect reads at most this many characters (speed; accuracy is flat beyond)
+# Deduplication (pipelines/dedup_*.py): duplicates are labelled (duplicate_of/reason/cluster_id), not deleted.
+COMMENT_DEDUP_MIN_CHARS = 60  # shorter comments (normalised) are never labelled duplicates ("+1", "Nice.")
+DEDUP_COMMENT_NEAR_MIN_WORDS = 30  # shorter comments use the exact-text rule only, never MinHash
+DEDUP_NEAR_THRESHOLD = 0.6  # estimated Jaccard of 5-word shingles from which two texts are near-duplicates
+DEDUP_DROP_DUPLICATES = False  # True: labelled duplicates are left out of the files (counted), not kept
+DEDUP_STATE_ENABLED = True  # remember what earlier runs wrote (unchanged records skipped, versions, clusters)
+DEDUP_STATE_PATH = ""  # SQLite file of that state; empty = OUTPUT_DIR/_state/dedup.sqlite
 VALIDATE_MAX_BODY_CHARS = 2_000_000  # absurdly large bodies are dropped as errors
 VALIDATE_MIN_YEAR = 1995  # dates before this (or more than a day in the future) are set to null, with a count
 
@@ -90,9 +99,10 @@ ROBOTSTXT_MAX_BYTES = 512 * 1024  # bytes of robots.txt parsed (RFC: at least 50
 ROBOTSTXT_RETRY_TIMES = 1  # retries of a failing robots.txt fetch before deciding
 # Retry-After (crawler/middlewares/retry_after.py): 429/503 with Retry-After back off that host only.
 RETRY_AFTER_MAX_WAIT = 300  # longest wait (s) honoured; longer asks are capped (retry/retry_after/capped)
+RETRY_AFTER_DEFAULT_WAIT = 5  # back-off (s) for a 429/503 without a usable Retry-After (0 = plain retry)
 # Limits (crawler/middlewares/limits.py); DOWNLOAD_MAXSIZE/DOWNLOAD_TIMEOUT/REDIRECT_MAX_TIMES above apply.
 LIMITS_ENABLED = True  # count size/timeout limits and never retry an oversized body
-LIMITS_MAX_DECOMPRESSED_SIZE = 64 * 1024 * 1024  # cap on a body after gzip/deflate/br/zstd (0 = DOWNLOAD_MAXSIZE)
+LIMITS_MAX_DECOMPRESSED_SIZE = 32 * 1024 * 1024  # cap on a body after gzip/deflate/br/zstd (0 = DOWNLOAD_MAXSIZE)
 LIMITS_MAX_ITEMS_PER_RESPONSE = 50_000  # items kept from one response (0 = no cap)
 # Identity (crawler/middlewares/identity.py): CONTACT and USER_AGENT_TEMPLATE are set above.
 IDENTITY_ENABLED = True  # set the User-Agent and refuse live crawls without CONTACT
@@ -107,3 +117,8 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False
+
+# --- incremental runs (crawler/state/) -----------------------------------------------------------
+CRAWL_STATE_ENABLED = True  # remember fetched pages (ETag, schedule, thread members) in OUTPUT_DIR/_state/crawl.sqlite
+CRAWL_CLOCK = ""  # ISO time to use as "now" for revisit scheduling (tests, backfills); empty = the real clock
+FAULT_INJECT_COMMIT_PAUSE = 0.0  # seconds slept after each file rename at commit: only for kill tests

@@ -121,6 +121,7 @@ class ParquetExportPipeline:
         self.row_group_rows = s.getint("PARQUET_ROW_GROUP_ROWS", 5000)
         self.max_file_rows = s.getint("PARQUET_FILE_MAX_ROWS", 500_000)
         self.compression = s.get("PARQUET_COMPRESSION", "zstd")
+        self.fault_commit_pause = s.getfloat("FAULT_INJECT_COMMIT_PAUSE", 0.0)  # kill tests only
         self.writers: dict[str, TableWriter] = {}
         self.started = datetime.now(timezone.utc)
         self.failed = False
@@ -181,11 +182,15 @@ class ParquetExportPipeline:
             if self.ctx is not None and self.ctx.state is not None:
                 self.ctx.delta.save(self.staging / DELTA)
             write_json_atomic(self.staging / JOURNAL, {"run_id": self.run_id, "moves": moves, "manifest": manifest})
-            finish_commit(self.output, self.staging, self.ctx.state if self.ctx else None)  # atomic renames
+
+            def advance_dedup_state(journal):  # before the journal goes: a kill here is rolled forward
+                if labeler is not None and hasattr(labeler, "commit"):
+                    labeler.commit(self.run_id)
+
+            finish_commit(self.output, self.staging, self.ctx.state if self.ctx else None,  # atomic renames
+                          after_files=advance_dedup_state, pause=self.fault_commit_pause)
             for m in moves:
                 self.stats.inc_value(f"export/files/{m['table']}")
-            if labeler is not None and hasattr(labeler, "commit"):
-                labeler.commit(self.run_id)  # persistent dedup state advances only with committed output
             try:
                 self.staging.parent.rmdir()  # only succeeds when no other run's staging is left
             except OSError:

@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -56,14 +57,18 @@ def write_json_atomic(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def finish_commit(output: Path, staging: Path, state: CrawlState | None, after_files=None) -> dict:
-    """Steps 3-4 for a staging dir holding a journal; safe to repeat after a crash at any point."""
+def finish_commit(output: Path, staging: Path, state: CrawlState | None, after_files=None,
+                  pause: float = 0.0) -> dict:
+    """Steps 3-4 for a staging dir holding a journal; safe to repeat after a crash at any point.
+    ``pause`` (seconds slept after each rename) exists only so kill tests can hit the commit window."""
     journal = json.loads((staging / JOURNAL).read_text())
     for move in journal["moves"]:
         src, dst = output / move["src"], output / move["dst"]
         if src.exists():
             dst.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dst)
+            if pause:
+                time.sleep(pause)
         elif not dst.exists():
             raise FileNotFoundError(f"commit of {journal['run_id']}: neither {src} nor {dst} exists")
     manifests = output / "_manifests"
