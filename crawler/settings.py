@@ -26,6 +26,7 @@ AUTHOR_SALT = ""
 
 # --- pipelines ------------------------------------------------------------------------------------
 ITEM_PIPELINES = {
+    "pipelines.health.HealthPipeline": 50,  # observes every record before any step can drop it
     "pipelines.validate.ValidatePipeline": 100,
     "pipelines.clean.CleanPipeline": 200,
     "pipelines.pseudonymise.PseudonymisePipeline": 250,
@@ -37,6 +38,7 @@ ITEM_PIPELINES = {
 }
 LANGUAGE_MIN_CHARS = 40  # shorter text gets language 'und' instead of a guess
 LANGUAGE_MAX_CHARS = 2000  # langdetect reads at most this many characters (speed; accuracy is flat beyond)
+LANGUAGE_WORKERS = 0  # worker processes for language detection (0 = in the crawl process); same answers
 # Deduplication (pipelines/dedup_*.py): duplicates are labelled (duplicate_of/reason/cluster_id), not deleted.
 COMMENT_DEDUP_MIN_CHARS = 60  # shorter comments (normalised) are never labelled duplicates ("+1", "Nice.")
 DEDUP_COMMENT_NEAR_MIN_WORDS = 30  # shorter comments use the exact-text rule only, never MinHash
@@ -46,6 +48,15 @@ DEDUP_STATE_ENABLED = True  # remember what earlier runs wrote (unchanged record
 DEDUP_STATE_PATH = ""  # SQLite file of that state; empty = OUTPUT_DIR/_state/dedup.sqlite
 VALIDATE_MAX_BODY_CHARS = 2_000_000  # absurdly large bodies are dropped as errors
 VALIDATE_MIN_YEAR = 1995  # dates before this (or more than a day in the future) are set to null, with a count
+
+# Extraction health (pipelines/health.py): a site whose share of pages with body/title/date collapses, compared
+# with its own history in earlier manifests, makes the run exit 5.
+HEALTH_SHARE_HEALTHY = 0.9  # a share at or above this in the site's history counts as healthy
+HEALTH_SHARE_COLLAPSED = 0.5  # ... and falling below this now is a collapse
+HEALTH_BODY_CHARS_RATIO = 0.3  # median body length below this fraction of its history median is a collapse
+HEALTH_MIN_HISTORY = 2  # earlier runs of the site needed before any verdict
+HEALTH_MIN_PAGES = 5  # pages of the site needed in a run (and in each history run) to judge it
+HEALTH_HISTORY_RUNS = 10  # how many recent manifests make the history
 
 # --- comment threads ------------------------------------------------------------------------------
 COMMENTS_MAX_PAGES_PER_THREAD = 200  # cap on comment API pages fetched for one thread

@@ -26,8 +26,11 @@ def clean_text(text: str | None) -> tuple[str | None, bool]:
     """(cleaned text, whether mojibake/encoding damage was repaired)."""
     if text is None:
         return None, False
-    fixed = ftfy.fix_text(text, normalization="NFC")
-    repaired = fixed != unicodedata.normalize("NFC", text)
+    if text.isascii():  # mojibake needs non-ASCII characters: nothing for ftfy to repair
+        fixed, repaired = text, False
+    else:
+        fixed = ftfy.fix_text(text, normalization="NFC")
+        repaired = fixed != unicodedata.normalize("NFC", text)
     if _TAG.search(fixed):  # markup that slipped through a parser
         fixed = html_to_text(fixed)
     fixed = normalise_whitespace(_CONTROL.sub("", fixed))

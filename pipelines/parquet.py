@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -20,7 +21,9 @@ from crawler.items import record_columns
 
 from crawler.state.run_context import DELTA, JOURNAL, finish_commit, write_json_atomic
 
+from .dataset_card import write_card
 from .drops import drop
+from .health import finish as finish_health
 from .schema import PARTITION_COLUMN, SCHEMA_VERSION, TABLES, arrow_schema
 
 logger = logging.getLogger(__name__)
@@ -191,6 +194,7 @@ class ParquetExportPipeline:
                           after_files=advance_dedup_state, pause=self.fault_commit_pause)
             for m in moves:
                 self.stats.inc_value(f"export/files/{m['table']}")
+            self._write_card()
             try:
                 self.staging.parent.rmdir()  # only succeeds when no other run's staging is left
             except OSError:
@@ -198,6 +202,14 @@ class ParquetExportPipeline:
         except (OSError, pa.ArrowException) as exc:
             self._fail("commit", exc)
         self.stats.set_value("export/committed", not self.failed)
+
+    def _write_card(self) -> None:
+        """Regenerate OUTPUT_DIR/README.md; a failure here never un-commits the run."""
+        try:
+            write_card(self.output)
+        except (OSError, duckdb.Error) as exc:
+            self.stats.inc_value("export/card/failed")
+            logger.error("dataset card not written: %s", exc)
 
     def _prepare(self, f: StagedFile, labels: dict) -> dict:
         """Apply duplicate labels; return the rename that will publish the file (paths relative to OUTPUT_DIR)."""
@@ -211,6 +223,7 @@ class ParquetExportPipeline:
                 "rows": f.rows}
 
     def _manifest(self, moves: list[dict]) -> dict:
+        health = finish_health(self.crawler, self.output)  # sets health/* stats: compute before copying stats
         rows: dict[str, int] = {}
         for m in moves:
             rows[m["table"]] = rows.get(m["table"], 0) + m["rows"]
@@ -218,5 +231,6 @@ class ParquetExportPipeline:
             "run_id": self.run_id, "schema_version": SCHEMA_VERSION,
             "started_at": self.started.isoformat(), "finished_at": datetime.now(timezone.utc).isoformat(),
             "files": [{"table": m["table"], "path": m["dst"], "rows": m["rows"]} for m in moves], "rows": rows,
+            "health": health,
             "stats": {k: v for k, v in self.stats.get_stats().items() if isinstance(v, (int, float, str, bool))},
         }

@@ -33,7 +33,8 @@ def run_crawl(output: Path, *args: str, spider: str = "demo", timeout: int = 300
     env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
     stats = {}
-    manifests = sorted((output / "_manifests").glob("*.json"), key=lambda p: p.stat().st_mtime)
+    manifests = sorted((p for p in (output / "_manifests").glob("*.json") if not p.name.startswith("compact-")),
+                       key=lambda p: p.stat().st_mtime)
     if manifests:
         stats = json.loads(manifests[-1].read_text())["stats"]
     return CrawlResult(output, proc.returncode, proc.stderr, stats)
