@@ -6,18 +6,23 @@
   gets ``duplicate_of`` = the representative's id. Rows are kept, only labelled.
 * The representative is chosen deterministically — earliest ``published_at``, then canonical URL, then
   id — so labels do not depend on the order pages arrived in. Labels are therefore computed when the
-  run ends (:meth:`labels`) and applied by the Parquet exporter before it commits.
-* Comments shorter than COMMENT_DEDUP_MIN_CHARS (normalised) are never labelled: "+1" under two
-  articles is not a duplicate.
+  run ends, together with near-duplicates and earlier runs, by :mod:`pipelines.dedup_labels`
+  (``crawler.dedup_labeler``), and applied by the Parquet exporter before it commits. This step
+  computes content hashes and registers each record with that labeler.
+* Short comments follow their own rule: exact normalised text only, and only from
+  COMMENT_DEDUP_MIN_CHARS (normalised) up — "+1" under two articles is not a duplicate.
+  ``exact_labels`` below is the within-run, exact-only form of the same rule (kept for its tests).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from crawler.ids import content_hash, normalise_for_hash
+from crawler.ids import content_hash, normalise_for_hash, stable_hash
 from crawler.items import ArticleRecord, CommentRecord, ThreadRecord
 
+from .dedup_clusters import Key
+from .dedup_labels import RunDoc, labeler_for
 from .drops import drop
 
 COMMENT_DEDUP_MIN_CHARS = 60
@@ -51,44 +56,61 @@ def exact_labels(docs: list[DocKey]) -> dict[str, tuple[str, str, str]]:
     return out
 
 
+THREAD_STATE_FIELDS = ("platform", "article_id", "native_thread_id", "comment_count_reported",
+                       "comment_count_collected", "is_complete", "source", "is_tombstone")
+
+
+def thread_hash(t: ThreadRecord) -> str:
+    """Threads have no text: their "content" is what the row states about the thread."""
+    return stable_hash(*(repr(getattr(t, f)) for f in THREAD_STATE_FIELDS))
+
+
+def comment_exact_eligible(body: str, is_deleted: bool, min_chars: int) -> bool:
+    """The short-comment rule: only comments of at least ``min_chars`` normalised characters take part."""
+    return not is_deleted and len(normalise_for_hash(body or "")) >= min_chars
+
+
 class ExactDedupPipeline:
     step = "dedup_exact"
 
-    def __init__(self, stats, comment_min_chars: int = COMMENT_DEDUP_MIN_CHARS):
+    def __init__(self, stats, comment_min_chars: int = COMMENT_DEDUP_MIN_CHARS, labeler=None):
         self.stats = stats
         self.comment_min_chars = comment_min_chars
+        self.labeler = labeler
         self.seen: dict[str, set[str]] = {"articles": set(), "threads": set(), "comments": set()}
-        self.docs: dict[str, list[DocKey]] = {"articles": [], "comments": []}
 
     @classmethod
     def from_crawler(cls, crawler):
-        obj = cls(crawler.stats, crawler.settings.getint("COMMENT_DEDUP_MIN_CHARS", COMMENT_DEDUP_MIN_CHARS))
-        crawler.dedup_labeler = obj  # the exporter asks for labels at commit time
-        return obj
+        return cls(crawler.stats, crawler.settings.getint("COMMENT_DEDUP_MIN_CHARS", COMMENT_DEDUP_MIN_CHARS),
+                   labeler_for(crawler))
 
     def process_item(self, item, spider=None):
         if isinstance(item, ArticleRecord):
             self._once(item, item.canonical_url, "duplicate_url")
             item.content_hash = content_hash(item.body_text)
-            self.docs["articles"].append(DocKey(item.article_id, item.content_hash, item.published_at,
-                                                item.canonical_url))
+            self._prepare(item, item.article_id, item.content_hash, item.canonical_url,
+                          not item.is_tombstone and bool(normalise_for_hash(item.body_text)))
         elif isinstance(item, ThreadRecord):
             self._once(item, item.thread_id, "duplicate_thread")
+            self._prepare(item, item.thread_id, thread_hash(item), item.url, False)
         elif isinstance(item, CommentRecord):
             self._once(item, item.comment_id, "duplicate_comment")
             item.content_hash = content_hash(item.body_text or "")
-            if not item.is_deleted and len(normalise_for_hash(item.body_text or "")) >= self.comment_min_chars:
-                self.docs["comments"].append(DocKey(item.comment_id, item.content_hash, item.published_at,
-                                                    item.source_url))
+            eligible = comment_exact_eligible(item.body_text, item.is_deleted, self.comment_min_chars)
+            if not eligible and not item.is_deleted:
+                self.stats.inc_value("dedup/comments/too_short_to_label")
+            self._prepare(item, item.comment_id, item.content_hash, item.source_url, eligible)
         return item
+
+    def _prepare(self, item, rid: str, chash: str, order_url: str, exact: bool) -> None:
+        if self.labeler is None:
+            return
+        published = getattr(item, "published_at", None)
+        key = Key(rid, chash, published.timestamp() if published else None, order_url)
+        self.labeler.prepare(item.table, item, RunDoc(key, item.version, exact))
 
     def _once(self, item, key: str, reason: str) -> None:
         seen = self.seen[item.table]
         if key in seen:
             drop(self.stats, self.step, reason, item, error=False)
         seen.add(key)
-
-    def labels(self, table: str) -> dict[str, tuple]:
-        labels = exact_labels(self.docs.get(table, []))
-        self.stats.set_value(f"dedup/{table}/labelled_duplicates", sum(1 for v in labels.values() if v[0]))
-        return labels

@@ -1,7 +1,9 @@
 """Real `scrapy crawl demo` runs (subprocesses) into the same OUTPUT_DIR, read back with pyarrow/DuckDB.
 
 The demo site's URLs carry the server port, and ids hash the canonical URL, so runs meant to see the
-"same" site use one fixed free port (``-a port=``).
+"same" site use one fixed free port (``-a port=``). Later runs switch the crawl state off
+(CRAWL_STATE_ENABLED=False) so that every page is fetched again — without conditional GETs and revisit
+schedules it is the dedup state alone that must recognise what the dataset already holds.
 """
 from __future__ import annotations
 
@@ -9,8 +11,12 @@ import socket
 import subprocess
 import sys
 
+import json
+
 import duckdb
 import pytest
+
+from crawler.demo_site.content import CORRECTION
 
 from .conftest import REPO, run_crawl
 
@@ -25,12 +31,19 @@ def free_port() -> int:
 def two_runs(tmp_path_factory):
     out = tmp_path_factory.mktemp("dedup") / "ds"
     port = free_port()
+    changes = out.parent / "changes.json"
+    changes.write_text(json.dumps({"edit_articles": [EDITED]}))
+    refetch = ("-s", "CRAWL_STATE_ENABLED=False")
     first = run_crawl(out, "-a", f"port={port}")
-    second = run_crawl(out, "-a", f"port={port}")
-    third = run_crawl(out, "-a", f"port={port}", "-a", "articles=14")  # two new stories, comment ids shift
+    second = run_crawl(out, "-a", f"port={port}", *refetch)
+    # two new stories (comment ids shift, so known texts come back under new ids) and one story corrected
+    third = run_crawl(out, "-a", f"port={port}", "-a", "articles=14", "-a", f"changes={changes}", *refetch)
     for r in (first, second, third):
         assert r.returncode == 0, r.stderr[-3000:]
     return out, port, first, second, third
+
+
+EDITED = 103  # post id of the story the third run finds corrected
 
 
 def q(out, sql: str):
@@ -38,10 +51,6 @@ def q(out, sql: str):
     for t in ("articles", "threads", "comments"):
         con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{out}/{t}/**/*.parquet', hive_partitioning=true)")
     return con.execute(sql).fetchall()
-
-
-def run_ids(out) -> list[str]:
-    return [r[0] for r in q(out, "SELECT DISTINCT run_id FROM articles ORDER BY min(fetched_at) OVER (PARTITION BY run_id)")]
 
 
 def test_second_run_writes_nothing_for_unchanged_content(two_runs):
@@ -52,34 +61,40 @@ def test_second_run_writes_nothing_for_unchanged_content(two_runs):
     assert "pipeline/drop_errors" not in second.stats  # skipping is not an error
     assert q(out, f"SELECT count(*) FROM articles WHERE run_id = '{second.stats['run/id']}'") == [(0,)]
     for table, key in (("articles", "article_id"), ("comments", "comment_id"), ("threads", "thread_id")):
-        assert q(out, f"SELECT count(*) FROM (SELECT {key}, content_hash FROM {table} GROUP BY ALL HAVING count(*) > 1)"
-                 if table != "threads" else
-                 f"SELECT count(*) FROM (SELECT {key}, version FROM {table} GROUP BY ALL HAVING count(*) > 1)") == [(0,)]
+        same = "version" if table == "threads" else "content_hash"  # threads have no text
+        assert q(out, f"SELECT count(*) FROM (SELECT {key}, {same} FROM {table} GROUP BY ALL HAVING count(*) > 1)") == [(0,)]
 
 
 def test_cross_run_duplicates_point_at_rows_of_the_first_run(two_runs):
     out, _, first, _, third = two_runs
     run1, run3 = first.stats["run/id"], third.stats["run/id"]
-    assert third.stats["export/rows/articles"] == 2  # only the two new stories
+    assert third.stats["export/rows/articles"] == 3  # the two new stories and the corrected one
+    versions = q(out, f"SELECT version, duplicate_of, body_text FROM articles WHERE run_id = '{run3}' AND version > 1")
+    assert len(versions) == 1 and versions[0][0] == 2 and versions[0][1] is None  # a new version, not a duplicate
+    assert versions[0][2].endswith(CORRECTION)
     cross = q(out, f"""SELECT c.comment_id, c.duplicate_of, d.run_id, c.duplicate_reason
                        FROM comments c JOIN comments d ON d.comment_id = c.duplicate_of
-                       WHERE c.run_id = '{run3}' AND d.run_id <> '{run3}'""")
-    assert cross and {r[2] for r in cross} == {run1}
+                       WHERE c.run_id = '{run3}' AND NOT EXISTS (SELECT 1 FROM comments e
+                             WHERE e.comment_id = c.duplicate_of AND e.run_id = '{run3}')""")
+    assert cross and {r[2] for r in cross} == {run1}  # not rewritten by run 3: the row is run 1's
     assert third.stats["dedup/comments/cross_run_labelled"] == len(cross)
     dangling = q(out, """SELECT count(*) FROM comments c WHERE c.duplicate_of IS NOT NULL
                          AND NOT EXISTS (SELECT 1 FROM comments d WHERE d.comment_id = c.duplicate_of)""")
     assert dangling == [(0,)]
-    # a representative committed by the first run never becomes a duplicate later
-    reps = {r[0] for r in q(out, f"SELECT DISTINCT duplicate_of FROM comments WHERE run_id = '{run1}' AND duplicate_of IS NOT NULL")}
-    later = q(out, f"SELECT comment_id FROM comments WHERE run_id <> '{run1}' AND duplicate_of IS NOT NULL")
-    assert not reps & {r[0] for r in later}
+    # same text as a cluster the first run committed: labelled with that cluster's representative
+    same = q(out, f"""SELECT c.comment_id, c.duplicate_of, r.comment_id FROM comments c
+                      JOIN comments r ON r.content_hash = c.content_hash
+                      WHERE c.run_id = '{run3}' AND r.run_id = '{run1}' AND r.duplicate_of IS NULL
+                        AND r.cluster_id IS NOT NULL AND r.comment_id NOT IN
+                            (SELECT comment_id FROM comments WHERE run_id = '{run3}')""")
+    assert same and all(dup_of == rep for _, dup_of, rep in same)
 
 
 def test_crawl_order_does_not_change_labels(tmp_path):
     port = free_port()
     a = run_crawl(tmp_path / "a", "-a", f"port={port}", "-s", "CONCURRENT_REQUESTS=1")
-    b = run_crawl(tmp_path / "b", "-a", f"port={port}", "-s", "CONCURRENT_REQUESTS=16", "-s", "SCHEDULER_PRIORITY_QUEUE="
-                  "scrapy.pqueues.DownloaderAwarePriorityQueue")
+    b = run_crawl(tmp_path / "b", "-a", f"port={port}", "-s", "CONCURRENT_REQUESTS=16",
+                  "-s", "SCHEDULER_PRIORITY_QUEUE=scrapy.pqueues.DownloaderAwarePriorityQueue")
     assert a.returncode == b.returncode == 0
     sql = ("SELECT comment_id, duplicate_of, duplicate_reason, cluster_id FROM comments ORDER BY 1")
     la, lb = q(tmp_path / "a", sql), q(tmp_path / "b", sql)
@@ -93,7 +108,7 @@ def test_corrupt_state_is_reported_and_rebuilt_without_traceback(tmp_path):
     out = tmp_path / "ds"
     assert run_crawl(out, "-a", f"port={port}").returncode == 0
     (out / "_state" / "dedup.sqlite").write_bytes(b"definitely not sqlite" * 100)
-    r = run_crawl(out, "-a", f"port={port}")
+    r = run_crawl(out, "-a", f"port={port}", "-s", "CRAWL_STATE_ENABLED=False")
     assert r.returncode == 0 and "Traceback" not in r.stderr
     assert "dedup state unusable" in r.stderr and r.stats["dedup/state/corrupt"] == 1
     assert r.stats["dedup/articles/unchanged_skipped"] > 0 and r.stats.get("export/rows/articles", 0) == 0

@@ -58,3 +58,21 @@ def test_band_keys_shared_by_near_copies_not_by_other_stories():
     assert set(ka) & set(kb)
     assert not set(ka) & set(kc)
     assert all(-(2**63) <= k < 2**63 for k in ka)  # fits a SQLite INTEGER
+
+
+def test_candidate_pairs_from_shared_buckets_and_capped_large_buckets():
+    keys = np.array([[1, 10], [2, 10], [1, 11], [3, 12]], dtype=np.int64)  # rows 0-2 share keys, 3 alone
+    assert mh.candidate_pairs(keys).tolist() == [[0, 1], [0, 2]]
+    big = np.array([[7]] * 5, dtype=np.int64)
+    assert len(mh.candidate_pairs(big, max_bucket=10)) == 10  # all pairs
+    assert mh.candidate_pairs(big, max_bucket=4).tolist() == [[0, 1], [0, 2], [0, 3], [0, 4]]  # first row only
+    assert mh.candidate_pairs(np.zeros((0, mh.BANDS), dtype=np.int64)).shape == (0, 2)
+
+
+def test_verify_matches_pairwise_similarity():
+    sigs = np.stack([mh.text_signature(story(i % 3, i // 3)) for i in range(5)] + [mh.text_signature(story(0, 0))])
+    pairs = np.array([[a, b] for a in range(6) for b in range(a + 1, 6)])
+    mask = mh.verify(sigs, pairs, 0.5, chunk=4)
+    assert mask.tolist() == [mh.similarity(sigs[a], sigs[b]) >= 0.5 for a, b in pairs]
+    assert 0 < mask.sum() < len(pairs)
+    assert np.array_equal(mh.band_keys_matrix(sigs)[2], mh.band_keys(sigs[2]))

@@ -55,7 +55,8 @@ def demo_records(run: str = "r1") -> list:
     body = "\n\n".join(first.paragraphs)
     out.append(art(f"http://b.example/partner{first.path}", body, first.published + timedelta(days=1), run))
     edited = first.paragraphs[:3] + [UPDATE] + first.paragraphs[3:]
-    out.append(art(f"http://c.example/news{first.path}", "\n\n".join(edited), first.published - timedelta(hours=1), run))
+    out.append(art(f"http://c.example/news{first.path}", "\n\n".join(edited), first.published - timedelta(hours=1),
+                   run))
     long_text = " ".join(f"word{i}" for i in range(40)) + " which is a long comment posted twice"
     out += [comment("1", long_text, 5, run), comment("2", long_text.upper(), 1, run),
             comment("3", long_text + " with an edit", 9, run), comment("4", "+1", 2, run), comment("5", "+1", 3, run)]
@@ -71,11 +72,13 @@ def run_records(output: Path, records: list, run_id: str, commit: bool = True, *
         try:
             for s in steps:
                 rec = s.process_item(rec)
-        except DropItem:
+        except DropItem as exc:
+            crawler.signals.send_catch_log(signals.item_dropped, item=rec, response=None, exception=exc, spider=None)
             continue
         crawler.signals.send_catch_log(signals.item_scraped, item=rec, response=None, spider=None)
     if commit:
         steps[-1].close_spider()
+    assert not any(crawler.dedup_labeler.pending.values())  # every record was confirmed or forgotten
     return crawler
 
 
@@ -86,7 +89,8 @@ def rows(output: Path, table: str) -> list[dict]:
 
 
 def labels_by_url(output: Path) -> dict:
-    return {r["canonical_url"]: (r["duplicate_of"], r["duplicate_reason"], r["cluster_id"]) for r in rows(output, "articles")}
+    return {r["canonical_url"]: (r["duplicate_of"], r["duplicate_reason"], r["cluster_id"])
+            for r in rows(output, "articles")}
 
 
 def test_same_records_in_any_order_give_the_same_clusters(tmp_path):

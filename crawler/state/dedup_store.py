@@ -42,7 +42,7 @@ class SeenDoc:
 class DedupStore(Protocol):
     def get(self, table: str, ids: Iterable[str]) -> dict[str, SeenDoc]: ...
     def by_hash(self, table: str, hashes: Iterable[str]) -> dict[str, list[SeenDoc]]: ...
-    def by_bands(self, table: str, keys: Iterable[int]) -> list[SeenDoc]: ...
+    def by_bands(self, table: str, keys: Iterable[int], max_bucket: int = 0) -> list[SeenDoc]: ...
     def apply(self, run_id: str, changes: Mapping[str, list[tuple[SeenDoc, list[int]]]]) -> int: ...
     def meta(self, key: str) -> str | None: ...
     def close(self) -> None: ...
@@ -122,13 +122,19 @@ class SQLiteDedupStore:
         return out
 
     @_guarded
-    def by_bands(self, table: str, keys: Iterable[int]) -> list[SeenDoc]:
-        """Records sharing at least one LSH band key (candidates; stale keys of old versions may match too)."""
+    def by_bands(self, table: str, keys: Iterable[int], max_bucket: int = 0) -> list[SeenDoc]:
+        """Records sharing at least one LSH band key (candidates; stale keys of old versions may match too).
+        With ``max_bucket``, keys already shared by more records (boilerplate) are ignored."""
         keys = list(keys)
+        if not keys:
+            return []
+        marks = ",".join("?" * len(keys))
+        cap = f"SELECT key FROM bands WHERE key IN ({marks}) GROUP BY key HAVING count(*) <= ?" if max_bucket else marks
         cols = ", ".join(f"d.{c.strip()}" for c in _COLS.split(","))
         q = (f"SELECT DISTINCT {cols} FROM bands b CROSS JOIN docs d ON d.n = b.n "  # CROSS JOIN: bands first
-             f"WHERE b.key IN ({','.join('?' * len(keys))}) AND d.tbl = ?")
-        return [_doc(r) for r in self.db.execute(q, (*keys, table))] if keys else []
+             f"WHERE b.key IN ({cap}) AND d.tbl = ? ORDER BY d.n")
+        args = (*keys, max_bucket, table) if max_bucket else (*keys, table)
+        return [_doc(r) for r in self.db.execute(q, args)]
 
     def apply(self, run_id: str, changes: Mapping[str, list[tuple[SeenDoc, list[int]]]]) -> int:
         """Upsert every changed record (and its LSH band keys) in one transaction; returns the count."""

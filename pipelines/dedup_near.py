@@ -1,0 +1,54 @@
+"""Step 5c — near-duplicate signatures: MinHash over word shingles, for articles and long comments.
+
+Computes each record's MinHash signature (:mod:`pipelines.dedup_minhash`) and attaches it to the record
+registered with the run's labeler; the clusters themselves are formed when the run ends
+(:mod:`pipelines.dedup_labels`, LSH candidates verified by estimated Jaccard >= DEDUP_NEAR_THRESHOLD),
+so the result does not depend on arrival order.
+
+* Articles: the body text (headline, footer and boilerplate are not part of ``body_text``), when it has
+  at least one full shingle.
+* Comments: only from DEDUP_COMMENT_NEAR_MIN_WORDS words up. Shorter comments keep the exact-text rule of
+  :mod:`pipelines.dedup_exact` — MinHash on a dozen words says little, and one-liners repeat naturally.
+"""
+from __future__ import annotations
+
+from crawler.items import ArticleRecord, CommentRecord
+
+from . import dedup_minhash as mh
+from .dedup_labels import labeler_for
+
+COMMENT_NEAR_MIN_WORDS = 30
+
+
+def near_tokens(item, comment_min_words: int) -> list[str] | None:
+    """The words to sign, or None when the record takes no part in near-duplicate matching."""
+    if isinstance(item, ArticleRecord) and not item.is_tombstone:
+        words = mh.tokens(item.body_text)
+        return words if len(words) >= mh.SHINGLE_WORDS else None
+    if isinstance(item, CommentRecord) and not item.is_deleted:
+        words = mh.tokens(item.body_text)
+        return words if len(words) >= comment_min_words else None
+    return None
+
+
+class NearDedupPipeline:
+    step = "dedup_near"
+
+    def __init__(self, stats, labeler, comment_min_words: int = COMMENT_NEAR_MIN_WORDS) -> None:
+        self.stats, self.labeler, self.comment_min_words = stats, labeler, comment_min_words
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.stats, labeler_for(crawler),
+                   crawler.settings.getint("DEDUP_COMMENT_NEAR_MIN_WORDS", COMMENT_NEAR_MIN_WORDS))
+
+    def process_item(self, item, spider=None):
+        words = near_tokens(item, self.comment_min_words)
+        if words is None:
+            return item
+        rid = item.article_id if isinstance(item, ArticleRecord) else item.comment_id
+        doc = self.labeler.pending[item.table].get(rid)
+        if doc is not None:
+            doc.sig = mh.signature(mh.shingle_hashes(words))
+            self.stats.inc_value(f"dedup/{item.table}/signed")
+        return item
