@@ -48,6 +48,8 @@ def summary_line(stats: dict) -> str:
             dropped[k] = v
         elif k.startswith("httperror/response_ignored_status_count/"):
             dropped["http_" + k.rsplit("/", 1)[1]] = v
+        elif k.startswith(("content/drop/", "limits/drop/")):
+            dropped[k] = v
         elif k == "comments/incomplete_thread":
             dropped[k] = v
     dropped_s = ", ".join(f"{k}={v}" for k, v in sorted(dropped.items())) or "none"

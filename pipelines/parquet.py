@@ -88,12 +88,14 @@ class TableWriter:
         return self.staged
 
 
-def apply_labels(src: Path, dst: Path, labels: dict[str, tuple], id_column: str, compression: str) -> int:
-    """Copy a staged file to dst, batch by batch, filling the duplicate label columns. Returns labelled rows."""
+def apply_labels(src: Path, dst: Path, labels: dict[str, tuple], id_column: str, compression: str,
+                 drop: frozenset | set = frozenset()) -> tuple[int, int]:
+    """Copy a staged file to dst, batch by batch, filling the duplicate label columns and leaving out the ids in
+    ``drop`` (DEDUP_DROP_DUPLICATES). Returns (labelled rows, rows kept)."""
     pf = pq.ParquetFile(src)
     schema = pf.schema_arrow
     idx = {name: schema.get_field_index(name) for name in LABEL_COLUMNS}
-    labelled = 0
+    labelled = kept = 0
     with pq.ParquetWriter(dst, schema, compression=compression) as writer:
         for i in range(pf.num_row_groups):
             batch = pf.read_row_group(i)
@@ -107,8 +109,11 @@ def apply_labels(src: Path, dst: Path, labels: dict[str, tuple], id_column: str,
                     labelled += lab[0] is not None
             for name in LABEL_COLUMNS:
                 batch = batch.set_column(idx[name], schema.field(name), pa.array(cols[name], pa.string()))
+            if drop:
+                batch = batch.filter(pa.array([rid not in drop for rid in ids]))
+            kept += batch.num_rows
             writer.write_table(batch)
-    return labelled
+    return labelled, kept
 
 
 ID_COLUMN = {"articles": "article_id", "comments": "comment_id", "threads": "thread_id"}
@@ -177,10 +182,17 @@ class ParquetExportPipeline:
         try:
             staged = [f for w in self.writers.values() for f in w.close()]
             labeler = getattr(self.crawler, "dedup_labeler", None)
-            labels = {t: labeler.labels(t) for t in {f.table for f in staged}} if labeler else {}
-            moves = [self._prepare(f, labels.get(f.table, {})) for f in staged]
+            tables = {f.table for f in staged}
+            labels = {t: labeler.labels(t) for t in tables} if labeler else {}
+            drops = {t: labeler.drop_ids(t) for t in tables} if hasattr(labeler, "drop_ids") else {}
+            moves = [self._prepare(f, labels.get(f.table, {}), drops.get(f.table, set())) for f in staged]
             if self.failed:
                 raise OSError("earlier write failures; not committing")
+            for m in moves:  # every target directory must exist before the journal promises the commit
+                target = (self.output / m["dst"]).parent
+                target.mkdir(parents=True, exist_ok=True)
+                if not target.is_dir():
+                    raise NotADirectoryError(target)
             manifest = self._manifest(moves)
             if self.ctx is not None and self.ctx.state is not None:
                 self.ctx.delta.save(self.staging / DELTA)
@@ -211,16 +223,18 @@ class ParquetExportPipeline:
             self.stats.inc_value("export/card/failed")
             logger.error("dataset card not written: %s", exc)
 
-    def _prepare(self, f: StagedFile, labels: dict) -> dict:
+    def _prepare(self, f: StagedFile, labels: dict, drop: set) -> dict:
         """Apply duplicate labels; return the rename that will publish the file (paths relative to OUTPUT_DIR)."""
         final = self.output / f.table / f"{PARTITION_COLUMN}={f.crawl_date}" / f.path.name
-        src = f.path
-        if labels:
+        src, rows = f.path, f.rows
+        if labels or drop:
             src = f.path.with_suffix(".labelled")
-            n = apply_labels(f.path, src, labels, ID_COLUMN[f.table], self.compression)
+            n, rows = apply_labels(f.path, src, labels, ID_COLUMN[f.table], self.compression, drop)
             self.stats.inc_value(f"export/labelled_duplicates/{f.table}", n)
+            if rows != f.rows:
+                self.stats.inc_value(f"export/dropped_duplicates/{f.table}", f.rows - rows)
         return {"table": f.table, "src": str(src.relative_to(self.output)), "dst": str(final.relative_to(self.output)),
-                "rows": f.rows}
+                "rows": rows}
 
     def _manifest(self, moves: list[dict]) -> dict:
         health = finish_health(self.crawler, self.output)  # sets health/* stats: compute before copying stats

@@ -20,7 +20,10 @@ SALT_FILE = ".author_salt"
 def load_or_create_salt(output_dir: str) -> bytes:
     path = Path(output_dir) / SALT_FILE
     if path.exists():
-        return bytes.fromhex(path.read_text().strip())
+        try:
+            return bytes.fromhex(path.read_text().strip())
+        except ValueError as exc:
+            raise ValueError(f"{path} is not a hex salt") from exc
     path.parent.mkdir(parents=True, exist_ok=True)
     salt = secrets.token_bytes(32)
     tmp = path.with_suffix(".tmp")
@@ -53,7 +56,19 @@ class PseudonymisePipeline:
         if not s.getbool("AUTHOR_PSEUDONYMISE", True):
             return cls(None)
         salt = s.get("AUTHOR_SALT")
-        return cls(salt.encode("utf-8") if salt else load_or_create_salt(s.get("OUTPUT_DIR", "output")))
+        if salt:
+            return cls(salt.encode("utf-8"))
+        spider = crawler.spider
+        if getattr(spider, "refusal", None):  # the run will not crawl (lock held, output unwritable)
+            return cls(b"unused")
+        try:
+            return cls(load_or_create_salt(s.get("OUTPUT_DIR", "output")))
+        except (OSError, ValueError) as exc:
+            # without the dataset's salt, pseudonyms would not match earlier runs: refuse rather than guess
+            spider.refusal = ("export/failed/author_salt",
+                              f"cannot read or create {Path(s.get('OUTPUT_DIR', 'output')) / SALT_FILE} ({exc}); "
+                              "restore it or set AUTHOR_SALT")
+            return cls(b"unused")
 
     def process_item(self, item, spider=None):
         if isinstance(item, CommentRecord):

@@ -42,7 +42,7 @@ def _common_tail() -> list[Column]:
         Column("run_id", pa.string(), False, "Identifier of the crawl run that wrote the row.",
                "20261125T064000Z-demo-3f2a"),
         Column("parser", pa.string(), False, "Extractor that produced the row, as name@version.",
-               "generic@1"),
+               "generic@2"),
         Column("schema_version", pa.int32(), False, "Version of this schema (see the table header).", "1"),
     ]
 
@@ -86,10 +86,12 @@ ARTICLE_COLUMNS: list[Column] = [
     Column("duplicate_of", pa.string(), True,
            "article_id of the cluster representative when this row is a duplicate; null otherwise.", "null"),
     Column("duplicate_reason", pa.string(), True,
-           "Why this row is a duplicate: 'content' (same content_hash) or 'near' (near-duplicate).",
+           "Why this row is a duplicate: 'content' (same content_hash) or 'near' (MinHash estimate of "
+           "5-word-shingle Jaccard >= DEDUP_NEAR_THRESHOLD).",
            "content"),
     Column("cluster_id", pa.string(), True,
-           "Id shared by all rows of a duplicate cluster (= representative's article_id).", "9f2c...e1"),
+           "Id shared by all rows of a duplicate cluster (= representative's article_id); a representative "
+           "written by an earlier run keeps cluster_id null in its own row.", "9f2c...e1"),
     Column("syndicated_from", pa.string(), True,
            "Original source URL when the page says it is a repost/syndicated copy.", "https://example.org/a"),
 ] + _common_tail()
@@ -124,7 +126,8 @@ COMMENT_COLUMNS: list[Column] = [
            "null"),
     Column("depth", pa.int32(), False, "0 for top-level comments, parent's depth + 1 for replies.", "1"),
     Column("position", pa.int32(), False,
-           "0-based place in the thread's display order (depth-first, oldest first among siblings).", "3"),
+           "0-based place in the thread's display order (depth-first, oldest first among siblings); -1 on "
+           "tombstones.", "3"),
     Column("platform", pa.string(), False, "Comment platform.", "wordpress"),
     Column("native_id", pa.string(), False, "The platform's own comment id, as in its permalinks.", "431"),
     Column("author_id", pa.string(), True,
@@ -144,9 +147,13 @@ COMMENT_COLUMNS: list[Column] = [
     Column("language_score", pa.float64(), True, "As articles.language_score.", "0.97"),
     Column("content_hash", pa.string(), False, "SHA-256 (32 hex) of the normalised body_text.", "77aa...01"),
     Column("duplicate_of", pa.string(), True,
-           "comment_id of an earlier identical comment (long comments only); null otherwise.", "null"),
+           "comment_id of the cluster representative: exact same text from COMMENT_DEDUP_MIN_CHARS characters, "
+           "near-duplicates from DEDUP_COMMENT_NEAR_MIN_WORDS words; may be a row of an earlier run; null "
+           "otherwise.", "null"),
     Column("duplicate_reason", pa.string(), True, "Why this row is a duplicate.", "content"),
-    Column("cluster_id", pa.string(), True, "Id shared by a duplicate cluster.", "null"),
+    Column("cluster_id", pa.string(), True,
+           "Id shared by a duplicate cluster; a representative written by an earlier run keeps cluster_id null "
+           "in its own row.", "null"),
     Column("source_url", pa.string(), False, "URL of the response the comment was parsed from.",
            "http://127.0.0.1:8000/wp-json/wp/v2/comments?post=12&page=2"),
 ] + _common_tail()

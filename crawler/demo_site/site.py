@@ -53,6 +53,8 @@ class DemoSite:
 
     # -- awkward comment cases on the first story -------------------------------------------------
     def _add_awkward_comments(self, art: DemoArticle, next_id: list[int]) -> None:
+        if not art.comments:
+            return
         base = art.published + timedelta(hours=5)
 
         def add(parent: int, author: str, html: str, minutes: int, deleted: bool = False) -> DemoComment:

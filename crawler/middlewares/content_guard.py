@@ -136,7 +136,13 @@ def html_truncated(body: bytes) -> bool:
     return b"<html" in head and b"</html" not in body[-65536:].lower()
 
 
+ARTICLE_MARKERS = re.compile(rb'og:type"\s+content="article"|"@type"\s*:\s*"(News|Blog)?(Article|Posting)"', re.I)
+
+
 def soft_404(body: bytes) -> bool:
+    """A 200 page whose title or first heading says "not found" and that declares no article."""
+    if ARTICLE_MARKERS.search(body[:200_000]):
+        return False  # e.g. a story headlined "Not found: the missing bitcoin"
     for rx in (TITLE, H1):
         m = rx.search(body[:65536])
         if m:

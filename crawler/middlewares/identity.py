@@ -3,28 +3,26 @@
 The User-Agent is ``USER_AGENT_TEMPLATE`` filled with ``CONTACT`` (an e-mail address or a URL where a
 site operator can reach whoever runs the crawl). A spider with ``live = True`` (the default for
 :class:`crawler.spiders.base.ArticleSpider`) refuses to start when CONTACT is empty or does not look
-like an address: building this middleware raises :class:`MissingContactError`, Scrapy logs it and
-``scrapy crawl`` exits 1 before any request is sent. The offline demo (``live = False``) needs no
+like an address: when the spider opens, the stat ``run/refused`` is set to ``no_contact``, the spider
+is closed (reason ``refused_no_contact``) before any request is sent, and the project's ``scrapy crawl``
+exits 7 (see crawler/exitcodes.py). The offline demo (``live = False``) needs no
 contact and keeps ``USER_AGENT``.
 
 Replaces Scrapy's ``UserAgentMiddleware`` (set to None in ``DOWNLOADER_MIDDLEWARES``).
-Stats: ``identity/contact_configured`` (1/0).
+Stats: ``identity/contact_configured`` (1/0), ``identity/refused/no_contact``, ``identity/refused/requests``.
 """
 from __future__ import annotations
 
 import logging
 import re
 
-from scrapy.exceptions import NotConfigured
+from scrapy import signals
+from scrapy.exceptions import CloseSpider, IgnoreRequest, NotConfigured
 
 logger = logging.getLogger(__name__)
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL = re.compile(r"^https?://[^\s/]+\.[^\s]+$")
-
-
-class MissingContactError(RuntimeError):
-    """A crawl of live sources was started without a usable CONTACT setting."""
 
 
 def valid_contact(contact: str) -> bool:
@@ -44,8 +42,10 @@ def user_agent_for(settings) -> str:
 class IdentityMiddleware:
     """Sets the User-Agent on every request that has none; refuses live crawls without CONTACT."""
 
-    def __init__(self, user_agent: str):
+    def __init__(self, crawler, user_agent: str, refusal: str | None = None):
+        self.crawler = crawler
         self.user_agent = user_agent
+        self.refusal = refusal
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -54,18 +54,28 @@ class IdentityMiddleware:
             raise NotConfigured
         contact = (s.get("CONTACT") or "").strip()
         spider = getattr(crawler, "spider", None)
-        live = bool(getattr(spider, "live", True))
-        if live and not valid_contact(contact):
+        refusal = None
+        if bool(getattr(spider, "live", True)) and not valid_contact(contact):
             name = getattr(spider, "name", "?")
-            msg = (f"spider {name!r} crawls live sites and needs a contact address so site operators can "
-                   f"reach you: run with -s CONTACT=you@example.org (an e-mail address or an http(s) URL); "
-                   f"got CONTACT={contact!r}")
-            logger.error(msg)
-            crawler.stats.set_value("identity/refused/no_contact", 1)
-            raise MissingContactError(msg)
-        crawler.stats.set_value("identity/contact_configured", int(bool(contact)))
-        return cls(user_agent_for(s))
+            refusal = (f"spider {name!r} crawls live sites and needs a contact address so site operators can "
+                       f"reach you: run with -s CONTACT=you@example.org (an e-mail address or an http(s) URL); "
+                       f"got CONTACT={contact!r}")
+        mw = cls(crawler, user_agent_for(s), refusal)
+        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
+        return mw
+
+    def spider_opened(self, spider=None):
+        stats = self.crawler.stats
+        if self.refusal:
+            logger.error(self.refusal)
+            stats.set_value("run/refused", "no_contact")
+            stats.set_value("identity/refused/no_contact", 1)
+            raise CloseSpider("refused_no_contact")  # Scrapy closes the spider before any request
+        stats.set_value("identity/contact_configured", int(bool((self.crawler.settings.get("CONTACT") or "").strip())))
 
     def process_request(self, request, spider=None):
+        if self.refusal:  # belt and braces: nothing leaves a refused crawl
+            self.crawler.stats.inc_value("identity/refused/requests")
+            raise IgnoreRequest("identity: live crawl without CONTACT")
         request.headers.setdefault(b"User-Agent", self.user_agent)
         return None

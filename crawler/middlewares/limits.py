@@ -19,7 +19,8 @@ What Scrapy 2.19 already does, and what is added here:
   (``limits/redirect/stripped_authorization``, ``limits/redirect/stripped_cookie``).
 * Items per response: :class:`ItemsPerResponseLimitMiddleware` (spider middleware) keeps at most
   ``LIMITS_MAX_ITEMS_PER_RESPONSE`` items from one callback; the rest count
-  ``limits/drop/items_per_response`` (requests are not limited).
+  ``limits/drop/items_per_response`` and, being lost data, ``pipeline/drop_errors`` (so the crawl exits 3).
+  Requests are not limited.
 """
 from __future__ import annotations
 
@@ -41,19 +42,28 @@ class DownloadLimitsMiddleware:
     Sits just after (numerically above) the retry middleware so it sees download exceptions first.
     """
 
-    def __init__(self, stats, maxsize: int):
+    def __init__(self, stats, maxsize: int, crawler=None):
         self.stats = stats
         self.maxsize = maxsize
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("LIMITS_ENABLED", True):
             raise NotConfigured
-        return cls(crawler.stats, crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        return cls(crawler.stats, crawler.settings.getint("DOWNLOAD_MAXSIZE"), crawler)
+
+    def _shutting_down(self) -> bool:
+        slot = getattr(getattr(self.crawler, "engine", None), "_slot", None)
+        return getattr(slot, "closing", None) is not None
 
     def process_exception(self, request, exception, spider=None):
-        # Scrapy's download handler cancels a download only for DOWNLOAD_MAXSIZE (announced or streamed)
+        # Scrapy's download handler cancels a download for DOWNLOAD_MAXSIZE (announced or streamed) and
+        # when the crawl shuts down; only the first is a size limit
         if isinstance(exception, (DownloadCancelledError, CancelledError)):
+            if self._shutting_down():
+                self.stats.inc_value("limits/cancelled/shutdown")
+                return None
             self.stats.inc_value("limits/drop/maxsize")
             logger.warning("Dropped %s: body larger than DOWNLOAD_MAXSIZE (%s B)", request.url,
                            request.meta.get("download_maxsize", self.maxsize))
@@ -160,5 +170,6 @@ class ItemsPerResponseLimitMiddleware:
 
     def _count(self, response, n: int) -> None:
         self.stats.inc_value("limits/drop/items_per_response")
+        self.stats.inc_value("pipeline/drop_errors")  # data lost: `scrapy crawl` exits 3 (crawler/exitcodes.py)
         if n == self.max_items + 1:
             logger.warning("More than %s items from %s: the rest are dropped", self.max_items, response.url)

@@ -8,7 +8,8 @@ downloader uses): every request to that host - the retry and all others - waits 
 until then; requests to other hosts are not delayed. The wait is capped by ``RETRY_AFTER_MAX_WAIT``.
 
 Stats: ``retry/retry_after/seconds`` or ``retry/retry_after/http_date`` (header form seen),
-``retry/retry_after/invalid`` (unreadable header: plain retry), ``retry/retry_after/capped``,
+``retry/retry_after/invalid`` (unreadable header), ``retry/retry_after/default`` (no usable header:
+``RETRY_AFTER_DEFAULT_WAIT`` applies, 0 = plain retry), ``retry/retry_after/capped``,
 ``retry/retry_after/wait_total`` (seconds of backoff set), ``retry/retry_after/delayed_requests``.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import timezone
 from email.utils import parsedate_to_datetime
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -61,6 +62,7 @@ class RetryAfterMiddleware(RetryMiddleware):
         self.stats = crawler.stats
         s = crawler.settings
         self.max_wait = s.getfloat("RETRY_AFTER_MAX_WAIT", 300)
+        self.default_wait = s.getfloat("RETRY_AFTER_DEFAULT_WAIT", 0)
         self._not_before: dict[str, float] = {}  # downloader slot key -> time.monotonic()
 
     @classmethod
@@ -92,6 +94,9 @@ class RetryAfterMiddleware(RetryMiddleware):
             wait, form = parse_retry_after(response.headers.get(b"Retry-After"))
             if form != "absent":
                 self.stats.inc_value(f"retry/retry_after/{form}")
+            if wait is None and self.default_wait > 0:
+                wait = self.default_wait  # no usable header: still back off that host a little
+                self.stats.inc_value("retry/retry_after/default")
             if wait is not None:
                 if wait > self.max_wait:
                     self.stats.inc_value("retry/retry_after/capped")

@@ -80,6 +80,10 @@ class ArticleSpider(scrapy.Spider):
             self.ctx.open(roll_forward_hook=hook)
         except LockHeld as exc:
             self.refusal = ("run/locked", str(exc))
+            return
+        except OSError as exc:  # the output location cannot be created or written
+            self.refusal = ("export/failed/output_unwritable", f"output directory {self.ctx.output}: {exc}")
+            return
         except CorruptState as exc:  # keep the broken file for inspection, start a fresh state
             broken = self.ctx.output / "_state" / "crawl.sqlite"
             aside = broken.with_name(f"crawl.sqlite.corrupt-{self.run_id}")

@@ -245,6 +245,12 @@ def r_429_huge(h, q, n):
     h.send(200, article_html("After a capped wait"))
 
 
+def r_429_bare(h, q, n):
+    if n == 1:
+        return h.send(429, "too many requests", "text/plain")  # no Retry-After at all
+    h.send(200, article_html("After a bare 429"))
+
+
 def r_slow_article(h, q, n):
     time.sleep(float(q.get("delay", ["0.3"])[0]))
     h.send(200, article_html(f"Slow story {h.path}"))
@@ -317,6 +323,13 @@ def r_wrong_charset(h, q, n):
     html = article_html("Café in Zürich accepts € and ₿", text="Der Café-Besitzer in Zürich nimmt jetzt Bitcoin an; "
                         "Preise in € und ₿ stehen nebeneinander auf der Tafel. " * 3)
     h.send(200, html.encode("utf-8"), "text/html; charset=iso-8859-1")
+
+
+def r_wrong_charset_utf8(h, q, n):
+    """Declared UTF-8, really windows-1252 (an old CMS behind a modern proxy)."""
+    html = article_html("Señor Nakamoto’s café: “no comment”", charset_meta="windows-1252",
+                        text="The café owner said “no comment” about the señor’s wallet — twice. " * 3)
+    h.send(200, html.encode("cp1252"), "text/html; charset=utf-8")
 
 
 def r_missing_charset(h, q, n):
@@ -425,6 +438,12 @@ def r_robots(h, q, n):
         return h.send(404, "not here", "text/plain")
     if mode == "500":
         return h.send(500, "oops", "text/plain")
+    if mode == "429":
+        return h.send(429, "slow down", "text/plain")
+    if mode == "flaky":  # 500 the first time, rules afterwards
+        if n == 1:
+            return h.send(500, "oops", "text/plain")
+        return h.send(200, "User-agent: *\nDisallow: /private/\n", "text/plain")
     if mode == "reset":
         return h.reset()
     if mode == "hang":
@@ -433,6 +452,12 @@ def r_robots(h, q, n):
         hops = int(mode.split(":")[1])
         return h.send(301, "", None, {"Location": "/robots-hop/1" if hops else "/robots-final.txt"})
     return h.send(200, "", "text/plain")
+
+
+def r_slow_sitemap(h, q, n):
+    """A sitemap that takes its time, then lists the URL given in ``to``."""
+    time.sleep(float(q.get("delay", ["2"])[0]))
+    h.send(200, urlset("", q.get("to", [])), "application/xml; charset=utf-8")
 
 
 def r_robots_hop(h, q, n):
@@ -449,11 +474,12 @@ ROUTES = {
     "/robots-final.txt": lambda h, q, n: h.send(200, "User-agent: *\nDisallow: /private/\n", "text/plain"),
     "/a/": r_article, "/private/": r_article,
     "/t/reset-once": r_reset_once, "/t/reset": r_reset, "/t/trickle": r_trickle, "/t/hang": r_hang,
-    "/t/429-huge": r_429_huge, "/t/429": r_429, "/t/503-date": r_503_date, "/t/slow/": r_slow_article,
+    "/t/429-huge": r_429_huge, "/t/429-bare": r_429_bare, "/t/429": r_429, "/t/503-date": r_503_date, "/t/slow/": r_slow_article,
+    "/t/slow-sitemap": r_slow_sitemap,
     "/t/loop-a": r_loop_a, "/t/loop-b": r_loop_b, "/t/chain/": r_chain,
     "/t/cross-auth": r_cross_auth, "/t/same-auth": r_same_auth, "/t/echo": r_echo, "/t/echo-same": r_echo,
     "/t/bigbody-chunked": r_bigbody_chunked, "/t/bigbody": r_bigbody,
-    "/c/wrong-charset": r_wrong_charset, "/c/missing-charset": r_missing_charset,
+    "/c/wrong-charset": r_wrong_charset, "/c/wrong-charset-utf8": r_wrong_charset_utf8, "/c/missing-charset": r_missing_charset,
     "/c/truncated-html": r_truncated_html, "/c/truncated-json": r_truncated_json_article,
     "/wp-json/wp/v2/comments": r_rest, "/c/comments-10mb": r_big_comments_article,
     "/c/many-comments": r_many_comments_article,

@@ -12,7 +12,7 @@ from .conftest import run_crawl
 from .server import FaultServer, xxe_feed
 
 BIG_COMMENTS = 1000  # x 10 kB text = ~10 MB of JSON in one response
-PATHS = ["/c/wrong-charset", "/c/missing-charset", "/c/truncated-html", "/c/truncated-json", "/c/empty",
+PATHS = ["/c/wrong-charset", "/c/wrong-charset-utf8", "/c/missing-charset", "/c/truncated-html", "/c/truncated-json", "/c/empty",
          "/c/challenge", "/c/soft404", "/c/bad-dates", "/c/binary", "/c/bomb-gzip", "/c/bomb-deflate",
          "/c/bomb-br", "/c/encoded-gzip", "/c/encoded-br", "/c/feed-xxe", "/c/sitemap-index.xml",
          "/c/comments-10mb"]
@@ -41,7 +41,15 @@ def test_wrong_charset_header_is_repaired(content):
     row = article(run, srv, "/c/wrong-charset")
     assert row is not None and row["title"] == "Café in Zürich accepts € and ₿"
     assert "Zürich nimmt" in row["body_text"] and "Ã" not in row["body_text"]
-    assert run.stat("content/charset/wrong") == 1
+    assert run.stat("content/charset/wrong") == 2  # this page and /c/wrong-charset-utf8
+
+
+def test_wrong_charset_declared_utf8_body_cp1252(content):
+    srv, run = content
+    row = article(run, srv, "/c/wrong-charset-utf8")
+    assert row is not None and "Señor Nakamoto" in row["title"] and "café" in row["title"]
+    assert "\ufffd" not in row["body_text"] and "señor" in row["body_text"]
+    assert run.stat("content/charset/transcoded/cp1252") == 2  # this page and /c/missing-charset
 
 
 def test_missing_charset_is_sniffed(content):
@@ -50,7 +58,7 @@ def test_missing_charset_is_sniffed(content):
     assert row is not None and row["title"] == "Naïve façade: crypto café reopens"
     assert "façade of the café" in row["body_text"] and "money—allegedly" in row["body_text"] and "\ufffd" not in row["body_text"]
     assert run.stat("content/charset/missing") >= 1
-    assert run.stat("content/charset/transcoded/cp1252") == 1
+    assert run.stat("content/charset/transcoded/cp1252") == 2
 
 
 def test_truncated_html_dropped(content):

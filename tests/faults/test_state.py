@@ -16,24 +16,30 @@ SMALL = {"articles": "3", "comments": "2"}
 READ_ONLY = Path("/sys/fs/cryptonews-fault-output")  # sysfs refuses mkdir, even for root
 
 
+@pytest.fixture
+def read_only() -> Path:
+    """A location where even root cannot create the output directory."""
+    try:
+        READ_ONLY.mkdir(parents=True)
+    except OSError:
+        return READ_ONLY
+    READ_ONLY.rmdir()
+    pytest.skip(f"{READ_ONLY.parent} is writable here")
+
+
 def visible_parquet(out: Path) -> list[Path]:
     return [p for p in out.rglob("*.parquet") if "_staging" not in p.parts] if out.exists() else []
 
 
-@pytest.mark.xfail(strict=True, reason="pipelines/pseudonymise.py creates OUTPUT_DIR/.author_salt in from_crawler "
-                   "and crashes Scrapy's startup (exit 1) instead of reporting export/failed (exit 4); see "
-                   "docs/reliability.md")
-def test_read_only_output_location_exit_4(tmp_path):
-    if os.access("/sys/fs", os.W_OK) and not os.path.ismount("/sys"):
-        pytest.skip("no read-only location available")
-    run = run_crawl(tmp_path, spider="demo", args=SMALL, output=READ_ONLY)
+def test_read_only_output_location_exit_4(tmp_path, read_only):
+    run = run_crawl(tmp_path, spider="demo", args=SMALL, output=read_only)
     assert run.returncode == 4, run.log[-2000:]
 
 
-def test_read_only_output_location_fails_without_output(tmp_path):
-    run = run_crawl(tmp_path, spider="demo", args=SMALL, output=READ_ONLY)
+def test_read_only_output_location_fails_without_output(tmp_path, read_only):
+    run = run_crawl(tmp_path, spider="demo", args=SMALL, output=read_only)
     assert run.returncode != 0, run.log[-2000:]
-    assert not READ_ONLY.exists()
+    assert not read_only.exists()
 
 
 def test_output_dir_replaced_by_a_file_fails(tmp_path):
@@ -55,8 +61,6 @@ def test_table_dir_replaced_by_a_file_exit_4(tmp_path):
     assert not (out / "_manifests").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="pipelines/parquet.py commits table by table: when a later table's "
-                   "directory is unwritable, earlier tables of the run stay visible without their comments")
 def test_failed_commit_leaves_no_partial_run_visible(tmp_path):
     out = tmp_path / "dataset"
     out.mkdir()
@@ -74,6 +78,18 @@ def test_corrupted_dedup_state_is_set_aside_and_rebuilt(tmp_path):
     assert run.returncode == 0, run.log[-2000:]
     assert run.stat("dedup/state/corrupt") == 1
     assert list((out / "_state").glob("dedup.sqlite.broken-*"))  # kept for inspection
+    assert len(run.rows("articles")) > 0
+
+
+def test_corrupted_crawl_state_is_set_aside_and_recreated(tmp_path):
+    out = tmp_path / "dataset"
+    (out / "_state").mkdir(parents=True)
+    (out / "_state" / "crawl.sqlite").write_bytes(b"\x00garbage" * 512)
+    run = run_crawl(tmp_path, spider="demo", args=SMALL, output=out)
+    assert run.returncode == 0, run.log[-2000:]
+    aside = list((out / "_state").glob("crawl.sqlite.corrupt-*"))
+    assert len(aside) == 1 and aside[0].read_bytes() == b"\x00garbage" * 512  # kept for inspection
+    assert run.stat("state/corrupt_recreated") == str(aside[0])
     assert len(run.rows("articles")) > 0
 
 
@@ -100,6 +116,7 @@ def test_interrupted_run_leaves_nothing_visible_and_rerun_is_clean(tmp_path):
         time.sleep(0.05)
     assert proc.poll() is None, "the crawl ended before it could be interrupted"
     assert staged, "nothing was staged before the kill"
+    killed_runs = {p.name for p in (out / "_staging").iterdir()}
     proc.send_signal(signal.SIGKILL)
     killed = finish()
     assert killed.returncode == -signal.SIGKILL
@@ -111,3 +128,5 @@ def test_interrupted_run_leaves_nothing_visible_and_rerun_is_clean(tmp_path):
     assert arts and len({a["article_id"] for a in arts}) == len(arts)
     assert {a["run_id"] for a in arts} == {rerun.stat("run/id")}  # nothing of the killed run leaked in
     assert len(arts) == rerun.stat("export/rows/articles")
+    leftovers = {p.name for p in (out / "_staging").iterdir()} if (out / "_staging").exists() else set()
+    assert not (killed_runs & leftovers)  # the killed run's staging was cleaned up by the re-run

@@ -13,7 +13,7 @@ from .server import FaultServer
 SECRET = "Bearer s3cret-token"
 PATHS = ["/t/reset", "/t/reset-once", "/t/trickle", "/t/hang", "/t/loop-a", "/t/chain/8?c=long",
          "/t/chain/3?c=short", "/t/cross-auth", "/t/same-auth", "/t/bigbody?mb=3", "/t/bigbody-chunked?mb=3",
-         "/t/429-huge"]
+         "/t/429-huge", "/t/429-bare"]
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def transport(tmp_path_factory):
             tmp_path_factory.mktemp("transport"), urls=[srv.base + p for p in PATHS],
             args={"headers": json.dumps({"Authorization": SECRET, "Cookie": "session=abc123"})},
             settings={"DOWNLOAD_TIMEOUT": "2", "RETRY_TIMES": "1", "DOWNLOAD_MAXSIZE": str(1024 * 1024),
-                      "RETRY_AFTER_MAX_WAIT": "1", "REDIRECT_MAX_TIMES": "5"})
+                      "RETRY_AFTER_MAX_WAIT": "1", "RETRY_AFTER_DEFAULT_WAIT": "1", "REDIRECT_MAX_TIMES": "5"})
         yield srv, run
 
 
@@ -112,3 +112,11 @@ def test_absurd_retry_after_is_capped(transport):
     assert len(hits) == 2
     assert hits[1].t - hits[0].t >= 1.0  # waited at least the cap (RETRY_AFTER_MAX_WAIT=1), not a day
     assert srv.base + "/t/429-huge" in run.urls()
+
+
+def test_429_without_retry_after_backs_off_default(transport):
+    srv, run = transport
+    assert run.stat("retry/retry_after/default") == 1
+    hits = srv.hits_for("/t/429-bare")
+    assert len(hits) == 2 and hits[1].t - hits[0].t >= 1.0  # RETRY_AFTER_DEFAULT_WAIT=1
+    assert srv.base + "/t/429-bare" in run.urls()
