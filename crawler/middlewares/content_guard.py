@@ -99,7 +99,7 @@ def sniff_charset(body: bytes, header_charset: str | None) -> tuple[str, str]:
     if m:
         doc = _codec_name(m.group(1).decode("ascii", "ignore"))
     utf8_ok = _decodes(body, "utf-8")
-    has_non_ascii = any(b > 0x7F for b in body[:200_000])
+    has_non_ascii = not body[:200_000].isascii()
     if header_charset:
         if header_charset == "utf-8" and utf8_ok:
             return "utf-8", "header"
