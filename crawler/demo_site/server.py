@@ -122,7 +122,8 @@ class DemoServer:
         return f"http://localhost:{self.port}"
 
     def start(self) -> "DemoServer":
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="demo-site", daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="demo-site", daemon=True)
         self._thread.start()
         return self
 
