@@ -38,7 +38,6 @@ ITEM_PIPELINES = {
 }
 LANGUAGE_MIN_CHARS = 40  # shorter text gets language 'und' instead of a guess
 LANGUAGE_MAX_CHARS = 2000  # langdetect reads at most this many characters (speed; accuracy is flat beyond)
-LANGUAGE_WORKERS = 0  # worker processes for language detection (0 = in the crawl process); same answers
 # Deduplication (pipelines/dedup_*.py): duplicates are labelled (duplicate_of/reason/cluster_id), not deleted.
 COMMENT_DEDUP_MIN_CHARS = 60  # shorter comments (normalised) are never labelled duplicates ("+1", "Nice.")
 DEDUP_COMMENT_NEAR_MIN_WORDS = 30  # shorter comments use the exact-text rule only, never MinHash
@@ -60,6 +59,12 @@ HEALTH_HISTORY_RUNS = 10  # how many recent manifests make the history
 
 # --- comment threads ------------------------------------------------------------------------------
 COMMENTS_MAX_PAGES_PER_THREAD = 200  # cap on comment API pages fetched for one thread
+# Comment platform credentials (crawler/comments/). Without them: Disqus reads embedded posts only (the thread is
+# flagged incomplete when the site reports more); Reddit (live reddit.com) is skipped with one log line.
+DISQUS_API_KEY = ""  # public API key for threads/listPosts (also read from the environment)
+DISQUS_API_BASE = ""  # empty = https://disqus.com/api/3.0
+REDDIT_CLIENT_ID = ""  # OAuth app credentials for live Reddit (also read from the environment)
+REDDIT_CLIENT_SECRET = ""
 
 # --- politeness -----------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
@@ -133,3 +138,15 @@ TELNETCONSOLE_ENABLED = False
 CRAWL_STATE_ENABLED = True  # remember fetched pages (ETag, schedule, thread members) in OUTPUT_DIR/_state/crawl.sqlite
 CRAWL_CLOCK = ""  # ISO time to use as "now" for revisit scheduling (tests, backfills); empty = the real clock
 FAULT_INJECT_COMMIT_PAUSE = 0.0  # seconds slept after each file rename at commit: only for kill tests
+
+# --- WARC capture and replay ---
+# Capture (crawler/middlewares/warc_capture.py): every response of a crawl, with its request, into
+# gzip-per-record WARC/1.1 files; off while WARC_CAPTURE_DIR is empty. Replay (warc_replay.py) is used by
+# `scrapy crawl warc -a path=...` only (inert for other spiders). See docs/sources.md.
+DOWNLOADER_MIDDLEWARES.update({
+    "crawler.middlewares.warc_capture.WarcCaptureMiddleware": 890,  # next to the downloader: raw responses
+    "crawler.middlewares.warc_replay.WarcReplayMiddleware": 950,  # answers requests from WARC records
+})
+WARC_CAPTURE_DIR = ""  # directory for WARC files; empty = no capture
+WARC_MAX_SIZE = 1_000_000_000  # bytes after which a new WARC file is started
+WARC_PREFIX = "cryptonews"  # file name prefix: <prefix>-<timestamp>-<serial>-<pid>.warc.gz

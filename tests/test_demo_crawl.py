@@ -9,6 +9,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from crawler.demo_site.content import SPANISH
+from crawler.demo_site.forum_content import FOOTER_SITES
 from crawler.demo_site.site import DemoSite
 from pipelines.schema import SCHEMA_VERSION, TABLES
 
@@ -48,13 +49,42 @@ def test_files_carry_the_explicit_schema(demo_run):
         assert schema.metadata[b"schema_version"] == str(SCHEMA_VERSION).encode()
 
 
+def wp(rows):
+    return [r for r in rows if r["platform"] == "wordpress"]
+
+
 def test_site_is_fully_collected(tables):
     site = DemoSite()
     titles = Counter(a["title"] for a in tables["articles"])
     for art in site.articles:  # every story of the original site once ...
-        assert titles[art.title] >= 1, art.title
-    assert len(tables["articles"]) == len(site.articles) + 1  # ... plus the partner's republished copy
-    assert len(tables["comments"]) == sum(len(a.comments) for a in site.articles)
+        assert titles[art.title] == 2 if art is site.partner_article else titles[art.title] == 1, art.title
+    assert len(wp(tables["comments"])) == sum(len(a.comments) for a in site.articles)
+    assert {t["platform"] for t in tables["threads"]} == {"wordpress", "discourse", "disqus", "reddit", "smf"}
+
+
+def test_every_platform_yields_a_complete_thread(tables):
+    by_platform = Counter(t["platform"] for t in tables["threads"] if t["is_complete"])
+    assert all(by_platform[p] >= 1 for p in ("wordpress", "discourse", "disqus", "reddit", "smf")), by_platform
+    for t in tables["threads"]:
+        n = sum(c["thread_id"] == t["thread_id"] and not c["is_deleted"] for c in tables["comments"])
+        assert n <= t["comment_count_collected"], t
+
+
+def test_founding_case_discourse_repost(tables):
+    """A forum topic reposting a news story: one article row recognised as a repost of the original, the
+    sister-site footer gone, replies threaded under it."""
+    site = DemoSite()
+    original = next(a for a in tables["articles"] if a["title"] == site.articles[3].title and a["parser"].startswith("generic"))
+    repost = next(a for a in tables["articles"] if a["parser"].startswith("discourse") and a["syndicated_from"])
+    assert repost["syndicated_from"] == original["url"].split("?")[0]
+    assert repost["duplicate_of"] == original["article_id"] and repost["duplicate_reason"] in ("near", "content")
+    for name, _ in FOOTER_SITES:
+        assert name not in repost["body_text"]
+    replies = [c for c in tables["comments"] if c["article_id"] == repost["article_id"]]
+    thread = next(t for t in tables["threads"] if t["article_id"] == repost["article_id"])
+    assert len(replies) >= thread["comment_count_reported"] == thread["comment_count_collected"] > 20
+    assert max(c["depth"] for c in replies) >= 2 and any(c["quoted_text"] for c in replies)
+    assert any(c["is_deleted"] for c in replies) and any(c["edited_at"] for c in replies)
 
 
 def test_comments_join_to_articles_and_threads(con):
@@ -83,18 +113,20 @@ def test_native_parent_links_match_the_site(tables):
     site = DemoSite()
     truth = {str(c.native_id): (str(c.parent) if c.parent else None) for a in site.articles for c in a.comments}
     by_id = {c["comment_id"]: c for c in tables["comments"]}
-    for c in tables["comments"]:
+    for c in wp(tables["comments"]):
         parent_native = by_id[c["parent_id"]]["native_id"] if c["parent_id"] else None
         assert truth[c["native_id"]] == parent_native
 
 
 def test_threads_report_counts(tables, demo_run):
     for t in tables["threads"]:
-        assert t["comment_count_collected"] == t["comment_count_reported"], t
+        if t["comment_count_reported"] is not None:  # SMF topic pages state no count
+            assert t["comment_count_collected"] == t["comment_count_reported"], t
         assert t["is_complete"]
+    assert "comments/incomplete_thread" not in demo_run.stats
     assert demo_run.stats["comments/pages"] > len(tables["threads"])  # REST paging was followed
     assert demo_run.stats["comments/fallback_html/wordpress"] == 1  # REST refused on one story
-    assert {t["source"] for t in tables["threads"]} == {"api", "html"}
+    assert {t["source"] for t in wp(tables["threads"])} == {"api", "html"}
 
 
 def test_tracking_links_make_no_duplicate_rows(tables):
@@ -114,7 +146,7 @@ def test_republished_copy_is_kept_and_labelled(tables):
     assert copy["duplicate_reason"] == "content"
     assert copy["cluster_id"] == original["cluster_id"] == original["article_id"]
     assert "Chain Wire Partners" not in copy["body_text"]  # the partner's footer is not body text
-    assert sum(a["duplicate_of"] is not None for a in tables["articles"]) == 1
+    assert sum(a["duplicate_of"] == original["article_id"] for a in tables["articles"]) == 1
 
 
 def test_pages_that_are_not_articles_leave_no_rows_but_are_counted(tables, demo_run):
@@ -145,10 +177,10 @@ def test_mojibake_repaired_and_emoji_kept(tables):
 
 
 def test_deleted_and_quoting_comments(tables):
-    deleted = [c for c in tables["comments"] if c["is_deleted"]]
+    deleted = [c for c in wp(tables["comments"]) if c["is_deleted"]]
     assert len(deleted) == 1 and deleted[0]["body_text"] == "" and deleted[0]["author_id"] is None
     assert any(c["parent_id"] == deleted[0]["comment_id"] for c in tables["comments"])  # its reply kept
-    quoting = [c for c in tables["comments"] if c["quoted_text"]]
+    quoting = [c for c in wp(tables["comments"]) if c["quoted_text"]]
     assert len(quoting) == 1
     by_id = {c["comment_id"]: c for c in tables["comments"]}
     assert quoting[0]["quoted_text"] == by_id[quoting[0]["parent_id"]]["body_text"]
@@ -168,13 +200,27 @@ def test_run_metadata(tables, demo_run):
     from crawler.comments.wordpress import PARSER as WP_PARSER
     from crawler.sites.generic import PARSER as GENERIC_PARSER
 
-    assert {a["parser"] for a in tables["articles"]} == {GENERIC_PARSER}
-    assert {c["parser"] for c in tables["comments"]} == {WP_PARSER}
+    assert {a["parser"] for a in tables["articles"] if a["site"].startswith("localhost")} == {GENERIC_PARSER}
+    assert {a["parser"] for a in tables["articles"]} == {GENERIC_PARSER, "discourse-opening-post@1", "smf-opening-post@1"}
+    assert {c["parser"] for c in wp(tables["comments"])} == {WP_PARSER}
+    assert {c["parser"] for c in tables["comments"]} == {WP_PARSER, "discourse@1", "disqus@1", "reddit@1", "smf@1"}
 
 
 def test_no_staging_left_and_manifest_written(demo_run):
     assert not (demo_run.output / "_staging").exists()
     assert len(list((demo_run.output / "_manifests").glob("*.json"))) == 1
+
+
+def test_thread_collected_below_reported_is_counted(tmp_path):
+    """Without a Disqus API key only the embedded posts are read: the thread says so and the stats count it."""
+    result = run_crawl(tmp_path / "keyless", "-a", "articles=3", "-a", "comments=2", "-a", "port=0",
+                       "-s", "DISQUS_API_KEY=")
+    assert result.returncode == 0, result.stderr[-2000:]
+    disqus = [t for t in result.table("threads").to_pylist() if t["platform"] == "disqus"]
+    assert len(disqus) == 1 and not disqus[0]["is_complete"]
+    assert disqus[0]["comment_count_collected"] < disqus[0]["comment_count_reported"]
+    assert result.stats["comments/incomplete_thread"] == 1
+    assert "comments/incomplete_thread=1" in result.stderr
 
 
 def test_output_dir_setting_and_raw_author_names(tmp_path):

@@ -160,9 +160,7 @@ class DiscourseAdapter:
         tid = ref.native_thread_id if ref else (p or {}).get("id")
         pre = _preloaded_topic(sel, tid) if tid else None
         if pre is not None:  # the same JSON the app would load: real ids and parents
-            page = self.parse_json(url, pre, ref)
-            page.next_urls = [u for u in page.next_urls]
-            return page
+            return self.parse_json(url, pre, ref)
         page = CommentPage()
         for k, post in enumerate(sel.css(SEL_CRAWLER_POSTS)):
             c = crawler_post_to_comment(post, url, k)
@@ -214,6 +212,9 @@ def reported_count(data: dict | None) -> int | None:
     if not isinstance(data, dict):
         return None
     n = _int(data.get("posts_count"))
+    if n is None:  # a /posts.json batch: newer Discourse repeats the topic's posts_count on every post
+        posts = (data.get("post_stream") or {}).get("posts") or []
+        n = next((_int(p.get("posts_count")) for p in posts if isinstance(p, dict) and "posts_count" in p), None)
     return max(0, n - 1) if n is not None else None
 
 
@@ -364,7 +365,8 @@ def opening_post(url: str, body: bytes | str) -> dict | None:
             "author": first.get("name") or first.get("username") or None,
             "created_at": parse_date(first.get("created_at")),
             "created_at_raw": first.get("created_at"),
-            "syndicated_from": data.get("featured_link") or first_external_link(cooked, url, forum),
+            "syndicated_from": data.get("featured_link") or first_external_link(
+                cooked, url, forum, (topic_path(url) or {}).get("prefix") or ""),
             "url": _topic_html_url(prefix, slug, tid) if tid else url,
             "native_id": str(first["id"]),
         }
@@ -378,10 +380,11 @@ def opening_post(url: str, body: bytes | str) -> dict | None:
         body_sel = post.css(SEL_BODY)
         cooked = body_sel[0].get() if body_sel else ""
         return {
-            "title": (sel.css(SEL_TITLE).get() or "").strip() or None,
+            "title": next((t.strip() for t in sel.css(SEL_TITLE).getall() if t.strip()), None),
             "body_text": article_text(cooked),
             "author": c.author_name, "created_at": c.published_at, "created_at_raw": c.published_at_raw,
-            "syndicated_from": first_external_link(cooked, url, forum), "url": url.split("?")[0],
+            "syndicated_from": first_external_link(cooked, url, forum, (topic_path(url) or {}).get("prefix") or ""),
+            "url": url.split("?")[0],
             "native_id": c.native_id,
         }
     return None
@@ -390,9 +393,15 @@ def opening_post(url: str, body: bytes | str) -> dict | None:
 def article_text(cooked: str) -> str:
     """Post text without trailing boilerplate: rules and blocks that are mostly links, from the end."""
     root = parse_fragment(cooked)
-    blocks = [el for el in root if isinstance(el.tag, str)]
+    box = root
+    while True:  # descend through wrappers (the crawler view's div.post) to the blocks themselves
+        kids = [el for el in box if isinstance(el.tag, str)]
+        if len(kids) != 1 or kids[0].tag not in ("div", "section", "article") or (box.text or "").strip():
+            break
+        box = kids[0]
+    blocks = [el for el in box if isinstance(el.tag, str)]
     for el in reversed(blocks):
-        if el.tag == "hr" or _link_density(el) >= 0.6:
+        if el.tag == "hr" or _link_density(el) >= 0.5:
             tail = el.tail
             el.drop_tree()
             if tail and tail.strip():
@@ -403,15 +412,21 @@ def article_text(cooked: str) -> str:
     return text
 
 
+def _words(text: str) -> int:
+    return sum(1 for w in text.split() if any(ch.isalnum() for ch in w))
+
+
 def _link_density(el) -> float:
-    total = len(" ".join(el.itertext()).split())
+    """Share of an element's words that sit inside links (separators such as "·" or "|" not counted)."""
+    total = _words(" ".join(el.itertext()))
     if total == 0:
         return 1.0 if el.tag in ("hr", "br") else 0.0
-    linked = sum(len(" ".join(a.itertext()).split()) for a in el.iter("a"))
-    return linked / total
+    return sum(_words(" ".join(a.itertext())) for a in el.iter("a")) / total
 
 
-def first_external_link(cooked: str, page_url: str, forum_host: str) -> str | None:
+def first_external_link(cooked: str, page_url: str, forum_host: str, forum_prefix: str = "") -> str | None:
+    """First link that leaves the forum: another host, or on the same host outside the forum's subfolder
+    (``forum_prefix``, e.g. ``/forum`` for a forum installed under ``https://host/forum/``)."""
     root = parse_fragment(cooked)
     for a in root.iter("a"):
         href = (a.get("href") or "").strip()
@@ -425,6 +440,9 @@ def first_external_link(cooked: str, page_url: str, forum_host: str) -> str | No
         if urlsplit(absolute).scheme not in ("http", "https"):
             continue
         if site_of(absolute) != forum_host:
+            return absolute
+        path = urlsplit(absolute).path
+        if forum_prefix and not (path == forum_prefix or path.startswith(forum_prefix.rstrip("/") + "/")):
             return absolute
     return None
 

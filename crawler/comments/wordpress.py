@@ -39,7 +39,7 @@ class WordPressAdapter:
     parser = PARSER
 
     def detect(self, url: str, body: bytes, headers: dict) -> ThreadRef | None:
-        sel = Selector(text=_decode(body))
+        sel = Selector(text=_decode(body), type="html")
         post_id = self.post_id(sel)
         api = sel.css(SEL_API_LINK).get()
         has_list = bool(sel.css(SEL_COMMENT_LIST))
@@ -116,7 +116,7 @@ class WordPressAdapter:
 
     # -- HTML ------------------------------------------------------------------------------------------
     def parse_html(self, url: str, body: bytes) -> CommentPage:
-        sel = Selector(text=_decode(body))
+        sel = Selector(text=_decode(body), type="html")
         page = CommentPage(reported_count=self.reported_count(sel))
         lists = sel.css(SEL_COMMENT_LIST)
         if not lists:

@@ -8,3 +8,7 @@ To add one: write it in its own module and append it to EXTRA_ROUTES below.
 from __future__ import annotations
 
 EXTRA_ROUTES: list = []
+
+from .forum import forum_route  # noqa: E402  (Discourse, Disqus, Reddit and SMF threads; see forum.py)
+
+EXTRA_ROUTES.append(forum_route)

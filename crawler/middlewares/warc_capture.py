@@ -15,9 +15,9 @@ whose records up to the last complete one are readable.
 
 Extension header (ignored by other tools): ``WARC-Crawler-Role`` on response records says how the crawl used
 the response (``robots``, ``thread_page``, ``feed``, ``sitemap``, ``listing``, ``wp_posts``, ``article``,
-``other``), so a replay starts from the same places without guessing.
+``discussion``, ``other``), so a replay starts from the same places without guessing.
 
-Stats: ``warc/capture/records`` (response records), ``warc/capture/bytes``, ``warc/capture/files``,
+Stats: ``warc/capture/records`` (response records), ``warc/capture/bytes``, ``warc/capture/files`` (opened),
 ``warc/capture/error`` (a record that could not be written; the crawl goes on).
 """
 from __future__ import annotations
@@ -42,7 +42,8 @@ OPEN_SUFFIX = ".open"
 ROLE_HEADER = "WARC-Crawler-Role"
 # callback name -> role (navigation kinds the replay restarts from); anything else is "other"
 CALLBACK_ROLES = {"parse_feed": "feed", "parse_sitemap": "sitemap", "parse_listing": "listing",
-                  "parse_wp_posts": "wp_posts", "parse_article": "article", "parse_thread_page": "thread_page"}
+                  "parse_wp_posts": "wp_posts", "parse_article": "article", "parse_discussion": "discussion",
+                  "parse_thread_page": "thread_page"}
 HOP_BY_HOP = {b"transfer-encoding"}
 
 
@@ -62,7 +63,8 @@ def warc_date(dt: datetime) -> str:
 class RotatingWarcFile:
     """WARC files in one directory, rotated by size, each renamed from ``.open`` when complete."""
 
-    def __init__(self, directory: Path, prefix: str, max_size: int, info: dict):
+    def __init__(self, directory: Path, prefix: str, max_size: int, info: dict, on_open=None):
+        self.on_open = on_open
         self.directory = directory
         self.prefix = prefix
         self.max_size = max_size
@@ -82,6 +84,8 @@ class RotatingWarcFile:
         self.fh = open(str(self.path) + OPEN_SUFFIX, "wb")
         self.writer = WARCWriter(self.fh, gzip=True, warc_version="1.1")
         self.writer.write_record(self.writer.create_warcinfo_record(name, self.info))
+        if self.on_open is not None:
+            self.on_open(self.path)
 
     def write(self, *records) -> int:
         """Write records back to back in the current file; rotate afterwards if it is full."""
@@ -113,7 +117,9 @@ class WarcCaptureMiddleware:
         info = {"software": "cryptonews-dataset-crawler (scrapy, warcio)", "format": "WARC File Format 1.1",
                 "hostname": socket.gethostname(), "robots": "obey" if crawler.settings.getbool("ROBOTSTXT_OBEY")
                 else "ignore", "isPartOf": crawler.settings.get("BOT_NAME")}
-        self.files = RotatingWarcFile(directory, prefix, max_size, info)
+        # counted when opened: each file opened is closed and renamed by spider_closed at the latest
+        self.files = RotatingWarcFile(directory, prefix, max_size, info,
+                                      on_open=lambda path: self.stats.inc_value("warc/capture/files"))
         self.builder = RecordBuilder(warc_version="1.1")
 
     @classmethod
@@ -128,7 +134,6 @@ class WarcCaptureMiddleware:
 
     def spider_closed(self, spider=None):
         self.files.close()
-        self.stats.set_value("warc/capture/files", len(self.files.finished))
         logger.info("WARC capture: %d file(s) in %s", len(self.files.finished), self.files.directory)
 
     def process_response(self, request, response, spider=None):

@@ -54,7 +54,7 @@ XML_ROOT = re.compile(rb"<(?:[\w.-]+:)?(rss|feed|rdf|urlset|sitemapindex)\b", re
 HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S)
 FEED_ROOTS = {b"rss", b"feed", b"rdf"}
 SITEMAP_ROOTS = {b"urlset", b"sitemapindex"}
-START_KINDS = ("feed", "sitemap", "listing", "wp_posts", "article")  # the order the replay starts them in
+START_KINDS = ("feed", "sitemap", "listing", "wp_posts", "discussion", "article")  # the order the replay starts them in
 
 
 @dataclass
@@ -203,7 +203,8 @@ class WarcIndex:
         return self.by_key.get(key) or self.by_stripped.get(url_key(strip_tracking(url)))
 
     def starts(self) -> list[WarcRecordRef]:
-        """Records the replay starts from: feeds, sitemaps, listings, WP post lists, then articles (2xx)."""
+        """Records the replay starts from: feeds, sitemaps, listings, WP post lists, then discussions and
+        articles (2xx)."""
         chosen = {id(r) for r in self.by_key.values()}
         firsts = [r for r in self.records if id(r) in chosen and r.kind in START_KINDS and 200 <= r.status < 300]
         return sorted(firsts, key=lambda r: START_KINDS.index(r.kind))
@@ -230,6 +231,7 @@ class WarcReplayMiddleware:
             raise NotConfigured
         mw = cls(crawler, index)
         crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(mw.count_unused, signal=signals.spider_idle)  # before the run manifest is written
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
         return mw
 
@@ -237,9 +239,12 @@ class WarcReplayMiddleware:
         for key, n in self.index.counts.items():
             self.stats.set_value(key, n)
 
-    def spider_closed(self, spider=None):
+    def count_unused(self, spider=None):
         unused = sum(1 for r in self.index.by_key.values() if not r.served and r.kind != "robots")
         self.stats.set_value("warc/replay/unused_records", unused)
+
+    def spider_closed(self, spider=None):
+        self.count_unused()
         for fh in self.handles.values():
             fh.close()
 

@@ -57,7 +57,7 @@ class ArticlePage:
     def __init__(self, url: str, body: bytes | str, headers: dict | None = None):
         self.url = url
         self.raw = body if isinstance(body, str) else body.decode("utf-8", errors="replace")
-        self.sel = Selector(text=self.raw)
+        self.sel = Selector(text=self.raw, type="html")  # a JSON body is not an article: never parse it as JSON
         self.headers = headers or {}
 
     # -- structured data ------------------------------------------------------------------------------

@@ -58,5 +58,5 @@ def headline_links(root: etree._Element, url: str) -> dict[str, str]:
 def listing_links(url: str, body: bytes | str) -> list[str]:
     """Canonical URLs of the items a listing page links to (deduplicated, page order)."""
     raw = body if isinstance(body, str) else body.decode("utf-8", errors="replace")
-    root = Selector(text=raw).root
+    root = Selector(text=raw, type="html").root
     return list(dict.fromkeys(canonical(u) for u in headline_links(root, url)))

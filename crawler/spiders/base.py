@@ -17,16 +17,18 @@ import scrapy
 from scrapy import signals
 from scrapy.http import Response
 
+from crawler import ids
 from crawler.comments.base import RawComment, ThreadRef, build_thread
-from crawler.comments.registry import adapter_for, detect_threads
+from crawler.comments.detect import adapter_for, default_adapters, detect_platform
 from crawler.discovery.feeds import parse_feed
 from crawler.discovery.sitemaps import parse_sitemap
 from crawler.items import ArticleRecord
+from crawler.sites.discussion import linked_article_url, opening_article
 from crawler.sites.generic import NotArticle
 from crawler.sites.overrides import parser_for
 from crawler.state.crawl_state import CorruptState
 from crawler.state.run_context import LockHeld, RunContext
-from crawler.urls import strip_tracking
+from crawler.urls import canonical, strip_tracking
 
 from . import revisits
 
@@ -65,6 +67,7 @@ class ArticleSpider(scrapy.Spider):
         s = crawler.settings
         spider.run_id = s.get("RUN_ID") or new_run_id(spider.name)
         spider.max_comment_pages = s.getint("COMMENTS_MAX_PAGES_PER_THREAD", 200)
+        spider.adapters = default_adapters(s)  # one per platform, configured (API keys, credentials)
         clock = s.get("CRAWL_CLOCK")
         spider.clock = datetime.fromisoformat(clock.replace("Z", "+00:00")) if clock else None
         spider.ctx = crawler.run_context = RunContext(Path(s.get("OUTPUT_DIR", "output")), spider.run_id,
@@ -189,24 +192,69 @@ class ArticleSpider(scrapy.Spider):
         yield from self.start_threads(response, result)
 
     # -- comment threads ------------------------------------------------------------------------------
+    def adapter(self, platform: str):
+        return adapter_for(platform, self.adapters)
+
     def start_threads(self, response: Response, article: ArticleRecord):
         headers = response.headers.to_unicode_dict()
         page_url = response.request.url
-        for ref in detect_threads(response.url, response.body, headers):
+        for ref in detect_platform(response.url, response.body, headers, self.adapters):
             self.inc(f"comments/detected/{ref.platform}")
             yield from self.collect_thread(ref, article.article_id, page_url, response)
 
+    def discussion_request(self, url: str, **meta) -> scrapy.Request | None:
+        return revisits.plan_article_request(self, url, self.parse_discussion, meta)
+
+    def parse_discussion(self, response: Response):
+        """An entry point that is a discussion itself (forum topic, Reddit thread JSON): the opening post
+        becomes the article row, or the linked page is the article the comments join to."""
+        if response.status == 304:
+            yield from revisits.not_modified(self, response)
+            return
+        if response.status in (404, 410):
+            yield from revisits.gone(self, response)
+            return
+        headers = response.headers.to_unicode_dict()
+        refs = detect_platform(response.url, response.body, headers, self.adapters)
+        if not refs:
+            self.inc("discussion/not_detected")
+            self.logger.warning("no discussion recognised at %s", response.url)
+            return
+        for ref in refs:
+            self.inc(f"comments/detected/{ref.platform}")
+            article = opening_article(ref.platform, response.url, response.body, headers)
+            revisits.record_page(self, response, article, kind="discussion")
+            if article is not None:
+                self.inc(f"discussion/opening_post/{ref.platform}")
+                yield self.stamp(article)
+                article_id = article.article_id
+            else:
+                linked = linked_article_url(ref.platform, response.body)
+                if not linked:
+                    self.inc(f"discussion/no_article/{ref.platform}")
+                    self.logger.warning("discussion at %s has no article to join to; skipped", response.url)
+                    continue
+                article_id = ids.article_id(canonical(linked))
+                request = self.article_request(linked, discovered_by="discussion")
+                if request is not None:
+                    yield request
+            yield from self.collect_thread(ref, article_id, response.request.url, response)
+
     def collect_thread(self, ref: ThreadRef, article_id: str, page_url: str, response: Response | None = None,
                        urls: list[str] | None = None):
-        adapter = adapter_for(ref.platform)
+        adapter = self.adapter(ref.platform)
         col = ThreadCollector(ref, article_id, ref.article_url, page_url, reported=ref.reported_count)
         urls = adapter.first_requests(ref) if urls is None else urls
         col.first_requests = list(urls)
-        if not urls:  # the page itself holds the thread
-            col.source = "html"
+        if not urls:  # the entry response itself holds the thread (its follow-ups may still be fetched)
             if response is not None:
+                ctype = response.headers.get("Content-Type", b"").decode("latin-1").lower()
+                col.source = "api" if "json" in ctype else "html"
                 yield from self.collect_page(col, response.url, response.body, response.headers.to_unicode_dict())
-            yield from self.finish_thread(col)
+            else:
+                col.source = "html"
+            if not col.pending:
+                yield from self.finish_thread(col)
             return
         for u in urls:
             yield from self.request_thread_page(col, u)
@@ -219,12 +267,13 @@ class ArticleSpider(scrapy.Spider):
             col.failed = True
             return
         col.requested.add(url)
-        col.pending.add(url)
-        yield scrapy.Request(url, callback=self.parse_thread_page, errback=self.thread_page_failed,
-                             cb_kwargs={"col": col}, dont_filter=True, meta={"thread_page": True})
+        request = scrapy.Request(url, callback=self.parse_thread_page, errback=self.thread_page_failed,
+                                 cb_kwargs={"col": col}, dont_filter=True, meta={"thread_page": True})
+        col.pending.add(request.url)  # Scrapy's form of the URL (e.g. [] percent-encoded): what responses carry
+        yield request
 
     def collect_page(self, col: ThreadCollector, url: str, body: bytes, headers: dict):
-        page = adapter_for(col.ref.platform).parse_page(url, body, headers, col.ref)
+        page = self.adapter(col.ref.platform).parse_page(url, body, headers, col.ref)
         col.pages += 1
         self.inc("comments/pages")
         if page.error:
@@ -262,8 +311,9 @@ class ArticleSpider(scrapy.Spider):
             yield from self.finish_thread(col)
 
     def finish_thread(self, col: ThreadCollector):
-        adapter = adapter_for(col.ref.platform)
-        thread, rows = build_thread(col.ref, col.article_id, col.comments, parser=adapter.parser,
+        adapter = self.adapter(col.ref.platform)
+        raw = adapter.finalize(col.comments) if hasattr(adapter, "finalize") else col.comments
+        thread, rows = build_thread(col.ref, col.article_id, raw, parser=adapter.parser,
                                     source=col.source, thread_url=col.thread_url, complete=not col.failed,
                                     reported=col.reported)
         col.ref.inline_body = None  # free the page body

@@ -13,12 +13,15 @@ import logging
 import scrapy
 from scrapy import signals
 
+from crawler.comments.disqus import DisqusAdapter
+from crawler.demo_site import forum
 from crawler.demo_site.server import DemoServer
 from crawler.demo_site.site import DemoSite
 
 from .base import ArticleSpider
 
 DEFAULT_PORT = 48765
+DEMO_DISQUS_KEY = "demo-public-key"
 
 
 class DemoSpider(ArticleSpider):
@@ -48,6 +51,12 @@ class DemoSpider(ArticleSpider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
+        # the demo's Disqus-style API lives on the demo server; any non-empty key is accepted there.
+        # DISQUS_API_KEY="" (-s) shows the key-less behaviour: embedded posts only, thread flagged incomplete.
+        s = crawler.settings
+        key = s.get("DISQUS_API_KEY") if (s.getpriority("DISQUS_API_KEY") or 0) >= 40 else DEMO_DISQUS_KEY
+        spider.adapters = [DisqusAdapter(key, api_base=f"{spider.server.base}/api/3.0") if a.platform == "disqus"
+                           else a for a in spider.adapters]
         crawler.signals.connect(spider._stop_server, signal=signals.spider_closed)
         return spider
 
@@ -64,3 +73,9 @@ class DemoSpider(ArticleSpider):
         yield scrapy.Request(f"{base}/feed/", callback=self.parse_feed)
         yield scrapy.Request(f"{base}/news-sitemap.xml", callback=self.parse_sitemap)
         yield scrapy.Request(f"{partner}/feed/", callback=self.parse_feed)
+        for url in forum.entry_urls(base):  # the discussion platforms: Discourse, Disqus, Reddit, SMF
+            if url.endswith(".rss"):
+                continue  # topic RSS lists new posts of a topic already followed through its JSON
+            request = self.article_request(url) if "disqus" in url else self.discussion_request(url)
+            if request is not None:
+                yield request

@@ -32,8 +32,9 @@ def due_requests(spider):
     state = _state(spider)
     if state is None:
         return
-    for url in state.due_pages(spider.now()):
-        request = plan_article_request(spider, url, spider.parse_article, {"discovered_by": "revisit"})
+    for url, kind in state.due_pages(spider.now()):
+        callback = spider.parse_discussion if kind == "discussion" else spider.parse_article
+        request = plan_article_request(spider, url, callback, {"discovered_by": "revisit"})
         if request is not None:
             yield request
 
@@ -54,6 +55,10 @@ def plan_article_request(spider, url: str, callback, meta: dict) -> scrapy.Reque
         headers["If-None-Match"] = page.etag
     if page.last_modified:
         headers["If-Modified-Since"] = page.last_modified
+    planned = spider.__dict__.setdefault("_revisits_planned", set())
+    if url in planned:  # feeds, sitemaps and the due list name the same page: one request
+        return None
+    planned.add(url)
     spider.inc("state/revisit/requested")
     return scrapy.Request(url, callback=callback, headers=headers,
                           meta={**meta, "revisit": True, "handle_httpstatus_list": REVISIT_STATUSES})
@@ -76,16 +81,19 @@ def _visit_fields(spider, url: str, published_at, count_changed: bool, comment_c
     return cols
 
 
-def record_page(spider, response, article: ArticleRecord) -> None:
+def record_page(spider, response, article: ArticleRecord | None, kind: str = "article") -> None:
+    """Remember a fetched page (validators, schedule); ``article`` None for a discussion with no article row
+    of its own (a Reddit thread: its comments join the linked page)."""
     if _state(spider) is None:
         return
     url = response.request.url
-    identity = {k: getattr(article, k) for k in ("article_id", "url", "canonical_url", "site")}
-    cols = _visit_fields(spider, url, article.published_at, count_changed=False)
-    cols.update(article_id=article.article_id, etag=response.headers.get("ETag", b"").decode() or None,
-                last_modified=response.headers.get("Last-Modified", b"").decode() or None,
-                article_json=json.dumps(identity))
-    spider.ctx.delta.pages[url] = cols
+    cols = _visit_fields(spider, url, article.published_at if article else None, count_changed=False)
+    cols.update(etag=response.headers.get("ETag", b"").decode() or None,
+                last_modified=response.headers.get("Last-Modified", b"").decode() or None, kind=kind)
+    if article is not None:
+        identity = {k: getattr(article, k) for k in ("article_id", "url", "canonical_url", "site")}
+        cols.update(article_id=article.article_id, article_json=json.dumps(identity))
+    spider.ctx.delta.pages.setdefault(url, {}).update(cols)
 
 
 def not_modified(spider, response):
@@ -93,7 +101,7 @@ def not_modified(spider, response):
     spider.inc("state/not_modified")
     url = response.request.url
     page = _state(spider).page(url)
-    spider.ctx.delta.pages[url] = _visit_fields(spider, url, None, count_changed=False)
+    spider.ctx.delta.pages.setdefault(url, {}).update(_visit_fields(spider, url, None, count_changed=False))
     for t in _state(spider).threads_of(url):
         if not t["first_requests"]:  # rendered in the page: unchanged with it
             continue
@@ -110,7 +118,8 @@ def gone(spider, response):
         return
     spider.inc("state/tombstone/articles")
     identity = json.loads(page.article_json)
-    spider.ctx.delta.pages[url] = {"gone": 1, "next_visit": None, "last_visit": iso(spider.now())}
+    spider.ctx.delta.pages[url] = {"gone": 1, "next_visit": None, "last_visit": iso(spider.now()),
+                                   "first_seen": iso(page.first_seen)}
     yield spider.stamp(ArticleRecord(**identity, title="", body_text="", is_tombstone=True, parser=TOMBSTONE_PARSER))
 
 

@@ -18,7 +18,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages (
   url TEXT PRIMARY KEY, article_id TEXT, etag TEXT, last_modified TEXT, content_hash TEXT,
   published_at TEXT, first_seen TEXT NOT NULL, last_visit TEXT NOT NULL, visits INTEGER NOT NULL DEFAULT 0,
-  comment_count INTEGER, next_visit TEXT, gone INTEGER NOT NULL DEFAULT 0, article_json TEXT);
+  comment_count INTEGER, next_visit TEXT, gone INTEGER NOT NULL DEFAULT 0, article_json TEXT,
+  kind TEXT NOT NULL DEFAULT 'article');
 CREATE TABLE IF NOT EXISTS threads (
   thread_id TEXT PRIMARY KEY, page_url TEXT NOT NULL, platform TEXT NOT NULL, host TEXT NOT NULL,
   native_thread_id TEXT NOT NULL, article_id TEXT NOT NULL, first_requests TEXT NOT NULL);
@@ -52,6 +53,7 @@ class PageState:
     next_visit: datetime | None
     gone: bool
     article_json: str | None  # the last article row's identity fields, to write a tombstone
+    kind: str = "article"  # 'article' (a news page) or 'discussion' (a forum topic / thread entry point)
 
 
 @dataclass
@@ -96,14 +98,15 @@ class CrawlState:
         row = self.db.execute("SELECT * FROM pages WHERE url = ?", (url,)).fetchone()
         if row is None:
             return None
-        (url, aid, etag, lm, chash, pub, first, last, visits, count, nxt, gone, art) = row
+        (url, aid, etag, lm, chash, pub, first, last, visits, count, nxt, gone, art, kind) = row
         return PageState(url, aid, etag, lm, chash, parse_iso(pub), parse_iso(first), parse_iso(last), visits,
-                         count, parse_iso(nxt), bool(gone), art)
+                         count, parse_iso(nxt), bool(gone), art, kind)
 
-    def due_pages(self, now: datetime) -> list[str]:
-        rows = self.db.execute("SELECT url FROM pages WHERE gone = 0 AND next_visit IS NOT NULL AND next_visit <= ?"
-                               " ORDER BY next_visit", (iso(now),)).fetchall()
-        return [r[0] for r in rows]
+    def due_pages(self, now: datetime) -> list[tuple[str, str]]:
+        """(url, kind) of pages whose revisit is due."""
+        rows = self.db.execute("SELECT url, kind FROM pages WHERE gone = 0 AND next_visit IS NOT NULL AND "
+                               "next_visit <= ? ORDER BY next_visit", (iso(now),)).fetchall()
+        return [(r[0], r[1]) for r in rows]
 
     def threads_of(self, page_url: str) -> list[dict]:
         rows = self.db.execute("SELECT thread_id, platform, host, native_thread_id, article_id, first_requests "

@@ -1,0 +1,118 @@
+"""Which comment platform(s) a response belongs to.
+
+- :func:`detect_platform` asks every adapter (Discourse, Reddit, Disqus, SMF, WordPress) whether a page
+  carries a thread of its platform and returns every hit (an article page can carry WordPress comments
+  *and* a Disqus embed).
+- :func:`platform_of_json` / :func:`json_shape` recognise a JSON response by its **shape only** (never by the
+  host it came from), so a mirror, a WARC replay or the demo site is read like the original:
+
+  ============  ====================================================================  ==========================
+  platform      shape                                                                 kinds
+  ============  ====================================================================  ==========================
+  discourse     ``post_stream.posts`` list; ``topic_list``; ``latest_posts``;          topic, posts, topic_list,
+                a post with ``cooked`` + ``post_number`` + ``topic_id``                latest_posts, post, ...
+  reddit        ``[Listing(t3), Listing(t1)]``; ``json.data.things``;                  thread, morechildren,
+                a ``Listing`` of ``t1`` / ``t3``                                      listing, submissions
+  disqus        ``{"code": int, "response": ..., "cursor": {...}}``                   posts, thread_data, other
+  wordpress     list of objects with ``id``, ``post``, ``parent`` and                 comments
+                ``content.rendered`` (``/wp/v2/comments``)
+  ============  ====================================================================  ==========================
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+from . import discourse, reddit
+from .base import ThreadRef
+from .discourse import DiscourseAdapter
+from .disqus import DisqusAdapter
+from .reddit import RedditAdapter
+from .smf import SmfAdapter
+from .wordpress import WordPressAdapter
+
+logger = logging.getLogger(__name__)
+HTML_ONLY = {"wordpress", "smf"}  # platforms whose threads are detected on HTML pages only
+
+
+def default_adapters(settings=None) -> list:
+    """One adapter per platform, configured from settings (API keys, credentials) when given."""
+    return [DiscourseAdapter(), RedditAdapter.from_settings(settings) if settings is not None else RedditAdapter(),
+            DisqusAdapter.from_settings(settings) if settings is not None else DisqusAdapter(),
+            SmfAdapter(), WordPressAdapter()]
+
+
+def detect_platform(url: str, body: bytes, headers: dict, adapters: list | None = None) -> list[ThreadRef]:
+    """Every thread any adapter finds on this response (empty when none). An adapter that raises on odd
+    input is logged and skipped: detection must never break a crawl."""
+    refs: list[ThreadRef] = []
+    is_json = _looks_like_json(body)
+    for adapter in adapters if adapters is not None else default_adapters():
+        if is_json and adapter.platform in HTML_ONLY:
+            continue  # WordPress threads are found on HTML pages; its detect() does not expect JSON
+        try:
+            ref = adapter.detect(url, body, headers or {})
+        except Exception:  # noqa: BLE001 - one bad page must not stop the others
+            logger.exception("comment detection failed: %s on %s", getattr(adapter, "platform", adapter), url)
+            continue
+        if ref is not None:
+            refs.append(ref)
+    return refs
+
+
+def adapter_for(platform: str, adapters: list | None = None):
+    for adapter in adapters if adapters is not None else default_adapters():
+        if adapter.platform == platform:
+            return adapter
+    return None
+
+
+def platform_of_json(body) -> str | None:
+    """The platform a JSON response comes from, judged by its shape only; None when unrecognised."""
+    return json_shape(body)[0]
+
+
+def json_shape(body) -> tuple[str | None, str | None]:
+    """(platform, kind) of a JSON response by shape; kinds are listed in the module docs."""
+    data = body
+    if isinstance(body, (bytes, bytearray, str)):
+        text = body.decode("utf-8", errors="replace") if isinstance(body, (bytes, bytearray)) else body
+        text = text.lstrip("\ufeff \t\r\n")
+        if not text or text[0] not in "{[":
+            return None, None
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None, None
+    kind = discourse.json_kind(data)
+    if kind != "unknown":
+        return "discourse", kind
+    kind = reddit.json_kind(data)
+    if kind != "unknown":
+        return "reddit", kind
+    if isinstance(data, dict) and "response" in data and "code" in data and isinstance(data.get("code"), int):
+        resp = data["response"]
+        if isinstance(resp, list) and (not resp or _disqus_post(resp[0])):
+            return "disqus", "posts"
+        if isinstance(resp, dict) and ("posts" in resp or "thread" in resp):
+            return "disqus", "thread_data"
+        return "disqus", "other"
+    if isinstance(data, list) and data and all(_wp_comment(x) for x in data[:5]):
+        return "wordpress", "comments"
+    return None, None
+
+
+def _looks_like_json(body) -> bool:
+    head = body[:64] if isinstance(body, (bytes, bytearray, str)) else b""
+    if isinstance(head, (bytes, bytearray)):
+        head = head.decode("utf-8", errors="replace")
+    return head.lstrip("\ufeff \t\r\n")[:1] in ("{", "[")
+
+
+def _disqus_post(x) -> bool:
+    return isinstance(x, dict) and "message" in x and ("createdAt" in x or "parent" in x)
+
+
+def _wp_comment(x) -> bool:
+    return isinstance(x, dict) and "id" in x and "post" in x and "parent" in x \
+        and isinstance(x.get("content"), dict) and "rendered" in x["content"]

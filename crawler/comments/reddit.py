@@ -1,0 +1,311 @@
+"""Reddit: thread JSON (``/comments/{link}.json`` = ``[t3 listing, t1 listing]`` with nested ``replies``),
+``/api/morechildren`` responses (``json.data.things``, flat, each with ``parent_id``) and the
+"continue this thread" permalinks.
+
+Rules, in one place:
+
+- **Native ids** are the base-36 ids without their ``t1_`` prefix; the thread id is the link id without
+  ``t3_``. A ``t3_`` parent means top level. Ids are scoped to host ``reddit.com`` for every reddit.com
+  host name (www., old., oauth.), so the same comment gets the same id whichever way it was fetched.
+- **More stubs.** ``kind: "more"`` with child ids → ``/api/morechildren.json?api_type=json&link_id=t3_x&
+  children=a,b,...`` follow-ups, at most 100 ids each (the API's limit); ids of every stub in one response
+  are pooled, de-duplicated and cut into batches. A stub without children (``id: "_"``, ``count: 0``:
+  "continue this thread") → the parent comment's permalink ``/comments/{link}/_/{parent}.json``, whose
+  answer repeats that comment (kept once by ``build_thread``) and holds the deeper replies.
+- **Deleted.** A body of ``[deleted]`` / ``[removed]`` → ``is_deleted=True``, empty text, no author; the row
+  is kept so its replies stay in place. An author of ``[deleted]`` with a body still present is a
+  live comment whose account is gone: kept with ``author_name=None``.
+- **Text** from ``body_html`` (blockquotes → ``quoted_text``), whether or not it was HTML-escaped
+  (``raw_json=1``); ``body`` markdown (``>`` lines → quote) when there is no HTML.
+- **Score** from ``score``; ``edited`` (epoch seconds, or ``false``) → ``edited_at``.
+- **Reported count**: the submission's ``num_comments``.
+- **Article link**: :func:`submission_article_url` gives the submission's ``url`` when it is a link post
+  (not a self post, not Reddit-hosted media); the thread's comments join to that article.
+- **Credentials.** Live Reddit only answers OAuth clients. :func:`reddit_credentials` reads
+  ``REDDIT_CLIENT_ID`` / ``REDDIT_CLIENT_SECRET`` (settings first, then the environment). Without them
+  :meth:`RedditAdapter.from_settings` logs once that live Reddit is disabled and ``first_requests`` asks
+  nothing of reddit.com (JSON already in hand — demo site, WARC replay — is still parsed). With them,
+  reddit.com requests go to ``https://oauth.reddit.com``; fetching the bearer token (client-credentials
+  grant at :data:`TOKEN_URL`) and sending it belongs to the downloader, not to this pure parser.
+"""
+from __future__ import annotations
+
+import html as htmllib
+import json
+import logging
+import os
+import re
+from urllib.parse import urlsplit
+
+from crawler.dates import parse_date
+from crawler.htmltext import split_quotes
+from crawler.urls import site_of
+
+from .base import CommentPage, RawComment, ThreadRef
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = "reddit"
+PARSER = "reddit@1"
+MORE_BATCH = 100  # /api/morechildren accepts at most 100 ids per call
+OAUTH_ORIGIN = "https://oauth.reddit.com"
+TOKEN_URL = "https://www.reddit.com/api/v1/access_token"
+DELETED_BODIES = {"[deleted]", "[removed]"}
+REDDIT_MEDIA_DOMAINS = {"i.redd.it", "v.redd.it", "reddit.com", "www.reddit.com", "old.reddit.com"}
+_COMMENTS_PATH = re.compile(r"/comments/([a-z0-9]+)(?:/([^/]*)(?:/([a-z0-9]+))?)?", re.I)
+
+
+def reddit_credentials(settings=None) -> dict | None:
+    """``{"client_id", "client_secret", "user_agent"}`` from settings (or the environment), else None."""
+    def get(name: str) -> str:
+        value = None
+        if settings is not None:
+            value = settings.get(name) if hasattr(settings, "get") else getattr(settings, name, None)
+        return str(value or os.environ.get(name) or "").strip()
+
+    cid, secret = get("REDDIT_CLIENT_ID"), get("REDDIT_CLIENT_SECRET")
+    if not cid or not secret:
+        return None
+    return {"client_id": cid, "client_secret": secret, "user_agent": get("USER_AGENT") or None}
+
+
+def is_reddit_host(url_or_host: str) -> bool:
+    host = urlsplit(url_or_host).hostname if "//" in url_or_host else url_or_host.split(":")[0]
+    host = (host or "").lower()
+    return host == "reddit.com" or host.endswith(".reddit.com") or host == "redd.it"
+
+
+class RedditAdapter:
+    platform = PLATFORM
+    parser = PARSER
+
+    def __init__(self, credentials: dict | None = None) -> None:
+        self.credentials = credentials
+        self.enabled = credentials is not None  # live reddit.com only; other hosts need no credentials
+        self._warned = False
+
+    @classmethod
+    def from_settings(cls, settings=None) -> "RedditAdapter":
+        creds = reddit_credentials(settings)
+        if creds is None:
+            logger.info("reddit: live reddit.com disabled (REDDIT_CLIENT_ID / REDDIT_CLIENT_SECRET not set); "
+                        "Reddit JSON already in hand is still parsed")
+        return cls(creds)
+
+    # -- detection ---------------------------------------------------------------------------------
+    def detect(self, url: str, body: bytes, headers: dict) -> ThreadRef | None:
+        text = _decode(body)
+        data = _json(text)
+        if data is not None:
+            if json_kind(data) != "thread":
+                return None
+            sub = submission(data) or {}
+            link = _strip(sub.get("name") or sub.get("id") or _link_from_url(url) or "")
+            if not link:
+                return None
+            permalink = _origin(url) + (sub.get("permalink") or f"/comments/{link}/")
+            return ThreadRef(PLATFORM, _host(url), link, submission_article_url(data) or permalink,
+                             inline_body=body, reported_count=_int(sub.get("num_comments")),
+                             extra={"origin": _origin(url), "permalink": permalink})
+        link = _link_from_url(url)
+        if not link or "reddit" not in text[:100_000].lower():
+            return None
+        return ThreadRef(PLATFORM, _host(url), link, url, extra={"origin": _origin(url)})
+
+    def first_requests(self, ref: ThreadRef) -> list[str]:
+        if ref.inline_body is not None:
+            return []  # the detected response is the thread JSON itself
+        origin = ref.extra.get("origin") or f"https://{ref.host}"
+        if is_reddit_host(origin):
+            if not self.enabled:
+                if not self._warned:
+                    logger.info("reddit: thread %s skipped, live reddit.com needs OAuth credentials",
+                                ref.native_thread_id)
+                    self._warned = True
+                return []
+            origin = OAUTH_ORIGIN
+        return [f"{origin}/comments/{ref.native_thread_id}.json"]
+
+    # -- parsing -----------------------------------------------------------------------------------
+    def parse_page(self, url: str, body: bytes, headers: dict, ref: ThreadRef) -> CommentPage:
+        data = _json(_decode(body))
+        kind = json_kind(data)
+        if kind not in ("thread", "morechildren"):
+            return CommentPage(error="invalid_json" if data is None else f"not_a_thread: {kind}")
+        if kind == "thread":
+            sub = submission(data) or {}
+            things = data[1]["data"].get("children") or []
+            link = _strip(sub.get("name") or sub.get("id") or "") or ref.native_thread_id
+            page = CommentPage(reported_count=_int(sub.get("num_comments")))
+        else:
+            if data["json"].get("errors"):
+                return CommentPage(error=f"api_errors: {data['json']['errors']}")
+            things = data["json"]["data"].get("things") or []
+            link = ref.native_thread_id
+            page = CommentPage()
+        api_origin = self._api_origin(url)
+        more_ids: list[str] = []
+        continues: list[str] = []
+        stack = list(reversed(things))
+        order = 0
+        while stack:  # iterative pre-order walk: no recursion limit on deep threads
+            thing = stack.pop()
+            if not isinstance(thing, dict):
+                continue
+            kind_, d = thing.get("kind"), thing.get("data") or {}
+            if kind_ == "t1":
+                link = link or _strip(d.get("link_id") or "")
+                page.comments.append(t1_to_comment(d, url, order))
+                order += 1
+                replies = d.get("replies")
+                if isinstance(replies, dict):
+                    stack.extend(reversed((replies.get("data") or {}).get("children") or []))
+            elif kind_ == "more":
+                children = [str(c) for c in d.get("children") or []]
+                if children and d.get("id") != "_":
+                    more_ids.extend(children)
+                else:
+                    parent = d.get("parent_id") or ""
+                    if parent.startswith("t1_"):
+                        continues.append(f"{api_origin}/comments/{link}/_/{_strip(parent)}.json")
+        seen: set[str] = set()
+        pending = [i for i in more_ids if not (i in seen or seen.add(i))]
+        page.next_urls = morechildren_urls(api_origin, link, pending) + list(dict.fromkeys(continues))
+        return page
+
+    def _api_origin(self, url: str) -> str:
+        origin = _origin(url)
+        return OAUTH_ORIGIN if self.enabled and is_reddit_host(origin) else origin
+
+    @staticmethod
+    def finalize(raw: list[RawComment]) -> list[RawComment]:
+        return raw  # parents are native ids already
+
+
+# -- pieces -------------------------------------------------------------------------------------------
+def json_kind(data) -> str:
+    """thread ([t3 listing, t1 listing]), morechildren (json.data.things), listing (comments of many
+    threads, e.g. /r/x/comments or a user's comments), submissions (t3 listing), or unknown."""
+    if isinstance(data, list) and len(data) == 2 and all(_is_listing(x) for x in data):
+        first = data[0]["data"].get("children") or []
+        if first and first[0].get("kind") == "t3":
+            return "thread"
+    if isinstance(data, dict):
+        inner = data.get("json")
+        if isinstance(inner, dict) and isinstance((inner.get("data") or {}).get("things"), list):
+            return "morechildren"
+        if _is_listing(data):
+            kinds = {c.get("kind") for c in data["data"].get("children") or [] if isinstance(c, dict)}
+            if kinds <= {"t1", "more"} and kinds:
+                return "listing"
+            if "t3" in kinds:
+                return "submissions"
+            return "listing"
+    return "unknown"
+
+
+def _is_listing(x) -> bool:
+    return isinstance(x, dict) and x.get("kind") == "Listing" and isinstance(x.get("data"), dict) \
+        and isinstance(x["data"].get("children"), list)
+
+
+def submission(data) -> dict | None:
+    """The t3 (submission) data of a thread JSON."""
+    if json_kind(data) != "thread":
+        return None
+    return data[0]["data"]["children"][0].get("data") or {}
+
+
+def submission_article_url(body) -> str | None:
+    """The page a link post points at (the article its comments discuss); None for self posts and media."""
+    data = body if isinstance(body, (list, dict)) else _json(_decode(body))
+    sub = submission(data)
+    if not sub or sub.get("is_self"):
+        return None
+    url = sub.get("url_overridden_by_dest") or sub.get("url") or ""
+    domain = (sub.get("domain") or urlsplit(url).hostname or "").lower()
+    if not url.startswith(("http://", "https://")) or domain.startswith("self.") or domain in REDDIT_MEDIA_DOMAINS \
+            or sub.get("is_gallery"):
+        return None
+    return htmllib.unescape(url)
+
+
+def t1_to_comment(d: dict, url: str, order: int) -> RawComment:
+    body = d.get("body")
+    deleted = (body or "").strip() in DELETED_BODIES
+    author = d.get("author")
+    text, quoted = ("", None) if deleted else comment_text(d)
+    parent = d.get("parent_id") or ""
+    created = d.get("created_utc", d.get("created"))
+    edited = d.get("edited")
+    return RawComment(
+        native_id=_strip(d.get("name") or d.get("id") or ""),
+        parent_native_id=_strip(parent) if parent.startswith("t1_") else None,
+        author_name=None if deleted or not author or author == "[deleted]" else author,
+        body_text=text, quoted_text=quoted, source_url=url,
+        published_at=parse_date(created), published_at_raw=None if created is None else str(created),
+        edited_at=parse_date(edited) if isinstance(edited, (int, float)) and not isinstance(edited, bool) else None,
+        score=_int(d.get("score")), is_deleted=deleted, order=order,
+    )
+
+
+def comment_text(d: dict) -> tuple[str, str | None]:
+    html = d.get("body_html")
+    if html:
+        if html.lstrip().startswith("&lt;"):  # without raw_json=1 Reddit escapes the HTML once more
+            html = htmllib.unescape(html)
+        return split_quotes(html)
+    body = d.get("body") or ""
+    own, quoted = [], []
+    for line in body.splitlines():
+        s = line.lstrip()
+        if s.startswith(">"):
+            quoted.append(s.lstrip(">").strip())
+        else:
+            own.append(line)
+    q = "\n".join(quoted).strip()
+    return "\n".join(own).strip(), q or None
+
+
+def morechildren_urls(origin: str, link: str, ids: list[str], size: int = MORE_BATCH) -> list[str]:
+    return [f"{origin}/api/morechildren.json?api_type=json&link_id=t3_{link}&children=" + ",".join(ids[k:k + size])
+            for k in range(0, len(ids), size)]
+
+
+def _strip(fullname: str) -> str:
+    return fullname.split("_", 1)[1] if re.match(r"^t\d_", fullname or "") else (fullname or "")
+
+
+def _link_from_url(url: str) -> str | None:
+    m = _COMMENTS_PATH.search(urlsplit(url).path)
+    return m.group(1) if m else None
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _host(url: str) -> str:
+    return "reddit.com" if is_reddit_host(url) else site_of(url)
+
+
+def _json(text: str):
+    s = text.lstrip()
+    if not s or s[0] not in "{[":
+        return None
+    try:
+        return json.loads(s)
+    except ValueError:
+        return None
+
+
+def _decode(body: bytes | str) -> str:
+    return body if isinstance(body, str) else body.decode("utf-8", errors="replace")
+
+
+def _int(v) -> int | None:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
