@@ -8,9 +8,12 @@ import json
 import re
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
+from datetime import datetime, timezone
+
 from parsel import Selector
 
 from crawler.dates import parse_date
+from crawler.discovery.xmlsafe import local, parse_xml
 from crawler.htmltext import split_quotes
 from crawler.urls import site_of
 
@@ -29,8 +32,10 @@ SEL_COMMENT_LIST = "ol.comment-list, ol.commentlist, ul.comment-list"
 SEL_COMMENT_ITEMS = "li.comment, li.pingback, li.trackback"
 SEL_AUTHOR = ".comment-author .fn ::text, .comment-author cite ::text"
 SEL_TIME = ".comment-metadata time::attr(datetime), .comment-meta time::attr(datetime)"
-SEL_CONTENT = ".comment-content, .comment-text, div.comment-body > p"
-SEL_COUNT_TITLE = ".comments-title ::text, #comments-title ::text"
+SEL_CONTENT = ".comment-content, .comment-text"
+SEL_COUNT_TITLE = ".comments-title ::text, #comments-title ::text, h2#comments ::text, h3#comments ::text"
+SEL_LEGACY_PARAGRAPHS = "div.comment-body > p, div[id^='div-comment'] > p"  # older themes: no .comment-content
+SEL_LEGACY_DATE = ".comment-meta a::text, .commentmetadata a::text"
 DELETED_CLASSES = {"comment-deleted", "deleted", "trash"}
 
 
@@ -138,15 +143,73 @@ class WordPressAdapter:
         deleted = bool(classes & DELETED_CLASSES)
         own = li.xpath("./*[not(self::ol or self::ul)]")  # this comment only, not its replies
         content = own.css(SEL_CONTENT)
-        text, quoted = split_quotes(content[0].get()) if content else ("", None)
+        if content:
+            text, quoted = split_quotes(content[0].get())
+        else:  # legacy themes: the paragraphs sit directly in the comment's div
+            text, quoted = split_quotes("".join(own.css(SEL_LEGACY_PARAGRAPHS).getall()))
         author = " ".join(t.strip() for t in own.css(SEL_AUTHOR).getall() if t.strip()) or None
-        raw_date = own.css(SEL_TIME).get()
+        raw_date = own.css(SEL_TIME).get() or _clean(" ".join(own.css(SEL_LEGACY_DATE).getall()))
         return RawComment(
             native_id=m.group(1), parent_native_id=pm.group(1) if pm else None,
             author_name=None if deleted else author, body_text="" if deleted else text,
-            quoted_text=None if deleted else quoted, source_url=url, published_at=parse_date(raw_date),
+            quoted_text=None if deleted else quoted, source_url=url,
+            published_at=parse_date(raw_date) or parse_theme_date(raw_date),
             published_at_raw=raw_date, is_deleted=deleted, order=order,
         )
+
+    # -- WXR (WordPress export) -------------------------------------------------------------------------
+    @staticmethod
+    def parse_wxr(body: bytes, source_url: str) -> dict[str, list[RawComment]]:
+        """Comments of a WordPress export file, by post id. Unapproved/spam/trash comments are kept as
+        deleted rows (no text) so that approved replies keep their parent."""
+        root = parse_xml(body)
+        out: dict[str, list[RawComment]] = {}
+        if root is None:
+            return out
+        for item in root.iter("item"):
+            post_id = _wxr_text(item, "post_id")
+            for order, c in enumerate(el for el in item if local(el.tag) == "comment"):
+                cid = _wxr_text(c, "comment_id")
+                if not cid or not post_id:
+                    continue
+                approved = _wxr_text(c, "comment_approved") == "1"
+                parent = _wxr_text(c, "comment_parent") or "0"
+                raw_date = _wxr_text(c, "comment_date_gmt") or _wxr_text(c, "comment_date")
+                text, quoted = split_quotes(_wxr_text(c, "comment_content") or "")
+                out.setdefault(post_id, []).append(RawComment(
+                    native_id=cid, parent_native_id=None if parent == "0" else parent,
+                    author_name=(_wxr_text(c, "comment_author") or None) if approved else None,
+                    body_text=text if approved else "", quoted_text=quoted if approved else None,
+                    source_url=source_url, published_at=parse_date(raw_date), published_at_raw=raw_date,
+                    is_deleted=not approved, order=order))
+        return out
+
+
+THEME_DATE_FORMATS = ("%B %d, %Y at %I:%M %p", "%B %d, %Y at %H:%M", "%d %B %Y at %H:%M", "%B %d, %Y")
+
+
+def parse_theme_date(raw: str | None):
+    """English dates as themes print them ("March 3, 2011 at 4:12 pm"), read as UTC; None otherwise."""
+    if not raw:
+        return None
+    for fmt in THEME_DATE_FORMATS:
+        try:
+            return datetime.strptime(raw.strip(), fmt).replace(tzinfo=timezone.utc)
+        except ValueError:
+            continue
+    return None
+
+
+def _wxr_text(el, name: str) -> str | None:
+    for c in el:
+        if local(c.tag) == name:
+            return (c.text or "").strip()
+    return None
+
+
+def _clean(s: str | None) -> str | None:
+    s = (s or "").strip()
+    return s or None
 
 
 def _decode(body: bytes | str) -> str:
