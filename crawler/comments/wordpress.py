@@ -34,7 +34,8 @@ SEL_AUTHOR = ".comment-author .fn ::text, .comment-author cite ::text"
 SEL_TIME = ".comment-metadata time::attr(datetime), .comment-meta time::attr(datetime)"
 SEL_CONTENT = ".comment-content, .comment-text"
 SEL_COUNT_TITLE = ".comments-title ::text, #comments-title ::text, h2#comments ::text, h3#comments ::text"
-SEL_LEGACY_PARAGRAPHS = "div.comment-body > p, div[id^='div-comment'] > p"  # older themes: no .comment-content
+SEL_LEGACY_PARAGRAPHS = ("div.comment-body > p, div.comment-body > blockquote, div[id^='div-comment'] > p, "
+                         "div[id^='div-comment'] > blockquote")  # older themes: no .comment-content
 SEL_LEGACY_DATE = ".comment-meta a::text, .commentmetadata a::text"
 DELETED_CLASSES = {"comment-deleted", "deleted", "trash"}
 
