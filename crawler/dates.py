@@ -6,6 +6,23 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 _ISO_Z = re.compile(r"Z$")
+_MERIDIEM = re.compile(r"\b[AaPp]\.?[Mm]\.?$|\b[AaPp]\.?[Mm]\.?\s")
+HUMAN_FORMATS = (  # English dates as sites print them; naive, read as UTC by the caller's rule
+    "%B %d, %Y at %I:%M %p", "%B %d, %Y, %I:%M:%S %p", "%B %d, %Y, %I:%M %p", "%B %d, %Y %I:%M %p",
+    "%b %d, %Y %I:%M %p", "%b %d, %Y, %I:%M %p", "%B %d, %Y at %H:%M", "%d %B %Y at %H:%M", "%B %d, %Y",
+    "%b %d, %Y", "%d %B %Y",
+)
+
+
+def parse_human_date(s: str) -> datetime | None:
+    """A date in one of HUMAN_FORMATS (month names in English), naive; None when none fits."""
+    text = re.sub(r"\s+", " ", s.strip()).replace("a.m.", "AM").replace("p.m.", "PM")
+    for fmt in HUMAN_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
 
 
 def parse_date(raw: str | None, *, naive_is_utc: bool = True) -> datetime | None:
@@ -22,9 +39,13 @@ def parse_date(raw: str | None, *, naive_is_utc: bool = True) -> datetime | None
     try:
         dt = datetime.fromisoformat(_ISO_Z.sub("+00:00", s.replace(" ", "T", 1) if re.match(r"\d{4}-\d\d-\d\d \d", s) else s))
     except ValueError:
-        try:
-            dt = parsedate_to_datetime(s)
-        except (TypeError, ValueError, IndexError):
+        dt = parse_human_date(s)
+        if dt is None and not _MERIDIEM.search(s):  # RFC 822 parsing would silently drop AM/PM
+            try:
+                dt = parsedate_to_datetime(s)
+            except (TypeError, ValueError, IndexError):
+                return None
+        if dt is None:
             return None
     if dt.tzinfo is None:
         if not naive_is_utc:

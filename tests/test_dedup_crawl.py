@@ -43,7 +43,7 @@ def two_runs(tmp_path_factory):
     return out, port, first, second, third
 
 
-EDITED = 103  # post id of the story the third run finds corrected
+EDITED = 108  # post id of the story the third run finds corrected (not reposted on the demo forum)
 
 
 def q(out, sql: str):
@@ -122,6 +122,11 @@ def test_report_lists_clusters_with_representative_first(two_runs):
     text = proc.stdout
     n_clusters = q(out, "SELECT count(DISTINCT cluster_id) FROM articles WHERE duplicate_of IS NOT NULL")[0][0]
     assert f"articles: {q(out, 'SELECT count(*) FROM articles')[0][0]} rows, {n_clusters} duplicate clusters" in text
-    block = text.split("\ncluster ")[1]
-    assert block.splitlines()[1].lstrip().startswith("REP") and "content" in block.splitlines()[2]
-    assert "Bitcoin exchange outage rattles traders in Texas" in block
+    blocks = text.split("\ncomments:")[0].split("\ncluster ")[1:]  # the articles' clusters
+    assert len(blocks) >= n_clusters > 0
+    for block in blocks:  # every cluster: representative first, then its labelled members with their reason
+        lines = block.splitlines()
+        assert lines[1].lstrip().startswith("REP")
+        assert all(ln.split()[0] in ("content", "near") for ln in lines[2:] if ln.strip())
+    partner = next(b for b in blocks if "Bitcoin exchange outage rattles traders in Texas" in b)
+    assert "content" in partner.splitlines()[2]

@@ -186,3 +186,23 @@ def test_fast_detector_matches_langdetect():
         got = make_detector(text, seed=0).get_probabilities()
         assert [x.lang for x in got] == [x.lang for x in expected]
         assert all(abs(a.prob - b.prob) < 1e-6 for a, b in zip(got, expected))
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("2026-11-06T15:14:15+01:00", "2026-11-06T14:14:15+00:00"),
+    ("Mon, 02 Nov 2026 08:00:00 +0000", "2026-11-02T08:00:00+00:00"),
+    ("November 06, 2026, 03:14:15 PM", "2026-11-06T15:14:15+00:00"),  # RFC 822 parsing would drop the PM
+    ("March 3, 2011 at 4:12 pm", "2011-03-03T16:12:00+00:00"),
+    ("1762416000", "2025-11-06T08:00:00+00:00"),
+])
+def test_dates_are_read_without_guessing(raw, expected):
+    from crawler.dates import parse_date
+
+    assert parse_date(raw).isoformat() == expected
+
+
+@pytest.mark.parametrize("raw", ["", "soon", "garbage 12 pm", "31/31/2026"])
+def test_unreadable_dates_are_none(raw):
+    from crawler.dates import parse_date
+
+    assert parse_date(raw) is None

@@ -8,8 +8,6 @@ import json
 import re
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
-from datetime import datetime, timezone
-
 from parsel import Selector
 
 from crawler.dates import parse_date
@@ -154,7 +152,7 @@ class WordPressAdapter:
             native_id=m.group(1), parent_native_id=pm.group(1) if pm else None,
             author_name=None if deleted else author, body_text="" if deleted else text,
             quoted_text=None if deleted else quoted, source_url=url,
-            published_at=parse_date(raw_date) or parse_theme_date(raw_date),
+            published_at=parse_date(raw_date),
             published_at_raw=raw_date, is_deleted=deleted, order=order,
         )
 
@@ -184,21 +182,6 @@ class WordPressAdapter:
                     source_url=source_url, published_at=parse_date(raw_date), published_at_raw=raw_date,
                     is_deleted=not approved, order=order))
         return out
-
-
-THEME_DATE_FORMATS = ("%B %d, %Y at %I:%M %p", "%B %d, %Y at %H:%M", "%d %B %Y at %H:%M", "%B %d, %Y")
-
-
-def parse_theme_date(raw: str | None):
-    """English dates as themes print them ("March 3, 2011 at 4:12 pm"), read as UTC; None otherwise."""
-    if not raw:
-        return None
-    for fmt in THEME_DATE_FORMATS:
-        try:
-            return datetime.strptime(raw.strip(), fmt).replace(tzinfo=timezone.utc)
-        except ValueError:
-            continue
-    return None
 
 
 def _wxr_text(el, name: str) -> str | None:

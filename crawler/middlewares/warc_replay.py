@@ -3,7 +3,8 @@
 :class:`WarcIndex` reads WARC files once (ours from :mod:`crawler.middlewares.warc_capture`, or foreign ones
 such as Common Crawl CC-NEWS) and remembers, for each ``response`` record, its URL, file and offset, status,
 and what it is (``kind``): taken from our ``WARC-Crawler-Role`` header when present, otherwise sniffed from
-the record itself: ``feed`` / ``sitemap`` (XML root), ``article`` (an HTML 2xx page), ``robots``,
+the record itself (our header also says ``listing``, ``discussion``, ``thread_page``, ``other``):
+``feed`` / ``sitemap`` (XML root), ``article`` (an HTML 2xx page), ``robots``,
 ``wp_posts`` (a WordPress REST post list), ``json`` (comment API responses recognised by their shape with
 :func:`crawler.comments.detect.platform_of_json`; served when the navigation asks for them) or ``other``.
 
@@ -16,7 +17,8 @@ never goes online. robots.txt is served from the WARC when captured; when it was
 none) a 404 is answered (``warc/replay/robots_not_captured``) so robots rules are treated as absent: the
 crawl that wrote the WARC applied them when it fetched.
 
-A URL captured more than once is answered with its latest full response (a 304 only when nothing else).
+A URL captured more than once (a retried 503, a revisit) is answered with its latest full response (a 304
+only when nothing else).
 The middleware is inert (``NotConfigured``) unless the spider carries a ``warc_index``.
 
 Stats: ``warc/replay/files``, ``warc/replay/records``, ``warc/replay/records/kind/<kind>``,
