@@ -50,6 +50,7 @@ from crawler.dates import parse_date
 from crawler.htmltext import QUOTE_XPATH, element_text, parse_fragment, split_quotes
 from crawler.urls import site_of
 
+from .payload import decode_body as _decode, json_or_none as _json, to_int as _int
 from .base import CommentPage, RawComment, ThreadRef
 
 PLATFORM = "discourse"
@@ -520,24 +521,3 @@ def _first_slug(data: dict) -> str | None:
         if isinstance(p, dict) and p.get("topic_slug"):
             return p["topic_slug"]
     return None
-
-
-def _json(text: str):
-    s = text.lstrip()
-    if not s or s[0] not in "{[":
-        return None
-    try:
-        return json.loads(s)
-    except ValueError:
-        return None
-
-
-def _decode(body: bytes | str) -> str:
-    return body if isinstance(body, str) else body.decode("utf-8", errors="replace")
-
-
-def _int(v) -> int | None:
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        return None

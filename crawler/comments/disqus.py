@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from crawler.dates import parse_date
 from crawler.htmltext import split_quotes
 
+from .payload import decode_body as _decode, to_int as _int
 from .base import CommentPage, RawComment, ThreadRef
 
 PLATFORM = "disqus"
@@ -285,15 +286,3 @@ def _forum_name(thread: dict) -> str | None:
     if isinstance(forum, dict):
         forum = forum.get("id") or forum.get("name")
     return str(forum) if forum else None
-
-
-def _decode(body: bytes | str) -> str:
-    return body if isinstance(body, str) else body.decode("utf-8", errors="replace")
-
-
-def _int(v) -> int | None:
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        return None
-

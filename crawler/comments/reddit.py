@@ -41,6 +41,7 @@ from crawler.dates import parse_date
 from crawler.htmltext import split_quotes
 from crawler.urls import site_of
 
+from .payload import decode_body as _decode, json_or_none as _json, to_int as _int
 from .base import CommentPage, RawComment, ThreadRef
 
 logger = logging.getLogger(__name__)
@@ -288,24 +289,3 @@ def _origin(url: str) -> str:
 
 def _host(url: str) -> str:
     return "reddit.com" if is_reddit_host(url) else site_of(url)
-
-
-def _json(text: str):
-    s = text.lstrip()
-    if not s or s[0] not in "{[":
-        return None
-    try:
-        return json.loads(s)
-    except ValueError:
-        return None
-
-
-def _decode(body: bytes | str) -> str:
-    return body if isinstance(body, str) else body.decode("utf-8", errors="replace")
-
-
-def _int(v) -> int | None:
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        return None

@@ -38,6 +38,7 @@ from crawler.dates import parse_date
 from crawler.htmltext import QUOTE_XPATH, element_text, parse_fragment
 from crawler.urls import site_of
 
+from .payload import header_value as _header, to_int as _int
 from .base import CommentPage, RawComment, ThreadRef
 
 PLATFORM = "smf"
@@ -380,20 +381,3 @@ def decode_html(body: bytes | str, headers: dict | None) -> str:
         return body.decode(charset or "utf-8", errors="replace")
     except LookupError:
         return body.decode("utf-8", errors="replace")
-
-
-def _header(headers: dict, name: str):
-    for k, v in (headers or {}).items():
-        k = k.decode() if isinstance(k, bytes) else k
-        if k.lower() == name.lower():
-            v = v[0] if isinstance(v, list) else v
-            return v.decode() if isinstance(v, bytes) else v
-    return None
-
-
-def _int(v) -> int | None:
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        return None
-

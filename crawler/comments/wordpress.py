@@ -15,6 +15,7 @@ from crawler.discovery.xmlsafe import local, parse_xml
 from crawler.htmltext import split_quotes
 from crawler.urls import site_of
 
+from .payload import decode_body as _decode, header_value as _header, to_int as _int
 from .base import CommentPage, RawComment, ThreadRef
 
 PLATFORM = "wordpress"
@@ -196,24 +197,7 @@ def _clean(s: str | None) -> str | None:
     return s or None
 
 
-def _decode(body: bytes | str) -> str:
-    return body if isinstance(body, str) else body.decode("utf-8", errors="replace")
 
-
-def _header(headers: dict, name: str):
-    for k, v in (headers or {}).items():
-        k = k.decode() if isinstance(k, bytes) else k
-        if k.lower() == name.lower():
-            v = v[0] if isinstance(v, list) else v
-            return v.decode() if isinstance(v, bytes) else v
-    return None
-
-
-def _int(v) -> int | None:
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        return None
 
 
 def _with_page(url: str, page: int) -> str:
