@@ -100,37 +100,66 @@ def _profile_matrix(word_lang_prob_map: dict) -> tuple[dict[str, int], np.ndarra
 
 
 _NORMALISED: dict[str, str] = {}  # character -> NGram.normalize(character)
+_WORD_NGRAMS: dict[tuple[str, bool], list[str]] = {}  # (normalised word, space follows) -> its n-grams
+WORD_CACHE_SIZE = 200_000
+
+
+def _ngrams_of(chars: str, known: dict) -> list[str]:
+    """langdetect's NGram buffer fed ``chars`` (already normalised) from a fresh state (after a space)."""
+    result: list[str] = []
+    grams, capital = " ", False
+    for c in chars:
+        last = grams[-1]
+        if last == " ":
+            grams, capital = " ", False
+            if c == " ":
+                continue
+        elif len(grams) >= 3:
+            grams = grams[1:]
+        grams += c
+        capital = c.isupper() and (last.isupper() or capital) if c.isupper() else False
+        if capital:
+            continue
+        size = len(grams)
+        for n in (1, 2, 3):
+            if size < n:
+                break
+            w = grams[-n:]
+            if w != " " and w in known:
+                result.append(w)
+    return result
 
 
 class FastDetector(Detector):
     def _extract_ngrams(self):
-        """langdetect's NGram buffer logic inlined, with per-character normalisation cached."""
-        normalise, cache, known = NGram.normalize, _NORMALISED, self.word_lang_prob_map
-        result: list[str] = []
-        grams, capital = " ", False
+        """langdetect's n-grams of the text, computed word by word with a cache.
+
+        langdetect's NGram buffer restarts at every (normalised) space, so the n-grams a word yields depend
+        only on the word itself and on whether a space follows it; both are cached. Output order and content
+        are exactly langdetect's."""
+        normalise, cache = NGram.normalize, _NORMALISED
+        chars = []
         for ch in self.text:
             c = cache.get(ch)
             if c is None:
                 c = cache[ch] = normalise(ch)
-            last = grams[-1]
-            if last == " ":
-                grams, capital = " ", False
-                if c == " ":
-                    continue
-            elif len(grams) >= 3:
-                grams = grams[1:]
-            grams += c
-            capital = c.isupper() and (last.isupper() or capital) if c.isupper() else False
-            if capital:
-                continue
-            size = len(grams)
-            for n in (1, 2, 3):
-                if size < n:
-                    break
-                w = grams[-n:]
-                if w != " " and w in known:
-                    result.append(w)
+            chars.append(c)
+        words = "".join(chars).split(" ")
+        result: list[str] = []
+        last = len(words) - 1
+        for i, word in enumerate(words):
+            if word:
+                result.extend(self._word_ngrams(word, i < last))
         return result
+
+    def _word_ngrams(self, word: str, space_follows: bool) -> list[str]:
+        key = (word, space_follows)
+        grams = _WORD_NGRAMS.get(key)
+        if grams is None:
+            grams = _WORD_NGRAMS[key] = _ngrams_of(word + (" " if space_follows else ""), self.word_lang_prob_map)
+            if len(_WORD_NGRAMS) > WORD_CACHE_SIZE:
+                _WORD_NGRAMS.clear()
+        return grams
 
     def _detect_block(self):
         self.cleaning_text()

@@ -176,6 +176,15 @@ def test_fast_detector_matches_langdetect():
     site = DemoSite(n_articles=6, comments_per_article=4)
     texts = [" ".join(a.paragraphs) for a in site.articles] + [" ".join(SPANISH.paragraphs)]
     texts += [c.html for a in site.articles for c in a.comments if len(c.html) > 60]
+    texts += [  # the n-gram buffer's corners: capital words, runs of spaces, no trailing space, other scripts
+        "BITCOIN ETF APPROVED by the SEC today,   analysts at JPMorgan say ETH could follow soon.",
+        "  leading spaces and trailing spaces   ",
+        "Криптовалютный рынок снова вырос после заявления регулятора о новых правилах.",
+        "比特币价格今天再次上涨，交易所的交易量也在增加，分析师认为这一趋势将持续。",
+        "سعر البيتكوين ارتفع مرة أخرى اليوم بعد إعلان البنك المركزي عن قواعد جديدة",
+        "Ceny kryptowalut wzrosły po ogłoszeniu nowych przepisów przez regulatora rynku.",
+        "x" * 3 + " https://example.org/a/very/long/path?with=query " + "Mixed CASE Words HERE and there",
+    ]
     for text in texts:
         detector_factory.init_factory()
         factory = detector_factory._factory
