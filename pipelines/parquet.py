@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from crawler.exitcodes import exit_code
 from crawler.items import record_columns
 
 from crawler.state.run_context import DELTA, JOURNAL, finish_commit, write_json_atomic
@@ -246,5 +247,6 @@ class ParquetExportPipeline:
             "started_at": self.started.isoformat(), "finished_at": datetime.now(timezone.utc).isoformat(),
             "files": [{"table": m["table"], "path": m["dst"], "rows": m["rows"]} for m in moves], "rows": rows,
             "health": health,
+            "exit": dict(zip(("code", "reason"), exit_code(self.stats.get_stats()))),  # as known at commit time
             "stats": {k: v for k, v in self.stats.get_stats().items() if isinstance(v, (int, float, str, bool))},
         }

@@ -62,6 +62,13 @@ def test_site_is_fully_collected(tables):
     assert {t["platform"] for t in tables["threads"]} == {"wordpress", "discourse", "disqus", "reddit", "smf"}
 
 
+def test_discourse_topic_rss_is_read_for_new_posts(demo_run):
+    assert demo_run.stats["discovery/topic_rss/posts"] >= 1
+    assert "discovery/topic_rss/new_posts" not in demo_run.stats  # first visit: nothing known to compare with
+    # the RSS names the same topic as the forum's entry URL: it is crawled once, not twice
+    assert demo_run.stats["discussion/opening_post/discourse"] == 2
+
+
 def test_every_platform_yields_a_complete_thread(tables):
     by_platform = Counter(t["platform"] for t in tables["threads"] if t["is_complete"])
     assert all(by_platform[p] >= 1 for p in ("wordpress", "discourse", "disqus", "reddit", "smf")), by_platform

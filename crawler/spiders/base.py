@@ -19,6 +19,7 @@ from scrapy.http import Response
 
 from crawler import ids
 from crawler.comments.base import RawComment, ThreadRef, build_thread
+from crawler.comments.discourse import topic_rss_posts
 from crawler.comments.detect import adapter_for, default_adapters, detect_platform
 from crawler.discovery.feeds import parse_feed
 from crawler.discovery.sitemaps import parse_sitemap
@@ -28,7 +29,7 @@ from crawler.sites.generic import NotArticle
 from crawler.sites.overrides import parser_for
 from crawler.state.crawl_state import CorruptState
 from crawler.state.run_context import LockHeld, RunContext
-from crawler.urls import canonical, strip_tracking
+from crawler.urls import canonical, site_of, strip_tracking
 
 from . import revisits
 
@@ -184,6 +185,7 @@ class ArticleSpider(scrapy.Spider):
         result = parser_for(response.url)(response.url, response.body, headers)
         if isinstance(result, NotArticle):
             self.inc(f"articles/not_article/{result.reason}")
+            self.inc(f"sites/{site_of(response.url)}/not_article/{result.reason}")
             self.logger.info("not an article (%s): %s", result.reason, response.url)
             return
         self.inc("articles/parsed")
@@ -202,8 +204,25 @@ class ArticleSpider(scrapy.Spider):
             self.inc(f"comments/detected/{ref.platform}")
             yield from self.collect_thread(ref, article.article_id, page_url, response)
 
-    def discussion_request(self, url: str, **meta) -> scrapy.Request | None:
-        return revisits.plan_article_request(self, url, self.parse_discussion, meta)
+    def discussion_request(self, url: str, force: bool = False, **meta) -> scrapy.Request | None:
+        return revisits.plan_article_request(self, url, self.parse_discussion, meta, force=force)
+
+    def parse_topic_feed(self, response: Response):
+        """A Discourse topic RSS: when it lists a post beyond the replies already collected, revisit the topic
+        now, whatever its schedule says."""
+        posts = topic_rss_posts(response.body)
+        self.inc("discovery/topic_rss/posts", len(posts))
+        if not posts:
+            return
+        topic_url = response.url.removesuffix(".rss")
+        newest = max((p["post_number"] or 0) for p in posts)
+        known = revisits.known_comment_count(self, topic_url)
+        grown = known is not None and newest - 1 > known  # post 1 is the opening post, not a reply
+        if grown:
+            self.inc("discovery/topic_rss/new_posts")
+        request = self.discussion_request(topic_url, force=grown, discovered_by="topic_rss")
+        if request is not None:
+            yield request
 
     def parse_discussion(self, response: Response):
         """An entry point that is a discussion itself (forum topic, Reddit thread JSON): the opening post

@@ -74,8 +74,9 @@ class DemoSpider(ArticleSpider):
         yield scrapy.Request(f"{base}/news-sitemap.xml", callback=self.parse_sitemap)
         yield scrapy.Request(f"{partner}/feed/", callback=self.parse_feed)
         for url in forum.entry_urls(base):  # the discussion platforms: Discourse, Disqus, Reddit, SMF
-            if url.endswith(".rss"):
-                continue  # topic RSS lists new posts of a topic already followed through its JSON
+            if url.endswith(".rss"):  # a topic's RSS: says when the topic has new posts
+                yield scrapy.Request(url, callback=self.parse_topic_feed)
+                continue
             request = self.article_request(url) if "disqus" in url else self.discussion_request(url)
             if request is not None:
                 yield request

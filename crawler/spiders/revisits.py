@@ -39,7 +39,8 @@ def due_requests(spider):
             yield request
 
 
-def plan_article_request(spider, url: str, callback, meta: dict) -> scrapy.Request | None:
+def plan_article_request(spider, url: str, callback, meta: dict, force: bool = False) -> scrapy.Request | None:
+    """A request for a page, or None when the crawl state says not yet (``force``: a feed shows it changed)."""
     state = _state(spider)
     page = state.page(url) if state is not None else None
     if page is None:
@@ -47,7 +48,7 @@ def plan_article_request(spider, url: str, callback, meta: dict) -> scrapy.Reque
     if page.gone:
         spider.inc("state/skip/gone")
         return None
-    if not is_due(page.next_visit, spider.now()):
+    if not force and not is_due(page.next_visit, spider.now()):
         spider.inc("state/skip/not_due")
         return None
     headers = {}
@@ -79,6 +80,12 @@ def _visit_fields(spider, url: str, published_at, count_changed: bool, comment_c
     if comment_count is not None:
         cols["comment_count"] = comment_count
     return cols
+
+
+def known_comment_count(spider, url: str) -> int | None:
+    state = _state(spider)
+    page = state.page(url) if state is not None else None
+    return page.comment_count if page else None
 
 
 def record_page(spider, response, article: ArticleRecord | None, kind: str = "article") -> None:
