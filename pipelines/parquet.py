@@ -3,8 +3,10 @@
 Rows are buffered per (table, crawl_date) and flushed as row groups of PARQUET_ROW_GROUP_ROWS into
 staging files under ``OUTPUT_DIR/_staging/<run_id>/`` (invisible to readers: pyarrow and DuckDB globs
 over ``<table>/`` never see it, and pyarrow ignores ``_``-prefixed paths). When the crawl ends, duplicate
-labels are applied and each file is moved into ``OUTPUT_DIR/<table>/crawl_date=YYYY-MM-DD/`` with an
-atomic rename; then a run manifest is written to ``OUTPUT_DIR/_manifests/<run_id>.json``.
+labels are applied and the run is committed through the journal protocol of
+:mod:`crawler.state.run_context` (target dirs checked, ``COMMIT.json``, atomic renames into
+``OUTPUT_DIR/<table>/crawl_date=YYYY-MM-DD/``, manifest ``_manifests/<run_id>.json``, state deltas), then the
+dataset card is regenerated.
 """
 from __future__ import annotations
 

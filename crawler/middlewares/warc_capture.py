@@ -43,7 +43,7 @@ ROLE_HEADER = "WARC-Crawler-Role"
 # callback name -> role (navigation kinds the replay restarts from); anything else is "other"
 CALLBACK_ROLES = {"parse_feed": "feed", "parse_sitemap": "sitemap", "parse_listing": "listing",
                   "parse_wp_posts": "wp_posts", "parse_article": "article", "parse_discussion": "discussion",
-                  "parse_thread_page": "thread_page"}
+                  "parse_thread_page": "thread_page", "parse_topic_feed": "topic_feed"}
 HOP_BY_HOP = {b"transfer-encoding"}
 
 

@@ -56,7 +56,7 @@ XML_ROOT = re.compile(rb"<(?:[\w.-]+:)?(rss|feed|rdf|urlset|sitemapindex)\b", re
 HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S)
 FEED_ROOTS = {b"rss", b"feed", b"rdf"}
 SITEMAP_ROOTS = {b"urlset", b"sitemapindex"}
-START_KINDS = ("feed", "sitemap", "listing", "wp_posts", "discussion", "article")  # the order the replay starts them in
+START_KINDS = ("feed", "sitemap", "listing", "wp_posts", "discussion", "topic_feed", "article")  # the order the replay starts them in
 
 
 @dataclass

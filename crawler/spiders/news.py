@@ -83,7 +83,7 @@ class SourceNavigation:
 
 
 CALLBACKS = {"feed": "parse_feed", "sitemap": "parse_sitemap", "wp_posts": "parse_wp_posts",
-             "listing": "parse_listing"}
+             "listing": "parse_listing", "topic_feed": "parse_topic_feed"}
 
 
 class NewsSpider(SourceNavigation, ArticleSpider):
