@@ -83,6 +83,8 @@ class DisqusAdapter:
 
     # -- detection ---------------------------------------------------------------------------------
     def detect(self, url: str, body: bytes, headers: dict) -> ThreadRef | None:
+        if b"disqus" not in (body if isinstance(body, bytes) else body.encode("utf-8", "replace")).lower():
+            return None  # every Disqus embed, thread data block and shortname says so: skip the parsing
         text = _decode(body)
         if text.lstrip()[:1] in ("{", "["):
             return None  # API JSON is reached through first_requests, not detected on its own
