@@ -105,3 +105,24 @@ def test_threads_past_their_last_revisit_are_not_fetched(tmp_path):
     assert "state/revisit/requested" not in later.stats and "comments/pages" not in later.stats
     assert later.stats["state/skip/not_due"] >= 4
     assert later.stats.get("export/rows/comments", 0) == 0
+
+
+def test_a_failed_thread_revisit_keeps_the_last_complete_thread_row(tmp_path):
+    out, port = tmp_path / "dataset", free_port()
+    changes = tmp_path / "rest_down.json"
+    changes.write_text(json.dumps({"rest_down": [101]}))
+    first = crawl(out, port, T0)
+    second = crawl(out, port, T0 + timedelta(hours=2), "-a", f"changes={changes}", "-s", "RETRY_TIMES=0")
+    assert second.stats["comments/revisit_incomplete_kept"] == 1
+    assert second.stats["comments/incomplete_thread"] == 1
+    assert "state/tombstone/comments" not in second.stats or second.stats["state/tombstone/comments"] == 0
+    con = duckdb.connect()
+    register_latest_views(con, out)
+    site = DemoSite()
+    n = len(site.visible_comments(site.by_post_id(101)))
+    # the thread of story 101 keeps its run-1 row: complete, every comment counted
+    rows = con.execute("SELECT t.comment_count_collected, t.is_complete, t.run_id FROM latest_threads t "
+                       "WHERE t.native_thread_id = '101' AND t.platform = 'wordpress'").fetchall()
+    assert rows == [(n, True, first.stats["run/id"])]
+    assert con.execute("SELECT count(*) FROM latest_comments c JOIN latest_threads t USING (thread_id) "
+                       "WHERE t.native_thread_id = '101' AND t.platform = 'wordpress'").fetchone()[0] == n  # none lost

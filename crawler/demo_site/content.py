@@ -96,6 +96,7 @@ class DemoArticle:
     summary: str = ""
     rest_enabled: bool = True
     modified: datetime | None = None
+    rest_status: int | None = None  # set to make the comments API fail (tests of flaky revisits)
 
     @property
     def path(self) -> str:

@@ -92,6 +92,8 @@ class _Handler(BaseHTTPRequestHandler):
         art = self.site.by_post_id(post_id)
         if art is None:
             return self._send(200, "[]", "application/json; charset=UTF-8", {"X-WP-Total": "0", "X-WP-TotalPages": "0"})
+        if art.rest_status:
+            return self._send(art.rest_status, '{"code":"internal_server_error"}', "application/json; charset=UTF-8")
         if not art.rest_enabled:
             return self._send(401, '{"code":"rest_cannot_read","message":"Sorry, you are not allowed to list '
                                    'comments.","data":{"status":401}}', "application/json; charset=UTF-8")

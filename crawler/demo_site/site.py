@@ -85,7 +85,8 @@ class DemoSite:
         """Mutate the site as a later visit would find it. Keys (all optional):
         ``add_comments`` {post_id: n} new comments (the first replies to the first comment),
         ``edit_articles`` [post_id] append a correction paragraph, ``delete_articles`` [post_id] the page
-        404s and leaves the feed and sitemap, ``delete_comments`` [native_id] the comment disappears."""
+        404s and leaves the feed and sitemap, ``delete_comments`` [native_id] the comment disappears,
+        ``rest_down`` [post_id] the story's comments API fails with 500."""
         next_id = [max((c.native_id for a in self.articles for c in a.comments), default=1000) + 1]
         for post_id, n in (changes.get("add_comments") or {}).items():
             art = self.by_post_id(int(post_id))
@@ -100,6 +101,8 @@ class DemoSite:
             art = self.by_post_id(int(post_id))
             art.paragraphs = art.paragraphs + [C.CORRECTION]
             art.modified = art.published + timedelta(days=1)
+        for post_id in changes.get("rest_down") or []:  # the comments API of these stories answers 500
+            self.by_post_id(int(post_id)).rest_status = 500
         gone = {int(p) for p in changes.get("delete_articles") or []}
         self.articles = [a for a in self.articles if a.post_id not in gone]
         dead = {int(c) for c in changes.get("delete_comments") or []}

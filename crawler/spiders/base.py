@@ -342,6 +342,11 @@ class ArticleSpider(scrapy.Spider):
             self.logger.warning("incomplete thread %s: collected %s of %s reported", col.thread_url,
                                 thread.comment_count_collected, thread.comment_count_reported)
         tombstones = revisits.record_thread(self, col, thread, rows)
-        yield self.stamp(thread)
+        if not thread.is_complete and revisits.thread_known(self, thread.thread_id):
+            # a revisit that could not read the whole thread says nothing new about it: keep the last complete
+            # thread row instead of writing a version with a partial count (comments it did read are kept)
+            self.inc("comments/revisit_incomplete_kept")
+        else:
+            yield self.stamp(thread)
         for row in rows + tombstones:
             yield self.stamp(row)

@@ -156,12 +156,20 @@ def record_thread(spider, col, thread, rows: list[CommentRecord]) -> list[Commen
             delta.comments.append((thread.thread_id, native_id, cid, 1))
         spider.inc("state/tombstone/comments", len(tombstones))
     page = state.page(col.page_url)
+    if not thread.is_complete and page is not None:
+        return tombstones  # a partial view of a known thread does not move its schedule
     if page is not None or col.page_url in delta.pages:
         changed = page is None or page.comment_count != thread.comment_count_collected
         cols = delta.pages.setdefault(col.page_url, {})
         published = datetime.fromisoformat(cols["published_at"]) if cols.get("published_at") else None
         cols.update(_visit_fields(spider, col.page_url, published, changed, thread.comment_count_collected))
     return tombstones
+
+
+def thread_known(spider, thread_id: str) -> bool:
+    """Whether an earlier run committed this thread."""
+    state = _state(spider)
+    return state is not None and bool(state.thread_comments(thread_id))
 
 
 def dedup_state_refresher(settings):
