@@ -31,7 +31,6 @@ Rules, in one place:
 from __future__ import annotations
 
 import html as htmllib
-import json
 import logging
 import os
 import re

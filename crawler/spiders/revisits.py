@@ -12,7 +12,6 @@ from pathlib import Path
 
 import scrapy
 
-from crawler import ids
 from crawler.comments.base import ThreadRef
 from crawler.items import ArticleRecord, CommentRecord
 from crawler.state.crawl_state import iso
