@@ -48,6 +48,18 @@ def demo_run(tmp_path_factory) -> CrawlResult:
     return result
 
 
+@pytest.fixture(scope="module")
+def demo():
+    """The demo site served on a free local port for the tests of one module (adapters fetch from it)."""
+    from crawler.demo_site.server import DemoServer
+
+    srv = DemoServer().start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
 @pytest.fixture
 def realpages() -> Path:
     if not SHARED.is_dir():

@@ -10,7 +10,6 @@ from crawler.comments.base import RawComment, ThreadRef
 from crawler.comments.discourse import (PN, DiscourseAdapter, batch_urls, opening_post, topic_path,
                                         topic_rss_posts)
 from crawler.demo_site.forum import DISCOURSE_SLUG, DISCOURSE_TOPIC_ID, REFUSED_SLUG, REFUSED_TOPIC_ID, forum_for
-from crawler.demo_site.server import DemoServer
 from tests.test_comments_realpages import crawl_thread, fetch, fixture_cases, run_fixture_case
 
 CASES = fixture_cases("discourse")
@@ -78,15 +77,6 @@ def test_opening_post_absent_from_a_later_batch():
 
 
 # == the demo forum =======================================================================================
-@pytest.fixture(scope="module")
-def demo():
-    srv = DemoServer().start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
 def test_demo_topic_is_collected_whole(demo):
     forum = forum_for(demo.site)
     posts = forum.topic.posts

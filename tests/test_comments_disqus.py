@@ -7,7 +7,6 @@ import pytest
 from crawler.comments.base import ThreadRef
 from crawler.comments.disqus import DisqusAdapter, disqus_api_key, embed_config, strip_api_key
 from crawler.demo_site.forum import DISQUS_EMBEDDED, DISQUS_PATH, forum_for
-from crawler.demo_site.server import DemoServer
 from tests.test_comments_realpages import crawl_thread, fetch, fixture_cases, run_fixture_case
 
 CASES = fixture_cases("disqus")
@@ -65,15 +64,6 @@ def test_api_error_is_reported_not_raised():
 
 
 # == the demo article ====================================================================================
-@pytest.fixture(scope="module")
-def demo():
-    srv = DemoServer().start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
 def _check_rows(forum, rows, n):
     posts = forum.disqus_posts[:n]
     by_cid = {r.comment_id: r for r in rows}

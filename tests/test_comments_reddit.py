@@ -11,7 +11,6 @@ from crawler.comments.base import ThreadRef
 from crawler.comments.reddit import (OAUTH_ORIGIN, RedditAdapter, morechildren_urls, reddit_credentials,
                                      submission_article_url)
 from crawler.demo_site.forum import REDDIT_LINK, entry_urls, forum_for
-from crawler.demo_site.server import DemoServer
 from tests.test_comments_realpages import crawl_thread, fetch, fixture_cases, run_fixture_case
 
 CASES = fixture_cases("reddit")
@@ -77,15 +76,6 @@ def test_listing_of_many_threads_is_not_a_thread():
 
 
 # == the demo thread =====================================================================================
-@pytest.fixture(scope="module")
-def demo():
-    srv = DemoServer().start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
 def test_demo_thread_is_collected_whole(demo):
     url = next(u for u in entry_urls(demo.base) if "/r/" in u)
     status, body, headers = fetch(url)

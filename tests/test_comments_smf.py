@@ -7,7 +7,6 @@ import pytest
 
 from crawler.comments.smf import SmfAdapter, opening_post, smf_date, topic_and_start
 from crawler.demo_site.forum import SMF_PER_PAGE, SMF_TOPIC, entry_urls, forum_for
-from crawler.demo_site.server import DemoServer
 from tests.test_comments_realpages import crawl_thread, fetch, fixture_cases, run_fixture_case
 
 CASES = fixture_cases("smf")
@@ -39,15 +38,6 @@ def test_dates():
 
 
 # == the demo topic ======================================================================================
-@pytest.fixture(scope="module")
-def demo():
-    srv = DemoServer().start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
 def test_demo_topic_two_pages(demo):
     url = next(u for u in entry_urls(demo.base) if "/smf/" in u)
     status, body, headers = fetch(url)

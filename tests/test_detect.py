@@ -11,7 +11,6 @@ import pytest
 
 from crawler.comments.detect import detect_platform, json_shape, platform_of_json
 from crawler.demo_site.forum import entry_urls
-from crawler.demo_site.server import DemoServer
 from tests.test_comments_realpages import FIXTURES, fetch
 
 
@@ -101,15 +100,6 @@ def test_disqus_embeds_on_real_news_pages(realpages):
             assert refs[0].host == f"{m.group(1).lower()}.disqus.com"
             assert "\\/" not in refs[0].native_thread_id  # JavaScript escapes undone
     assert seen, "expected at least one real Disqus embed among the benchmark pages"
-
-
-@pytest.fixture(scope="module")
-def demo():
-    srv = DemoServer().start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
 
 
 def test_demo_pages_detected(demo, caplog):
