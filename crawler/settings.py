@@ -38,6 +38,11 @@ ITEM_PIPELINES = {
 }
 LANGUAGE_MIN_CHARS = 40  # shorter text gets language 'und' instead of a guess
 LANGUAGE_MAX_CHARS = 2000  # langdetect reads at most this many characters (speed; accuracy is flat beyond)
+LANGUAGE_BATCH_SIZE = 256  # records detected together (answers do not depend on the batch)
+LANGUAGE_WORKER = "auto"  # detect in one worker process: "auto" = when the machine has more than one core
+# Records of one response processed at once (Scrapy's default 100 starts 100 tasks for every response, even a
+# one-record page; our steps are synchronous apart from the language batches, so 16 keeps them busy).
+CONCURRENT_ITEMS = 16
 # Deduplication (pipelines/dedup_*.py): duplicates are labelled (duplicate_of/reason/cluster_id), not deleted.
 COMMENT_DEDUP_MIN_CHARS = 60  # shorter comments (normalised) are never labelled duplicates ("+1", "Nice.")
 DEDUP_COMMENT_NEAR_MIN_WORDS = 30  # shorter comments use the exact-text rule only, never MinHash

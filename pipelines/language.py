@@ -1,32 +1,54 @@
-"""Step 4 — language: langdetect (numpy inner loop, same answers), seeded so the same text always gets the same answer.
+"""Step 4 — language: langdetect (numpy, many texts at once, same answers), seeded so the same text always
+gets the same answer.
 
 Text shorter than LANGUAGE_MIN_CHARS (letters only) gets 'und' rather than a guess. Only the first
-LANGUAGE_MAX_CHARS characters are read.
+LANGUAGE_MAX_CHARS characters are read. Records are detected in batches (up to LANGUAGE_BATCH_SIZE): a batch
+is sent when the event loop has nothing else ready or when it is full. With LANGUAGE_WORKER on (the default
+on machines with more than one core) batches go to one worker process while the crawl goes on downloading
+and parsing; records arriving meanwhile form the next batch. The answer for a text is the same in or out of
+a worker and whatever batch it is in; a failed worker is replaced by in-process detection (logged, counted
+as ``pipeline/language/worker_failed``), never a lost record.
 """
 from __future__ import annotations
 
+import logging
+import multiprocessing
+import os
 import re
+from concurrent.futures import Future, ProcessPoolExecutor
 
 from langdetect.lang_detect_exception import LangDetectException
+from twisted.internet.defer import Deferred
 
 from crawler.items import ArticleRecord, CommentRecord
 
-from .langdetect_fast import make_detector
+from .langdetect_fast import detect_batch
+
+logger = logging.getLogger(__name__)
 UNDETERMINED = "und"
 _NON_LETTERS = re.compile(r"[\W\d_]+", re.UNICODE)
 _URLS = re.compile(r"https?://\S+")
 
 
+def language_sample(text: str | None, min_chars: int = 40, max_chars: int = 2000) -> str | None:
+    """The part of ``text`` langdetect reads, or None when it has too few letters to judge."""
+    sample = _URLS.sub(" ", (text or "")[:max_chars])
+    return sample if len(_NON_LETTERS.sub("", sample)) >= min_chars else None
+
+
+def detect_languages(samples: list[str]) -> list[tuple[str, float | None]]:
+    """(ISO 639-1 code or 'und', probability or None) for each sample, detected together."""
+    try:
+        ranked = detect_batch(samples, seed=0)
+    except LangDetectException:  # not raised for featureless text (that gives []); kept as a guard
+        ranked = [[] for _ in samples]
+    return [(r[0].lang.split("-")[0], round(float(r[0].prob), 4)) if r else (UNDETERMINED, None) for r in ranked]
+
+
 def detect_language(text: str | None, min_chars: int = 40, max_chars: int = 2000) -> tuple[str, float | None]:
     """(ISO 639-1 code or 'und', probability or None)."""
-    sample = _URLS.sub(" ", (text or "")[:max_chars])
-    if len(_NON_LETTERS.sub("", sample)) < min_chars:
-        return UNDETERMINED, None
-    try:
-        best = make_detector(sample, seed=0).get_probabilities()[0]
-    except LangDetectException:
-        return UNDETERMINED, None
-    return best.lang.split("-")[0], round(float(best.prob), 4)
+    sample = language_sample(text, min_chars, max_chars)
+    return (UNDETERMINED, None) if sample is None else detect_languages([sample])[0]
 
 
 def text_for(rec) -> str:
@@ -35,19 +57,137 @@ def text_for(rec) -> str:
     return rec.body_text or ""
 
 
+def _warm_up() -> None:
+    """Worker initialiser: load langdetect's profiles before the first batch arrives."""
+    detect_language("warm up the language profiles in this worker process before the first batch arrives")
+
+
+def _worker_context():
+    """A fork server that imported only this module: the worker never re-runs the caller's main script
+    and does not inherit the crawl's threads or sockets. Spawn where fork servers do not exist."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
 class LanguagePipeline:
     step = "language"
 
-    def __init__(self, stats, min_chars: int, max_chars: int):
+    def __init__(self, stats, min_chars: int, max_chars: int, batch_size: int = 256, worker: bool = False):
         self.stats, self.min_chars, self.max_chars = stats, min_chars, max_chars
+        self.batch_size = max(1, batch_size)
+        self.worker = worker
+        self.pool: ProcessPoolExecutor | None = None
+        self._pending: list[tuple[object, str, Deferred]] = []
+        self._call = None
+        self._in_flight = False
 
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        return cls(crawler.stats, s.getint("LANGUAGE_MIN_CHARS", 40), s.getint("LANGUAGE_MAX_CHARS", 2000))
+        worker = s.get("LANGUAGE_WORKER", "auto")
+        worker = (os.cpu_count() or 1) > 1 if str(worker).lower() == "auto" else s.getbool("LANGUAGE_WORKER")
+        return cls(crawler.stats, s.getint("LANGUAGE_MIN_CHARS", 40), s.getint("LANGUAGE_MAX_CHARS", 2000),
+                   s.getint("LANGUAGE_BATCH_SIZE", 256), worker)
+
+    def open_spider(self, spider=None):
+        if self.worker:
+            try:
+                self.pool = ProcessPoolExecutor(1, mp_context=_worker_context(), initializer=_warm_up)
+                self.stats.set_value(f"pipeline/{self.step}/worker", 1)
+            except OSError as exc:
+                self._worker_failed(exc)
+
+    def close_spider(self, spider=None):
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
 
     def process_item(self, item, spider=None):
-        if isinstance(item, (ArticleRecord, CommentRecord)):
-            item.language, item.language_score = detect_language(text_for(item), self.min_chars, self.max_chars)
-            self.stats.inc_value(f"pipeline/{self.step}/{item.table}/{item.language}")
-        return item
+        if not isinstance(item, (ArticleRecord, CommentRecord)):
+            return item
+        sample = language_sample(text_for(item), self.min_chars, self.max_chars)
+        if sample is None:
+            self._tag(item, UNDETERMINED, None)
+            return item
+        from scrapy.utils.defer import maybe_deferred_to_future
+
+        d: Deferred = Deferred()
+        self._pending.append((item, sample, d))
+        if len(self._pending) >= self.batch_size and not self._in_flight:
+            self._flush()
+        elif self._call is None and not self._in_flight:
+            from twisted.internet import reactor
+
+            self._call = reactor.callLater(0, self._flush)
+        return maybe_deferred_to_future(d)
+
+    def _flush(self) -> None:
+        if self._call is not None and self._call.active():
+            self._call.cancel()
+        self._call = None
+        if self._in_flight or not self._pending:
+            return
+        batch, self._pending = self._pending[:self.batch_size], self._pending[self.batch_size:]
+        self.stats.inc_value(f"pipeline/{self.step}/batches")
+        self.stats.max_value(f"pipeline/{self.step}/batch_size_max", len(batch))
+        samples = [sample for _, sample, _ in batch]
+        if self.pool is not None:
+            try:
+                future = self.pool.submit(detect_languages, samples)
+            except Exception as exc:  # noqa: BLE001 - broken or shut-down pool: detect here instead
+                self._worker_failed(exc)
+            else:
+                self._in_flight = True
+                self._when_done(future, batch)
+                return
+        self._resolve(batch, samples, None)
+        if self._pending:
+            self._flush()
+
+    def _when_done(self, future: Future, batch: list) -> None:
+        """Resolve ``batch`` in the reactor thread once the worker answers."""
+        from twisted.internet import reactor
+
+        def done(fut: Future) -> None:
+            reactor.callFromThread(self._worker_answered, fut, batch)
+
+        future.add_done_callback(done)
+
+    def _worker_answered(self, future: Future, batch: list) -> None:
+        self._in_flight = False
+        samples = [sample for _, sample, _ in batch]
+        try:
+            answers = future.result()
+        except Exception as exc:  # noqa: BLE001 - the worker died: these records are detected here
+            self._worker_failed(exc)
+            answers = None
+        self._resolve(batch, samples, answers)
+        if self._pending:
+            self._flush()
+
+    def _worker_failed(self, exc: BaseException) -> None:
+        logger.warning("language worker failed (%r); detecting in the crawl process from now on", exc)
+        self.stats.inc_value(f"pipeline/{self.step}/worker_failed")
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = None
+
+    def _resolve(self, batch: list, samples: list[str], answers: list | None) -> None:
+        try:
+            if answers is None:
+                answers = detect_languages(samples)
+        except Exception as exc:  # noqa: BLE001 - a bug here must fail these records, not hang them
+            logger.exception("language detection failed for a batch of %d records", len(batch))
+            for _, _, d in batch:
+                d.errback(exc)
+            return
+        for (item, _, d), (lang, score) in zip(batch, answers):
+            self._tag(item, lang, score)
+            d.callback(item)
+
+    def _tag(self, item, lang: str, score: float | None) -> None:
+        item.language, item.language_score = lang, score
+        self.stats.inc_value(f"pipeline/{self.step}/{item.table}/{lang}")
