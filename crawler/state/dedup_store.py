@@ -87,6 +87,7 @@ class SQLiteDedupStore:
     def __init__(self, path: str | Path, params: str = "") -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._has: dict[str, bool] = {}
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None)
             if self.db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
@@ -104,10 +105,24 @@ class SQLiteDedupStore:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
+    def _has_docs(self, table: str) -> bool:
+        """Whether ``table`` has any record; remembered until the next :meth:`apply` (a first run of a
+        table then asks nothing per record)."""
+        if table not in self._has:
+            row = self.db.execute("SELECT 1 FROM docs WHERE tbl = ? LIMIT 1", (table,)).fetchone()
+            self._has[table] = row is not None
+        return self._has[table]
+
     @_guarded
     def get(self, table: str, ids: Iterable[str]) -> dict[str, SeenDoc]:
+        ids = list(ids)
+        if not ids or not self._has_docs(table):
+            return {}
+        if len(ids) == 1:
+            row = self.db.execute(f"SELECT {_COLS} FROM docs WHERE tbl = ? AND id = ?", (table, ids[0])).fetchone()
+            return {row[0]: _doc(row)} if row else {}
         out: dict[str, SeenDoc] = {}
-        for part in _chunks(list(ids)):
+        for part in _chunks(ids):
             q = f"SELECT {_COLS} FROM docs WHERE tbl = ? AND id IN ({','.join('?' * len(part))})"
             out.update((r[0], _doc(r)) for r in self.db.execute(q, (table, *part)))
         return out
@@ -115,6 +130,8 @@ class SQLiteDedupStore:
     @_guarded
     def by_hash(self, table: str, hashes: Iterable[str]) -> dict[str, list[SeenDoc]]:
         out: dict[str, list[SeenDoc]] = {}
+        if not self._has_docs(table):
+            return out
         for part in _chunks(sorted(set(hashes))):
             q = f"SELECT {_COLS} FROM docs WHERE tbl = ? AND content_hash IN ({','.join('?' * len(part))})"
             for r in self.db.execute(q, (table, *part)):
@@ -126,7 +143,7 @@ class SQLiteDedupStore:
         """Records sharing at least one LSH band key (candidates; stale keys of old versions may match too).
         With ``max_bucket``, keys already shared by more records (boilerplate) are ignored."""
         keys = list(keys)
-        if not keys:
+        if not keys or not self._has_docs(table):
             return []
         marks = ",".join("?" * len(keys))
         cap = f"SELECT key FROM bands WHERE key IN ({marks}) GROUP BY key HAVING count(*) <= ?" if max_bucket else marks
@@ -139,6 +156,7 @@ class SQLiteDedupStore:
     def apply(self, run_id: str, changes: Mapping[str, list[tuple[SeenDoc, list[int]]]]) -> int:
         """Upsert every changed record (and its LSH band keys) in one transaction; returns the count."""
         n_docs = 0
+        self._has.clear()
         try:
             self.db.execute("BEGIN IMMEDIATE")
             for table, docs in changes.items():
