@@ -113,7 +113,7 @@ def topic_and_start(url: str, text: str = "") -> tuple[str | None, int]:
         s = _START_Q.search(query)
         start = int(s.group(1)) if s else (int(rest) if rest.isdigit() else 0)
         return m.group(1), start
-    j = _SMF_JS.search(text)
+    j = _SMF_JS.search(text) if "smf_topic" in text else None
     if j:
         return j.group(1), int(j.group(2))
     return None, 0

@@ -13,6 +13,7 @@ from parsel import Selector
 from crawler.dates import parse_date
 from crawler.discovery.xmlsafe import local, parse_xml
 from crawler.htmltext import split_quotes
+from crawler.parsed_html import parsed_html
 from crawler.urls import site_of
 
 from .payload import decode_body as _decode, header_value as _header, to_int as _int
@@ -44,7 +45,7 @@ class WordPressAdapter:
     parser = PARSER
 
     def detect(self, url: str, body: bytes, headers: dict) -> ThreadRef | None:
-        sel = Selector(text=_decode(body), type="html")
+        sel = parsed_html(body)[1]  # the article parser's tree of the same response
         post_id = self.post_id(sel)
         api = sel.css(SEL_API_LINK).get()
         has_list = bool(sel.css(SEL_COMMENT_LIST))

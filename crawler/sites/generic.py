@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from extruct.jsonld import JsonLdExtractor
-from parsel import Selector
 
 from crawler import ids
 from crawler.dates import parse_date
 from crawler.htmltext import element_text, html_to_text, normalise_whitespace
 from crawler.items import ArticleRecord
+from crawler.parsed_html import parsed_html
 from crawler.urls import canonical, same_site, site_of
 
 from . import maintext, notarticle
@@ -56,8 +56,7 @@ class ArticlePage:
 
     def __init__(self, url: str, body: bytes | str, headers: dict | None = None):
         self.url = url
-        self.raw = body if isinstance(body, str) else body.decode("utf-8", errors="replace")
-        self.sel = Selector(text=self.raw, type="html")  # a JSON body is not an article: never parse it as JSON
+        self.raw, self.sel = parsed_html(body)  # one parse, shared with comment detection (never as JSON)
         self.headers = headers or {}
 
     # -- structured data ------------------------------------------------------------------------------
