@@ -101,6 +101,18 @@ class CommentRecord(_RunMeta):
 
 
 RECORD_TYPES = (ArticleRecord, ThreadRecord, CommentRecord)
+
+
+@dataclass
+class RecordBatch:
+    """Several records travelling through the pipeline steps as one Scrapy item: a comment thread (its
+    thread row, comments and tombstones) is one batch, so the per-item cost of Scrapy is paid once per
+    thread, not once per comment. Every step treats each record on its own (``pipelines/batch.py``):
+    a record dropped by a step leaves the batch with its reason and counter, the others go on."""
+
+    records: list = field(default_factory=list)
+    source_url: str = ""
+    table = "batch"
 NON_COLUMN_FIELDS = {"author_name"}
 
 

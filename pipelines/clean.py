@@ -13,6 +13,8 @@ import ftfy
 from crawler.htmltext import html_to_text, normalise_whitespace
 from crawler.items import ArticleRecord, CommentRecord
 
+from .batch import per_record
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
 _TAG = re.compile(r"<(p|br|div|span|a|strong|em|b|i)\b[^>]*>", re.I)
 TEXT_FIELDS = {
@@ -65,8 +67,11 @@ class CleanPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.stats)
+        step = cls(crawler.stats)
+        step.crawler = crawler
+        return step
 
+    @per_record
     def process_item(self, item, spider=None):
         if clean_record(item):
             self.stats.inc_value(f"pipeline/repaired/{self.step}/mojibake")

@@ -21,6 +21,7 @@ from datetime import datetime
 from crawler.ids import content_hash, normalise_for_hash, stable_hash
 from crawler.items import ArticleRecord, CommentRecord, ThreadRecord
 
+from .batch import per_record
 from .dedup_clusters import Key
 from .dedup_labels import RunDoc, labeler_for
 from .drops import drop
@@ -81,9 +82,12 @@ class ExactDedupPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.stats, crawler.settings.getint("COMMENT_DEDUP_MIN_CHARS", COMMENT_DEDUP_MIN_CHARS),
+        step = cls(crawler.stats, crawler.settings.getint("COMMENT_DEDUP_MIN_CHARS", COMMENT_DEDUP_MIN_CHARS),
                    labeler_for(crawler))
+        step.crawler = crawler
+        return step
 
+    @per_record
     def process_item(self, item, spider=None):
         if isinstance(item, ArticleRecord):
             self._once(item, item.canonical_url, "duplicate_url")

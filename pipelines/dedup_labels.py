@@ -15,6 +15,7 @@ import numpy as np
 from crawler.state.dedup_store import TABLES, SeenDoc, StateError
 
 from . import dedup_minhash as mh
+from .batch import records_of
 from .dedup_clusters import Key, assign
 from .dedup_edges import prior_edges, run_edges
 
@@ -67,15 +68,19 @@ class DedupLabeler:
         return self.pending[table].pop(rid)
 
     def scraped(self, item, response=None, spider=None) -> None:
-        """``item_scraped``: the record passed every step and is in the exporter's staging files."""
-        doc = self._pop(item)
-        if doc is not None:
-            doc.version = item.version
-            self.docs[item.table][doc.key.id] = doc
+        """``item_scraped``: the record (every record of the batch) passed every step and is in the
+        exporter's staging files."""
+        for record in records_of(item):
+            doc = self._pop(record)
+            if doc is not None:
+                doc.version = record.version
+                self.docs[record.table][doc.key.id] = doc
 
     def dropped(self, item, response=None, exception=None, spider=None) -> None:
-        """``item_dropped``: forget the record (skipped as unchanged, or dropped by a later step)."""
-        self._pop(item)
+        """``item_dropped`` / ``item_error``: forget the record (skipped as unchanged, dropped by a later
+        step, or failed)."""
+        for record in records_of(item):
+            self._pop(record)
 
     # -- asked by the exporter ----------------------------------------------------------------------------
     def labels(self, table: str) -> dict[str, tuple]:
@@ -174,5 +179,6 @@ def labeler_for(crawler) -> DedupLabeler:
                        s.getbool("DEDUP_DROP_DUPLICATES", False))
     crawler.signals.connect(lab.scraped, signal=signals.item_scraped)
     crawler.signals.connect(lab.dropped, signal=signals.item_dropped)
+    crawler.signals.connect(lab.dropped, signal=signals.item_error)
     crawler.dedup_labeler = lab
     return lab

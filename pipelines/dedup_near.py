@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from crawler.items import ArticleRecord, CommentRecord
 
+from .batch import per_record
 from . import dedup_minhash as mh
 from .dedup_labels import labeler_for
 
@@ -39,9 +40,12 @@ class NearDedupPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.stats, labeler_for(crawler),
+        step = cls(crawler.stats, labeler_for(crawler),
                    crawler.settings.getint("DEDUP_COMMENT_NEAR_MIN_WORDS", COMMENT_NEAR_MIN_WORDS))
+        step.crawler = crawler
+        return step
 
+    @per_record
     def process_item(self, item, spider=None):
         words = near_tokens(item, self.comment_min_words)
         if words is None:

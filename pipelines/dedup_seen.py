@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from crawler.items import ArticleRecord, CommentRecord, ThreadRecord
 
+from .batch import per_record
 from .dedup_exact import thread_hash
 from .dedup_labels import labeler_for
 from .drops import drop
@@ -38,8 +39,11 @@ class SeenBeforePipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.stats, labeler_for(crawler))
+        step = cls(crawler.stats, labeler_for(crawler))
+        step.crawler = crawler
+        return step
 
+    @per_record
     def process_item(self, item, spider=None):
         get = ID_AND_HASH.get(type(item))
         if get is None:

@@ -26,6 +26,8 @@ from pathlib import Path
 from statistics import median
 from urllib.parse import urlsplit
 
+from .batch import per_record
+
 logger = logging.getLogger(__name__)
 
 SHARE_HEALTHY = 0.90
@@ -211,6 +213,7 @@ class HealthPipeline:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
+    @per_record
     def process_item(self, item, spider=None):
         self.crawler.health_tracker.observe(item)
         return item

@@ -18,10 +18,11 @@ import re
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from langdetect.lang_detect_exception import LangDetectException
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, gatherResults
 
 from crawler.items import ArticleRecord, CommentRecord
 
+from .batch import records_of
 from .langdetect_fast import detect_batch
 
 logger = logging.getLogger(__name__)
@@ -57,8 +58,35 @@ def text_for(rec) -> str:
     return rec.body_text or ""
 
 
-def _warm_up() -> None:
-    """Worker initialiser: load langdetect's profiles before the first batch arrives."""
+def _process_alive(pid: int) -> bool:
+    """Whether ``pid`` runs; a killed process its parent has not reaped yet (a zombie) counts as gone."""
+    if os.path.isdir("/proc/self"):
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+                return fh.read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+        except OSError:
+            return False
+    try:  # no /proc here: ask the kernel (a zombie then still looks alive until it is reaped)
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def _worker_start(crawl_pid: int) -> None:
+    """Worker initialiser: leave when the crawl process is gone (even after kill -9, when nothing tells the
+    worker), then load langdetect's profiles before the first batch arrives."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while _process_alive(crawl_pid):
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="crawl-watch", daemon=True).start()
     detect_language("warm up the language profiles in this worker process before the first batch arrives")
 
 
@@ -95,7 +123,8 @@ class LanguagePipeline:
     def open_spider(self, spider=None):
         if self.worker:
             try:
-                self.pool = ProcessPoolExecutor(1, mp_context=_worker_context(), initializer=_warm_up)
+                self.pool = ProcessPoolExecutor(1, mp_context=_worker_context(), initializer=_worker_start,
+                                                initargs=(os.getpid(),))
                 self.stats.set_value(f"pipeline/{self.step}/worker", 1)
             except OSError as exc:
                 self._worker_failed(exc)
@@ -106,23 +135,31 @@ class LanguagePipeline:
             self.pool = None
 
     def process_item(self, item, spider=None):
-        if not isinstance(item, (ArticleRecord, CommentRecord)):
+        """Tags the record (or every record of a batch); records that need the detector wait for their
+        batch, so this returns an awaitable of the item then."""
+        waiting: list[Deferred] = []
+        for record in records_of(item):
+            if not isinstance(record, (ArticleRecord, CommentRecord)):
+                continue
+            sample = language_sample(text_for(record), self.min_chars, self.max_chars)
+            if sample is None:
+                self._tag(record, UNDETERMINED, None)
+                continue
+            d: Deferred = Deferred()
+            self._pending.append((record, sample, d))
+            waiting.append(d)
+        if not waiting:
             return item
-        sample = language_sample(text_for(item), self.min_chars, self.max_chars)
-        if sample is None:
-            self._tag(item, UNDETERMINED, None)
-            return item
-        from scrapy.utils.defer import maybe_deferred_to_future
-
-        d: Deferred = Deferred()
-        self._pending.append((item, sample, d))
         if len(self._pending) >= self.batch_size and not self._in_flight:
             self._flush()
         elif self._call is None and not self._in_flight:
             from twisted.internet import reactor
 
             self._call = reactor.callLater(0, self._flush)
-        return maybe_deferred_to_future(d)
+        from scrapy.utils.defer import maybe_deferred_to_future
+
+        done = waiting[0] if len(waiting) == 1 else gatherResults(waiting, consumeErrors=True)
+        return maybe_deferred_to_future(done.addCallback(lambda _: item))
 
     def _flush(self) -> None:
         if self._call is not None and self._call.active():
@@ -176,17 +213,23 @@ class LanguagePipeline:
         self.pool = None
 
     def _resolve(self, batch: list, samples: list[str], answers: list | None) -> None:
-        try:
-            if answers is None:
+        if answers is None:
+            try:
                 answers = detect_languages(samples)
-        except Exception as exc:  # noqa: BLE001 - a bug here must fail these records, not hang them
-            logger.exception("language detection failed for a batch of %d records", len(batch))
-            for _, _, d in batch:
-                d.errback(exc)
-            return
+            except Exception:  # noqa: BLE001 - a bug here must not lose or hang records: one text at a time
+                logger.exception("language detection failed for a batch of %d records", len(batch))
+                answers = [self._detect_one(sample) for sample in samples]
         for (item, _, d), (lang, score) in zip(batch, answers):
             self._tag(item, lang, score)
             d.callback(item)
+
+    def _detect_one(self, sample: str) -> tuple[str, float | None]:
+        try:
+            return detect_languages([sample])[0]
+        except Exception:  # noqa: BLE001 - the record is kept, marked undetermined, and counted
+            logger.exception("language detection failed: %r", sample[:80])
+            self.stats.inc_value(f"pipeline/{self.step}/errors")
+            return UNDETERMINED, None
 
     def _tag(self, item, lang: str, score: float | None) -> None:
         item.language, item.language_score = lang, score

@@ -18,12 +18,14 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+from scrapy import signals
 
 from crawler.exitcodes import exit_code
 from crawler.items import record_columns
 
 from crawler.state.run_context import DELTA, JOURNAL, finish_commit, write_json_atomic
 
+from .batch import per_record, records_of
 from .dataset_card import write_card
 from .drops import drop
 from .health import finish as finish_health
@@ -139,7 +141,14 @@ class ParquetExportPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler, crawler.settings.get("OUTPUT_DIR", "output"))
+        exporter = cls(crawler, crawler.settings.get("OUTPUT_DIR", "output"))
+        crawler.signals.connect(exporter.item_failed, signal=signals.item_error)
+        return exporter
+
+    def item_failed(self, item, response=None, spider=None, failure=None) -> None:
+        """``item_error``: a step raised on a record (or on a whole batch): its rows are lost, and the
+        run says so in its exit code."""
+        self.stats.inc_value("pipeline/drop_errors", len(records_of(item)))
 
     def open_spider(self, spider=None):
         self.ctx = getattr(self.crawler, "run_context", None)
@@ -159,6 +168,7 @@ class ParquetExportPipeline:
         self.stats.inc_value(f"export/failed/{reason}")
         logger.error("export failed (%s): %s", reason, exc)
 
+    @per_record
     def process_item(self, item, spider=None):
         table = item.table
         row = record_columns(item)

@@ -14,6 +14,8 @@ from crawler.ids import author_pseudonym
 from crawler.items import CommentRecord
 from crawler.urls import site_of
 
+from .batch import per_record
+
 SALT_FILE = ".author_salt"
 
 
@@ -52,6 +54,12 @@ class PseudonymisePipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
+        step = cls._from_settings(crawler)
+        step.crawler = crawler
+        return step
+
+    @classmethod
+    def _from_settings(cls, crawler):
         s = crawler.settings
         if not s.getbool("AUTHOR_PSEUDONYMISE", True):
             return cls(None)
@@ -70,6 +78,7 @@ class PseudonymisePipeline:
                               "restore it or set AUTHOR_SALT")
             return cls(b"unused")
 
+    @per_record
     def process_item(self, item, spider=None):
         if isinstance(item, CommentRecord):
             pseudonymise(item, self.salt)

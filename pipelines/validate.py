@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from crawler.items import ArticleRecord, CommentRecord, ThreadRecord
 
+from .batch import per_record
 from .drops import drop
 
 REQUIRED = {
@@ -67,8 +68,11 @@ class ValidatePipeline:
     @classmethod
     def from_crawler(cls, crawler):
         s = crawler.settings
-        return cls(crawler.stats, s.getint("VALIDATE_MAX_BODY_CHARS", 2_000_000), s.getint("VALIDATE_MIN_YEAR", 1995))
+        step = cls(crawler.stats, s.getint("VALIDATE_MAX_BODY_CHARS", 2_000_000), s.getint("VALIDATE_MIN_YEAR", 1995))
+        step.crawler = crawler
+        return step
 
+    @per_record
     def process_item(self, item, spider=None):
         missing = missing_fields(item)
         if missing:

@@ -33,6 +33,8 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import CancelledError
 from twisted.internet.error import TimeoutError as TxTimeoutError
 
+from crawler.items import RecordBatch
+
 logger = logging.getLogger(__name__)
 
 
@@ -149,27 +151,37 @@ class ItemsPerResponseLimitMiddleware:
         return not isinstance(obj, Request)
 
     def process_spider_output(self, response, result, spider=None):
-        n = 0
+        seen = [0]
         for obj in result:
-            if self._is_item(obj):
-                n += 1
-                if n > self.max_items:
-                    self._count(response, n)
-                    continue
-            yield obj
+            obj = self._admit(response, obj, seen)
+            if obj is not None:
+                yield obj
 
     async def process_spider_output_async(self, response, result, spider=None):
-        n = 0
+        seen = [0]
         async for obj in result:
-            if self._is_item(obj):
-                n += 1
-                if n > self.max_items:
-                    self._count(response, n)
-                    continue
-            yield obj
+            obj = self._admit(response, obj, seen)
+            if obj is not None:
+                yield obj
 
-    def _count(self, response, n: int) -> None:
-        self.stats.inc_value("limits/drop/items_per_response")
-        self.stats.inc_value("pipeline/drop_errors")  # data lost: `scrapy crawl` exits 3 (crawler/exitcodes.py)
-        if n == self.max_items + 1:
-            logger.warning("More than %s items from %s: the rest are dropped", self.max_items, response.url)
+    def _admit(self, response, obj, seen: list[int]):
+        """The object, cut to what the cap still allows (a batch counts its records), or None."""
+        if not self._is_item(obj):
+            return obj
+        records = getattr(obj, "records", None) if isinstance(obj, RecordBatch) else None
+        n = len(records) if records is not None else 1
+        room = self.max_items - seen[0]
+        seen[0] += n
+        if n <= room:
+            return obj
+        self._count(response, n - max(room, 0), first=room >= 0)
+        if records is None or room <= 0:
+            return None
+        obj.records = records[:room]
+        return obj
+
+    def _count(self, response, n: int, first: bool) -> None:
+        self.stats.inc_value("limits/drop/items_per_response", n)
+        self.stats.inc_value("pipeline/drop_errors", n)  # data lost: `scrapy crawl` exits 3 (crawler/exitcodes.py)
+        if first:
+            logger.warning("More than %s records from %s: the rest are dropped", self.max_items, response.url)

@@ -23,7 +23,7 @@ from crawler.comments.discourse import topic_rss_posts
 from crawler.comments.detect import adapter_for, default_adapters, detect_platform
 from crawler.discovery.feeds import parse_feed
 from crawler.discovery.sitemaps import parse_sitemap
-from crawler.items import ArticleRecord
+from crawler.items import ArticleRecord, RecordBatch
 from crawler.sites.discussion import linked_article_url, opening_article
 from crawler.sites.generic import NotArticle
 from crawler.sites.overrides import parser_for
@@ -342,11 +342,13 @@ class ArticleSpider(scrapy.Spider):
             self.logger.warning("incomplete thread %s: collected %s of %s reported", col.thread_url,
                                 thread.comment_count_collected, thread.comment_count_reported)
         tombstones = revisits.record_thread(self, col, thread, rows)
+        batch = RecordBatch(source_url=col.thread_url)
         if not thread.is_complete and revisits.thread_known(self, thread.thread_id):
             # a revisit that could not read the whole thread says nothing new about it: keep the last complete
             # thread row instead of writing a version with a partial count (comments it did read are kept)
             self.inc("comments/revisit_incomplete_kept")
         else:
-            yield self.stamp(thread)
-        for row in rows + tombstones:
-            yield self.stamp(row)
+            batch.records.append(self.stamp(thread))
+        batch.records.extend(self.stamp(row) for row in rows + tombstones)
+        if batch.records:
+            yield batch  # one item per thread: see crawler.items.RecordBatch
