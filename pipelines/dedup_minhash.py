@@ -51,6 +51,11 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 def shingle_hashes(words: list[str], k: int = SHINGLE_WORDS) -> np.ndarray:
     """Unique 64-bit hashes of the word k-grams (one shingle of all words when there are fewer than k)."""
+    return np.unique(_shingles(words, k))
+
+
+def _shingles(words: list[str], k: int = SHINGLE_WORDS) -> np.ndarray:
+    """The word k-gram hashes, repeats included (a signature is the same either way)."""
     if not words:
         return np.zeros(0, dtype=np.uint64)
     th = np.fromiter((xxhash.xxh64_intdigest(w.encode("utf-8"), SEED) for w in words), dtype=np.uint64,
@@ -61,7 +66,7 @@ def shingle_hashes(words: list[str], k: int = SHINGLE_WORDS) -> np.ndarray:
         acc = np.zeros(n, dtype=np.uint64)
         for j in range(k):
             acc = acc * _POW + th[j:j + n]
-        return np.unique(_mix(acc))
+        return _mix(acc)
 
 
 def signature(hashes: np.ndarray) -> np.ndarray:
@@ -71,6 +76,22 @@ def signature(hashes: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
         h = (_A[:, None] * hashes[None, :] + _B[:, None]) >> np.uint64(32)
     return h.min(axis=1).astype(np.uint32)
+
+
+def signatures(word_lists: list[list[str]], k: int = SHINGLE_WORDS) -> np.ndarray:
+    """Signatures (docs x NUM_PERM, uint32) of several documents' words in one matrix operation; row i
+    equals ``signature(shingle_hashes(word_lists[i]))``."""
+    parts = [_shingles(words, k) for words in word_lists]
+    sizes = np.array([p.size for p in parts], dtype=np.int64)
+    out = np.full((len(parts), NUM_PERM), 0xFFFFFFFF, dtype=np.uint32)
+    filled = np.flatnonzero(sizes)
+    if filled.size:
+        flat = np.concatenate([parts[i] for i in filled])
+        with np.errstate(over="ignore"):
+            h = (_A[:, None] * flat[None, :] + _B[:, None]) >> np.uint64(32)
+        starts = np.concatenate([[0], np.cumsum(sizes[filled])[:-1]])
+        out[filled] = np.minimum.reduceat(h, starts, axis=1).T.astype(np.uint32)
+    return out
 
 
 def text_signature(text: str, k: int = SHINGLE_WORDS) -> np.ndarray:

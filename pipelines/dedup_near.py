@@ -12,12 +12,15 @@ so the result does not depend on arrival order.
 """
 from __future__ import annotations
 
-from crawler.items import ArticleRecord, CommentRecord
+import logging
 
-from .batch import per_record
+from crawler.items import ArticleRecord, CommentRecord, RecordBatch
+
 from . import dedup_minhash as mh
+from .batch import per_record
 from .dedup_labels import labeler_for
 
+logger = logging.getLogger(__name__)
 COMMENT_NEAR_MIN_WORDS = 30
 
 
@@ -45,13 +48,38 @@ class NearDedupPipeline:
         step.crawler = crawler
         return step
 
-    @per_record
     def process_item(self, item, spider=None):
+        """One record, or a batch whose signatures are computed together (same values as one by one)."""
+        if isinstance(item, RecordBatch):
+            try:
+                return self._sign_batch(item)
+            except Exception:  # noqa: BLE001 - the record-by-record path finds and reports the culprit
+                logger.exception("batch signing failed; signing record by record")
+        return self._sign_each(item)
+
+    def _sign_batch(self, batch: RecordBatch) -> RecordBatch:
+        todo = []
+        for record in batch.records:
+            words = near_tokens(record, self.comment_min_words)
+            doc = self._pending_doc(record) if words is not None else None
+            if doc is not None:
+                todo.append((record, doc, words))
+        if todo:
+            for (record, doc, _), sig in zip(todo, mh.signatures([words for _, _, words in todo])):
+                doc.sig = sig
+                self.stats.inc_value(f"dedup/{record.table}/signed")
+        return batch
+
+    def _pending_doc(self, item):
+        rid = item.article_id if isinstance(item, ArticleRecord) else item.comment_id
+        return self.labeler.pending[item.table].get(rid)
+
+    @per_record
+    def _sign_each(self, item, spider=None):
         words = near_tokens(item, self.comment_min_words)
         if words is None:
             return item
-        rid = item.article_id if isinstance(item, ArticleRecord) else item.comment_id
-        doc = self.labeler.pending[item.table].get(rid)
+        doc = self._pending_doc(item)
         if doc is not None:
             doc.sig = mh.signature(mh.shingle_hashes(words))
             self.stats.inc_value(f"dedup/{item.table}/signed")

@@ -76,3 +76,15 @@ def test_verify_matches_pairwise_similarity():
     assert mask.tolist() == [mh.similarity(sigs[a], sigs[b]) >= 0.5 for a, b in pairs]
     assert 0 < mask.sum() < len(pairs)
     assert np.array_equal(mh.band_keys_matrix(sigs)[2], mh.band_keys(sigs[2]))
+
+
+def test_batched_signatures_equal_one_by_one():
+    import random
+
+    rng = random.Random(5)
+    vocab = [f"word{i}" for i in range(400)]
+    lists = [[rng.choice(vocab) for _ in range(rng.randint(0, 90))] for _ in range(150)] + [[], ["one"], ["a"] * 12]
+    together = mh.signatures(lists)
+    assert together.shape == (len(lists), mh.NUM_PERM)
+    for words, row in zip(lists, together):
+        assert np.array_equal(row, mh.signature(mh.shingle_hashes(words)))

@@ -87,14 +87,22 @@ class CrawlState:
             self.db = sqlite3.connect(self.path)
             self.db.executescript(SCHEMA)
             self.db.execute("SELECT count(*) FROM pages").fetchone()
+            self._empty = self._empty_tables()
         except sqlite3.DatabaseError as exc:
             raise CorruptState(f"crawl state {self.path} is unreadable: {exc}") from exc
 
     def close(self) -> None:
         self.db.close()
 
+    def _empty_tables(self) -> set[str]:
+        """Tables with no row (a first run then asks nothing per page); refreshed by :meth:`apply`."""
+        return {t for t in ("pages", "thread_comments")
+                if self.db.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() is None}
+
     # -- reads ----------------------------------------------------------------------------------------
     def page(self, url: str) -> PageState | None:
+        if "pages" in self._empty:
+            return None
         row = self.db.execute("SELECT * FROM pages WHERE url = ?", (url,)).fetchone()
         if row is None:
             return None
@@ -116,6 +124,8 @@ class CrawlState:
 
     def thread_comments(self, thread_id: str) -> dict[str, str]:
         """native_id -> comment_id of comments committed for the thread and not yet tombstoned."""
+        if "thread_comments" in self._empty:
+            return {}
         rows = self.db.execute("SELECT native_id, comment_id FROM thread_comments WHERE thread_id = ? AND gone = 0",
                                (thread_id,)).fetchall()
         return dict(rows)
@@ -141,3 +151,4 @@ class CrawlState:
                                  t["article_id"], json.dumps(t["first_requests"])))
             self.db.executemany("INSERT OR REPLACE INTO thread_comments VALUES (?, ?, ?, ?)", delta.comments)
             self.db.execute("INSERT INTO applied_runs VALUES (?, ?)", (run_id, iso(datetime.now(timezone.utc))))
+        self._empty = self._empty_tables()
