@@ -15,6 +15,7 @@ import logging
 import multiprocessing
 import os
 import re
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from langdetect.lang_detect_exception import LangDetectException
@@ -90,6 +91,13 @@ def _worker_start(crawl_pid: int) -> None:
     detect_language("warm up the language profiles in this worker process before the first batch arrives")
 
 
+def _peak_rss_mb() -> float:
+    import resource
+
+    scale = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale, 1)
+
+
 def _worker_context():
     """A fork server that imported only this module: the worker never re-runs the caller's main script
     and does not inherit the crawl's threads or sockets. Spawn where fork servers do not exist."""
@@ -131,6 +139,11 @@ class LanguagePipeline:
 
     def close_spider(self, spider=None):
         if self.pool is not None:
+            try:  # the worker's memory is part of the run's footprint: record it next to the crawl's own
+                peak = self.pool.submit(_peak_rss_mb).result(timeout=30)
+                self.stats.set_value(f"pipeline/{self.step}/worker_peak_rss_mb", peak)
+            except Exception:  # noqa: BLE001 - a dead worker has already been reported
+                pass
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
 

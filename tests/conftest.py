@@ -32,12 +32,14 @@ def run_crawl(output: Path, *args: str, spider: str = "demo", timeout: int = 300
     cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-s", f"OUTPUT_DIR={output}", "-s", "LOG_LEVEL=INFO", *args]
     env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=timeout, env=env)
-    stats = {}
+    return CrawlResult(output, proc.returncode, proc.stderr, manifest_stats(output))
+
+
+def manifest_stats(output: Path) -> dict:
+    """The crawl stats recorded in the newest run manifest of a dataset ({} when none)."""
     manifests = sorted((p for p in (output / "_manifests").glob("*.json") if not p.name.startswith("compact-")),
                        key=lambda p: p.stat().st_mtime)
-    if manifests:
-        stats = json.loads(manifests[-1].read_text())["stats"]
-    return CrawlResult(output, proc.returncode, proc.stderr, stats)
+    return json.loads(manifests[-1].read_text())["stats"] if manifests else {}
 
 
 @pytest.fixture(scope="session")

@@ -195,6 +195,33 @@ def test_fast_detector_matches_langdetect():
         got = make_detector(text, seed=0).get_probabilities()
         assert [x.lang for x in got] == [x.lang for x in expected]
         assert all(abs(a.prob - b.prob) < 1e-6 for a, b in zip(got, expected))
+    # many texts at once: each gets exactly the answer it gets alone, whatever its neighbours
+    from pipelines.langdetect_fast import detect_batch
+
+    alone = [[(x.lang, x.prob) for x in make_detector(t, seed=0).get_probabilities()] for t in texts]
+    together = [[(x.lang, x.prob) for x in r] for r in detect_batch(texts + ["1234 5678"], seed=0)]
+    assert together[:-1] == alone and together[-1] == []  # no letters, no features: no answer, not a guess
+    assert [[(x.lang, x.prob) for x in r] for r in detect_batch(texts[::-1], seed=0)] == alone[::-1]
+
+
+def test_fast_text_preparation_matches_langdetect():
+    from langdetect import detector_factory
+    from langdetect.detector import Detector
+
+    from pipelines.langdetect_fast import make_detector
+
+    detector_factory.init_factory()
+    samples = ["  many   spaces\tand\ttabs  ", "mail me at someone@example.org or see https://example.org/x",
+               "Ελληνικά κείμενα with a few Latin words", "Tiếng Việt có dấu", "ＦＵＬＬＷＩＤＴＨ text", "[brackets]_`^",
+               "x" * 12000, "Ceny kryptowalut wzrosły", "日本語のテキストと English words mixed together"]
+    for text in samples:
+        ref = Detector(detector_factory._factory)
+        ref.append(text)
+        ref.cleaning_text()
+        fast = make_detector(text)
+        fast.cleaning_text()
+        assert fast.text == ref.text
+        assert fast._extract_ngrams() == ref._extract_ngrams()
 
 
 @pytest.mark.parametrize("raw, expected", [

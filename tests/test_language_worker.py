@@ -1,0 +1,111 @@
+"""Language detection in a worker process: same answers as in the crawl process, survives the worker's death,
+and never outlives the crawl (kill -9 included)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO, CrawlResult, manifest_stats, run_crawl
+from .test_incremental import free_port
+
+SITE = ["-a", "articles=120", "-a", "comments=12"]
+PROC = Path("/proc")
+
+
+def languages(result) -> dict:
+    out = {}
+    for table, key in (("articles", "article_id"), ("comments", "comment_id")):
+        for r in result.table(table).to_pylist():
+            out[r[key]] = (r["language"], r["language_score"])
+    return out
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, grandchildren...), from /proc."""
+    children: dict[int, list[int]] = {}
+    for d in PROC.iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(d.name))
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def alive(pid: int) -> bool:
+    try:
+        return (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def start(out: Path, port: int, *extra: str) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "demo", "-s", f"OUTPUT_DIR={out}", "-a", f"port={port}", *SITE,
+           "-s", "LANGUAGE_WORKER=true", *extra]
+    return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(REPO)))
+
+
+def wait_for_worker(proc: subprocess.Popen, timeout: float = 30) -> list[int]:
+    """The worker's process ids (fork server and worker) once the worker runs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        below = descendants(proc.pid)
+        if len(below) >= 2:  # the fork server and the worker it forked
+            return below
+        time.sleep(0.01)
+    return []
+
+
+def test_worker_and_crawl_process_give_the_same_languages(tmp_path):
+    port = free_port()
+    inside = run_crawl(tmp_path / "inside", "-a", f"port={port}", *SITE, "-s", "LANGUAGE_WORKER=false")
+    worker = run_crawl(tmp_path / "worker", "-a", f"port={port}", *SITE, "-s", "LANGUAGE_WORKER=true")
+    assert inside.returncode == worker.returncode == 0, worker.stderr[-2000:]
+    assert worker.stats.get("pipeline/language/worker") == 1 and "pipeline/language/worker" not in inside.stats
+    got, expected = languages(worker), languages(inside)
+    assert got == expected and len(got) > 1000
+    assert {lang for lang, _ in got.values()} >= {"en", "es", "und"}
+
+
+@pytest.mark.skipif(not (PROC / "self").is_dir(), reason="needs /proc to find the worker process")
+def test_a_killed_worker_loses_nothing(tmp_path):
+    port = free_port()
+    proc = start(tmp_path / "killed", port)
+    below = wait_for_worker(proc)
+    assert below, "the language worker never started"
+    worker = below[-1]
+    os.kill(worker, signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-2000:]
+    reference = run_crawl(tmp_path / "inside", "-a", f"port={port}", *SITE, "-s", "LANGUAGE_WORKER=false")
+    killed = CrawlResult(tmp_path / "killed", proc.returncode, err, manifest_stats(tmp_path / "killed"))
+    assert killed.stats["pipeline/language/worker_failed"] == 1  # logged, counted, and detected in the crawl
+    assert languages(killed) == languages(reference)
+    assert "language worker failed" in err
+
+
+@pytest.mark.skipif(not (PROC / "self").is_dir(), reason="needs /proc to find the worker process")
+def test_the_worker_does_not_outlive_a_killed_crawl(tmp_path):
+    proc = start(tmp_path / "ds", free_port())
+    below = wait_for_worker(proc)
+    assert below, "the language worker never started"
+    os.kill(proc.pid, signal.SIGKILL)  # not reaped yet: the crawl stays a zombie while we look
+    deadline = time.monotonic() + 10
+    while any(alive(p) for p in below) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [p for p in below if alive(p)]
+    proc.communicate(timeout=30)  # returns: nothing else holds the crawl's output pipes
+    assert not left, f"processes left behind: {left}"
