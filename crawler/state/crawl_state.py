@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -65,8 +65,8 @@ class StateDelta:
     comments: list[tuple[str, str, str, int]] = field(default_factory=list)  # thread_id, native_id, comment_id, gone
 
     def save(self, path: Path) -> None:
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self)))
+        tmp = path.with_suffix(".tmp")  # the fields are plain JSON values already: no deep copy (asdict) needed
+        tmp.write_text(json.dumps({"pages": self.pages, "threads": self.threads, "comments": self.comments}))
         tmp.replace(path)
 
     @classmethod
