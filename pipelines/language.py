@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import re
 import sys
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from langdetect.lang_detect_exception import LangDetectException
@@ -28,6 +29,7 @@ from .langdetect_fast import detect_batch
 
 logger = logging.getLogger(__name__)
 UNDETERMINED = "und"
+WORKER_START_TIMEOUT = 60  # seconds; a worker not up by then is given up (detection in the crawl process)
 _NON_LETTERS = re.compile(r"[\W\d_]+", re.UNICODE)
 _URLS = re.compile(r"https?://\S+")
 
@@ -79,7 +81,6 @@ def _process_alive(pid: int) -> bool:
 def _worker_start(crawl_pid: int) -> None:
     """Worker initialiser: leave when the crawl process is gone (even after kill -9, when nothing tells the
     worker), then load langdetect's profiles before the first batch arrives."""
-    import threading
     import time
 
     def watch() -> None:
@@ -136,6 +137,29 @@ class LanguagePipeline:
                 self.stats.set_value(f"pipeline/{self.step}/worker", 1)
             except OSError as exc:
                 self._worker_failed(exc)
+                return
+            # Starting the worker (fork server, imports, profiles) takes a few tenths of a second: a thread
+            # waits for it while the crawl goes on; records arriving meanwhile wait as for a batch in flight.
+            self._in_flight = True
+            threading.Thread(target=self._start_worker, args=(self.pool,), name="language-worker-start",
+                             daemon=True).start()
+
+    def _start_worker(self, pool: ProcessPoolExecutor) -> None:
+        from twisted.internet import reactor
+
+        try:
+            pool.submit(int).result(timeout=WORKER_START_TIMEOUT)
+            error = None
+        except Exception as exc:  # noqa: BLE001 - reported in the reactor thread, detection moves here
+            error = exc
+        reactor.callFromThread(self._worker_started, error)
+
+    def _worker_started(self, error: BaseException | None) -> None:
+        self._in_flight = False
+        if error is not None:
+            self._worker_failed(error)
+        if self._pending:
+            self._flush()
 
     def close_spider(self, spider=None):
         if self.pool is not None:

@@ -53,7 +53,7 @@ def alive(pid: int) -> bool:
 
 def start(out: Path, port: int, *extra: str) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "scrapy", "crawl", "demo", "-s", f"OUTPUT_DIR={out}", "-a", f"port={port}", *SITE,
-           "-s", "LANGUAGE_WORKER=true", *extra]
+           "-s", "LANGUAGE_WORKER=true", *extra]  # later -a values win
     return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ, PYTHONPATH=str(REPO)))
 
@@ -81,16 +81,19 @@ def test_worker_and_crawl_process_give_the_same_languages(tmp_path):
 
 
 @pytest.mark.skipif(not (PROC / "self").is_dir(), reason="needs /proc to find the worker process")
-def test_a_killed_worker_loses_nothing(tmp_path):
+@pytest.mark.parametrize("after", [0.0, 1.0], ids=["while-starting", "mid-crawl"])
+def test_a_killed_worker_loses_nothing(tmp_path, after):
     port = free_port()
-    proc = start(tmp_path / "killed", port)
+    big = ["-a", "articles=300", "-a", "comments=12"]
+    proc = start(tmp_path / "killed", port, *big)
     below = wait_for_worker(proc)
     assert below, "the language worker never started"
-    worker = below[-1]
-    os.kill(worker, signal.SIGKILL)
+    time.sleep(after)
+    assert proc.poll() is None, "the crawl ended before the worker could be killed"
+    os.kill(below[-1], signal.SIGKILL)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err[-2000:]
-    reference = run_crawl(tmp_path / "inside", "-a", f"port={port}", *SITE, "-s", "LANGUAGE_WORKER=false")
+    reference = run_crawl(tmp_path / "inside", "-a", f"port={port}", *SITE, *big, "-s", "LANGUAGE_WORKER=false")
     killed = CrawlResult(tmp_path / "killed", proc.returncode, err, manifest_stats(tmp_path / "killed"))
     assert killed.stats["pipeline/language/worker_failed"] == 1  # logged, counted, and detected in the crawl
     assert languages(killed) == languages(reference)
