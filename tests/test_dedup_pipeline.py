@@ -222,3 +222,22 @@ def test_a_record_dropped_or_failing_in_a_batch_leaves_the_others(tmp_path):
     assert stats["pipeline/drop/validate/missing_comment_id"] == 1
     assert stats["pipeline/errors/validate"] == 1
     assert stats["pipeline/drop_errors"] == 1  # the missing field; the exporter counts failures (not here)
+
+
+def test_failed_records_count_as_data_lost(tmp_path):
+    """The exporter turns every item_error (a record, or a whole batch) into lost rows: `scrapy crawl` exits 3."""
+    from twisted.python.failure import Failure
+
+    from crawler.exitcodes import DATA_LOST, exit_code
+    from crawler.items import RecordBatch
+
+    crawler = get_crawler(settings_dict={"OUTPUT_DIR": str(tmp_path)})
+    exporter = ParquetExportPipeline.from_crawler(crawler)  # held: signal receivers are weak references
+    failure = Failure(RuntimeError("a step broke"))
+    crawler.signals.send_catch_log(signals.item_error, item=comment("1", "a", 1), response=None, failure=failure)
+    crawler.signals.send_catch_log(signals.item_error, item=RecordBatch([comment("2", "b", 2), comment("3", "c", 3)]),
+                                   response=None, failure=failure)
+    stats = crawler.stats.get_stats()
+    assert stats["pipeline/drop_errors"] == 3
+    assert exit_code(stats)[0] == DATA_LOST
+    assert exporter.stats is crawler.stats
