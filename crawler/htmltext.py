@@ -29,6 +29,7 @@ _SIMPLE_TAG = re.compile(r"<(/?)(p|br|a|em|strong|b|i|u|s|span|code|small|sub|su
 _SIMPLE_ENTITY = re.compile(r"&(?:amp|lt|gt|quot|apos|nbsp|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
 _NOT_SIMPLE = re.compile(r"[<&\x00-\x08\x0b-\x1f\x7f\r]")
 _NOT_SIMPLE_SOURCE = re.compile(r"</br|<!|<\?|[\x00-\x08\x0b-\x1f\x7f\r]", re.I)
+_CHAR_REF = re.compile(r"&#([xX]?)([0-9a-fA-F]+);")
 
 
 def simple_text(html: str) -> str | None:
@@ -72,7 +73,7 @@ def simple_text(html: str) -> str | None:
 
 def _char_refs_plain(text: str) -> bool:
     """Numeric references to ordinary characters only (libxml2 and Python differ on the odd ones)."""
-    for m in re.finditer(r"&#([xX]?)([0-9a-fA-F]+);", text):
+    for m in _CHAR_REF.finditer(text):
         cp = int(m.group(2), 16 if m.group(1) else 10)
         if cp < 0x20 and cp not in (9, 10) or 0x7f <= cp < 0xa0 or 0xd800 <= cp < 0xe000 or cp > 0x10FFFF:
             return False

@@ -12,24 +12,20 @@ as ``pipeline/language/worker_failed``), never a lost record.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import re
-import sys
-import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 
-from langdetect.lang_detect_exception import LangDetectException
 from twisted.internet.defer import Deferred, gatherResults
 
 from crawler.items import ArticleRecord, CommentRecord
 
 from .batch import records_of
 from .langdetect_fast import detect_batch
+from .language_worker import DetectorProcess
 
 logger = logging.getLogger(__name__)
 UNDETERMINED = "und"
-WORKER_START_TIMEOUT = 60  # seconds; a worker not up by then is given up (detection in the crawl process)
 _NON_LETTERS = re.compile(r"[\W\d_]+", re.UNICODE)
 _URLS = re.compile(r"https?://\S+")
 
@@ -42,10 +38,7 @@ def language_sample(text: str | None, min_chars: int = 40, max_chars: int = 2000
 
 def detect_languages(samples: list[str]) -> list[tuple[str, float | None]]:
     """(ISO 639-1 code or 'und', probability or None) for each sample, detected together."""
-    try:
-        ranked = detect_batch(samples, seed=0)
-    except LangDetectException:  # not raised for featureless text (that gives []); kept as a guard
-        ranked = [[] for _ in samples]
+    ranked = detect_batch(samples, seed=0)  # featureless text gives [], not an exception
     return [(r[0].lang.split("-")[0], round(float(r[0].prob), 4)) if r else (UNDETERMINED, None) for r in ranked]
 
 
@@ -61,54 +54,6 @@ def text_for(rec) -> str:
     return rec.body_text or ""
 
 
-def _process_alive(pid: int) -> bool:
-    """Whether ``pid`` runs; a killed process its parent has not reaped yet (a zombie) counts as gone."""
-    if os.path.isdir("/proc/self"):
-        try:
-            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
-                return fh.read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
-        except OSError:
-            return False
-    try:  # no /proc here: ask the kernel (a zombie then still looks alive until it is reaped)
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
-
-
-def _worker_start(crawl_pid: int) -> None:
-    """Worker initialiser: leave when the crawl process is gone (even after kill -9, when nothing tells the
-    worker), then load langdetect's profiles before the first batch arrives."""
-    import time
-
-    def watch() -> None:
-        while _process_alive(crawl_pid):
-            time.sleep(0.5)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="crawl-watch", daemon=True).start()
-    detect_language("warm up the language profiles in this worker process before the first batch arrives")
-
-
-def _peak_rss_mb() -> float:
-    import resource
-
-    scale = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale, 1)
-
-
-def _worker_context():
-    """A fork server that imported only this module: the worker never re-runs the caller's main script
-    and does not inherit the crawl's threads or sockets. Spawn where fork servers do not exist."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload([__name__])
-        return ctx
-    return multiprocessing.get_context("spawn")
-
-
 class LanguagePipeline:
     step = "language"
 
@@ -116,7 +61,7 @@ class LanguagePipeline:
         self.stats, self.min_chars, self.max_chars = stats, min_chars, max_chars
         self.batch_size = max(1, batch_size)
         self.worker = worker
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool: DetectorProcess | None = None
         self._pending: list[tuple[object, str, Deferred]] = []
         self._call = None
         self._in_flight = False
@@ -132,27 +77,13 @@ class LanguagePipeline:
     def open_spider(self, spider=None):
         if self.worker:
             try:
-                self.pool = ProcessPoolExecutor(1, mp_context=_worker_context(), initializer=_worker_start,
-                                                initargs=(os.getpid(),))
+                self.pool = DetectorProcess()
                 self.stats.set_value(f"pipeline/{self.step}/worker", 1)
             except OSError as exc:
                 self._worker_failed(exc)
                 return
-            # Starting the worker (fork server, imports, profiles) takes a few tenths of a second: a thread
-            # waits for it while the crawl goes on; records arriving meanwhile wait as for a batch in flight.
-            self._in_flight = True
-            threading.Thread(target=self._start_worker, args=(self.pool,), name="language-worker-start",
-                             daemon=True).start()
-
-    def _start_worker(self, pool: ProcessPoolExecutor) -> None:
-        from twisted.internet import reactor
-
-        try:
-            pool.submit(int).result(timeout=WORKER_START_TIMEOUT)
-            error = None
-        except Exception as exc:  # noqa: BLE001 - reported in the reactor thread, detection moves here
-            error = exc
-        reactor.callFromThread(self._worker_started, error)
+            self._in_flight = True  # records arriving while the worker starts wait as for a batch in flight
+            self.pool.start(self._worker_started)
 
     def _worker_started(self, error: BaseException | None) -> None:
         self._in_flight = False
@@ -163,12 +94,10 @@ class LanguagePipeline:
 
     def close_spider(self, spider=None):
         if self.pool is not None:
-            try:  # the worker's memory is part of the run's footprint: record it next to the crawl's own
-                peak = self.pool.submit(_peak_rss_mb).result(timeout=30)
+            peak = self.pool.peak_rss_mb()  # the worker's memory is part of the run's footprint
+            if peak is not None:
                 self.stats.set_value(f"pipeline/{self.step}/worker_peak_rss_mb", peak)
-            except Exception:  # noqa: BLE001 - a dead worker has already been reported
-                pass
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool.shutdown(wait=True)
             self.pool = None
 
     def process_item(self, item, spider=None):
@@ -215,20 +144,11 @@ class LanguagePipeline:
                 self._worker_failed(exc)
             else:
                 self._in_flight = True
-                self._when_done(future, batch)
+                self.pool.when_done(future, self._worker_answered, batch)
                 return
         self._resolve(batch, samples, None)
         if self._pending:
             self._flush()
-
-    def _when_done(self, future: Future, batch: list) -> None:
-        """Resolve ``batch`` in the reactor thread once the worker answers."""
-        from twisted.internet import reactor
-
-        def done(fut: Future) -> None:
-            reactor.callFromThread(self._worker_answered, fut, batch)
-
-        future.add_done_callback(done)
 
     def _worker_answered(self, future: Future, batch: list) -> None:
         self._in_flight = False
@@ -246,7 +166,7 @@ class LanguagePipeline:
         logger.warning("language worker failed (%r); detecting in the crawl process from now on", exc)
         self.stats.inc_value(f"pipeline/{self.step}/worker_failed")
         if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool.shutdown(wait=False)
         self.pool = None
 
     def _resolve(self, batch: list, samples: list[str], answers: list | None) -> None:
