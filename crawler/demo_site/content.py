@@ -8,7 +8,8 @@ a quote-heavy comment thread).
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from array import array
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 COINS = ["Bitcoin", "Ether", "Solana", "NEO", "Cardano", "Litecoin", "Polkadot", "Avalanche", "Tron",
@@ -82,6 +83,17 @@ class DemoComment:
 
 
 @dataclass
+class CommentSpec:
+    """A generated thread in a few bytes per comment: what the generator drew, from which the comments are
+    rebuilt on every read (so a site of a million comments holds arrays, not a million objects)."""
+
+    first_id: int
+    ctx: dict
+    parents: array  # index of each comment's parent in the thread, -1 for top level
+    extras: array  # index into COMMENT_LINES[:9] of a second sentence, -1 for none
+
+
+@dataclass
 class DemoArticle:
     post_id: int
     slug: str
@@ -92,7 +104,8 @@ class DemoArticle:
     section: str
     tags: list[str]
     lang: str = "en"
-    comments: list[DemoComment] = field(default_factory=list)
+    stored_comments: list[DemoComment] | None = None  # comments set explicitly (hand-written or changed)
+    comment_spec: CommentSpec | None = None  # generated comments, rebuilt on each read
     summary: str = ""
     rest_enabled: bool = True
     modified: datetime | None = None
@@ -101,6 +114,26 @@ class DemoArticle:
     @property
     def path(self) -> str:
         return f"/{self.published:%Y/%m}/{self.slug}/"
+
+    @property
+    def comments(self) -> list[DemoComment] | tuple[DemoComment, ...]:
+        """The thread. Generated threads are rebuilt on each read and come as a tuple (read-only): change
+        them through :meth:`own_comments`."""
+        if self.stored_comments is not None:
+            return self.stored_comments
+        if self.comment_spec is None:
+            return ()
+        return tuple(build_comments(self, self.comment_spec))
+
+    @comments.setter
+    def comments(self, value) -> None:
+        self.stored_comments, self.comment_spec = list(value), None
+
+    def own_comments(self) -> list[DemoComment]:
+        """The thread as a list kept on the article (for changes)."""
+        if self.stored_comments is None:
+            self.comments = self.comments
+        return self.stored_comments
 
 
 BASE_TIME = datetime(2026, 11, 2, 8, 0, tzinfo=timezone.utc)
@@ -137,25 +170,38 @@ def generate_article(i: int, rng: random.Random, n_comments: int, next_comment_i
         author=AUTHORS[i % len(AUTHORS)], published=published, section=SECTIONS[i % len(SECTIONS)],
         tags=[coin.lower(), event.split()[0]], summary=f"A {event} put {coin} under pressure in {place}.",
     )
-    art.comments = generate_comments(art, rng, n_comments, ctx, next_comment_id)
+    art.comment_spec = draw_comments(rng, n_comments, ctx, next_comment_id)
     return art
+
+
+def draw_comments(rng: random.Random, n: int, ctx: dict, next_comment_id: list[int]) -> CommentSpec:
+    """Draw a thread of ``n`` comments (ids from ``next_comment_id``, which advances)."""
+    spec = CommentSpec(next_comment_id[0], ctx, array("i"), array("b"))
+    next_comment_id[0] += n
+    for k in range(n):
+        parent = -1
+        if k and rng.random() < 0.55:
+            parent = rng.choice(range(k))  # the same draw as choosing among the comments so far
+        spec.parents.append(parent)
+        spec.extras.append(rng.choice(range(9)) if k % 4 == 3 else -1)
+    return spec
+
+
+def build_comments(art: DemoArticle, spec: CommentSpec) -> list[DemoComment]:
+    out: list[DemoComment] = []
+    for k, (parent, extra) in enumerate(zip(spec.parents, spec.extras)):
+        cid = spec.first_id + k
+        line = _fill(COMMENT_LINES[(k + art.post_id) % len(COMMENT_LINES)], spec.ctx)
+        if extra >= 0:
+            line += " " + _fill(COMMENT_LINES[extra], spec.ctx)
+        out.append(DemoComment(cid, spec.first_id + parent if parent >= 0 else 0, f"reader{(cid * 31) % 97}",
+                               f"<p>{line}</p>", art.published + timedelta(minutes=20 + 17 * k)))
+    return out
 
 
 def generate_comments(art: DemoArticle, rng: random.Random, n: int, ctx: dict,
                       next_comment_id: list[int]) -> list[DemoComment]:
-    out: list[DemoComment] = []
-    for k in range(n):
-        cid = next_comment_id[0]
-        next_comment_id[0] += 1
-        parent = 0
-        if out and rng.random() < 0.55:
-            parent = rng.choice(out).native_id
-        line = _fill(COMMENT_LINES[(k + art.post_id) % len(COMMENT_LINES)], ctx)
-        if k % 4 == 3:
-            line += " " + _fill(rng.choice(COMMENT_LINES[:9]), ctx)
-        out.append(DemoComment(cid, parent, f"reader{(cid * 31) % 97}", f"<p>{line}</p>",
-                               art.published + timedelta(minutes=20 + 17 * k)))
-    return out
+    return build_comments(art, draw_comments(rng, n, ctx, next_comment_id))
 
 
 SPANISH = DemoArticle(

@@ -27,6 +27,8 @@ class DemoSite:
     seed: int = 20261125
     articles: list[DemoArticle] = field(default_factory=list)
     partner_article: DemoArticle | None = None
+    _by_path: dict[str, DemoArticle] | None = field(default=None, repr=False)  # lookups, rebuilt on change
+    _by_post_id: dict[int, DemoArticle] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         rng = random.Random(self.seed)
@@ -56,14 +58,15 @@ class DemoSite:
         if not art.comments:
             return
         base = art.published + timedelta(hours=5)
+        comments = art.own_comments()
 
         def add(parent: int, author: str, html: str, minutes: int, deleted: bool = False) -> DemoComment:
             c = DemoComment(next_id[0], parent, author, html, base + timedelta(minutes=minutes), deleted)
             next_id[0] += 1
-            art.comments.append(c)
+            comments.append(c)
             return c
 
-        first = art.comments[0]
+        first = comments[0]
         parent_text = first.html.removeprefix("<p>").removesuffix("</p>")
         add(first.native_id, "quoter", f"<blockquote><p>{parent_text}</p></blockquote><p>{C.QUOTE_REPLY}</p>", 1)
         add(0, "cafe_fan", f"<p>{C.MOJIBAKE_COMMENT}</p>", 2)
@@ -74,11 +77,12 @@ class DemoSite:
         """A thread long enough that the REST API pages it (X-WP-TotalPages > 1) and nests deeply."""
         ctx = {"coin": "Solana", "place": "Seoul", "event": "fee spike"}
         more = C.generate_comments(art, rng, 2 * REST_PER_PAGE + 3, ctx, next_id)
-        chain_parent = art.comments[-1].native_id
+        comments = art.own_comments()
+        chain_parent = comments[-1].native_id
         for k, c in enumerate(more[:5]):  # a reply chain five deep
             c.parent = chain_parent
             chain_parent = c.native_id
-        art.comments.extend(more)
+        comments.extend(more)
 
     # -- changes between runs (tests of incremental crawls) ---------------------------------------
     def apply_changes(self, changes: dict) -> None:
@@ -90,11 +94,12 @@ class DemoSite:
         next_id = [max((c.native_id for a in self.articles for c in a.comments), default=1000) + 1]
         for post_id, n in (changes.get("add_comments") or {}).items():
             art = self.by_post_id(int(post_id))
-            base = max((c.date for c in art.comments), default=art.published) + timedelta(hours=1)
+            comments = art.own_comments()
+            base = max((c.date for c in comments), default=art.published) + timedelta(hours=1)
             for k in range(int(n)):
-                parent = art.comments[0].native_id if (k == 0 and art.comments) else 0
+                parent = comments[0].native_id if (k == 0 and comments) else 0
                 text = C.LATE_COMMENTS[k % len(C.LATE_COMMENTS)]
-                art.comments.append(DemoComment(next_id[0], parent, f"latecomer{k}", f"<p>{text}</p>",
+                comments.append(DemoComment(next_id[0], parent, f"latecomer{k}", f"<p>{text}</p>",
                                                 base + timedelta(minutes=10 * k)))
                 next_id[0] += 1
         for post_id in changes.get("edit_articles") or []:
@@ -105,22 +110,27 @@ class DemoSite:
             self.by_post_id(int(post_id)).rest_status = 500
         gone = {int(p) for p in changes.get("delete_articles") or []}
         self.articles = [a for a in self.articles if a.post_id not in gone]
+        self._by_path = self._by_post_id = None
         dead = {int(c) for c in changes.get("delete_comments") or []}
-        for art in self.articles:
-            art.comments = [c for c in art.comments if c.native_id not in dead]
+        for art in self.articles if dead else []:
+            kept = [c for c in art.comments if c.native_id not in dead]
+            if len(kept) != len(art.comments):
+                art.comments = kept
 
     # -- lookups -----------------------------------------------------------------------------------
     def by_path(self, path: str) -> DemoArticle | None:
-        for a in self.articles:
-            if a.path == path:
-                return a
-        return None
+        if self._by_path is None:  # a dict, not a scan: 20,000 stories are looked up 100,000 times
+            self._by_path = {}
+            for a in self.articles:
+                self._by_path.setdefault(a.path, a)
+        return self._by_path.get(path)
 
     def by_post_id(self, post_id: int) -> DemoArticle | None:
-        for a in self.articles:
-            if a.post_id == post_id:
-                return a
-        return None
+        if self._by_post_id is None:
+            self._by_post_id = {}
+            for a in self.articles:
+                self._by_post_id.setdefault(a.post_id, a)
+        return self._by_post_id.get(post_id)
 
     def partner_path(self) -> str:
         return PARTNER_PATH.format(slug=self.partner_article.slug) if self.partner_article else ""

@@ -1,0 +1,195 @@
+"""Scale: memory, state size and speed of the full demo crawl at a given size, in a child process.
+
+    python benchmarks/scale.py --articles 20000 --comments 50 [--out DIR] [--keep]
+
+Runs ``scrapy crawl demo -a articles=N -a comments=M`` (the real command, every pipeline step, the Parquet
+commit) in a child process with ``OUTPUT_DIR`` in a fresh directory and samples, every second from
+``/proc``, the resident set size of the crawl process and of its descendants (the language worker). Rows
+written so far are read from Scrapy's periodic stats log line (``export/rows/*``, every second), so the
+samples can be placed at 10 %, 25 %, 50 % and 100 % of the run's rows. Then a second run over the same
+output (the incremental case: same site, nothing changed, same state) is timed.
+
+Prints: RSS of the crawl at 10/25/50/100 % of rows and its peak (peak includes the commit after the last
+row), the worker's peak, the state files' size (``_state/``) in bytes per committed record, Parquet bytes,
+rows/s of the first run (rows ÷ wall time of the child, start-up and commit included) and the second run's
+wall time. The machine may be shared: compare figures within one invocation.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PAGE = os.sysconf("SC_PAGE_SIZE")
+ROWS_LINE = re.compile(r'"export/rows/(\w+)": (\d+)')
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * PAGE / 2**20
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children of children too), from /proc/*/stat's parent field."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        parents.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        kids = parents.get(todo.pop(), [])
+        out += kids
+        todo += kids
+    return out
+
+
+class Sampler(threading.Thread):
+    """Samples (seconds, rows so far, crawl RSS MB, largest descendant RSS MB) every ``interval`` s."""
+
+    def __init__(self, proc: subprocess.Popen, interval: float = 1.0):
+        super().__init__(daemon=True)
+        self.proc, self.interval = proc, interval
+        self.rows = 0
+        self.samples: list[tuple[float, int, float, float]] = []
+        self.t0 = time.perf_counter()
+
+    def run(self) -> None:
+        while self.proc.poll() is None:
+            crawl = rss_mb(self.proc.pid)
+            worker = max((rss_mb(p) for p in descendants(self.proc.pid)), default=0.0)
+            self.samples.append((time.perf_counter() - self.t0, self.rows, crawl, worker))
+            time.sleep(self.interval)
+
+    def read_log(self, stream) -> None:
+        """Follow the child's log: the periodic stats line carries the cumulative export/rows/* counters."""
+        current: dict[str, int] = {}
+        for line in stream:
+            found = ROWS_LINE.findall(line)
+            if found:
+                current.update((t, int(n)) for t, n in found)
+                self.rows = sum(current.values())
+
+
+def free_port() -> int:
+    """One free port for both runs: the demo's URLs (and so its ids) contain the port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def crawl(out: Path, articles: int, comments: int, port: int, log: Path,
+          extra: list[str]) -> tuple[Sampler, float, int]:
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "demo", "-a", f"articles={articles}", "-a",
+           f"comments={comments}", "-a", f"port={port}", "-s", f"OUTPUT_DIR={out}", "-s", "LOG_LEVEL=INFO",
+           "-s", "LOGSTATS_INTERVAL=1", "-s", 'EXTENSIONS={"scrapy.extensions.periodic_log.PeriodicLog": 0}',
+           "-s", 'PERIODIC_LOG_STATS={"include": ["export/rows/"]}',
+           "-s", 'PERIODIC_LOG_DELTA={"include": ["-nothing-"]}', "-s", "TELNETCONSOLE_ENABLED=false", *extra]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=fh, stderr=subprocess.PIPE, text=True)
+        sampler = Sampler(proc)
+        sampler.start()
+        for line in proc.stderr:  # the log goes to stderr; keep a copy
+            fh.write(line)
+            sampler.read_log([line])
+        proc.wait()
+        sampler.join()
+    elapsed = time.perf_counter() - sampler.t0
+    return sampler, elapsed, proc.returncode
+
+
+def dir_bytes(path: Path, suffix: str = "") -> int:
+    return sum(p.stat().st_size for p in path.rglob(f"*{suffix}") if p.is_file()) if path.exists() else 0
+
+
+def committed_rows(out: Path) -> dict[str, int]:
+    rows: dict[str, int] = {}
+    for m in sorted((out / "_manifests").glob("*.json")):
+        for table, n in json.loads(m.read_text()).get("rows", {}).items():
+            rows[table] = rows.get(table, 0) + n
+    return rows
+
+
+def at_share(samples, total_rows: int, share: float) -> tuple[float, float] | None:
+    """(crawl RSS, seconds) of the first sample at which ``share`` of the run's rows were written."""
+    for t, rows, crawl_mb, _ in samples:
+        if rows >= share * total_rows:
+            return crawl_mb, t
+    if share >= 1.0 and samples:  # the last rows were logged after the last sample: the run's last sample
+        return samples[-1][2], samples[-1][0]
+    return None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--articles", type=int, default=2000)
+    ap.add_argument("--comments", type=int, default=50)
+    ap.add_argument("--out", help="output directory (default: a fresh temporary one, removed afterwards)")
+    ap.add_argument("--keep", action="store_true", help="keep the output directory")
+    ap.add_argument("--no-second-run", action="store_true")
+    ap.add_argument("-s", dest="settings", action="append", default=[], help="extra Scrapy setting NAME=VALUE")
+    args = ap.parse_args()
+    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="scale-"))
+    if out.exists() and any(out.iterdir()):
+        sys.exit(f"{out} is not empty")
+    extra = [x for s in args.settings for x in ("-s", s)]
+    try:
+        port = free_port()
+        sampler, elapsed, rc = crawl(out, args.articles, args.comments, port, out.parent / f"{out.name}-run1.log", extra)
+        rows = committed_rows(out)
+        total = sum(rows.values())
+        state = dir_bytes(out / "_state")
+        parquet = sum(dir_bytes(out / t, ".parquet") for t in ("articles", "threads", "comments"))
+        peak = max((s[2] for s in sampler.samples), default=0.0)
+        worker = max((s[3] for s in sampler.samples), default=0.0)
+        print(f"demo site: {args.articles} articles x {args.comments} comments; exit code {rc}")
+        print(f"rows committed: {total:,} ({', '.join(f'{t} {n:,}' for t, n in sorted(rows.items()))})")
+        print(f"first run: {elapsed:.1f} s wall, {total / elapsed:,.0f} rows/s")
+        print("crawl-process RSS at share of rows written:")
+        for share in (0.10, 0.25, 0.50, 1.00):
+            hit = at_share(sampler.samples, sampler.rows or total, share)
+            print(f"  {share:>4.0%}: " + (f"{hit[0]:7.1f} MB (t={hit[1]:.0f} s)" if hit else "   (no sample)"))
+        print(f"crawl-process peak RSS: {peak:.1f} MB (commit included)")
+        r25, r100 = at_share(sampler.samples, sampler.rows or total, 0.25), at_share(sampler.samples,
+                                                                                      sampler.rows or total, 1.0)
+        if r25 and r100:
+            print(f"RSS at 100 % / RSS at 25 %: {r100[0] / r25[0]:.3f}; peak / RSS at 25 %: {peak / r25[0]:.3f}")
+        print(f"language worker peak RSS: {worker:.1f} MB")
+        files = {p.name: p.stat().st_size for p in sorted((out / '_state').glob('*')) if p.is_file()}
+        print(f"state: {state:,} bytes = {state / max(total, 1):.1f} bytes/record "
+              f"({', '.join(f'{k} {v:,}' for k, v in files.items())})")
+        print(f"parquet: {parquet:,} bytes = {parquet / max(total, 1):.1f} bytes/record")
+        if not args.no_second_run:
+            s2, e2, rc2 = crawl(out, args.articles, args.comments, port, out.parent / f"{out.name}-run2.log", extra)
+            rows2 = sum(committed_rows(out).values()) - total
+            peak2 = max((s[2] for s in s2.samples), default=0.0)
+            state2 = dir_bytes(out / "_state")
+            print(f"second (incremental) run over the same state: {e2:.1f} s wall, exit code {rc2}, "
+                  f"{rows2:,} new rows, peak RSS {peak2:.1f} MB, state now {state2:,} bytes")
+    finally:
+        if not args.keep and not args.out:
+            shutil.rmtree(out, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
