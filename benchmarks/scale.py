@@ -99,9 +99,13 @@ def free_port() -> int:
 
 def crawl(out: Path, articles: int, comments: int, port: int, log: Path,
           extra: list[str]) -> tuple[Sampler, float, int]:
+    os.chdir(REPO)
+    from scrapy.utils.project import get_project_settings
+
+    extensions = {**get_project_settings().getdict("EXTENSIONS"), "scrapy.extensions.periodic_log.PeriodicLog": 0}
     cmd = [sys.executable, "-m", "scrapy", "crawl", "demo", "-a", f"articles={articles}", "-a",
            f"comments={comments}", "-a", f"port={port}", "-s", f"OUTPUT_DIR={out}", "-s", "LOG_LEVEL=INFO",
-           "-s", "LOGSTATS_INTERVAL=1", "-s", 'EXTENSIONS={"scrapy.extensions.periodic_log.PeriodicLog": 0}',
+           "-s", "LOGSTATS_INTERVAL=1", "-s", f"EXTENSIONS={json.dumps(extensions)}",
            "-s", 'PERIODIC_LOG_STATS={"include": ["export/rows/"]}',
            "-s", 'PERIODIC_LOG_DELTA={"include": ["-nothing-"]}', "-s", "TELNETCONSOLE_ENABLED=false", *extra]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -9,6 +9,7 @@ The SQLite file lives at ``OUTPUT_DIR/_state/dedup.sqlite`` unless DEDUP_STATE_P
 """
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -16,8 +17,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
-STATE_FORMAT = "1"
+import xxhash
+
+STATE_FORMAT = "2"
 TABLES = ("articles", "threads", "comments")
+_TBL = {t: i for i, t in enumerate(TABLES)}
+_SALT = {0: 0, 1: 0x5BD1E9955BD1E995, 2: 0x2545F4914F6CDD1D}  # keeps the tables' row keys apart
+_HEX32 = re.compile(r"[0-9a-f]{32}\Z")
+_I64 = 1 << 63
 
 
 class StateError(Exception):
@@ -43,22 +50,70 @@ class DedupStore(Protocol):
     def get(self, table: str, ids: Iterable[str]) -> dict[str, SeenDoc]: ...
     def by_hash(self, table: str, hashes: Iterable[str]) -> dict[str, list[SeenDoc]]: ...
     def by_bands(self, table: str, keys: Iterable[int], max_bucket: int = 0) -> list[SeenDoc]: ...
-    def apply(self, run_id: str, changes: Mapping[str, list[tuple[SeenDoc, list[int]]]]) -> int: ...
+    def apply(self, run_id: str, changes: Mapping[str, Iterable[tuple[SeenDoc, list[int]]]]) -> int: ...
+    def prune(self, before: datetime) -> int: ...
     def meta(self, key: str) -> str | None: ...
     def close(self) -> None: ...
 
 
+# Format 2 — what the decisions need, in as few bytes as SQLite allows (docs/performance.md, "State format"):
+# * docs: the row key ``n`` is the first 64 bits of the 128-bit hex id (xor a per-table constant), so a look-up
+#   by id is a rowid look-up and no index repeats the id; the row keeps the id's other 64 bits (the whole id only
+#   after a key collision, text for ids that are not 32 hex digits). Content hashes are two 64-bit integers
+#   (``h`` indexed, ``hr``). ``rep`` is NULL for a record that is its own representative; ``cluster`` is NULL
+#   (none), 1 (= rep) or an id. URLs and run ids are stored once, in ``urls`` / ``runs``, and referenced.
+# * bands: one (band key, n) pair per LSH band of a signed record, WITHOUT ROWID: 64-bit band keys, nothing else.
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS runs(run_id TEXT PRIMARY KEY, committed_at TEXT NOT NULL, docs INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS docs(n INTEGER PRIMARY KEY, tbl TEXT NOT NULL, id TEXT NOT NULL,
-  content_hash TEXT NOT NULL, version INTEGER NOT NULL, rep_id TEXT NOT NULL, cluster_id TEXT,
-  published_at REAL, order_url TEXT NOT NULL, run_id TEXT NOT NULL, sig BLOB);
-CREATE UNIQUE INDEX IF NOT EXISTS docs_id ON docs(tbl, id);
-CREATE INDEX IF NOT EXISTS docs_hash ON docs(tbl, content_hash);
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs(n INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, committed_at TEXT NOT NULL,
+  docs INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS urls(n INTEGER PRIMARY KEY, url TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs(n INTEGER PRIMARY KEY, tbl INTEGER NOT NULL, id NOT NULL, h INTEGER NOT NULL,
+  hr NOT NULL, version INTEGER NOT NULL, rep, cluster, published, url INTEGER NOT NULL, run INTEGER NOT NULL,
+  sig BLOB);
+CREATE INDEX IF NOT EXISTS docs_hash ON docs(h);
 CREATE TABLE IF NOT EXISTS bands(key INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(key, n)) WITHOUT ROWID;
 """
-_COLS = "id, content_hash, version, rep_id, cluster_id, published_at, order_url, run_id, sig"
+_SELECT = ("SELECT d.n, d.tbl, d.id, d.h, d.hr, d.version, d.rep, d.cluster, d.published, u.url, r.run_id, d.sig "
+           "FROM docs d LEFT JOIN urls u ON u.n = d.url LEFT JOIN runs r ON r.n = d.run")
+_BATCH = 2000
+
+
+def _signed(x: int) -> int:
+    return x - (1 << 64) if x >= _I64 else x
+
+
+def _h64(text: str) -> int:
+    return _signed(xxhash.xxh64_intdigest(text.encode("utf-8"), 20261201))
+
+
+def _enc_id(rid: str) -> bytes | str:
+    return bytes.fromhex(rid) if _HEX32.match(rid) else rid
+
+
+def _dec_id(v: bytes | str) -> str:
+    return v.hex() if isinstance(v, bytes) else v
+
+
+def _home(tbl: int, rid: str) -> int:
+    """The row key a record's id maps to (before any collision probing)."""
+    if _HEX32.match(rid):
+        return _signed(int(rid[:16], 16) ^ _SALT[tbl])
+    return _signed(_h64(rid) ^ _SALT[tbl])
+
+
+def _enc_hash(chash: str | None) -> tuple[int | None, int | str | None]:
+    if chash is None:
+        return None, None
+    if _HEX32.match(chash):
+        return _signed(int(chash[:16], 16)), _signed(int(chash[16:], 16))
+    return _h64(chash), chash
+
+
+def _dec_hash(h: int, hr: int | str) -> str:
+    if isinstance(hr, str):
+        return hr
+    return f"{h & 0xFFFFFFFFFFFFFFFF:016x}{hr & 0xFFFFFFFFFFFFFFFF:016x}"
 
 
 def _guarded(method):
@@ -70,10 +125,6 @@ def _guarded(method):
             raise StateError(f"{self.path}: {exc}") from exc
     wrapper.__name__, wrapper.__doc__ = method.__name__, method.__doc__
     return wrapper
-
-
-def _doc(row) -> SeenDoc:
-    return SeenDoc(*row)
 
 
 def _chunks(items: list, n: int = 500):
@@ -90,8 +141,18 @@ class SQLiteDedupStore:
         self._has: dict[str, bool] = {}
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None)
-            if self.db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            fresh = self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+            if fresh:
+                self.db.execute("PRAGMA page_size = 4096")
+                self.db.execute("PRAGMA auto_vacuum = INCREMENTAL")  # pruned pages can be given back
+            elif self.db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise StateError(f"integrity check failed for {self.path}")
+            # one write transaction per run, mostly appends: the rollback journal holds only the few pages it
+            # changes, where a WAL would hold (and then copy) every page the run writes (docs/performance.md)
+            self.db.execute("PRAGMA journal_mode = DELETE")
+            self.db.execute("PRAGMA cache_size = -16384")  # 16 MB of pages for the commit's batched upserts
+            if not fresh and self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is None:
+                raise StateError(f"{self.path} is not a dedup state")
             self.db.executescript(_SCHEMA)
             fmt, stored_params = self.meta("format"), self.meta("params")
             if fmt is None:
@@ -109,72 +170,163 @@ class SQLiteDedupStore:
         """Whether ``table`` has any record; remembered until the next :meth:`apply` (a first run of a
         table then asks nothing per record)."""
         if table not in self._has:
-            row = self.db.execute("SELECT 1 FROM docs WHERE tbl = ? LIMIT 1", (table,)).fetchone()
+            row = self.db.execute("SELECT 1 FROM docs WHERE tbl = ? LIMIT 1", (_TBL[table],)).fetchone()
             self._has[table] = row is not None
         return self._has[table]
 
+    @staticmethod
+    def _row_id(row) -> str:
+        n, tbl, v = row[0], row[1], row[2]
+        if isinstance(v, bytes) and len(v) == 8:  # the other half of the id is the row key
+            return f"{(n ^ _SALT[tbl]) & 0xFFFFFFFFFFFFFFFF:016x}{v.hex()}"
+        return _dec_id(v)
+
+    def _doc(self, row) -> SeenDoc:
+        rid = self._row_id(row)
+        rep = _dec_id(row[6]) if row[6] is not None else rid
+        cluster = None if row[7] is None else (rep if row[7] == 1 else _dec_id(row[7]))
+        published = float(row[8]) if row[8] is not None else None
+        return SeenDoc(rid, _dec_hash(row[3], row[4]), row[5], rep, cluster, published, row[9] or "", row[10] or "",
+                       row[11])
+
+    def _lookup(self, tbl: int, ids: list[str]) -> dict[str, tuple]:
+        """Rows of ``ids`` (following collision probes where a home key holds another id)."""
+        out: dict[str, tuple] = {}
+        home = {rid: _home(tbl, rid) for rid in ids}
+        for part in _chunks(list(home.items()), 500):
+            q = f"{_SELECT} WHERE d.n IN ({','.join('?' * len(part))})"
+            rows = {r[0]: r for r in self.db.execute(q, [n for _, n in part])}
+            for rid, n in part:
+                while True:
+                    r = rows.get(n) or self.db.execute(f"{_SELECT} WHERE d.n = ?", (n,)).fetchone()
+                    if r is None:
+                        break
+                    if r[1] == tbl and self._row_id(r) == rid:
+                        out[rid] = r
+                        break
+                    n = _signed((n + 1) & 0xFFFFFFFFFFFFFFFF)  # a collision: the next key was used
+        return out
+
     @_guarded
     def get(self, table: str, ids: Iterable[str]) -> dict[str, SeenDoc]:
-        ids = list(ids)
+        ids = list(dict.fromkeys(ids))
         if not ids or not self._has_docs(table):
             return {}
-        if len(ids) == 1:
-            row = self.db.execute(f"SELECT {_COLS} FROM docs WHERE tbl = ? AND id = ?", (table, ids[0])).fetchone()
-            return {row[0]: _doc(row)} if row else {}
-        out: dict[str, SeenDoc] = {}
-        for part in _chunks(ids):
-            q = f"SELECT {_COLS} FROM docs WHERE tbl = ? AND id IN ({','.join('?' * len(part))})"
-            out.update((r[0], _doc(r)) for r in self.db.execute(q, (table, *part)))
-        return out
+        return {rid: self._doc(r) for rid, r in self._lookup(_TBL[table], ids).items()}
 
     @_guarded
     def by_hash(self, table: str, hashes: Iterable[str]) -> dict[str, list[SeenDoc]]:
         out: dict[str, list[SeenDoc]] = {}
         if not self._has_docs(table):
             return out
-        for part in _chunks(sorted(set(hashes))):
-            q = f"SELECT {_COLS} FROM docs WHERE tbl = ? AND content_hash IN ({','.join('?' * len(part))})"
-            for r in self.db.execute(q, (table, *part)):
-                out.setdefault(r[1], []).append(_doc(r))
+        wanted = {h: _enc_hash(h) for h in set(hashes) if h is not None}
+        by_h: dict[int, list[str]] = {}
+        for h, (h64, _) in wanted.items():
+            by_h.setdefault(h64, []).append(h)
+        for part in _chunks(sorted(by_h), 500):
+            q = f"{_SELECT} WHERE d.h IN ({','.join('?' * len(part))}) AND d.tbl = ? ORDER BY d.n"
+            for r in self.db.execute(q, (*part, _TBL[table])):
+                full = _dec_hash(r[3], r[4])
+                if full in wanted:
+                    out.setdefault(full, []).append(self._doc(r))
         return out
 
     @_guarded
     def by_bands(self, table: str, keys: Iterable[int], max_bucket: int = 0) -> list[SeenDoc]:
-        """Records sharing at least one LSH band key (candidates; stale keys of old versions may match too).
-        With ``max_bucket``, keys already shared by more records (boilerplate) are ignored."""
+        """Records sharing at least one LSH band key (candidates). With ``max_bucket``, keys already shared by
+        more records (boilerplate) are ignored."""
         keys = list(keys)
         if not keys or not self._has_docs(table):
             return []
         marks = ",".join("?" * len(keys))
         cap = f"SELECT key FROM bands WHERE key IN ({marks}) GROUP BY key HAVING count(*) <= ?" if max_bucket else marks
-        cols = ", ".join(f"d.{c.strip()}" for c in _COLS.split(","))
-        q = (f"SELECT DISTINCT {cols} FROM bands b CROSS JOIN docs d ON d.n = b.n "  # CROSS JOIN: bands first
-             f"WHERE b.key IN ({cap}) AND d.tbl = ? ORDER BY d.n")
-        args = (*keys, max_bucket, table) if max_bucket else (*keys, table)
-        return [_doc(r) for r in self.db.execute(q, args)]
+        q = (f"{_SELECT} WHERE d.n IN (SELECT DISTINCT n FROM bands WHERE key IN ({cap})) AND d.tbl = ? ORDER BY d.n")
+        args = (*keys, max_bucket, _TBL[table]) if max_bucket else (*keys, _TBL[table])
+        return [self._doc(r) for r in self.db.execute(q, args)]
 
-    def apply(self, run_id: str, changes: Mapping[str, list[tuple[SeenDoc, list[int]]]]) -> int:
-        """Upsert every changed record (and its LSH band keys) in one transaction; returns the count."""
+    def _ref(self, table: str, value: str, cache: dict) -> int:
+        """The row key of a URL (stored once; 64-bit hash key, probed on collision)."""
+        n = cache.get(value)
+        if n is not None:
+            return n
+        n = _h64(value)
+        while True:
+            row = self.db.execute(f"SELECT url FROM {table} WHERE n = ?", (n,)).fetchone()
+            if row is None:
+                self.db.execute(f"INSERT INTO {table} VALUES (?, ?)", (n, value))
+                break
+            if row[0] == value:
+                break
+            n = _signed((n + 1) & 0xFFFFFFFFFFFFFFFF)
+        if len(cache) > 50_000:
+            cache.clear()
+        cache[value] = n
+        return n
+
+    def _write(self, tbl: int, batch: list[tuple[SeenDoc, list[int]]], run_n: int, urls: dict, stale: list) -> None:
+        """Upsert one batch of records: new ones inserted, known ones updated in place."""
+        existing = self._lookup(tbl, [d.id for d, _ in batch])
+        taken = {r[0] for r in existing.values()}
+        inserts, updates, band_rows = [], [], []
+        for d, bands in batch:
+            h, hr = _enc_hash(d.content_hash)
+            rep = None if d.rep_id in ("", d.id) else _enc_id(d.rep_id)
+            cluster = None if d.cluster_id is None else (1 if d.cluster_id == (d.rep_id or d.id) else
+                                                         _enc_id(d.cluster_id))
+            pub = d.published_at
+            if pub is not None and float(pub).is_integer():
+                pub = int(pub)
+            cols = (h, hr, d.version, rep, cluster, pub, self._ref("urls", d.order_url or "", urls), run_n, d.sig)
+            old = existing.get(d.id)
+            if old is not None:
+                n = old[0]
+                updates.append((*cols, n))
+                if old[11] is not None:  # the old version's band rows can never match again: dropped
+                    stale.append(n)
+            else:
+                n = _home(tbl, d.id)
+                while n in taken or self.db.execute("SELECT 1 FROM docs WHERE n = ?", (n,)).fetchone():
+                    n = _signed((n + 1) & 0xFFFFFFFFFFFFFFFF)
+                natural = n == _home(tbl, d.id) and _HEX32.match(d.id)
+                stored_id = bytes.fromhex(d.id[16:]) if natural else _enc_id(d.id)
+                inserts.append((n, tbl, stored_id, *cols))
+                taken.add(n)
+                existing[d.id] = (n,) + (None,) * 11
+            band_rows += [(k, n) for k in bands]
+        self.db.executemany("INSERT INTO docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
+        self.db.executemany("UPDATE docs SET h=?, hr=?, version=?, rep=?, cluster=?, published=?, url=?, run=?, "
+                            "sig=? WHERE n = ?", updates)
+        if stale:
+            self.db.executemany("DELETE FROM bands WHERE n = ?", [(n,) for n in stale])
+            stale.clear()
+        self.db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", band_rows)
+
+    def apply(self, run_id: str, changes: Mapping[str, Iterable[tuple[SeenDoc, list[int]]]]) -> int:
+        """Upsert every changed record (and its LSH band keys) in one transaction; returns the count. The
+        records may come from a generator: they are written in batches, never all held at once."""
         n_docs = 0
         self._has.clear()
         try:
             self.db.execute("BEGIN IMMEDIATE")
+            row = self.db.execute("SELECT n FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+            run_n = row[0] if row else self.db.execute(
+                "INSERT INTO runs(run_id, committed_at, docs) VALUES (?, ?, 0)",
+                (run_id, datetime.now(timezone.utc).isoformat())).lastrowid
+            urls: dict[str, int] = {}
+            stale: list[int] = []
             for table, docs in changes.items():
-                for d, bands in docs:
-                    values = (d.content_hash, d.version, d.rep_id, d.cluster_id, d.published_at, d.order_url,
-                              d.run_id, d.sig)
-                    old = self.db.execute("SELECT n FROM docs WHERE tbl = ? AND id = ?", (table, d.id)).fetchone()
-                    if old:  # a new version: same row number, so band rows of the old version stay harmless
-                        n = old[0]
-                        self.db.execute("UPDATE docs SET content_hash=?, version=?, rep_id=?, cluster_id=?, "
-                                        "published_at=?, order_url=?, run_id=?, sig=? WHERE n = ?", (*values, n))
-                    else:
-                        n = self.db.execute("INSERT INTO docs(tbl, " + _COLS + ") VALUES (?,?,?,?,?,?,?,?,?,?)",
-                                            (table, d.id, *values)).lastrowid
-                    self.db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", [(k, n) for k in bands])
-                    n_docs += 1
-            self.db.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?)",
-                            (run_id, datetime.now(timezone.utc).isoformat(), n_docs))
+                batch: list = []
+                for item in docs:
+                    batch.append(item)
+                    if len(batch) >= _BATCH:
+                        self._write(_TBL[table], batch, run_n, urls, stale)
+                        n_docs += len(batch)
+                        batch = []
+                if batch:
+                    self._write(_TBL[table], batch, run_n, urls, stale)
+                    n_docs += len(batch)
+            self.db.execute("UPDATE runs SET committed_at = ?, docs = ? WHERE n = ?",
+                            (datetime.now(timezone.utc).isoformat(), n_docs, run_n))
             self.db.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             if self.db.in_transaction:
@@ -183,9 +335,32 @@ class SQLiteDedupStore:
         return n_docs
 
     @_guarded
+    def prune(self, before: datetime) -> int:
+        """Retention: records last committed by a run before ``before`` leave near-duplicate matching (their
+        signature and band keys are deleted); their id, version and content hash stay, so seen-before and
+        exact-duplicate decisions are unchanged. Returns the number of records pruned."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            old = "SELECT n FROM runs WHERE committed_at < ?"
+            cut = before.astimezone(timezone.utc).isoformat()
+            ns = [r[0] for r in self.db.execute(f"SELECT n FROM docs WHERE sig IS NOT NULL AND run IN ({old})",
+                                                (cut,))]
+            for part in _chunks(ns, 500):
+                marks = ",".join("?" * len(part))
+                self.db.execute(f"DELETE FROM bands WHERE n IN ({marks})", part)
+                self.db.execute(f"UPDATE docs SET sig = NULL WHERE n IN ({marks})", part)
+            self.db.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            self.db.execute("ROLLBACK")
+            raise
+        if ns:
+            self.db.execute("PRAGMA incremental_vacuum")  # the freed pages go back to the file system
+        return len(ns)
+
+    @_guarded
     def counts(self) -> dict[str, int]:
         rows = self.db.execute("SELECT tbl, COUNT(*) FROM docs GROUP BY tbl").fetchall()
-        return dict(rows) | {"runs": self.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]}
+        return {TABLES[t]: c for t, c in rows} | {"runs": self.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]}
 
     def close(self) -> None:
         self.db.close()

@@ -104,6 +104,7 @@ class RunContext:
         state_path = self.output / "_state" / "crawl.sqlite"
         if self.state_enabled:
             self.state = CrawlState(state_path)
+            self.delta = StateDelta(spool_dir=self.staging)  # per-comment changes go to files, not memory
         self.recover(roll_forward_hook)
         return self
 
