@@ -49,6 +49,7 @@ class ArticleRecord(_RunMeta):
     duplicate_reason: str | None = None
     cluster_id: str | None = None
     syndicated_from: str | None = None
+    assets: list[str] | None = None
 
     table = "articles"
 
@@ -64,6 +65,7 @@ class ThreadRecord(_RunMeta):
     comment_count_collected: int = 0
     is_complete: bool = False
     source: str = ""
+    assets: list[str] | None = None
 
     table = "threads"
 
@@ -94,6 +96,7 @@ class CommentRecord(_RunMeta):
     duplicate_reason: str | None = None
     cluster_id: str | None = None
     source_url: str = ""
+    assets: list[str] | None = None
     # Not a column: the raw author name as parsed; the clean step turns it into author_id.
     author_name: str | None = None
 
