@@ -168,6 +168,15 @@ COMMENT_COLUMNS: list[Column] = [
     Column("source_url", pa.string(), False, "URL of the response the comment was parsed from.",
            "http://127.0.0.1:8000/wp-json/wp/v2/comments?post=12&page=2"),
     _assets_column("From body_text (not quoted_text)."),
+    Column("is_placeholder", pa.bool_(), True,
+           "True for a row standing for a parent comment the crawl never received (no text, author or date; "
+           "kept so its replies keep their place). is_deleted on such a row is true only when every page of "
+           "the thread was read (the platform no longer lists it). False for comments that were read; null in "
+           "rows written before the column existed.", "false"),
+    Column("is_edited", pa.bool_(), True,
+           "True when the platform says the comment was edited, whether or not it says when (edited_at may be "
+           "null: old Reddit comments carry only `edited: true`); false when it shows no edit; null on "
+           "placeholder rows and in rows written before the column existed.", "false"),
 ] + _common_tail()
 
 TABLES: dict[str, list[Column]] = {
