@@ -112,8 +112,8 @@ def test_no_allowance_means_even_the_fault_server_is_refused(tmp_path, fault_ser
 
 def test_bad_allowance_entry_fails_the_start(tmp_path, fault_server):
     run = run_crawl(tmp_path, urls=[f"{fault_server.base}/a/x"], settings={"PRIVATE_NETWORK_ALLOW": "localhost"})
-    assert run.returncode != 0
-    assert "PRIVATE_NETWORK_ALLOW" in run.log
+    assert run.returncode == 2  # a usage error, one line, before anything starts
+    assert "PRIVATE_NETWORK_ALLOW" in run.log and "Traceback" not in run.log
 
 
 # -- the decision function: every other range, nothing sent -------------------------------------------------
