@@ -51,7 +51,8 @@ local members = redis.call('HGETALL', KEYS[1])
 local found = {}
 for i = 1, #members, 2 do
   local inc, worker = members[i], members[i + 1]
-  if redis.call('SISMEMBER', KEYS[2], inc) == 0 and redis.call('GET', ARGV[2] .. worker) ~= inc then
+  if redis.call('SISMEMBER', KEYS[2], inc) == 0 and redis.call('SISMEMBER', ARGV[1] .. 'committed', inc) == 0
+     and redis.call('GET', ARGV[2] .. worker) ~= inc then
     redis.call('SADD', KEYS[2], inc)
     local taken = ARGV[1] .. 'taken:' .. inc
     if redis.call('EXISTS', taken) == 1 then
