@@ -53,6 +53,7 @@ class ThreadCollector:
     first_requests: list[str] = field(default_factory=list)
     comments: list[RawComment] = field(default_factory=list)
     reported: int | None = None
+    not_comments: int = 0  # posts the platform counts that are not comments (small actions, pingbacks)
     failed: bool = False
     source: str = "api"
     pages: int = 0
@@ -262,7 +263,7 @@ class ArticleSpider(scrapy.Spider):
                 yield self.stamp(article)
                 article_id = article.article_id
             else:
-                linked = linked_article_url(ref.platform, response.body)
+                linked = linked_article_url(ref.platform, response.body, response.url)
                 if not linked:
                     self.inc(f"discussion/no_article/{ref.platform}")
                     self.logger.warning("discussion at %s has no article to join to; skipped", response.url)
@@ -314,6 +315,7 @@ class ArticleSpider(scrapy.Spider):
             self.logger.warning("comment page unreadable (%s): %s", page.error, url)
             col.failed = True
         col.comments.extend(page.comments)
+        col.not_comments += page.not_comments
         if page.reported_count is not None:
             col.reported = page.reported_count
         for u in page.next_urls:
@@ -348,7 +350,8 @@ class ArticleSpider(scrapy.Spider):
         raw = adapter.finalize(col.comments) if hasattr(adapter, "finalize") else col.comments
         thread, rows = build_thread(col.ref, col.article_id, raw, parser=adapter.parser,
                                     source=col.source, thread_url=col.thread_url, complete=not col.failed,
-                                    reported=col.reported)
+                                    reported=col.reported, not_comments=col.not_comments,
+                                    reported_exact=getattr(adapter, "reported_count_is_exact", True))
         col.ref.inline_body = None  # free the page body
         self.inc(f"comments/source/{col.source}")
         if not thread.is_complete:
