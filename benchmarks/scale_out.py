@@ -82,6 +82,30 @@ def run_workers(n: int, port: int, redis_url: str, endpoint: str, dataset: str, 
     return time.monotonic() - t0, codes
 
 
+def compare_with_single_process(port: int, dataset: str, endpoint: str, tmp: Path) -> None:
+    """The killed-and-restarted 3-worker dataset against one local process crawling the same site."""
+    import pyarrow.dataset as pads
+
+    from crawler.shared.objectstore import read_table
+    from tests.services import S3_ENV
+
+    os.environ.update(S3_ENV)
+    ref = tmp / "reference"
+    subprocess.run([sys.executable, "-m", "scrapy", "crawl", "demo", "-a", "serve=no", "-a", f"port={port}",
+                    "-s", f"OUTPUT_DIR={ref}", "-s", "CRAWL_CLOCK=2026-11-20T12:00:00+00:00", "-s", "LOG_LEVEL=WARNING"],
+                   cwd=REPO, env=dict(os.environ, PYTHONPATH=str(REPO)), check=True, capture_output=True)
+    ids = {"articles": "article_id", "threads": "thread_id", "comments": "comment_id"}
+    for table, col in ids.items():
+        cols = [col, "version", "duplicate_of", "duplicate_reason", "cluster_id"]
+        a = pads.dataset(ref / table, format="parquet", partitioning="hive").to_table(columns=cols).to_pylist()
+        b = read_table(dataset, table, columns=cols, endpoint=endpoint).to_pylist()
+        key = lambda r: (r[col], r["version"])  # noqa: E731
+        dup = len(b) - len({key(r) for r in b})
+        same = sorted(map(tuple, (r.values() for r in a))) == sorted(map(tuple, (r.values() for r in b)))
+        print(f"  {table}: single process {len(a)} rows, 3 workers {len(b)} rows; duplicate (id, version) rows "
+              f"{dup}; ids, versions and labels equal: {same}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--articles", type=int, default=600)
@@ -107,7 +131,7 @@ def main() -> None:
         print(f"demo site: {args.articles} articles x {args.comments} comments, {args.latency_ms:.0f} ms per "
               f"response, CONCURRENT_REQUESTS_PER_DOMAIN={args.per_domain} per worker; machine: "
               f"{os.cpu_count()} cores (shared with other work)")
-        results = {}
+        results, last = {}, None
         for n in [int(x) for x in args.workers.split(",")]:
             site.reset()
             prefix = f"bench{n}-{int(time.time())}"
@@ -117,8 +141,11 @@ def main() -> None:
             pages = len(times)
             crawl = (times[-1] - times[0]) if pages > 1 else float("nan")
             results[n] = pages / crawl
+            last = f"s3://bench/{prefix}" if n > 1 else last
             print(f"{n} worker(s): {pages} responses; crawl {crawl:.1f} s = {pages / crawl:.1f} pages/s; "
                   f"end-to-end {wall:.1f} s = {pages / wall:.1f} pages/s; exit codes {codes}", flush=True)
+        if args.kill and last is not None:
+            compare_with_single_process(site.srv.port, last, s3_svc.url, tmp)
         if 1 in results and 3 in results:
             print(f"speed-up 3 vs 1 (crawl pages/s): {results[3] / results[1]:.2f}x (goal >= 2.7x)")
         print(f"logs: {tmp}")
