@@ -21,6 +21,7 @@ from crawler.comments.disqus import DisqusAdapter
 from crawler.demo_site import forum
 from crawler.demo_site.server import DemoServer
 from crawler.demo_site.site import DemoSite
+from crawler.middlewares.address_policy import allow_origins
 
 from crawler.usage import UsageProblem
 
@@ -85,6 +86,7 @@ class DemoSpider(ArticleSpider):
         # the demo's Disqus-style API lives on the demo server; any non-empty key is accepted there.
         # DISQUS_API_KEY="" (-s) shows the key-less behaviour: embedded posts only, thread flagged incomplete.
         s = crawler.settings
+        allow_origins(s, [spider.server.base, spider.server.partner_base])  # our own local server, nothing else
         key = s.get("DISQUS_API_KEY") if (s.getpriority("DISQUS_API_KEY") or 0) >= 40 else DEMO_DISQUS_KEY
         spider.adapters = [DisqusAdapter(key, api_base=f"{spider.base}/api/3.0") if a.platform == "disqus"
                            else a for a in spider.adapters]
