@@ -31,6 +31,7 @@ ITEM_PIPELINES = {
     "pipelines.clean.CleanPipeline": 200,
     "pipelines.pseudonymise.PseudonymisePipeline": 250,
     "pipelines.language.LanguagePipeline": 300,
+    "pipelines.assets.step.AssetTagPipeline": 350,  # the `assets` column (after language: rules are language-aware)
     "pipelines.dedup_exact.ExactDedupPipeline": 400,
     "pipelines.dedup_seen.SeenBeforePipeline": 410,
     "pipelines.dedup_near.NearDedupPipeline": 420,
@@ -43,6 +44,9 @@ LANGUAGE_WORKER = "auto"  # detect in one worker process: "auto" = when the mach
 # Records of one response processed at once (Scrapy's default 100 starts 100 tasks for every response, even a
 # one-record page; our steps are synchronous apart from the language batches, so 16 keeps them busy).
 CONCURRENT_ITEMS = 16
+# Asset tags (pipelines/assets/): tickers a text talks about, from a registry shipped as data.
+ASSETS_ENABLED = True  # False: the step is off and the `assets` column stays null
+ASSETS_REGISTRY = ""  # another registry file of the same shape; empty = pipelines/assets/registry.json
 # Deduplication (pipelines/dedup_*.py): duplicates are labelled (duplicate_of/reason/cluster_id), not deleted.
 COMMENT_DEDUP_MIN_CHARS = 60  # shorter comments (normalised) are never labelled duplicates ("+1", "Nice.")
 DEDUP_COMMENT_NEAR_MIN_WORDS = 30  # shorter comments use the exact-text rule only, never MinHash
@@ -137,6 +141,10 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+# Progress (crawler/extensions/progress.py): every PROGRESS_INTERVAL seconds one line with pages, rows staged per
+# table, threads open/finished and per-minute rates (0 = off). Scrapy's LogStats line stays as it is.
+PROGRESS_INTERVAL = 60.0
+EXTENSIONS.update({"crawler.extensions.progress.ProgressLog": 510})
 TELNETCONSOLE_ENABLED = False
 
 # --- incremental runs (crawler/state/) -----------------------------------------------------------

@@ -18,6 +18,8 @@ from crawler.demo_site import forum
 from crawler.demo_site.server import DemoServer
 from crawler.demo_site.site import DemoSite
 
+from crawler.usage import UsageProblem
+
 from .base import ArticleSpider
 
 DEFAULT_PORT = 48765
@@ -33,6 +35,25 @@ class DemoSpider(ArticleSpider):
         "DOWNLOAD_DELAY": 0,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
     }
+
+    @classmethod
+    def check_arguments(cls, articles=12, comments=6, port=DEFAULT_PORT, changes=None, **kw) -> None:
+        """What ``__init__`` would reject, checked before the crawl starts (``scrapy crawl`` exits 2)."""
+        for name, value, low in (("articles", articles, 1), ("comments", comments, 0), ("port", port, 0)):
+            try:
+                ok = int(value) >= low and (name != "port" or int(value) <= 65535)
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                allowed = "0-65535 (0 = any free port)" if name == "port" else f"an integer >= {low}"
+                raise UsageProblem(f"-a {name}={value!r} is not valid; allowed: {allowed}")
+        if changes:
+            try:
+                with open(changes) as fh:
+                    json.load(fh)
+            except (OSError, ValueError) as exc:
+                raise UsageProblem(f"-a changes={changes!r} cannot be read as JSON ({exc}); allowed: a JSON "
+                                   "file of site changes (see DemoSite.apply_changes)") from None
 
     def __init__(self, articles: int | str = 12, comments: int | str = 6, port: int | str = DEFAULT_PORT,
                  changes: str | None = None, **kw):
