@@ -31,6 +31,7 @@ ITEM_PIPELINES = {
     "pipelines.clean.CleanPipeline": 200,
     "pipelines.pseudonymise.PseudonymisePipeline": 250,
     "pipelines.language.step.LanguagePipeline": 300,
+    "pipelines.assets.step.AssetTagPipeline": 350,  # the `assets` column (after language: rules are language-aware)
     "pipelines.dedup.exact.ExactDedupPipeline": 400,
     "pipelines.dedup.seen.SeenBeforePipeline": 410,
     "pipelines.dedup.near.NearDedupPipeline": 420,
@@ -43,6 +44,9 @@ LANGUAGE_WORKER = "auto"  # detect in one worker process: "auto" = when the mach
 # Records of one response processed at once (Scrapy's default 100 starts 100 tasks for every response, even a
 # one-record page; our steps are synchronous apart from the language batches, so 16 keeps them busy).
 CONCURRENT_ITEMS = 16
+# Asset tags (pipelines/assets/): tickers a text talks about, from a registry shipped as data.
+ASSETS_ENABLED = True  # False: the step is off and the `assets` column stays null
+ASSETS_REGISTRY = ""  # another registry file of the same shape; empty = pipelines/assets/registry.json
 # Deduplication (pipelines/dedup/): duplicates are labelled (duplicate_of/reason/cluster_id), not deleted.
 COMMENT_DEDUP_MIN_CHARS = 60  # shorter comments (normalised) are never labelled duplicates ("+1", "Nice.")
 DEDUP_COMMENT_NEAR_MIN_WORDS = 30  # shorter comments use the exact-text rule only, never MinHash
@@ -96,6 +100,7 @@ DOWNLOADER_MIDDLEWARES: dict = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.address_policy.AddressPolicyMiddleware": 50,  # no private/loopback/link-local targets
     "crawler.middlewares.robots.RobotsTxtPolicyMiddleware": 100,  # RFC 9309 outcomes (ROBOTSTXT_OBEY)
     "crawler.middlewares.identity.IdentityMiddleware": 500,  # User-Agent with CONTACT; live crawls need it
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 550,  # RETRY_* + Retry-After per-host backoff
@@ -131,12 +136,22 @@ IDENTITY_ENABLED = True  # set the User-Agent and refuse live crawls without CON
 CONTENT_GUARD_ENABLED = True  # empty, binary, truncated, soft-404 checks and charset repair
 CONTENT_DROP_TRUNCATED_HTML = True  # False: only count content/flag/truncated_html and keep the page
 CONTENT_SOFT_404 = True  # drop 200 pages whose title/h1 says "page not found"
+# Address policy (crawler/middlewares/address_policy.py): only public addresses, http(s) only.
+ADDRESS_POLICY_ENABLED = True  # never switch off for live sources
+# host:port entries or CIDR blocks that may be reached although private/loopback (empty: none). The demo spider
+# adds its own server and -a base_override= its origins; nothing learned from a page is ever added.
+PRIVATE_NETWORK_ALLOW: list = []
+ADDRESS_POLICY_DNS_TTL = 60  # seconds a host's resolved addresses are reused by the policy
 # --- end of middlewares block ---------------------------------------------------------------------
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+# Progress (crawler/extensions/progress.py): every PROGRESS_INTERVAL seconds one line with pages, rows staged per
+# table, threads open/finished and per-minute rates (0 = off). Scrapy's LogStats line stays as it is.
+PROGRESS_INTERVAL = 60.0
+EXTENSIONS.update({"crawler.extensions.progress.ProgressLog": 510})
 TELNETCONSOLE_ENABLED = False
 
 # --- incremental runs (crawler/state/) -----------------------------------------------------------
@@ -151,6 +166,8 @@ FAULT_INJECT_COMMIT_PAUSE = 0.0  # seconds slept after each file rename at commi
 DOWNLOADER_MIDDLEWARES.update({
     "crawler.middlewares.warc_capture.WarcCaptureMiddleware": 890,  # next to the downloader: raw responses
     "crawler.middlewares.warc_replay.WarcReplayMiddleware": 950,  # answers requests from WARC records
+    # next to the downloader: the address a response really came from (DNS rebinding); before WARC capture
+    "crawler.middlewares.address_policy.RemoteAddressCheckMiddleware": 960,
 })
 WARC_CAPTURE_DIR = ""  # directory for WARC files; empty = no capture
 WARC_MAX_SIZE = 1_000_000_000  # bytes after which a new WARC file is started

@@ -30,11 +30,13 @@ def missing_fields(rec) -> list[str]:
     for name in REQUIRED.get(type(rec), ()):
         if rec.is_tombstone and name in TOMBSTONE_EXEMPT:
             continue
+        if name == "body_text" and getattr(rec, "body_optional", False):
+            continue  # a topic or submission without text: the row is what its comments join to
         v = getattr(rec, name)
         if v is None or (isinstance(v, str) and not v.strip()):
             out.append(name)
-    if isinstance(rec, CommentRecord) and not (rec.is_deleted or rec.is_tombstone) and not (rec.body_text or rec.quoted_text):
-        out.append("body_text")
+    # A comment with no text of its own (only a quote, an emote or a link; a hidden or deleted one) is still a
+    # comment: its row is kept so that its replies keep their parent.
     return out
 
 

@@ -35,8 +35,12 @@ def test_validate_finds_missing_and_oversize_fields():
     deleted = CommentRecord(comment_id="c", thread_id="t", article_id="a", platform="wordpress", native_id="1",
                             run_id="r", fetched_at=NOW, is_deleted=True)
     assert missing_fields(deleted) == []
-    deleted.is_deleted = False
-    assert missing_fields(deleted) == ["body_text"]
+    deleted.is_deleted = False  # a comment with no text of its own (only a quote, an emote) is still a comment
+    assert missing_fields(deleted) == []
+    deleted.thread_id = ""
+    assert missing_fields(deleted) == ["thread_id"]
+    assert missing_fields(article(body_text="")) == ["body_text"]  # a news page without a body is not kept
+    assert missing_fields(article(body_text="", body_optional=True)) == []  # a topic without text is
 
 
 def test_validate_flags_implausible_dates():

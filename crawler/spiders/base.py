@@ -28,6 +28,7 @@ from crawler.items import ArticleRecord, RecordBatch
 from crawler.sites.discussion import linked_article_url, opening_article
 from crawler.sites.generic import NotArticle
 from crawler.sites.overrides import parser_for
+from crawler.shared.setup import SharedUnavailable, after_open, shared_context
 from crawler.state.crawl_state import CorruptState
 from crawler.state.run_context import LockHeld, RunContext
 from crawler.urls import canonical, site_of, strip_tracking
@@ -52,6 +53,7 @@ class ThreadCollector:
     first_requests: list[str] = field(default_factory=list)
     comments: list[RawComment] = field(default_factory=list)
     reported: int | None = None
+    not_comments: int = 0  # posts the platform counts that are not comments (small actions, pingbacks)
     failed: bool = False
     source: str = "api"
     pages: int = 0
@@ -72,9 +74,13 @@ class ArticleSpider(scrapy.Spider):
         spider.adapters = default_adapters(s)  # one per platform, configured (API keys, credentials)
         clock = s.get("CRAWL_CLOCK")
         spider.clock = datetime.fromisoformat(clock.replace("Z", "+00:00")) if clock else None
-        spider.ctx = crawler.run_context = RunContext(Path(s.get("OUTPUT_DIR", "output")), spider.run_id,
-                                                      state_enabled=s.getbool("CRAWL_STATE_ENABLED", True))
+        state_enabled = s.getbool("CRAWL_STATE_ENABLED", True)
+        shared = shared_context(crawler, spider.run_id, state_enabled)  # REDIS_URL: many workers, one dataset
+        spider.ctx = crawler.run_context = shared or RunContext(Path(s.get("OUTPUT_DIR", "output")), spider.run_id,
+                                                                state_enabled=state_enabled)
         spider._open_context(crawler)
+        if shared is not None:
+            after_open(crawler, spider, shared)
         crawler.signals.connect(spider._record_run, signal=signals.spider_opened)
         crawler.signals.connect(spider._close_context, signal=signals.engine_stopped)
         return spider
@@ -85,6 +91,9 @@ class ArticleSpider(scrapy.Spider):
             self.ctx.open(roll_forward_hook=hook)
         except LockHeld as exc:
             self.refusal = ("run/locked", str(exc))
+            return
+        except SharedUnavailable as exc:  # shared mode: Redis or the object store cannot be reached
+            self.refusal = ("run/refused", f"shared mode unavailable: {exc}")
             return
         except OSError as exc:  # the output location cannot be created or written
             self.refusal = ("export/failed/output_unwritable", f"output directory {self.ctx.output}: {exc}")
@@ -254,7 +263,7 @@ class ArticleSpider(scrapy.Spider):
                 yield self.stamp(article)
                 article_id = article.article_id
             else:
-                linked = linked_article_url(ref.platform, response.body)
+                linked = linked_article_url(ref.platform, response.body, response.url)
                 if not linked:
                     self.inc(f"discussion/no_article/{ref.platform}")
                     self.logger.warning("discussion at %s has no article to join to; skipped", response.url)
@@ -306,6 +315,7 @@ class ArticleSpider(scrapy.Spider):
             self.logger.warning("comment page unreadable (%s): %s", page.error, url)
             col.failed = True
         col.comments.extend(page.comments)
+        col.not_comments += page.not_comments
         if page.reported_count is not None:
             col.reported = page.reported_count
         for u in page.next_urls:
@@ -340,7 +350,8 @@ class ArticleSpider(scrapy.Spider):
         raw = adapter.finalize(col.comments) if hasattr(adapter, "finalize") else col.comments
         thread, rows = build_thread(col.ref, col.article_id, raw, parser=adapter.parser,
                                     source=col.source, thread_url=col.thread_url, complete=not col.failed,
-                                    reported=col.reported)
+                                    reported=col.reported, not_comments=col.not_comments,
+                                    reported_exact=getattr(adapter, "reported_count_is_exact", True))
         col.ref.inline_body = None  # free the page body
         self.inc(f"comments/source/{col.source}")
         if not thread.is_complete:

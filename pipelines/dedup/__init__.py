@@ -6,6 +6,7 @@
 * :mod:`.labels` — the run's :class:`~.labels.DedupLabeler`: clusters and labels when the run ends, state commit;
 * :mod:`.minhash` (signatures, LSH band keys), :mod:`.edges` (which records are linked), :mod:`.clusters`
   (components and representatives) — pure functions;
+* :mod:`.shared_labels` — the labeler in shared mode (REDIS_URL): labels chosen once for every worker of a round;
 * :mod:`.rebuild` — the cross-run state recomputed from the committed Parquet files;
 * :mod:`.keys` — what identifies a record and which records take part: imported by all of the above, imports
   none of them.
