@@ -2,7 +2,7 @@
 
 ``render_card(output_dir)`` computes every figure with DuckDB from the committed Parquet files (never from
 staging) and the run manifests; field docs come from :mod:`pipelines.schema`. ``write_card`` replaces the
-file atomically (tmp + rename). ``python -m pipelines.dataset_card OUTPUT_DIR`` does the same by hand.
+file atomically (tmp + rename). ``scrapy dataset card OUTPUT_DIR`` does the same by hand.
 The card depends only on the data, so regenerating it without new data leaves it byte-identical.
 """
 from __future__ import annotations
@@ -14,7 +14,10 @@ from pathlib import Path
 
 import duckdb
 
-from .schema import PARTITION_COLUMN, SCHEMA_VERSION, TABLES
+from ..schema import PARTITION_COLUMN, SCHEMA_VERSION, TABLES
+from . import cli
+
+HELP = "regenerate the dataset card OUTPUT_DIR/README.md from the data (also done at each commit)"
 
 LICENCE_NOTE = ("The text of articles and comments belongs to its publishers and authors; it is collected "
                 "for research use (text and data mining). Comment authors are pseudonymised. Check the terms "
@@ -140,5 +143,10 @@ def write_card(output_dir) -> Path:
     return path
 
 
+def run(output_dir: Path, args=None) -> int:
+    print(write_card(output_dir))
+    return 0
+
+
 if __name__ == "__main__":
-    print(write_card(sys.argv[1] if len(sys.argv) > 1 else "output"))
+    sys.exit(cli.main(sys.modules[__name__]))
