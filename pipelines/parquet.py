@@ -93,10 +93,21 @@ class TableWriter:
         return self.staged
 
 
-def apply_labels(src: Path, dst: Path, labels: dict[str, tuple], id_column: str, compression: str,
-                 drop: frozenset | set = frozenset()) -> tuple[int, int]:
-    """Copy a staged file to dst, batch by batch, filling the duplicate label columns and leaving out the ids in
-    ``drop`` (DEDUP_DROP_DUPLICATES). Returns (labelled rows, rows kept)."""
+def apply_labels(src: Path, dst: Path, lookup, id_column: str, compression: str,
+                 drop=None) -> tuple[int, int]:
+    """Copy a staged file to dst, row group by row group, filling the duplicate label columns from
+    ``lookup(ids) -> {id: (duplicate_of, reason, cluster_id)}`` (asked once per row group: the labels are
+    never all in memory; a dict of every label works too) and leaving out the rows whose label ``drop(label)``
+    says to (DEDUP_DROP_DUPLICATES; a set of ids works too). Returns (labelled rows, rows kept)."""
+    if isinstance(lookup, dict):
+        table = lookup
+        lookup = lambda ids: table  # noqa: E731
+    if isinstance(drop, (set, frozenset)):
+        ids_out = drop
+        drop = (lambda label, rid: rid in ids_out) if ids_out else None
+    elif drop is not None:
+        keep_drop = drop
+        drop = lambda label, rid: keep_drop(label)  # noqa: E731
     pf = pq.ParquetFile(src)
     schema = pf.schema_arrow
     idx = {name: schema.get_field_index(name) for name in LABEL_COLUMNS}
@@ -105,19 +116,22 @@ def apply_labels(src: Path, dst: Path, labels: dict[str, tuple], id_column: str,
         for i in range(pf.num_row_groups):
             batch = pf.read_row_group(i)
             ids = batch.column(id_column).to_pylist()
-            cols = {name: batch.column(name).to_pylist() for name in LABEL_COLUMNS}
-            for k, rid in enumerate(ids):
-                lab = labels.get(rid)
-                if lab:
-                    for name, value in zip(LABEL_COLUMNS, lab):
-                        cols[name][k] = value
-                    labelled += lab[0] is not None
-            for name in LABEL_COLUMNS:
-                batch = batch.set_column(idx[name], schema.field(name), pa.array(cols[name], pa.string()))
-            if drop:
-                batch = batch.filter(pa.array([rid not in drop for rid in ids]))
+            labels = lookup(ids)
+            if labels or drop is not None:
+                cols = {name: batch.column(name).to_pylist() for name in LABEL_COLUMNS}
+                for k, rid in enumerate(ids):
+                    lab = labels.get(rid)
+                    if lab:
+                        for name, value in zip(LABEL_COLUMNS, lab):
+                            cols[name][k] = value
+                        labelled += lab[0] is not None
+                for name in LABEL_COLUMNS:
+                    batch = batch.set_column(idx[name], schema.field(name), pa.array(cols[name], pa.string()))
+                if drop is not None:
+                    batch = batch.filter(pa.array([not drop(labels.get(rid), rid) for rid in ids]))
             kept += batch.num_rows
             writer.write_table(batch)
+            del batch, labels
     return labelled, kept
 
 
@@ -199,10 +213,7 @@ class ParquetExportPipeline:
         try:
             staged = [f for w in self.writers.values() for f in w.close()]
             labeler = getattr(self.crawler, "dedup_labeler", None)
-            tables = {f.table for f in staged}
-            labels = {t: labeler.labels(t) for t in tables} if labeler else {}
-            drops = {t: labeler.drop_ids(t) for t in tables} if hasattr(labeler, "drop_ids") else {}
-            moves = [self._prepare(f, labels.get(f.table, {}), drops.get(f.table, set())) for f in staged]
+            moves = [self._prepare(f, labeler) for f in staged]
             if self.failed:
                 raise OSError("earlier write failures; not committing")
             for m in moves:  # every target directory must exist before the journal promises the commit
@@ -240,13 +251,16 @@ class ParquetExportPipeline:
             self.stats.inc_value("export/card/failed")
             logger.error("dataset card not written: %s", exc)
 
-    def _prepare(self, f: StagedFile, labels: dict, drop: set) -> dict:
-        """Apply duplicate labels; return the rename that will publish the file (paths relative to OUTPUT_DIR)."""
+    def _prepare(self, f: StagedFile, labeler) -> dict:
+        """Apply duplicate labels (streamed: one look-up per row group); return the rename that will publish the
+        file (paths relative to OUTPUT_DIR)."""
         final = self.output / f.table / f"{PARTITION_COLUMN}={f.crawl_date}" / f.path.name
         src, rows = f.path, f.rows
-        if labels or drop:
+        if labeler is not None and labeler.has_labels(f.table):
             src = f.path.with_suffix(".labelled")
-            n, rows = apply_labels(f.path, src, labels, ID_COLUMN[f.table], self.compression, drop)
+            drop = labeler.is_dropped if labeler.drop_duplicates else None
+            n, rows = apply_labels(f.path, src, lambda ids: labeler.label_batch(f.table, ids), ID_COLUMN[f.table],
+                                   self.compression, drop)
             self.stats.inc_value(f"export/labelled_duplicates/{f.table}", n)
             if rows != f.rows:
                 self.stats.inc_value(f"export/dropped_duplicates/{f.table}", f.rows - rows)

@@ -148,12 +148,13 @@ class StateDelta:
     """Everything one run learned; applied only when the run's output is committed.
 
     ``pages`` (one entry per page, read back during the run) stays in memory; ``threads`` and ``comments`` (one
-    entry per comment) are spooled to files beside the run's staged output when the delta has a ``spool_dir``.
+    entry per comment) are spooled to files beside the run's staged output when the delta has a ``spool_dir``
+    (a dict and a list otherwise).
     """
 
     pages: dict[str, dict] = field(default_factory=dict)  # url -> column values (iso strings)
-    threads: ThreadSpool | dict = field(default_factory=ThreadSpool)
-    comments: Spool | list = field(default_factory=Spool)  # (thread_id, native_id, comment_id, gone)
+    threads: ThreadSpool | dict = field(default_factory=dict)
+    comments: Spool | list = field(default_factory=list)  # (thread_id, native_id, comment_id, gone)
     spool_dir: Path | None = None
 
     def __post_init__(self) -> None:

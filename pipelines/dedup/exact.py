@@ -67,7 +67,7 @@ class ExactDedupPipeline:
         self.stats = stats
         self.comment_min_chars = comment_min_chars
         self.labeler = labeler
-        self.seen: dict[str, set[str]] = {"articles": set(), "threads": set(), "comments": set()}
+        self.seen: dict[str, set[str]] = {"articles": set(), "threads": set(), "comments": set()}  # no labeler only
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -103,7 +103,12 @@ class ExactDedupPipeline:
         self.labeler.prepare(item.table, item, RunDoc(key, item.version, exact))
 
     def _once(self, item, key: str, reason: str) -> None:
-        seen = self.seen[item.table]
-        if key in seen:
+        """Same URL / id a second time in this run: dropped. Asked of the labeler, which keeps the run's keys on
+        disk (not a set growing with every record)."""
+        if self.labeler is not None:
+            first = self.labeler.first_time(item.table, key)
+        else:
+            first = key not in self.seen[item.table]
+            self.seen[item.table].add(key)
+        if not first:
             drop(self.stats, self.step, reason, item, error=False)
-        seen.add(key)

@@ -2,13 +2,20 @@
 
 One :class:`DedupLabeler` per crawl (``crawler.dedup_labeler``), shared by the dedup steps. A record is
 registered only once it has passed every pipeline (Scrapy's ``item_scraped`` signal), so records dropped
-later are never labelled nor remembered. The Parquet exporter calls :meth:`labels` per table when the run
-ends, then :meth:`commit` once its files are in place; only then does the persistent state advance.
+later are never labelled nor remembered. Registered records go to the run's scratch file
+(:class:`~.run_docs.RunDocs`), not to memory: the crawl's memory does not grow with the number of records.
+
+When the run ends the exporter asks :meth:`label_batch` for the labels of each batch of ids it streams out of
+its staged files, then calls :meth:`commit` once its files are in place; only then does the persistent
+state advance. Clusters are formed over *nodes* — all records with one content hash are one node (they are
+duplicates of each other whatever else holds), a signed record without an exact hash is a node of its own —
+so the work and the memory at the end scale with the duplicate structure, not with the record count.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -16,12 +23,12 @@ from crawler.state.dedup_store import TABLES, SeenDoc, StateError
 
 from ..batch import records_of
 from . import minhash as mh
-from .clusters import assign
-from .edges import prior_edges, run_edges
+from .clusters import order_key
 from .keys import ID_FIELD, Key
-from .rebuild import rebuild_from_dataset
+from .run_docs import RunDocs, node_of
 
 logger = logging.getLogger(__name__)
+RUN_DOCS_FILE = "dedup_run.sqlite"
 
 
 @dataclass
@@ -33,18 +40,54 @@ class RunDoc:
     item: object = None  # the record while it is on its way (released once scraped or dropped)
 
 
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        p = self.parent.setdefault(x, x)
+        while p != x:
+            gp = self.parent[p]
+            self.parent[x] = gp
+            x, p = p, gp
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+@dataclass
+class _TableLabels:
+    """The outcome for one table: node -> (representative id, its content hash); stats."""
+
+    by_node: dict[str, tuple[str, str]] = field(default_factory=dict)
+    committed: set[str] = field(default_factory=set)  # representatives from earlier runs
+
+
 @dataclass
 class DedupLabeler:
     stats: object
     store: object | None = None  # a DedupStore, or None: within-run dedup only
     threshold: float = 0.6
     drop_duplicates: bool = False
-    docs: dict[str, dict[str, RunDoc]] = field(default_factory=lambda: {t: {} for t in TABLES})
+    run_docs_path: Path | None = None  # the scratch file (None: a temporary file)
     pending: dict[str, dict[str, RunDoc]] = field(default_factory=lambda: {t: {} for t in TABLES})
-    _labels: dict[str, dict] = field(default_factory=dict)
-    _dropped: dict[str, set[str]] = field(default_factory=dict)  # ids the exporter was told to leave out
+    _run: RunDocs | None = None
+    _done: dict[str, _TableLabels] = field(default_factory=dict)
+
+    @property
+    def run(self) -> RunDocs:
+        if self._run is None:
+            self._run = RunDocs(self.run_docs_path)
+        return self._run
 
     # -- fed by the pipeline steps ----------------------------------------------------------------------
+    def first_time(self, table: str, key: str) -> bool:
+        """Whether this run meets (table, key) for the first time (asked on disk, not kept in memory)."""
+        return self.run.first_time(table, key)
+
     def seen_before(self, table: str, rid: str) -> SeenDoc | None:
         if self.store is None:
             return None
@@ -53,6 +96,16 @@ class DedupLabeler:
         except StateError as exc:
             self._state_failed("read", exc)
             return None
+
+    def seen_before_many(self, table: str, ids: list[str]) -> dict[str, SeenDoc]:
+        """One look-up for the records of a batch (a thread's comments)."""
+        if self.store is None:
+            return {}
+        try:
+            return self.store.get(table, ids)
+        except StateError as exc:
+            self._state_failed("read", exc)
+            return {}
 
     def prepare(self, table: str, item, doc: RunDoc) -> None:
         """A record on its way to the exporter; it counts once :meth:`scraped` confirms it."""
@@ -70,12 +123,14 @@ class DedupLabeler:
 
     def scraped(self, item, response=None, spider=None) -> None:
         """``item_scraped``: the record (every record of the batch) passed every step and is in the
-        exporter's staging files."""
+        exporter's staging files: it goes to the run's scratch file."""
         for record in records_of(item):
             doc = self._pop(record)
             if doc is not None:
-                doc.version = record.version
-                self.docs[record.table][doc.key.id] = doc
+                k = doc.key
+                sig = mh.to_bytes(doc.sig) if doc.sig is not None else None
+                self.run.add(record.table, k.id, k.content_hash, k.published_at, k.order_url, record.version,
+                             doc.exact, sig, mh.band_keys(doc.sig) if doc.sig is not None else ())
 
     def dropped(self, item, response=None, exception=None, spider=None) -> None:
         """``item_dropped`` / ``item_error``: forget the record (skipped as unchanged, dropped by a later
@@ -84,42 +139,69 @@ class DedupLabeler:
             self._pop(record)
 
     # -- asked by the exporter ----------------------------------------------------------------------------
+    def label_batch(self, table: str, ids: list[str]) -> dict[str, tuple]:
+        """``{id: (duplicate_of, reason, cluster_id)}`` for those of ``ids`` in a cluster of two or more."""
+        done = self._labels_of(table)
+        if not done.by_node:
+            return {}
+        out = {}
+        for rid, (node, chash) in self.run.docs_of(table, ids).items():
+            hit = done.by_node.get(node)
+            if hit is not None:
+                out[rid] = _label(rid, chash, *hit)
+        return out
+
+    def has_labels(self, table: str) -> bool:
+        return bool(self._labels_of(table).by_node)
+
     def labels(self, table: str) -> dict[str, tuple]:
-        if table not in self._labels:
-            self._labels[table] = self._compute(table)
-        return self._labels[table]
+        """Every label of the table at once (tests and benchmarks; the exporter streams :meth:`label_batch`)."""
+        done = self._labels_of(table)
+        out = {}
+        for rid, node, chash in self.run.query("SELECT id, node, chash FROM docs WHERE tbl = ?", (table,)):
+            hit = done.by_node.get(node)
+            if hit is not None:
+                out[rid] = _label(rid, chash, *hit)
+        return out
 
     def drop_ids(self, table: str) -> set[str]:
-        """Labelled duplicates the exporter leaves out of the files when DEDUP_DROP_DUPLICATES is on (they
-        are then not remembered as written either)."""
+        """Labelled duplicates the exporter leaves out of the files when DEDUP_DROP_DUPLICATES is on (tests;
+        the exporter drops while it streams)."""
         if not self.drop_duplicates:
             return set()
-        ids = self._dropped[table] = {i for i, lab in self.labels(table).items() if lab[0] is not None}
-        self.stats.set_value(f"dedup/{table}/dropped_duplicates", len(ids))
-        return ids
+        return {i for i, lab in self.labels(table).items() if lab[0] is not None}
+
+    def is_dropped(self, label: tuple | None) -> bool:
+        return self.drop_duplicates and label is not None and label[0] is not None
 
     def commit(self, run_id: str) -> None:
         if self.store is None:
             return
-        changes = {}
-        for table, docs in self.docs.items():
-            labels, dropped = self.labels(table), self._dropped.get(table, set())
-            rows = []
-            for rid, d in docs.items():
-                if rid in dropped:
-                    continue
-                dup_of, _, cluster = labels.get(rid, (None, None, None))
-                k = d.key
-                rows.append((SeenDoc(rid, k.content_hash, d.version, dup_of or cluster or rid, cluster,
-                                     k.published_at, k.order_url, run_id,
-                                     mh.to_bytes(d.sig) if d.sig is not None else None),
-                             mh.band_keys(d.sig) if d.sig is not None else []))
-            changes[table] = rows
+        changes = {t: self._changes(t, run_id) for t in TABLES if self.run.count.get(t)}
         try:
             n = self.store.apply(run_id, changes)
             self.stats.set_value("dedup/state/committed_records", n)
         except StateError as exc:
             self._state_failed("commit", exc)
+
+    def _changes(self, table: str, run_id: str):
+        """(SeenDoc, band keys) of every record of the run (streamed from the scratch file, in id order)."""
+        done = self._labels_of(table)
+        rows = self.run.query(
+            "SELECT d.id, d.chash, d.version, d.published, d.order_url, d.node, n.sig FROM docs d "
+            "LEFT JOIN nodes n ON n.tbl = d.tbl AND n.node = d.node WHERE d.tbl = ? ORDER BY d.id", (table,))
+        for rid, chash, version, published, order_url, node, sig in rows:
+            hit = done.by_node.get(node)
+            dup_of, _, cluster = _label(rid, chash, *hit) if hit else (None, None, None)
+            if self.drop_duplicates and dup_of is not None:
+                continue  # left out of the files: not remembered as written either
+            bands = mh.band_keys(mh.from_bytes(sig)) if sig is not None else []
+            yield SeenDoc(rid, chash, version, dup_of or cluster or rid, cluster, published, order_url, run_id,
+                          sig), bands
+
+    def close(self) -> None:
+        if self._run is not None:
+            self._run.close()
 
     # -- internals ----------------------------------------------------------------------------------------
     def _state_failed(self, what: str, exc: Exception) -> None:
@@ -127,33 +209,177 @@ class DedupLabeler:
         self.stats.inc_value(f"dedup/state/{what}_failed")
         self.store = None
 
-    def _compute(self, table: str) -> dict[str, tuple]:
-        if table == "threads":  # threads are only remembered (versions), never clustered
-            return {}
-        docs = self.docs.get(table, {})
-        exact = [d.key for d in docs.values() if d.exact]
-        sigs = {i: d.sig for i, d in docs.items() if d.sig is not None}
-        edges, n_candidates = run_edges(exact, sigs, self.threshold)
+    def _labels_of(self, table: str) -> _TableLabels:
+        if table not in self._done:
+            self._done[table] = _TableLabels() if table == "threads" else self._compute(table)
+        return self._done[table]
+
+    def _compute(self, table: str) -> _TableLabels:
+        run = self.run
+        uf = _UnionFind()
+        size: dict[str, int] = {}  # records per node, for nodes with edges or more than one record
+        for node, n in run.query("SELECT node, count(*) FROM docs WHERE tbl = ? GROUP BY node HAVING count(*) > 1",
+                                 (table,)):
+            size[node] = n
+            uf.find(node)
+        near, n_candidates = self._near_edges(table)
         self.stats.set_value(f"dedup/{table}/near_candidates", n_candidates)
         committed: dict[str, Key] = {}
-        if self.store is not None and (exact or sigs):
+        prior: list[tuple[str, str]] = []
+        if self.store is not None and run.count.get(table):
             try:
-                more, committed = prior_edges(self.store, table, docs, exact, sigs, self.threshold)
-                edges += more
+                prior, committed = self._prior_edges(table)
             except StateError as exc:
                 self._state_failed("read", exc)
-        labels = assign({i: d.key for i, d in docs.items()}, committed, edges)
-        self._count(table, labels, committed)
-        return labels
+        for a, b in near + prior:
+            uf.union(a, b)
+        rewritten = run.docs_of(table, list(committed))  # representatives this run writes a new version of
+        for rid, (node, _) in rewritten.items():
+            uf.union("c" + rid, node)  # one record, whichever side it is seen from
+        firsts = self._firsts(table, uf.parent)
+        comps: dict[str, list[str]] = {}
+        for node in list(uf.parent):
+            comps.setdefault(uf.find(node), []).append(node)
+        out = _TableLabels(committed=set(committed))
+        for members in comps.values():
+            current = [m for m in members if not m.startswith("c")]
+            anchors = [committed[m[1:]] for m in members if m.startswith("c") and m[1:] in committed]
+            records = sum(size.get(m, 1) for m in current) + sum(a.id not in rewritten for a in anchors)
+            if not current or records < 2:
+                continue
+            rep = min(anchors or [firsts[m] for m in current], key=order_key)
+            rep_hash = rewritten[rep.id][1] if rep.id in rewritten else rep.content_hash
+            for m in current:
+                out.by_node[m] = (rep.id, rep_hash)
+        self._count(table, out)
+        return out
 
-    def _count(self, table: str, labels: dict, committed: dict) -> None:
-        dups = [v for v in labels.values() if v[0] is not None]
-        self.stats.set_value(f"dedup/{table}/labelled_duplicates", len(dups))
-        for reason in ("content", "near"):
-            self.stats.set_value(f"dedup/{table}/{reason}_labelled", sum(v[1] == reason for v in dups))
-        self.stats.set_value(f"dedup/{table}/cross_run_labelled",
-                             sum(v[0] in committed and v[0] not in self.docs[table] for v in dups))
-        self.stats.set_value(f"dedup/{table}/clusters", len({v[2] for v in labels.values()}))
+    def _firsts(self, table: str, nodes) -> dict[str, Key]:
+        """The earliest record (published_at, unknown last; then URL, then id) of each of ``nodes``: one pass
+        over the run's records, keeping one key per node."""
+        out: dict[str, Key] = {}
+        for rid, chash, published, order_url, node in self.run.query(
+                "SELECT id, chash, published, order_url, node FROM docs WHERE tbl = ?", (table,)):
+            if node in nodes:
+                k = Key(rid, chash, published, order_url)
+                cur = out.get(node)
+                if cur is None or order_key(k) < order_key(cur):
+                    out[node] = k
+        return out
+
+    def _near_edges(self, table: str) -> tuple[list[tuple[str, str]], int]:
+        """Verified near-duplicate pairs of nodes of this run, and the number of LSH candidate pairs. Nodes are
+        taken in a deterministic order (their name); a bucket of more than MAX_BUCKET nodes (boilerplate) pairs
+        each with its first node only, which keeps the work linear."""
+        run = self.run
+
+        def pairs():
+            bucket, key = [], None
+            for k, node in run.query("SELECT key, node FROM node_bands WHERE tbl = ? ORDER BY key, node", (table,)):
+                if k != key:
+                    yield from _bucket_pairs(table, bucket)
+                    bucket, key = [], k
+                bucket.append(node)
+            yield from _bucket_pairs(table, bucket)
+
+        run.executemany("INSERT OR IGNORE INTO pairs VALUES (?, ?, ?)", pairs())
+        n_candidates = next(run.query("SELECT count(*) FROM pairs WHERE tbl = ?", (table,)))[0]
+        edges: list[tuple[str, str]] = []
+        chunk: list[tuple[str, str]] = []
+        for a, b in run.query("SELECT a, b FROM pairs WHERE tbl = ? ORDER BY a, b", (table,)):
+            chunk.append((a, b))
+            if len(chunk) >= 20_000:
+                edges += self._verify(table, chunk)
+                chunk = []
+        edges += self._verify(table, chunk)
+        return edges, n_candidates
+
+    def _verify(self, table: str, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        if not pairs:
+            return []
+        nodes = sorted({n for p in pairs for n in p})
+        sigs: dict[str, np.ndarray] = {}
+        for i in range(0, len(nodes), 500):
+            part = nodes[i:i + 500]
+            q = f"SELECT node, sig FROM nodes WHERE tbl = ? AND node IN ({','.join('?' * len(part))})"
+            sigs.update((n, mh.from_bytes(s)) for n, s in self.run.query(q, (table, *part)))
+        a = np.stack([sigs[x] for x, _ in pairs])
+        b = np.stack([sigs[y] for _, y in pairs])
+        ok = np.count_nonzero(a == b, axis=1) >= self.threshold * mh.NUM_PERM
+        return [p for p, good in zip(pairs, ok) if good]
+
+    def _prior_edges(self, table: str) -> tuple[list[tuple[str, str]], dict[str, Key]]:
+        """Edges from this run's nodes to the committed representatives (``c<id>``) of matching earlier records,
+        and those representatives. Earlier versions of records this run rewrites are not matches."""
+        run, store = self.run, self.store
+        edges: list[tuple[str, str]] = []
+        anchors: set[str] = set()
+
+        def others(prior):
+            mine = run.existing(table, [p.id for p in prior])
+            return [p for p in prior if p.id not in mine]
+
+        hashes = [h for (h,) in run.query("SELECT DISTINCT chash FROM docs WHERE tbl = ? AND exact = 1", (table,))]
+        for i in range(0, len(hashes), 500):
+            found = store.by_hash(table, hashes[i:i + 500])
+            for h, prior in found.items():
+                for p in others(prior):
+                    anchors.add(p.rep_id)
+                    edges.append((node_of("", h, True), "c" + p.rep_id))
+        for node, blob in run.query("SELECT node, sig FROM nodes WHERE tbl = ?", (table,)):
+            sig = mh.from_bytes(blob)
+            prior = [p for p in store.by_bands(table, mh.band_keys(sig), mh.MAX_BUCKET) if p.sig]
+            prior = others(prior) if prior else []
+            if prior:
+                same = np.count_nonzero(np.stack([mh.from_bytes(p.sig) for p in prior]) == sig, axis=1)
+                for p, s in zip(prior, same):
+                    if s >= self.threshold * mh.NUM_PERM:
+                        anchors.add(p.rep_id)
+                        edges.append((node, "c" + p.rep_id))
+        committed = {rid: Key(p.id, p.content_hash, p.published_at, p.order_url)
+                     for rid, p in store.get(table, anchors).items()}
+        return [(a, b) for a, b in edges if b[1:] in committed], committed
+
+    def _count(self, table: str, done: _TableLabels) -> None:
+        dups = content = cross = 0
+        foreign: dict[str, bool] = {}  # representative from an earlier run that this run does not rewrite
+        run = self.run
+        if done.by_node:
+            rewritten = run.existing(table, {rep for rep, _ in done.by_node.values()} & done.committed)
+            for rep, _ in done.by_node.values():
+                foreign[rep] = rep in done.committed and rep not in rewritten
+            for rid, chash, node in run.query("SELECT id, chash, node FROM docs WHERE tbl = ?", (table,)):
+                hit = done.by_node.get(node)
+                if hit is None or rid == hit[0]:
+                    continue
+                dups += 1
+                content += chash == hit[1]
+                cross += foreign[hit[0]]
+        self.stats.set_value(f"dedup/{table}/labelled_duplicates", dups)
+        self.stats.set_value(f"dedup/{table}/content_labelled", content)
+        self.stats.set_value(f"dedup/{table}/near_labelled", dups - content)
+        self.stats.set_value(f"dedup/{table}/cross_run_labelled", cross)
+        self.stats.set_value(f"dedup/{table}/clusters", len(foreign))
+        if self.drop_duplicates:
+            self.stats.set_value(f"dedup/{table}/dropped_duplicates", dups)
+
+
+def _label(rid: str, chash: str, rep: str, rep_hash: str) -> tuple:
+    if rid == rep:
+        return (None, None, rep)
+    return (rep, "content" if chash == rep_hash else "near", rep)
+
+
+def _bucket_pairs(table: str, nodes: list[str]):
+    if len(nodes) < 2:
+        return
+    if len(nodes) <= mh.MAX_BUCKET:
+        for i, a in enumerate(nodes):
+            for b in nodes[i + 1:]:
+                yield table, a, b
+    else:
+        for b in nodes[1:]:
+            yield table, nodes[0], b
 
 
 def labeler_for(crawler) -> DedupLabeler:
@@ -161,11 +387,11 @@ def labeler_for(crawler) -> DedupLabeler:
     existing = getattr(crawler, "dedup_labeler", None)
     if isinstance(existing, DedupLabeler):
         return existing
-    from pathlib import Path
-
     from scrapy import signals
 
     from crawler.state.dedup_store import open_store
+
+    from .rebuild import rebuild_from_dataset
 
     s = crawler.settings
     output = s.get("OUTPUT_DIR", "output")
@@ -174,10 +400,13 @@ def labeler_for(crawler) -> DedupLabeler:
         path = s.get("DEDUP_STATE_PATH") or str(Path(output) / "_state" / "dedup.sqlite")
         store = open_store(path, mh.PARAMS, crawler.stats, logger,
                            rebuild=lambda st: rebuild_from_dataset(output, st))
+    ctx = getattr(crawler, "run_context", None)
     lab = DedupLabeler(crawler.stats, store, s.getfloat("DEDUP_NEAR_THRESHOLD", 0.6),
-                       s.getbool("DEDUP_DROP_DUPLICATES", False))
+                       s.getbool("DEDUP_DROP_DUPLICATES", False),
+                       run_docs_path=(ctx.staging / RUN_DOCS_FILE) if ctx is not None else None)
     crawler.signals.connect(lab.scraped, signal=signals.item_scraped)
     crawler.signals.connect(lab.dropped, signal=signals.item_dropped)
     crawler.signals.connect(lab.dropped, signal=signals.item_error)
+    crawler.signals.connect(lab.close, signal=signals.engine_stopped)
     crawler.dedup_labeler = lab
     return lab

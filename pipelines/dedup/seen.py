@@ -8,7 +8,7 @@ state (disabled or unavailable) every record is new.
 """
 from __future__ import annotations
 
-from crawler.items import ArticleRecord, CommentRecord, ThreadRecord
+from crawler.items import ArticleRecord, CommentRecord, RecordBatch, ThreadRecord
 
 from ..batch import per_record
 from ..drops import drop
@@ -36,6 +36,7 @@ class SeenBeforePipeline:
 
     def __init__(self, stats, labeler) -> None:
         self.stats, self.labeler = stats, labeler
+        self._known: dict[str, dict] | None = None  # the current batch's records as last committed
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -43,13 +44,31 @@ class SeenBeforePipeline:
         step.crawler = crawler
         return step
 
-    @per_record
     def process_item(self, item, spider=None):
+        """A batch (a thread and its comments) is looked up in the state with one query per table."""
+        self._known = self._prefetch(item.records) if isinstance(item, RecordBatch) else None
+        try:
+            return self._each(item)
+        finally:
+            self._known = None
+
+    def _prefetch(self, records) -> dict[str, dict]:
+        ids: dict[str, list[str]] = {}
+        for r in records:
+            get = ID_AND_HASH.get(type(r))
+            if get is not None:
+                ids.setdefault(r.table, []).append(get(r)[0])
+        return {table: self.labeler.seen_before_many(table, rids) for table, rids in ids.items()}
+
+    @per_record
+    def _each(self, item, spider=None):
         get = ID_AND_HASH.get(type(item))
         if get is None:
             return item
         rid, chash = get(item)
-        outcome, version = decide(self.labeler.seen_before(item.table, rid), chash)
+        known = self._known.get(item.table) if self._known is not None else None
+        previous = known.get(rid) if known is not None else self.labeler.seen_before(item.table, rid)
+        outcome, version = decide(previous, chash)
         if outcome == "unchanged":
             self.stats.inc_value(f"dedup/{item.table}/unchanged_skipped")
             drop(self.stats, self.step, f"unchanged_{item.table}", item, error=False)

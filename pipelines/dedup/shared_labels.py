@@ -18,7 +18,8 @@ from crawler.state.redis_dedup_store import RedisDedupStore
 from ..batch import records_of
 from . import minhash as mh
 from .keys import Key
-from .labels import DedupLabeler, RunDoc
+from .labels import RunDoc
+from .labels_memory import InMemoryDedupLabeler as DedupLabeler
 
 logger = logging.getLogger(__name__)
 
