@@ -42,6 +42,19 @@ def rss_mb(pid: int) -> float:
         return 0.0
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (the machine is shared: wall time says little)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def descendants(pid: int) -> list[int]:
     """Every process below ``pid`` (children of children too), from /proc/*/stat's parent field."""
     parents: dict[int, list[int]] = {}
@@ -72,12 +85,18 @@ class Sampler(threading.Thread):
         self.rows = 0
         self.samples: list[tuple[float, int, float, float]] = []
         self.t0 = time.perf_counter()
+        self.cpu_crawl = 0.0
+        self.cpu_worker: dict[int, float] = {}
 
     def run(self) -> None:
         while self.proc.poll() is None:
             crawl = rss_mb(self.proc.pid)
-            worker = max((rss_mb(p) for p in descendants(self.proc.pid)), default=0.0)
+            kids = descendants(self.proc.pid)
+            worker = max((rss_mb(p) for p in kids), default=0.0)
             self.samples.append((time.perf_counter() - self.t0, self.rows, crawl, worker))
+            self.cpu_crawl = max(self.cpu_crawl, cpu_seconds(self.proc.pid))
+            for p in kids:
+                self.cpu_worker[p] = max(self.cpu_worker.get(p, 0.0), cpu_seconds(p))
             time.sleep(self.interval)
 
     def read_log(self, stream) -> None:
@@ -168,7 +187,10 @@ def main() -> None:
         worker = max((s[3] for s in sampler.samples), default=0.0)
         print(f"demo site: {args.articles} articles x {args.comments} comments; exit code {rc}")
         print(f"rows committed: {total:,} ({', '.join(f'{t} {n:,}' for t, n in sorted(rows.items()))})")
-        print(f"first run: {elapsed:.1f} s wall, {total / elapsed:,.0f} rows/s")
+        cpu_w = sum(sampler.cpu_worker.values())
+        print(f"first run: {elapsed:.1f} s wall, {total / elapsed:,.0f} rows/s; CPU: crawl process "
+              f"{sampler.cpu_crawl:.1f} s ({total / max(sampler.cpu_crawl, 1e-9):,.0f} rows per CPU second), "
+              f"language worker {cpu_w:.1f} s (CPU seen up to the last 1-s sample)")
         print("crawl-process RSS at share of rows written:")
         for share in (0.10, 0.25, 0.50, 1.00):
             hit = at_share(sampler.samples, sampler.rows or total, share)
@@ -188,7 +210,7 @@ def main() -> None:
             rows2 = sum(committed_rows(out).values()) - total
             peak2 = max((s[2] for s in s2.samples), default=0.0)
             state2 = dir_bytes(out / "_state")
-            print(f"second (incremental) run over the same state: {e2:.1f} s wall, exit code {rc2}, "
+            print(f"second (incremental) run over the same state: {e2:.1f} s wall ({s2.cpu_crawl:.1f} s CPU), exit code {rc2}, "
                   f"{rows2:,} new rows, peak RSS {peak2:.1f} MB, state now {state2:,} bytes")
     finally:
         if not args.keep and not args.out:

@@ -50,6 +50,9 @@ ASSETS_REGISTRY = ""  # another registry file of the same shape; empty = pipelin
 # Deduplication (pipelines/dedup/): duplicates are labelled (duplicate_of/reason/cluster_id), not deleted.
 COMMENT_DEDUP_MIN_CHARS = 60  # shorter comments (normalised) are never labelled duplicates ("+1", "Nice.")
 DEDUP_COMMENT_NEAR_MIN_WORDS = 30  # shorter comments use the exact-text rule only, never MinHash
+# Retention of the dedup state (docs/performance.md): records last committed more than this many days ago leave
+# near-duplicate matching (signature and LSH bands deleted); ids, versions and content hashes stay. 0 = keep all.
+DEDUP_NEAR_RETENTION_DAYS = 365
 DEDUP_NEAR_THRESHOLD = 0.6  # estimated Jaccard of 5-word shingles from which two texts are near-duplicates
 DEDUP_DROP_DUPLICATES = False  # True: labelled duplicates are left out of the files (counted), not kept
 DEDUP_STATE_ENABLED = True  # remember what earlier runs wrote (unchanged records skipped, versions, clusters)

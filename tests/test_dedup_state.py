@@ -84,3 +84,28 @@ def test_unwritable_state_means_within_run_dedup_only(tmp_path):
     assert crawler.stats.get_value("dedup/state/unavailable") == 1
     assert crawler.stats.get_value("dedup/state/corrupt") is None
     assert crawler.stats.get_value("dedup/articles/labelled_duplicates") == 2
+
+
+def test_retention_prune_keeps_ids_and_hashes_but_leaves_near_matching(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    st = SQLiteDedupStore(tmp_path / "s.sqlite", mh.PARAMS)
+    sig = mh.text_signature("one two three four five six seven eight nine ten")
+    st.apply("r1", {"articles": [(doc("a", "h1", sig=mh.to_bytes(sig)), mh.band_keys(sig))]})
+    assert st.prune(datetime.now(timezone.utc) - timedelta(days=1)) == 0  # committed just now: kept
+    assert st.by_bands("articles", mh.band_keys(sig))
+    assert st.prune(datetime.now(timezone.utc) + timedelta(seconds=1)) == 1
+    assert st.by_bands("articles", mh.band_keys(sig)) == [] and st.get("articles", ["a"])["a"].sig is None
+    assert [d.id for d in st.by_hash("articles", ["h1"])["h1"]] == ["a"]  # seen-before and exact matching stay
+
+
+def test_ids_and_hashes_round_trip_exactly_and_same_ids_in_two_tables_do_not_collide(tmp_path):
+    st = SQLiteDedupStore(tmp_path / "s.sqlite", mh.PARAMS)
+    ids = ["0123456789abcdef" * 2, "f" * 32, "8" + "0" * 31, "not-hex"]
+    docs = [(SeenDoc(i, "fedcba9876543210" * 2, 2, ids[0], ids[0], 1.5, "http://s/x/", "r1"), []) for i in ids]
+    st.apply("r1", {"articles": docs, "comments": docs})
+    for table in ("articles", "comments"):
+        got = st.get(table, ids)
+        assert {i: (d.id, d.content_hash, d.rep_id, d.cluster_id, d.published_at, d.order_url, d.version)
+                for i, d in got.items()} == {i: (i, "fedcba9876543210" * 2, ids[0], ids[0], 1.5, "http://s/x/", 2)
+                                             for i in ids}

@@ -14,19 +14,20 @@ import sqlite3
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from crawler import ids
 
-# Format 2: one row per page (WITHOUT ROWID: the URL is stored once) and per thread; a thread's comments are
-# one compressed blob of native ids (comment ids are derived from platform/host/native id, stored only when they
+# Format 2: one row per page (WITHOUT ROWID: the URL is stored once; times as integer microseconds since 1970
+# UTC; the article identity without what the URL already says) and per thread; a thread's comments are one
+# compressed blob of native ids (comment ids are derived from platform/host/native id, stored only when they
 # differ), not one row per comment — about 8 bytes per comment instead of ~150.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages (
   url TEXT PRIMARY KEY, article_id TEXT, etag TEXT, last_modified TEXT, content_hash TEXT,
-  published_at TEXT, first_seen TEXT NOT NULL, last_visit TEXT NOT NULL, visits INTEGER NOT NULL DEFAULT 0,
-  comment_count INTEGER, next_visit TEXT, gone INTEGER NOT NULL DEFAULT 0, article_json TEXT,
+  published_at INTEGER, first_seen INTEGER NOT NULL, last_visit INTEGER NOT NULL, visits INTEGER NOT NULL DEFAULT 0,
+  comment_count INTEGER, next_visit INTEGER, gone INTEGER NOT NULL DEFAULT 0, article_json TEXT,
   kind TEXT NOT NULL DEFAULT 'article') WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS pages_due ON pages(next_visit) WHERE gone = 0 AND next_visit IS NOT NULL;
 CREATE TABLE IF NOT EXISTS threads (
@@ -50,6 +51,47 @@ def unpack_members(blob: bytes | None) -> dict[str, tuple[int, str | None]]:
     if not blob:
         return {}
     return {r[0]: (r[1], r[2] if len(r) > 2 else None) for r in json.loads(zlib.decompress(blob))}
+
+
+TIME_COLUMNS = ("published_at", "first_seen", "last_visit", "next_visit")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def to_micros(value: str | None) -> int | None:
+    """An ISO time (as the delta carries it) as integer microseconds since 1970 UTC (what the file stores)."""
+    if value is None:
+        return None
+    delta = datetime.fromisoformat(value) - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(value: int | None) -> datetime | None:
+    return None if value is None else _EPOCH + timedelta(microseconds=value)
+
+
+def pack_identity(url: str, article_json: str | None) -> str | None:
+    """The article identity a tombstone needs, without the parts the page URL already gives."""
+    if not article_json:
+        return article_json
+    d = json.loads(article_json)
+    if d.get("url") == url:
+        del d["url"]
+    if d.get("canonical_url") == d.get("url", url):
+        del d["canonical_url"]
+    if d.get("article_id") == ids.article_id(d.get("canonical_url", d.get("url", url))):
+        del d["article_id"]
+    return json.dumps(d, separators=(",", ":"))
+
+
+def unpack_identity(url: str, packed: str | None) -> str | None:
+    if not packed:
+        return packed
+    d = json.loads(packed)
+    page = d.get("url", url)
+    canonical = d.get("canonical_url", page)
+    out = {"article_id": d.get("article_id") or ids.article_id(canonical), "url": page, "canonical_url": canonical}
+    out.update((k, v) for k, v in d.items() if k not in out)
+    return json.dumps(out)
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -234,13 +276,13 @@ class CrawlState:
         if row is None:
             return None
         (url, aid, etag, lm, chash, pub, first, last, visits, count, nxt, gone, art, kind) = row
-        return PageState(url, aid, etag, lm, chash, parse_iso(pub), parse_iso(first), parse_iso(last), visits,
-                         count, parse_iso(nxt), bool(gone), art, kind)
+        return PageState(url, aid, etag, lm, chash, from_micros(pub), from_micros(first), from_micros(last), visits,
+                         count, from_micros(nxt), bool(gone), unpack_identity(url, art), kind)
 
     def due_pages(self, now: datetime) -> list[tuple[str, str]]:
         """(url, kind) of pages whose revisit is due."""
         rows = self.db.execute("SELECT url, kind FROM pages WHERE gone = 0 AND next_visit IS NOT NULL AND "
-                               "next_visit <= ? ORDER BY next_visit", (iso(now),)).fetchall()
+                               "next_visit <= ? ORDER BY next_visit", (to_micros(iso(now)),)).fetchall()
         return [(r[0], r[1]) for r in rows]
 
     def threads_of(self, page_url: str) -> list[dict]:
@@ -275,10 +317,12 @@ class CrawlState:
         with self.db:
             for url, cols in delta.pages.items():
                 names = ["url", *cols]
+                values = [to_micros(v) if k in TIME_COLUMNS else pack_identity(url, v) if k == "article_json" else v
+                          for k, v in cols.items()]
                 self.db.execute(
                     f"INSERT INTO pages ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
                     f"ON CONFLICT(url) DO UPDATE SET {', '.join(f'{c}=excluded.{c}' for c in cols)}",
-                    [url, *cols.values()])
+                    [url, *values])
             for tid, t in delta.threads.items():
                 self.db.execute(
                     "INSERT INTO threads VALUES (?, ?, ?, ?, ?, ?, ?, NULL) ON CONFLICT(thread_id) DO UPDATE SET "

@@ -22,7 +22,10 @@ import xxhash
 STATE_FORMAT = "2"
 TABLES = ("articles", "threads", "comments")
 _TBL = {t: i for i, t in enumerate(TABLES)}
-_SALT = {0: 0, 1: 0x5BD1E9955BD1E995, 2: 0x2545F4914F6CDD1D}  # keeps the tables' row keys apart
+# Row key = the id's first 64 bits with the top bit flipped: keys then sort as the ids do, so a run's records
+# (written in id order) append to the B-tree and fill its pages, instead of splitting pages at random. The
+# tables share the key space; the same id in two tables is a key collision, resolved by probing.
+_SALT = {0: 1 << 63, 1: 1 << 63, 2: 1 << 63}
 _HEX32 = re.compile(r"[0-9a-f]{32}\Z")
 _I64 = 1 << 63
 
@@ -57,21 +60,24 @@ class DedupStore(Protocol):
 
 
 # Format 2 — what the decisions need, in as few bytes as SQLite allows (docs/performance.md, "State format"):
-# * docs: the row key ``n`` is the first 64 bits of the 128-bit hex id (xor a per-table constant), so a look-up
-#   by id is a rowid look-up and no index repeats the id; the row keeps the id's other 64 bits (the whole id only
-#   after a key collision, text for ids that are not 32 hex digits). Content hashes are two 64-bit integers
-#   (``h`` indexed, ``hr``). ``rep`` is NULL for a record that is its own representative; ``cluster`` is NULL
-#   (none), 1 (= rep) or an id. URLs and run ids are stored once, in ``urls`` / ``runs``, and referenced.
+# * docs: the row key ``n`` is the first 64 bits of the 128-bit hex id, so a look-up by id is a rowid look-up and
+#   no index repeats the id; the row keeps the id's other 64 bits (the whole id only after a key collision, text
+#   for ids that are not 32 hex digits). Content hashes are two 64-bit integers (``h``, ``hr``); only records
+#   that are their own representative (``ix`` = 1) are in the hash index — a duplicate is found through its
+#   representative, which has its hash (content duplicate) or its cluster (near duplicate). ``rep`` is NULL for
+#   a record that is its own representative; ``cluster`` is NULL (none), 1 (= rep) or an id. URLs and run ids
+#   are stored once, in ``urls`` / ``runs``, and referenced by small integers.
 # * bands: one (band key, n) pair per LSH band of a signed record, WITHOUT ROWID: 64-bit band keys, nothing else.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runs(n INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, committed_at TEXT NOT NULL,
   docs INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS urls(n INTEGER PRIMARY KEY, url TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS urls(n INTEGER PRIMARY KEY, h INTEGER NOT NULL, url TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS urls_hash ON urls(h);
 CREATE TABLE IF NOT EXISTS docs(n INTEGER PRIMARY KEY, tbl INTEGER NOT NULL, id NOT NULL, h INTEGER NOT NULL,
   hr NOT NULL, version INTEGER NOT NULL, rep, cluster, published, url INTEGER NOT NULL, run INTEGER NOT NULL,
-  sig BLOB);
-CREATE INDEX IF NOT EXISTS docs_hash ON docs(h);
+  ix INTEGER NOT NULL, sig BLOB);
+CREATE INDEX IF NOT EXISTS docs_hash ON docs(h) WHERE ix = 1;
 CREATE TABLE IF NOT EXISTS bands(key INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(key, n)) WITHOUT ROWID;
 """
 _SELECT = ("SELECT d.n, d.tbl, d.id, d.h, d.hr, d.version, d.rep, d.cluster, d.published, u.url, r.run_id, d.sig "
@@ -99,7 +105,7 @@ def _home(tbl: int, rid: str) -> int:
     """The row key a record's id maps to (before any collision probing)."""
     if _HEX32.match(rid):
         return _signed(int(rid[:16], 16) ^ _SALT[tbl])
-    return _signed(_h64(rid) ^ _SALT[tbl])
+    return _signed((_h64(rid) & 0xFFFFFFFFFFFFFFFF) ^ _SALT[tbl])
 
 
 def _enc_hash(chash: str | None) -> tuple[int | None, int | str | None]:
@@ -224,7 +230,7 @@ class SQLiteDedupStore:
         for h, (h64, _) in wanted.items():
             by_h.setdefault(h64, []).append(h)
         for part in _chunks(sorted(by_h), 500):
-            q = f"{_SELECT} WHERE d.h IN ({','.join('?' * len(part))}) AND d.tbl = ? ORDER BY d.n"
+            q = f"{_SELECT} WHERE d.h IN ({','.join('?' * len(part))}) AND d.ix = 1 AND d.tbl = ? ORDER BY d.n"
             for r in self.db.execute(q, (*part, _TBL[table])):
                 full = _dec_hash(r[3], r[4])
                 if full in wanted:
@@ -244,20 +250,15 @@ class SQLiteDedupStore:
         args = (*keys, max_bucket, _TBL[table]) if max_bucket else (*keys, _TBL[table])
         return [self._doc(r) for r in self.db.execute(q, args)]
 
-    def _ref(self, table: str, value: str, cache: dict) -> int:
-        """The row key of a URL (stored once; 64-bit hash key, probed on collision)."""
+    def _url(self, value: str, cache: dict) -> int:
+        """The small integer that stands for a URL (each URL is stored once)."""
         n = cache.get(value)
         if n is not None:
             return n
-        n = _h64(value)
-        while True:
-            row = self.db.execute(f"SELECT url FROM {table} WHERE n = ?", (n,)).fetchone()
-            if row is None:
-                self.db.execute(f"INSERT INTO {table} VALUES (?, ?)", (n, value))
-                break
-            if row[0] == value:
-                break
-            n = _signed((n + 1) & 0xFFFFFFFFFFFFFFFF)
+        h = _h64(value)
+        n = next((r[0] for r in self.db.execute("SELECT n, url FROM urls WHERE h = ?", (h,)) if r[1] == value), None)
+        if n is None:
+            n = self.db.execute("INSERT INTO urls(h, url) VALUES (?, ?)", (h, value)).lastrowid
         if len(cache) > 50_000:
             cache.clear()
         cache[value] = n
@@ -276,7 +277,8 @@ class SQLiteDedupStore:
             pub = d.published_at
             if pub is not None and float(pub).is_integer():
                 pub = int(pub)
-            cols = (h, hr, d.version, rep, cluster, pub, self._ref("urls", d.order_url or "", urls), run_n, d.sig)
+            cols = (h, hr, d.version, rep, cluster, pub, self._url(d.order_url or "", urls), run_n, int(rep is None),
+                    d.sig)
             old = existing.get(d.id)
             if old is not None:
                 n = old[0]
@@ -293,9 +295,9 @@ class SQLiteDedupStore:
                 taken.add(n)
                 existing[d.id] = (n,) + (None,) * 11
             band_rows += [(k, n) for k in bands]
-        self.db.executemany("INSERT INTO docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
+        self.db.executemany("INSERT INTO docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
         self.db.executemany("UPDATE docs SET h=?, hr=?, version=?, rep=?, cluster=?, published=?, url=?, run=?, "
-                            "sig=? WHERE n = ?", updates)
+                            "ix=?, sig=? WHERE n = ?", updates)
         if stale:
             self.db.executemany("DELETE FROM bands WHERE n = ?", [(n,) for n in stale])
             stale.clear()

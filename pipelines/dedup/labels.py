@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +74,7 @@ class DedupLabeler:
     threshold: float = 0.6
     drop_duplicates: bool = False
     run_docs_path: Path | None = None  # the scratch file (None: a temporary file)
+    retention_days: float = 0  # DEDUP_NEAR_RETENTION_DAYS: records older than this leave near matching
     pending: dict[str, dict[str, RunDoc]] = field(default_factory=lambda: {t: {} for t in TABLES})
     _run: RunDocs | None = None
     _done: dict[str, _TableLabels] = field(default_factory=dict)
@@ -181,6 +183,9 @@ class DedupLabeler:
         try:
             n = self.store.apply(run_id, changes)
             self.stats.set_value("dedup/state/committed_records", n)
+            if self.retention_days > 0 and hasattr(self.store, "prune"):
+                cutoff = datetime.now(timezone.utc) - timedelta(days=self.retention_days)
+                self.stats.set_value("dedup/state/pruned_records", self.store.prune(cutoff))
         except StateError as exc:
             self._state_failed("commit", exc)
 
@@ -192,9 +197,11 @@ class DedupLabeler:
             "LEFT JOIN nodes n ON n.tbl = d.tbl AND n.node = d.node WHERE d.tbl = ? ORDER BY d.id", (table,))
         for rid, chash, version, published, order_url, node, sig in rows:
             hit = done.by_node.get(node)
-            dup_of, _, cluster = _label(rid, chash, *hit) if hit else (None, None, None)
+            dup_of, reason, cluster = _label(rid, chash, *hit) if hit else (None, None, None)
             if self.drop_duplicates and dup_of is not None:
                 continue  # left out of the files: not remembered as written either
+            if reason == "content":  # same text as its representative, which holds the same signature and bands
+                sig = None
             bands = mh.band_keys(mh.from_bytes(sig)) if sig is not None else []
             yield SeenDoc(rid, chash, version, dup_of or cluster or rid, cluster, published, order_url, run_id,
                           sig), bands
@@ -403,7 +410,8 @@ def labeler_for(crawler) -> DedupLabeler:
     ctx = getattr(crawler, "run_context", None)
     lab = DedupLabeler(crawler.stats, store, s.getfloat("DEDUP_NEAR_THRESHOLD", 0.6),
                        s.getbool("DEDUP_DROP_DUPLICATES", False),
-                       run_docs_path=(ctx.staging / RUN_DOCS_FILE) if ctx is not None else None)
+                       run_docs_path=(ctx.staging / RUN_DOCS_FILE) if ctx is not None else None,
+                       retention_days=s.getfloat("DEDUP_NEAR_RETENTION_DAYS", 365))
     crawler.signals.connect(lab.scraped, signal=signals.item_scraped)
     crawler.signals.connect(lab.dropped, signal=signals.item_dropped)
     crawler.signals.connect(lab.dropped, signal=signals.item_error)
