@@ -83,6 +83,7 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.proc, self.interval = proc, interval
         self.rows = 0
+        self.closing_at: float | None = None  # when Scrapy began closing the spider: every row written
         self.samples: list[tuple[float, int, float, float]] = []
         self.t0 = time.perf_counter()
         self.cpu_crawl = 0.0
@@ -103,6 +104,8 @@ class Sampler(threading.Thread):
         """Follow the child's log: the periodic stats line carries the cumulative export/rows/* counters."""
         current: dict[str, int] = {}
         for line in stream:
+            if self.closing_at is None and "Closing spider" in line:
+                self.closing_at = time.perf_counter() - self.t0
             found = ROWS_LINE.findall(line)
             if found:
                 current.update((t, int(n)) for t, n in found)
@@ -153,12 +156,18 @@ def committed_rows(out: Path) -> dict[str, int]:
     return rows
 
 
-def at_share(samples, total_rows: int, share: float) -> tuple[float, float] | None:
-    """(crawl RSS, seconds) of the first sample at which ``share`` of the run's rows were written."""
+def at_share(sampler: Sampler, total_rows: int, share: float) -> tuple[float, float] | None:
+    """(crawl RSS, seconds) of the first sample at which ``share`` of the run's rows were written; 100 %: the
+    first sample after Scrapy began closing the spider (every row written, the commit starting)."""
+    samples = sampler.samples
+    if share >= 1.0 and sampler.closing_at is not None:
+        after = [s for s in samples if s[0] >= sampler.closing_at]
+        if after:
+            return after[0][2], after[0][0]
     for t, rows, crawl_mb, _ in samples:
         if rows >= share * total_rows:
             return crawl_mb, t
-    if share >= 1.0 and samples:  # the last rows were logged after the last sample: the run's last sample
+    if share >= 1.0 and samples:
         return samples[-1][2], samples[-1][0]
     return None
 
@@ -193,11 +202,15 @@ def main() -> None:
               f"language worker {cpu_w:.1f} s (CPU seen up to the last 1-s sample)")
         print("crawl-process RSS at share of rows written:")
         for share in (0.10, 0.25, 0.50, 1.00):
-            hit = at_share(sampler.samples, sampler.rows or total, share)
+            hit = at_share(sampler, total, share)
             print(f"  {share:>4.0%}: " + (f"{hit[0]:7.1f} MB (t={hit[1]:.0f} s)" if hit else "   (no sample)"))
         print(f"crawl-process peak RSS: {peak:.1f} MB (commit included)")
-        r25, r100 = at_share(sampler.samples, sampler.rows or total, 0.25), at_share(sampler.samples,
-                                                                                      sampler.rows or total, 1.0)
+        if sampler.closing_at is not None:
+            crawl_peak = max((s[2] for s in sampler.samples if s[0] < sampler.closing_at), default=0.0)
+            commit_peak = max((s[2] for s in sampler.samples if s[0] >= sampler.closing_at), default=0.0)
+            print(f"  while crawling: {crawl_peak:.1f} MB; closing + commit "
+                  f"({elapsed - sampler.closing_at:.0f} s): {commit_peak:.1f} MB")
+        r25, r100 = at_share(sampler, total, 0.25), at_share(sampler, total, 1.0)
         if r25 and r100:
             print(f"RSS at 100 % / RSS at 25 %: {r100[0] / r25[0]:.3f}; peak / RSS at 25 %: {peak / r25[0]:.3f}")
         print(f"language worker peak RSS: {worker:.1f} MB")

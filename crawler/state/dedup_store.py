@@ -264,11 +264,12 @@ class SQLiteDedupStore:
         cache[value] = n
         return n
 
-    def _write(self, tbl: int, batch: list[tuple[SeenDoc, list[int]]], run_n: int, urls: dict, stale: list) -> None:
-        """Upsert one batch of records: new ones inserted, known ones updated in place."""
-        existing = self._lookup(tbl, [d.id for d, _ in batch])
-        taken = {r[0] for r in existing.values()}
-        inserts, updates, band_rows = [], [], []
+    def _write(self, tbl: int, batch: list[tuple[SeenDoc, list[int]]], run_n: int, urls: dict, stale: list,
+               fresh: bool) -> None:
+        """Upsert one batch of records: new ones inserted, known ones updated in place. ``fresh``: the table had
+        no record before this commit (a first run): nothing to look up."""
+        existing = {} if fresh else self._lookup(tbl, [d.id for d, _ in batch])
+        inserts, updates, band_rows, new_bands = [], [], [], []
         for d, bands in batch:
             h, hr = _enc_hash(d.content_hash)
             rep = None if d.rep_id in ("", d.id) else _enc_id(d.rep_id)
@@ -281,21 +282,29 @@ class SQLiteDedupStore:
                     d.sig)
             old = existing.get(d.id)
             if old is not None:
-                n = old[0]
-                updates.append((*cols, n))
+                updates.append((*cols, old[0]))
                 if old[11] is not None:  # the old version's band rows can never match again: dropped
-                    stale.append(n)
+                    stale.append(old[0])
+                band_rows += [(k, old[0]) for k in bands]
             else:
                 n = _home(tbl, d.id)
-                while n in taken or self.db.execute("SELECT 1 FROM docs WHERE n = ?", (n,)).fetchone():
+                stored_id = bytes.fromhex(d.id[16:]) if _HEX32.match(d.id) else _enc_id(d.id)
+                inserts.append([n, tbl, stored_id, *cols])
+                new_bands.append((d.id, bands))
+        before = self.db.total_changes
+        self.db.executemany("INSERT OR IGNORE INTO docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
+        if self.db.total_changes - before < len(inserts):  # some home keys hold other records: probe further
+            for row, (rid, _) in zip(inserts, new_bands):
+                if self.db.execute("SELECT 1 FROM docs WHERE n = ? AND tbl = ? AND id IS ?",
+                                   (row[0], tbl, row[2])).fetchone():
+                    continue
+                n = row[0]
+                while self.db.execute("SELECT 1 FROM docs WHERE n = ?", (n,)).fetchone():
                     n = _signed((n + 1) & 0xFFFFFFFFFFFFFFFF)
-                natural = n == _home(tbl, d.id) and _HEX32.match(d.id)
-                stored_id = bytes.fromhex(d.id[16:]) if natural else _enc_id(d.id)
-                inserts.append((n, tbl, stored_id, *cols))
-                taken.add(n)
-                existing[d.id] = (n,) + (None,) * 11
-            band_rows += [(k, n) for k in bands]
-        self.db.executemany("INSERT INTO docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
+                row[0], row[2] = n, _enc_id(rid)  # off its home key: the whole id is kept
+                self.db.execute("INSERT INTO docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
+        for row, (_, bands) in zip(inserts, new_bands):
+            band_rows += [(k, row[0]) for k in bands]
         self.db.executemany("UPDATE docs SET h=?, hr=?, version=?, rep=?, cluster=?, published=?, url=?, run=?, "
                             "ix=?, sig=? WHERE n = ?", updates)
         if stale:
@@ -317,15 +326,17 @@ class SQLiteDedupStore:
             urls: dict[str, int] = {}
             stale: list[int] = []
             for table, docs in changes.items():
+                tbl = _TBL[table]
+                fresh = self.db.execute("SELECT 1 FROM docs WHERE tbl = ? LIMIT 1", (tbl,)).fetchone() is None
                 batch: list = []
                 for item in docs:
                     batch.append(item)
                     if len(batch) >= _BATCH:
-                        self._write(_TBL[table], batch, run_n, urls, stale)
+                        self._write(tbl, batch, run_n, urls, stale, fresh)
                         n_docs += len(batch)
                         batch = []
                 if batch:
-                    self._write(_TBL[table], batch, run_n, urls, stale)
+                    self._write(tbl, batch, run_n, urls, stale, fresh)
                     n_docs += len(batch)
             self.db.execute("UPDATE runs SET committed_at = ?, docs = ? WHERE n = ?",
                             (datetime.now(timezone.utc).isoformat(), n_docs, run_n))
