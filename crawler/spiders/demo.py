@@ -18,7 +18,7 @@ import scrapy
 from scrapy import signals
 
 from crawler.comments.disqus import DisqusAdapter
-from crawler.demo_site import forum
+from crawler.demo_site import forum, forum_shapes
 from crawler.demo_site.server import DemoServer
 from crawler.demo_site.site import DemoSite
 from crawler.middlewares.address_policy import allow_origins
@@ -116,5 +116,9 @@ class DemoSpider(ArticleSpider):
                 yield scrapy.Request(url, callback=self.parse_topic_feed)
                 continue
             request = self.article_request(url) if "disqus" in url else self.discussion_request(url)
+            if request is not None:
+                yield request
+        for _shape, url in forum_shapes.entry_shapes(base, forum.forum_for(self.server.site if self.server else DemoSite())):  # threads entered
+            request = self.discussion_request(url)  # anywhere: later pages, post anchors, embed topics
             if request is not None:
                 yield request
