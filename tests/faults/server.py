@@ -473,6 +473,28 @@ def r_robots_hop(h, q, n):
     h.send(301, "", None, {"Location": f"/robots-hop/{k + 1}"})
 
 
+# -- decoding: a UTF-8 page with one invalid byte (or a pasted cp1252 word) -------------------------------
+ACCENTED = "Le marché — déjà vu, naïve señora: €100 ₿ 比特币 Ärger"
+BAD_BYTES = {"lone_ff": b"\xff", "truncated": b"\xe2\x80", "continuation": b"\x80", "overlong": b"\xc0\xaf",
+             "surrogate": b"\xed\xa0\x80", "cp1252_word": b"caf\xe9", "nul_free_c1": b"\x9d",
+             "two_bytes": b"\xfe\xfe"}
+
+
+def r_bad_byte(h, q, n):
+    """``/c/bad-byte/<variant>/<declared>``: declared = header (charset=utf-8), meta (only <meta charset>),
+    none (no charset anywhere), latin1 (header says ISO-8859-1)."""
+    _, _, _, variant, declared = h.path.split("?")[0].split("/")[:5]
+    meta = "utf-8" if declared in ("header", "meta") else ""
+    page = article_html(f"Bad byte {variant} {declared}", text=ACCENTED + " " + LOREM, charset_meta=meta or "x-none",
+                        body_extra="<p>MARK</p>")
+    if not meta:
+        page = page.replace('<meta charset="x-none">', "")
+    body = page.encode("utf-8").replace(b"MARK", b"before " + BAD_BYTES[variant] + b" after")
+    ctype = {"header": "text/html; charset=utf-8", "meta": "text/html", "none": "text/html",
+             "latin1": "text/html; charset=ISO-8859-1"}[declared]
+    h.send(200, body, ctype)
+
+
 # -- address policy: pages that point the crawler at other (local) addresses, given in ``to`` -------------
 def rss_items(links: list[str]) -> bytes:
     items = "".join(f"<item><title>Story {i}</title><link>{escape(u)}</link>"
@@ -537,6 +559,7 @@ def r_api_story(h, q, n):
 
 
 ROUTES = {
+    "/c/bad-byte/": r_bad_byte,
     "/oauth/token": r_oauth_token, "/api/story/": r_api_story,
     "/policy/feed": r_policy_feed, "/policy/sitemap": r_policy_sitemap,
     "/policy/sitemap-index": r_policy_sitemap_index, "/policy/redirect": r_policy_redirect,
