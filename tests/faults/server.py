@@ -365,10 +365,50 @@ def r_rest(h, q, n):
         body = rest_comments(total, 10_000, post)
         return h.send(200, body, "application/json; charset=UTF-8",
                       {"X-WP-Total": str(total), "X-WP-TotalPages": "1"})
+    if 9000 < post < 9100:  # a server-stated page count (X-WP-TotalPages) that is absurd or malformed
+        page = int(q.get("page", ["1"])[0])
+        stated = WP_PAGE_COUNTS[post - 9001]
+        items = json.loads(rest_comments(3, 80, post))
+        for k, it in enumerate(items):
+            it["id"] = post * 1_000_000 + page * 10 + k
+            it["content"]["rendered"] = f"<p>Reader note {page}.{k} on the stated page count of this thread.</p>"
+        return h.send(200, json.dumps(items), "application/json; charset=UTF-8",
+                      {"X-WP-Total": stated, "X-WP-TotalPages": stated})
     if post == 8888:  # many comments in one response (items-per-response cap)
         return h.send(200, rest_comments(20, 120, post), "application/json; charset=UTF-8",
                       {"X-WP-Total": "20", "X-WP-TotalPages": "1"})
     h.send(200, b"[]", "application/json; charset=UTF-8", {"X-WP-Total": "0", "X-WP-TotalPages": "0"})
+
+
+WP_PAGE_COUNTS = ["1000000000000", "99999999999999999999999999999", "-5", "1e12", "NaN", "2000", "0x7fffffff",
+                  " 1000000 "]
+
+
+def r_wp_pages_article(h, q, n):
+    k = int(h.path.rsplit("/", 1)[-1])
+    h.send(200, article_html(f"Story whose comment API states {WP_PAGE_COUNTS[k - 1].strip()} pages",
+                             post_id=9000 + k, api=f"{h.base}/wp-json/"))
+
+
+def r_sitemap_chain(h, q, n):
+    """A sitemap index whose only child is itself with the next query number (?x=N+1), plus a urlset child."""
+    x = int(q.get("x", ["0"])[0])
+    h.send(200, sitemap_index(h.base, [f"/c/sitemap-chain?x={x + 1}", f"/c/sitemap-urls-{x}.xml"]),
+           "application/xml; charset=utf-8")
+
+
+def r_sitemap_wide(h, q, n):
+    """An index of ``fan`` children, each again an index of ``fan`` children (``d`` levels)."""
+    d, fan, tag = int(q.get("d", ["0"])[0]), int(q.get("fan", ["10"])[0]), q.get("t", ["0"])[0]
+    if d >= 3:
+        return h.send(200, urlset(h.base, [f"/a/wide-{tag}"]), "application/xml; charset=utf-8")
+    h.send(200, sitemap_index(h.base, [f"/c/sitemap-wide?d={d + 1}&amp;fan={fan}&amp;t={tag}-{i}" for i in range(fan)]),
+           "application/xml; charset=utf-8")
+
+
+def r_sitemap_many_urls(h, q, n):
+    h.send(200, urlset(h.base, [f"/a/many-{i}" for i in range(int(q.get("n", ["100"])[0]))]),
+           "application/xml; charset=utf-8")
 
 
 def r_big_comments_article(h, q, n):
@@ -559,7 +599,8 @@ def r_api_story(h, q, n):
 
 
 ROUTES = {
-    "/c/bad-byte/": r_bad_byte,
+    "/c/bad-byte/": r_bad_byte, "/c/wp-pages/": r_wp_pages_article, "/c/sitemap-chain": r_sitemap_chain,
+    "/c/sitemap-wide": r_sitemap_wide, "/c/sitemap-many": r_sitemap_many_urls,
     "/oauth/token": r_oauth_token, "/api/story/": r_api_story,
     "/policy/feed": r_policy_feed, "/policy/sitemap": r_policy_sitemap,
     "/policy/sitemap-index": r_policy_sitemap_index, "/policy/redirect": r_policy_redirect,
