@@ -100,6 +100,7 @@ DOWNLOADER_MIDDLEWARES: dict = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.address_policy.AddressPolicyMiddleware": 50,  # no private/loopback/link-local targets
     "crawler.middlewares.robots.RobotsTxtPolicyMiddleware": 100,  # RFC 9309 outcomes (ROBOTSTXT_OBEY)
     "crawler.middlewares.identity.IdentityMiddleware": 500,  # User-Agent with CONTACT; live crawls need it
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 550,  # RETRY_* + Retry-After per-host backoff
@@ -135,6 +136,12 @@ IDENTITY_ENABLED = True  # set the User-Agent and refuse live crawls without CON
 CONTENT_GUARD_ENABLED = True  # empty, binary, truncated, soft-404 checks and charset repair
 CONTENT_DROP_TRUNCATED_HTML = True  # False: only count content/flag/truncated_html and keep the page
 CONTENT_SOFT_404 = True  # drop 200 pages whose title/h1 says "page not found"
+# Address policy (crawler/middlewares/address_policy.py): only public addresses, http(s) only.
+ADDRESS_POLICY_ENABLED = True  # never switch off for live sources
+# host:port entries or CIDR blocks that may be reached although private/loopback (empty: none). The demo spider
+# adds its own server and -a base_override= its origins; nothing learned from a page is ever added.
+PRIVATE_NETWORK_ALLOW: list = []
+ADDRESS_POLICY_DNS_TTL = 60  # seconds a host's resolved addresses are reused by the policy
 # --- end of middlewares block ---------------------------------------------------------------------
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
@@ -159,6 +166,8 @@ FAULT_INJECT_COMMIT_PAUSE = 0.0  # seconds slept after each file rename at commi
 DOWNLOADER_MIDDLEWARES.update({
     "crawler.middlewares.warc_capture.WarcCaptureMiddleware": 890,  # next to the downloader: raw responses
     "crawler.middlewares.warc_replay.WarcReplayMiddleware": 950,  # answers requests from WARC records
+    # next to the downloader: the address a response really came from (DNS rebinding); before WARC capture
+    "crawler.middlewares.address_policy.RemoteAddressCheckMiddleware": 960,
 })
 WARC_CAPTURE_DIR = ""  # directory for WARC files; empty = no capture
 WARC_MAX_SIZE = 1_000_000_000  # bytes after which a new WARC file is started

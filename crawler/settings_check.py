@@ -59,6 +59,14 @@ def check_value(name: str, value) -> None:
                 raise UsageProblem(f"{shown} is not valid; allowed: an ISO 8601 time such as "
                                    "2026-11-25T06:00:00+00:00, or empty for the real clock") from None
         return
+    if name == "PRIVATE_NETWORK_ALLOW":
+        from crawler.middlewares.address_policy import Allowance
+
+        try:
+            Allowance.parse(value)
+        except ValueError as exc:
+            raise UsageProblem(f"{shown} is not valid; {exc}") from None
+        return
     default = default_of(name)
     if isinstance(default, bool):
         if value not in BOOL_WORDS:

@@ -109,7 +109,7 @@ ARTICLE_COLUMNS: list[Column] = [
 THREAD_COLUMNS: list[Column] = [
     Column("thread_id", pa.string(), False,
            "Stable id: hash of platform, host and the platform's thread identifier.", "7d1e...aa"),
-    Column("platform", pa.string(), False, "Comment platform: wordpress, disqus, discourse, reddit, smf.",
+    Column("platform", pa.string(), False, "Comment platform: wordpress, disqus, discourse, reddit, smf, phpbb, xenforo, vbulletin.",
            "wordpress"),
     Column("article_id", pa.string(), False, "Article the thread discusses (joins articles.article_id).",
            "9f2c...e1"),

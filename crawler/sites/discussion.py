@@ -16,14 +16,15 @@ Forum users are private persons: the opening post's author is not written into `
 from __future__ import annotations
 
 from crawler import ids
-from crawler.comments import discourse, reddit, smf
+from crawler.comments import discourse, phpbb, reddit, smf, vbulletin, xenforo
 from crawler.comments.payload import decode_body, json_or_none
 from crawler.dates import parse_date
 from crawler.items import ArticleRecord
 from crawler.urls import canonical, site_of
 
-OPENING_POST = {"discourse": discourse.opening_post, "smf": smf.opening_post}
-WITH_HEADERS = {"smf"}  # readers that take the response headers (dates relative to the Date header)
+OPENING_POST = {"discourse": discourse.opening_post, "smf": smf.opening_post, "phpbb": phpbb.opening_post,
+                "xenforo": xenforo.opening_post, "vbulletin": vbulletin.opening_post}
+WITH_HEADERS = {"smf", "phpbb", "xenforo", "vbulletin"}  # readers that take the response headers (Date)
 
 
 def register_opening_post(platform: str, reader, with_headers: bool = True) -> None:

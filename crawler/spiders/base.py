@@ -28,6 +28,7 @@ from crawler.items import ArticleRecord, RecordBatch
 from crawler.sites.discussion import linked_article_url, opening_article
 from crawler.sites.generic import NotArticle
 from crawler.sites.overrides import parser_for
+from crawler.shared.setup import SharedUnavailable, after_open, shared_context
 from crawler.state.crawl_state import CorruptState
 from crawler.state.run_context import LockHeld, RunContext
 from crawler.urls import canonical, site_of, strip_tracking
@@ -73,9 +74,13 @@ class ArticleSpider(scrapy.Spider):
         spider.adapters = default_adapters(s)  # one per platform, configured (API keys, credentials)
         clock = s.get("CRAWL_CLOCK")
         spider.clock = datetime.fromisoformat(clock.replace("Z", "+00:00")) if clock else None
-        spider.ctx = crawler.run_context = RunContext(Path(s.get("OUTPUT_DIR", "output")), spider.run_id,
-                                                      state_enabled=s.getbool("CRAWL_STATE_ENABLED", True))
+        state_enabled = s.getbool("CRAWL_STATE_ENABLED", True)
+        shared = shared_context(crawler, spider.run_id, state_enabled)  # REDIS_URL: many workers, one dataset
+        spider.ctx = crawler.run_context = shared or RunContext(Path(s.get("OUTPUT_DIR", "output")), spider.run_id,
+                                                                state_enabled=state_enabled)
         spider._open_context(crawler)
+        if shared is not None:
+            after_open(crawler, spider, shared)
         crawler.signals.connect(spider._record_run, signal=signals.spider_opened)
         crawler.signals.connect(spider._close_context, signal=signals.engine_stopped)
         return spider
@@ -86,6 +91,9 @@ class ArticleSpider(scrapy.Spider):
             self.ctx.open(roll_forward_hook=hook)
         except LockHeld as exc:
             self.refusal = ("run/locked", str(exc))
+            return
+        except SharedUnavailable as exc:  # shared mode: Redis or the object store cannot be reached
+            self.refusal = ("run/refused", f"shared mode unavailable: {exc}")
             return
         except OSError as exc:  # the output location cannot be created or written
             self.refusal = ("export/failed/output_unwritable", f"output directory {self.ctx.output}: {exc}")

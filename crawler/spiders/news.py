@@ -26,6 +26,7 @@ import scrapy
 from scrapy.http import Response
 
 from crawler.discovery.wp_rest import wp_posts_links
+from crawler.middlewares.address_policy import allow_origins
 from crawler.sites.listing import listing_links
 from crawler.sites.sources import DISCOVERY_KINDS, Source, SourceRegistryError, load_sources, \
     parse_base_override, rewrite_url
@@ -149,6 +150,8 @@ class NewsSpider(SourceNavigation, ArticleSpider):
         for s in spider.sources:
             slots.setdefault(s.slot, {"delay": s.download_delay, "concurrency": s.concurrency})
         crawler.settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+        if spider.overrides:  # the origins the operator named may be local (tests, mirrors): only those
+            allow_origins(crawler.settings, spider.overrides.values())
         return spider
 
     # -- requests -------------------------------------------------------------------------------------

@@ -468,7 +468,48 @@ def r_robots_hop(h, q, n):
     h.send(301, "", None, {"Location": f"/robots-hop/{k + 1}"})
 
 
+# -- address policy: pages that point the crawler at other (local) addresses, given in ``to`` -------------
+def rss_items(links: list[str]) -> bytes:
+    items = "".join(f"<item><title>Story {i}</title><link>{escape(u)}</link>"
+                    f"<pubDate>Fri, 20 Nov 2026 09:30:00 GMT</pubDate></item>" for i, u in enumerate(links))
+    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Policy feed</title>'
+            f"<link>http://example.invalid/</link><description>d</description>{items}</channel></rss>").encode()
+
+
+def r_policy_feed(h, q, n):
+    h.send(200, rss_items(q.get("to", []) + [h.base + "/a/policy-feed-own"]), "application/rss+xml; charset=utf-8")
+
+
+def r_policy_sitemap(h, q, n):
+    h.send(200, urlset("", q.get("to", []) + [h.base + "/a/policy-sitemap-own"]), "application/xml; charset=utf-8")
+
+
+def r_policy_sitemap_index(h, q, n):
+    h.send(200, sitemap_index("", q.get("to", [])), "application/xml; charset=utf-8")
+
+
+def r_policy_redirect(h, q, n):
+    h.send(int(q.get("status", ["302"])[0]), "", None, {"Location": q.get("to", ["/a/x"])[0]})
+
+
+def r_policy_reddit(h, q, n):
+    """A Reddit thread JSON (``[t3 listing, t1 listing]``) whose submission is a link post to ``to``."""
+    link = q.get("to", ["https://example.invalid/"])[0]
+    sub = {"kind": "t3", "data": {"id": "pol1", "name": "t3_pol1", "title": "Look at this", "is_self": False,
+                                  "url": link, "domain": urlsplit(link).hostname or "", "num_comments": 1,
+                                  "permalink": "/r/policy/comments/pol1/look/", "created_utc": 1795000000,
+                                  "author": "poster", "subreddit": "policy"}}
+    com = {"kind": "t1", "data": {"id": "c1", "name": "t1_c1", "parent_id": "t3_pol1", "link_id": "t3_pol1",
+                                  "body": "A reader's reply about the linked page, long enough to count.",
+                                  "author": "reader", "created_utc": 1795000100, "replies": ""}}
+    body = [{"kind": "Listing", "data": {"children": [sub]}}, {"kind": "Listing", "data": {"children": [com]}}]
+    h.send(200, json.dumps(body), "application/json; charset=utf-8")
+
+
 ROUTES = {
+    "/policy/feed": r_policy_feed, "/policy/sitemap": r_policy_sitemap,
+    "/policy/sitemap-index": r_policy_sitemap_index, "/policy/redirect": r_policy_redirect,
+    "/r/policy/comments/": r_policy_reddit,
     "/robots.txt": r_robots,
     "/robots-hop/": r_robots_hop,
     "/robots-final.txt": lambda h, q, n: h.send(200, "User-agent: *\nDisallow: /private/\n", "text/plain"),
@@ -494,7 +535,7 @@ class FaultServer:
     """``with FaultServer() as srv: ...`` - serves ROUTES on 127.0.0.1 (and as localhost) in a thread."""
 
     def __init__(self, *, robots: str = "empty", max_requests: int = 2000, lifetime: float = 150.0,
-                 options: dict | None = None):
+                 options: dict | None = None, host: str = "127.0.0.1"):
         self.robots = robots
         self.max_requests = max_requests
         self.lifetime = lifetime
@@ -505,7 +546,12 @@ class FaultServer:
         self._counts: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
         handler = type("Handler", (FaultHandler,), {"fault_server": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        assert host.startswith("127.") or host == "::1", "fault servers listen on loopback only"
+        self.host = host
+        server_cls = ThreadingHTTPServer
+        if ":" in host:
+            server_cls = type("V6Server", (ThreadingHTTPServer,), {"address_family": socket.AF_INET6})
+        self.httpd = server_cls((host, 0), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self._thread: threading.Thread | None = None
@@ -513,7 +559,7 @@ class FaultServer:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://[{self.host}]:{self.port}" if ":" in self.host else f"http://{self.host}:{self.port}"
 
     @property
     def other_base(self) -> str:

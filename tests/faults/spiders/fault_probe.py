@@ -2,7 +2,7 @@
 
 It is :class:`crawler.spiders.base.ArticleSpider` (feeds, sitemaps, articles, comment threads) with
 start URLs from ``-a urls=URL,URL,...``; the kind of each start URL is taken from its path (``feed`` →
-feed, ``sitemap`` → sitemap, anything else → article). ``-a live=1`` makes it a live spider (which
+feed, ``sitemap`` → sitemap, ``/comments/`` → discussion, anything else → article). ``-a live=1`` makes it a live spider (which
 needs CONTACT); ``-a headers='{"Authorization": "..."}'`` adds headers to the start requests.
 """
 from __future__ import annotations
@@ -31,6 +31,8 @@ class FaultProbeSpider(ArticleSpider):
                 cb = self.parse_feed
             elif "sitemap" in path:
                 cb = self.parse_sitemap
+            elif "/comments/" in path:  # a discussion (e.g. a Reddit thread JSON)
+                cb = self.parse_discussion
             else:
                 cb = self.parse_article
             yield scrapy.Request(url, callback=cb, headers=self.extra_headers or None)
