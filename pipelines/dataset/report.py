@@ -43,6 +43,7 @@ HEALTH_METRICS = ("body_share", "title_share", "date_share")
 def connect(output: Path) -> tuple[duckdb.DuckDBPyConnection, list[str]]:
     """A DuckDB connection with ``all_<table>`` and ``latest_<table>`` views of the tables that have files."""
     con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")  # days are UTC days, whatever the machine's zone
     present = []
     for t in TABLES:
         if not any(output.glob(f"{t}/{PARTITION_COLUMN}=*/*.parquet")):
@@ -260,6 +261,15 @@ CSS = ("body{font-family:sans-serif;max-width:60em;margin:1em auto;color:#222}h1
        "details{margin:.3em 0}td.v{text-align:right}")
 
 
+# After loading, each plot says whether it decoded and where it sits (page pixels): lets a test check the
+# rendered page (tests/test_report.py); the page works the same without it.
+LOAD_SCRIPT = ("window.addEventListener('load',function(){var n=0;document.querySelectorAll('img.plot')"
+               ".forEach(function(i){var r=i.getBoundingClientRect(),ok=i.complete&&i.naturalWidth>0;if(ok)n++;"
+               "i.setAttribute('data-rendered',ok?'yes':'no');i.setAttribute('data-rect',[r.left+scrollX,"
+               "r.top+scrollY,r.width,r.height].map(Math.round).join(','))});"
+               "document.body.setAttribute('data-plots-rendered',n)});")
+
+
 def _table(name: str, rows: list[tuple]) -> str:
     body = []
     for r in rows:
@@ -288,7 +298,7 @@ def render_report(output_dir) -> str:
                 f'<img class="plot" data-plot="{plot}" alt="{html.escape(title)}" src="{p[plot]}">']
         out += [_table(n, f.get(n, [])) for n in names]
         out.append("</section>")
-    out.append("</body></html>")
+    out.append(f"<script>{LOAD_SCRIPT}</script></body></html>")
     return "\n".join(out) + "\n"
 
 
