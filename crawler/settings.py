@@ -47,6 +47,10 @@ CONCURRENT_ITEMS = 16
 # Asset tags (pipelines/assets/): tickers a text talks about, from a registry shipped as data.
 ASSETS_ENABLED = True  # False: the step is off and the `assets` column stays null
 ASSETS_REGISTRY = ""  # another registry file of the same shape; empty = pipelines/assets/registry.json
+# Files regenerated after each commit from the committed data (pipelines/dataset/), besides the card README.md:
+LATEST_AT_COMMIT = True  # OUTPUT_DIR/latest/<table>/*.parquet: one row per id at its latest version (snapshot)
+CROISSANT_AT_COMMIT = True  # OUTPUT_DIR/croissant.json: MLCommons Croissant 1.0 metadata
+REPORT_AT_COMMIT = True  # OUTPUT_DIR/report.html: plots and figures (matplotlib), self-contained
 # Deduplication (pipelines/dedup_*.py): duplicates are labelled (duplicate_of/reason/cluster_id), not deleted.
 COMMENT_DEDUP_MIN_CHARS = 60  # shorter comments (normalised) are never labelled duplicates ("+1", "Nice.")
 DEDUP_COMMENT_NEAR_MIN_WORDS = 30  # shorter comments use the exact-text rule only, never MinHash
