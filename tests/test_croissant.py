@@ -70,3 +70,13 @@ def test_mlcroissant_records_equal_the_parquet_rows(demo_run, croissant, table):
     key = names.index(ID_COLUMN[table]), names.index("version")
     assert len(got) == len(want) > 0
     assert sorted(got, key=lambda r: (r[key[0]], r[key[1]])) == sorted(want, key=lambda r: (r[key[0]], r[key[1]]))
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_mlcroissant_latest_records_equal_the_snapshot_rows(demo_run, croissant, table):
+    ds = mlc.Dataset(jsonld=str(croissant))
+    names = [c.name for c in TABLES[table]] + [PARTITION_COLUMN]
+    got = sorted(tuple(plain(r[f"{table}_latest/{n}"]) for n in names) for r in ds.records(record_set=f"{table}_latest"))
+    cur = duckdb.connect().execute(f"SELECT {', '.join(names)} FROM read_parquet('{demo_run.output}/latest/{table}/*.parquet')")
+    want = sorted(tuple(plain(v) for v in row) for row in cur.fetchall())
+    assert got == want and len(got) > 0

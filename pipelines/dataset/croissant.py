@@ -54,6 +54,8 @@ REFERENCES = {  # (table, column) -> (table, column) it joins to
 LICENCE = ("The text belongs to its publishers and authors; collected for research use (text and data mining) "
            "only. Comment authors are pseudonymised.")
 
+HELP = "write OUTPUT_DIR/croissant.json (MLCommons Croissant 1.0 metadata of the tables; also done at each commit)"
+
 
 def data_type(t: pa.DataType) -> str:
     if pa.types.is_list(t):
@@ -89,7 +91,12 @@ def record_set(table: str, files: str, name: str, latest: bool = False, join_tar
         if ref is not None and ref[0] in join_targets:
             f["references"] = {"fileSet": {"@id": f"{ref[0]}_latest-files"}, "extract": {"column": ref[1]}}
         fields.append(f)
-    if not latest:
+    if latest:  # the snapshot stores the partition as a column
+        fields.append({
+            "@type": "cr:Field", "@id": f"{name}/{PARTITION_COLUMN}", "name": PARTITION_COLUMN, "dataType": "sc:Text",
+            "description": "Hive partition of the row's file in the versioned table (UTC date of fetched_at).",
+            "source": {"fileSet": {"@id": files}, "extract": {"column": PARTITION_COLUMN}}})
+    else:
         fields.append({
             "@type": "cr:Field", "@id": f"{name}/{PARTITION_COLUMN}", "name": PARTITION_COLUMN, "dataType": "sc:Text",
             "description": "Hive partition of the file (UTC date of fetched_at), read from its path.",
@@ -145,5 +152,6 @@ def write_croissant(output_dir) -> Path:
     return path
 
 
-if __name__ == "__main__":
-    print(write_croissant(sys.argv[1] if len(sys.argv) > 1 else "output"))
+def run(output_dir: Path, args=None) -> int:
+    print(write_croissant(output_dir))
+    return 0

@@ -38,6 +38,8 @@ TOP_TICKERS = 8
 TOP_CLUSTERS = 10
 HEALTH_METRICS = ("body_share", "title_share", "date_share")
 
+HELP = "write the self-contained OUTPUT_DIR/report.html (plots and figures of the data; also done at each commit)"
+
 
 # --- figures ---------------------------------------------------------------------------------------------
 def connect(output: Path) -> tuple[duckdb.DuckDBPyConnection, list[str]]:
@@ -310,5 +312,6 @@ def write_report(output_dir) -> Path:
     return path
 
 
-if __name__ == "__main__":
-    print(write_report(sys.argv[1] if len(sys.argv) > 1 else "output"))
+def run(output_dir: Path, args=None) -> int:
+    print(write_report(output_dir))
+    return 0

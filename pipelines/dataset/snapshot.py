@@ -25,6 +25,8 @@ from ..schema import PARTITION_COLUMN, TABLES
 LATEST_DIR = "latest"
 ID_COLUMN = {"articles": "article_id", "threads": "thread_id", "comments": "comment_id"}
 
+HELP = "write the latest view OUTPUT_DIR/latest/<table>/*.parquet (one row per id at its latest version, tombstones left out)"
+
 
 def versioned_glob(output: Path, table: str) -> str:
     return str(output / table / f"{PARTITION_COLUMN}=*" / "*.parquet").replace("'", "''")
@@ -85,14 +87,10 @@ def write_snapshot(output_dir) -> dict[str, int]:
     return rows
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m pipelines.dataset.snapshot OUTPUT_DIR", file=sys.stderr)
-        return 2
-    for table, n in write_snapshot(argv[0]).items():
-        print(f"{LATEST_DIR}/{table}: {n} rows")
+def run(output_dir: Path, args=None) -> int:
+    rows = write_snapshot(output_dir)
+    for table, n in rows.items():
+        print(f"{Path(output_dir) / LATEST_DIR / table}: {n:,} rows")
+    if not rows:
+        print(f"{output_dir}: no committed tables yet", file=sys.stderr)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
