@@ -26,7 +26,7 @@ from crawler.items import record_columns
 from crawler.state.run_context import DELTA, JOURNAL, finish_commit, write_json_atomic
 
 from .batch import per_record, records_of
-from .dataset_card import write_card
+from .dataset.card import write_card
 from .drops import drop
 from .health import finish as finish_health
 from .schema import PARTITION_COLUMN, SCHEMA_VERSION, TABLES, arrow_schema

@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pytest
 
-from pipelines.dataset_card import render_card, write_card
+from pipelines.dataset.card import render_card, write_card
 from pipelines.schema import TABLES
 
 

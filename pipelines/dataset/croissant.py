@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from . import cli
 from ..schema import PARTITION_COLUMN, SCHEMA_VERSION, TABLES
 
 CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
@@ -155,3 +156,7 @@ def write_croissant(output_dir) -> Path:
 def run(output_dir: Path, args=None) -> int:
     print(write_croissant(output_dir))
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli.main(sys.modules[__name__]))

@@ -31,6 +31,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display: files only (before anything imports pyplot)
 from matplotlib.figure import Figure  # noqa: E402
 
+from . import cli
 from ..schema import PARTITION_COLUMN, TABLES  # noqa: E402
 
 ID_COLUMN = {"articles": "article_id", "threads": "thread_id", "comments": "comment_id"}
@@ -315,3 +316,7 @@ def write_report(output_dir) -> Path:
 def run(output_dir: Path, args=None) -> int:
     print(write_report(output_dir))
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli.main(sys.modules[__name__]))

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from . import cli
 from ..schema import PARTITION_COLUMN, TABLES
 
 LATEST_DIR = "latest"
@@ -94,3 +95,7 @@ def run(output_dir: Path, args=None) -> int:
     if not rows:
         print(f"{output_dir}: no committed tables yet", file=sys.stderr)
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli.main(sys.modules[__name__]))

@@ -171,6 +171,11 @@ class FaultHandler(BaseHTTPRequestHandler):
     def do_HEAD(self):  # noqa: N802
         self.do_GET()
 
+    def do_POST(self):  # noqa: N802
+        length = int(self.headers.get("Content-Length") or 0)
+        self.post_body = self.rfile.read(min(length, 1_000_000)) if length else b""
+        self.do_GET()
+
 
 # -- routes: fn(handler, query, nth_hit_of_this_host_and_path) ---------------------------------------------------
 def r_article(h, q, n):
@@ -506,7 +511,33 @@ def r_policy_reddit(h, q, n):
     h.send(200, json.dumps(body), "application/json; charset=utf-8")
 
 
+# -- an authenticated API: OAuth client-credentials token, then bearer-token requests ------------------------
+def r_oauth_token(h, q, n):
+    form = dict(parse_qs(getattr(h, "post_body", b"").decode()))
+    if h.command != "POST" or not h.headers.get("Authorization", "").startswith("Basic ") \
+            or form.get("grant_type") != ["client_credentials"]:
+        return h.send(401, json.dumps({"error": "invalid_client"}), "application/json")
+    body = json.dumps({"access_token": h.fault_server.options.get("access_token", "tok-0"), "token_type": "bearer",
+                       "expires_in": 3600, "refresh_token": h.fault_server.options.get("refresh_token", "rt-0"),
+                       "scope": "read"}).encode()
+    if "gzip" in (h.headers.get("Accept-Encoding") or ""):
+        return h.send(200, gzip.compress(body), "application/json; charset=utf-8", {"Content-Encoding": "gzip"})
+    h.send(200, body, "application/json; charset=utf-8")
+
+
+def r_api_story(h, q, n):
+    """An article behind the bearer token; answers with a session cookie and a redirect carrying a token."""
+    want = "Bearer " + h.fault_server.options.get("access_token", "tok-0")
+    if h.headers.get("Authorization") != want:
+        return h.send(401, "no", "text/plain")
+    if h.path.startswith("/api/story/moved"):
+        return h.send(302, "", None, {"Location": f"/api/story/final?access_token={q.get('access_token', [''])[0]}"})
+    h.send(200, article_html(f"Authenticated story {urlsplit(h.path).path.rsplit('/', 1)[-1]}"), headers={
+        "Set-Cookie": f"session={h.fault_server.options.get('session', 'sess-0')}; HttpOnly"})
+
+
 ROUTES = {
+    "/oauth/token": r_oauth_token, "/api/story/": r_api_story,
     "/policy/feed": r_policy_feed, "/policy/sitemap": r_policy_sitemap,
     "/policy/sitemap-index": r_policy_sitemap_index, "/policy/redirect": r_policy_redirect,
     "/r/policy/comments/": r_policy_reddit,
