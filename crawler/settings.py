@@ -153,7 +153,7 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 # Progress (crawler/extensions/progress.py): every PROGRESS_INTERVAL seconds one line with pages, rows staged per
-# table, threads open/finished and per-minute rates (0 = off). Scrapy's LogStats line stays as it is.
+# table, threads open/complete/incomplete and per-minute rates (0 = off). Scrapy's LogStats line stays as it is.
 PROGRESS_INTERVAL = 60.0
 EXTENSIONS.update({"crawler.extensions.progress.ProgressLog": 510})
 TELNETCONSOLE_ENABLED = False
