@@ -26,7 +26,7 @@ from crawler.items import record_columns
 from crawler.state.run_context import DELTA, JOURNAL, finish_commit, write_json_atomic
 
 from .batch import per_record, records_of
-from .dataset_card import write_card
+from .dataset.card import write_card
 from .drops import drop
 from .health import finish as finish_health
 from .schema import PARTITION_COLUMN, SCHEMA_VERSION, TABLES, arrow_schema
@@ -275,7 +275,10 @@ class ParquetExportPipeline:
                           after_files=advance_dedup_state, pause=self.fault_commit_pause)
             for m in moves:
                 self.stats.inc_value(f"export/files/{m['table']}")
+            self._write_derived("latest", "LATEST_AT_COMMIT")  # before the card, which lists its configs
             self._write_card()
+            self._write_derived("croissant", "CROISSANT_AT_COMMIT")
+            self._write_derived("report", "REPORT_AT_COMMIT")
             try:
                 self.staging.parent.rmdir()  # only succeeds when no other run's staging is left
             except OSError:
@@ -291,6 +294,25 @@ class ParquetExportPipeline:
         except (OSError, duckdb.Error) as exc:
             self.stats.inc_value("export/card/failed")
             logger.error("dataset card not written: %s", exc)
+
+    def _write_derived(self, name: str, setting: str) -> None:
+        """Regenerate a file derived from the committed data (latest/ view, croissant.json, report.html) when
+        its setting is on; counted ``export/<name>/written`` or ``export/<name>/failed`` (logged). A failure
+        here never un-commits the run."""
+        if not self.crawler.settings.getbool(setting, True):
+            return
+        try:
+            if name == "latest":
+                from .dataset.snapshot import write_snapshot as write
+            elif name == "croissant":
+                from .dataset.croissant import write_croissant as write
+            else:
+                from .dataset.report import write_report as write  # imports matplotlib: only when wanted
+            write(self.output)
+            self.stats.inc_value(f"export/{name}/written")
+        except Exception as exc:  # noqa: BLE001 - the data is committed; a derived file must not undo that
+            self.stats.inc_value(f"export/{name}/failed")
+            logger.error("%s not written after commit: %r", name, exc, exc_info=exc)
 
     def _prepare(self, f: StagedFile, labels: dict, drop: set) -> dict:
         """Apply duplicate labels; return the rename that will publish the file (paths relative to OUTPUT_DIR)."""

@@ -19,9 +19,9 @@ from crawler.demo_site.site import DemoSite
 from crawler.ids import article_id, comment_id, stable_hash
 from crawler.items import ArticleRecord, CommentRecord
 from crawler.urls import canonical, site_of
-from pipelines.dedup_exact import ExactDedupPipeline
-from pipelines.dedup_near import NearDedupPipeline
-from pipelines.dedup_seen import SeenBeforePipeline
+from pipelines.dedup.exact import ExactDedupPipeline
+from pipelines.dedup.near import NearDedupPipeline
+from pipelines.dedup.seen import SeenBeforePipeline
 from pipelines.parquet import ParquetExportPipeline
 
 T0 = datetime(2026, 11, 25, 7, 0, tzinfo=timezone.utc)
