@@ -30,7 +30,7 @@ def after_open(crawler, spider, ctx: SharedRunContext) -> None:
     crawler.shared_round = ctx.round if ctx.round is not None and ctx.round.rid else None
     if crawler.shared_round is None:
         return
-    from pipelines.shared_labels import install_labeler
+    from pipelines.dedup.shared_labels import install_labeler
 
     def opened(spider):
         crawler.stats.set_value("shared/round", ctx.round.rid)

@@ -4,11 +4,11 @@ Everything the state holds can be recomputed from committed rows: the latest ver
 its content hash, its cluster (``duplicate_of`` / ``cluster_id``) and — from the text — its MinHash
 signature. Runs that crashed before their files were committed left no rows, so they are not "seen".
 
-``python -m pipelines.dedup_rebuild OUTPUT_DIR [STATE_PATH]`` rebuilds into a fresh file.
+``scrapy dataset dedup-rebuild OUTPUT_DIR [STATE_PATH]`` (:mod:`pipelines.dataset.dedup_rebuild`) rebuilds
+into a fresh file.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,12 +16,10 @@ import pyarrow.dataset as ds
 
 from crawler.state.dedup_store import SeenDoc
 
-from . import dedup_minhash as mh
-from .dedup_exact import THREAD_STATE_FIELDS, thread_hash
-from .dedup_near import COMMENT_NEAR_MIN_WORDS
+from . import minhash as mh
+from .keys import COMMENT_NEAR_MIN_WORDS, ID_FIELD, ORDER_URL, THREAD_STATE_FIELDS, thread_hash
 
-ID = {"articles": "article_id", "threads": "thread_id", "comments": "comment_id"}
-ORDER_URL = {"articles": "canonical_url", "threads": "url", "comments": "source_url"}
+ID = ID_FIELD
 
 
 def latest_rows(rows: list[dict], id_col: str) -> list[dict]:
@@ -69,12 +67,3 @@ def rebuild_from_dataset(output_dir: str | Path, store) -> int:
         changes[table] = [state_entry(table, r) for r in latest_rows(rows, id_col)]
     return store.apply("rebuild", changes) if changes else 0
 
-
-if __name__ == "__main__":
-    from crawler.state.dedup_store import SQLiteDedupStore
-
-    out = Path(sys.argv[1])
-    path = Path(sys.argv[2]) if len(sys.argv) > 2 else out / "_state" / "dedup.sqlite"
-    if path.exists():
-        sys.exit(f"{path} exists; move it away first")
-    print(f"{rebuild_from_dataset(out, SQLiteDedupStore(path, mh.PARAMS))} records written to {path}")

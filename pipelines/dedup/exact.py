@@ -6,7 +6,7 @@
   gets ``duplicate_of`` = the representative's id. Rows are kept, only labelled.
 * The representative is chosen deterministically — earliest ``published_at``, then canonical URL, then
   id — so labels do not depend on the order pages arrived in. Labels are therefore computed when the
-  run ends, together with near-duplicates and earlier runs, by :mod:`pipelines.dedup_labels`
+  run ends, together with near-duplicates and earlier runs, by :mod:`pipelines.dedup.labels`
   (``crawler.dedup_labeler``), and applied by the Parquet exporter before it commits. This step
   computes content hashes and registers each record with that labeler.
 * Short comments follow their own rule: exact normalised text only, and only from
@@ -18,15 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from crawler.ids import content_hash, normalise_for_hash, stable_hash
+from crawler.ids import content_hash, normalise_for_hash
 from crawler.items import ArticleRecord, CommentRecord, ThreadRecord
 
-from .batch import per_record
-from .dedup_clusters import Key
-from .dedup_labels import RunDoc, labeler_for
-from .drops import drop
-
-COMMENT_DEDUP_MIN_CHARS = 60
+from ..batch import per_record
+from ..drops import drop
+from .keys import COMMENT_DEDUP_MIN_CHARS, THREAD_STATE_FIELDS, Key, thread_hash  # noqa: F401 - re-exported
+from .labels import RunDoc, labeler_for
 
 
 @dataclass(frozen=True)
@@ -55,15 +53,6 @@ def exact_labels(docs: list[DocKey]) -> dict[str, tuple[str, str, str]]:
         for m in members:
             out[m.id] = (None, None, rep.id) if m.id == rep.id else (rep.id, "content", rep.id)
     return out
-
-
-THREAD_STATE_FIELDS = ("platform", "article_id", "native_thread_id", "comment_count_reported",
-                       "comment_count_collected", "is_complete", "source", "is_tombstone")
-
-
-def thread_hash(t: ThreadRecord) -> str:
-    """Threads have no text: their "content" is what the row states about the thread."""
-    return stable_hash(*(repr(getattr(t, f)) for f in THREAD_STATE_FIELDS))
 
 
 def comment_exact_eligible(body: str, is_deleted: bool, min_chars: int) -> bool:
