@@ -256,3 +256,18 @@ def test_second_process_with_the_same_worker_id_exits_6(services, tmp_path):
         r.delete(f"{cfg.prefix}:lease:twin")
     assert result.returncode == 6, result.stderr[-2000:]
     assert "running elsewhere" in result.stderr
+
+
+def test_dataset_tools_work_on_the_s3_dataset(rounds):
+    env = dict(os.environ, PYTHONPATH=str(REPO), S3_ENDPOINT_URL=rounds["endpoint"], **S3_ENV)
+    latest = subprocess.run([sys.executable, "-m", "scrapy", "dataset", "latest", "s3://data/shared"], cwd=REPO,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert latest.returncode == 0, latest.stderr[-2000:]
+    counts = {line.split()[0]: int(line.split("rows=")[1].split()[0]) for line in latest.stdout.splitlines()}
+    assert counts == {t: rounds["second"]["shared"][t].num_rows for t in ID}
+    card = subprocess.run([sys.executable, "-m", "scrapy", "dataset", "card", "s3://data/shared"], cwd=REPO,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert card.returncode == 0 and "wrote s3://data/shared/README.md" in card.stderr, card.stderr[-2000:]
+    compact = subprocess.run([sys.executable, "-m", "scrapy", "dataset", "compact", "s3://data/shared"], cwd=REPO,
+                             env=env, capture_output=True, text=True, timeout=120)
+    assert compact.returncode == 2 and "rewrites committed files" in compact.stderr

@@ -81,7 +81,7 @@ def sig(seed):
 
 
 def test_redis_dedup_store_answers_like_sqlite(r, prefix, tmp_path):
-    from pipelines import dedup_minhash as mh
+    from pipelines.dedup import minhash as mh
 
     sql, red = SQLiteDedupStore(tmp_path / "dedup.sqlite", mh.PARAMS), RedisDedupStore(r, prefix, mh.PARAMS)
     s1, s2 = sig(1), sig(2)
