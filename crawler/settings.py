@@ -70,8 +70,14 @@ HEALTH_MIN_HISTORY = 2  # earlier runs of the site needed before any verdict
 HEALTH_MIN_PAGES = 5  # pages of the site needed in a run (and in each history run) to judge it
 HEALTH_HISTORY_RUNS = 10  # how many recent manifests make the history
 
+# Sitemaps (crawler/spiders/base.py): every count in a sitemap is the server's, so each is capped (counted
+# limits/drop/sitemap_{urls,depth,count}).
+SITEMAP_MAX_URLS = 50_000  # page URLs used from one sitemap (the protocol's own maximum)
+SITEMAP_MAX_DEPTH = 4  # index hops followed below a start sitemap
+SITEMAP_MAX_COUNT = 2000  # child sitemaps fetched per run
+
 # --- comment threads ------------------------------------------------------------------------------
-COMMENTS_MAX_PAGES_PER_THREAD = 200  # cap on comment API pages fetched for one thread
+COMMENTS_MAX_PAGES_PER_THREAD = 200  # cap on comment API pages fetched for one thread (more: thread incomplete)
 # Comment platform credentials (crawler/comments/). Without them: Disqus reads embedded posts only (the thread is
 # flagged incomplete when the site reports more); Reddit (live reddit.com) is skipped with one log line.
 DISQUS_API_KEY = ""  # public API key for threads/listPosts (also read from the environment)
