@@ -102,6 +102,8 @@ def figures(output_dir) -> dict[str, list[tuple]]:
             SELECT n, count(*) FROM (SELECT a.article_id, count(c.comment_id) AS n FROM latest_articles a
               LEFT JOIN latest_comments c ON c.article_id = a.article_id GROUP BY 1) GROUP BY 1 ORDER BY 1""")
     if "comments" in present:
+        f["duplicate_share_comments"] = _rows(con, "SELECT platform, round(avg(CASE WHEN duplicate_of IS NOT NULL "
+                                                   "THEN 1 ELSE 0 END), 4) FROM latest_comments GROUP BY 1 ORDER BY 1")
         f["comments_per_platform"] = _rows(con, "SELECT platform, count(*) FROM latest_comments GROUP BY 1 ORDER BY 1")
         f["reply_depth"] = _rows(con, "SELECT depth, count(*) FROM latest_comments GROUP BY 1 ORDER BY 1")
     if "threads" in present:
@@ -266,9 +268,9 @@ SECTIONS = [  # (plot, title, figures shown in its tables, what it says)
      "A thread is complete when every comment page was fetched and collected >= reported."),
     ("reply_depth", "Reply depth", ["reply_depth"], "Comments per depth in the reply tree."),
     ("languages", "Languages", ["languages"], "langdetect's answer per record; und = too short to judge."),
-    ("duplicates", "Duplicate clusters", ["duplicate_share_articles", "largest_clusters"],
-     "Share of articles labelled duplicate per site, and the largest clusters (representative id, members "
-     "including the representative)."),
+    ("duplicates", "Duplicate clusters", ["duplicate_share_articles", "duplicate_share_comments", "largest_clusters"],
+     "Share of articles labelled duplicate per site (plotted) and of comments per platform, and the largest "
+     "clusters (representative id, members including the representative)."),
     ("extraction_health", "Extraction health per site across runs", ["extraction_health"],
      "Share of a site's pages with a body, a title and a date, per run (from the run manifests)."),
     ("asset_mentions", "Asset mentions over time", ["asset_mentions"],
