@@ -186,13 +186,42 @@ class ArticleSpider(scrapy.Spider):
             self.inc("discovery/sitemap/not_a_sitemap")
             self.logger.warning("not a sitemap: %s", response.url)
             return
-        self.inc("discovery/sitemap/urls", len(sm.urls))
-        for u in sm.sitemaps:
-            yield scrapy.Request(u, callback=self.parse_sitemap)
-        for u in sm.urls:
+        urls, children = self.capped_sitemap(response, sm)
+        self.inc("discovery/sitemap/urls", len(urls))
+        depth = response.meta.get("sitemap_depth", 0)
+        for u in children:
+            yield scrapy.Request(u, callback=self.parse_sitemap, meta={"sitemap_depth": depth + 1})
+        for u in urls:
             request = self.article_request(u, discovered_by="sitemap")
             if request is not None:
                 yield request
+
+    def capped_sitemap(self, response: Response, sm) -> tuple[list[str], list[str]]:
+        """A sitemap's page URLs and child sitemaps cut to the caps (every count here is the server's):
+        ``SITEMAP_MAX_URLS`` per sitemap, ``SITEMAP_MAX_DEPTH`` index hops below a start sitemap, and
+        ``SITEMAP_MAX_COUNT`` child sitemaps per run (a child that lists itself with a changing query ends)."""
+        s = self.crawler.settings
+        max_urls, max_depth = s.getint("SITEMAP_MAX_URLS", 50_000), s.getint("SITEMAP_MAX_DEPTH", 4)
+        max_count = s.getint("SITEMAP_MAX_COUNT", 2000)
+        urls, children = sm.urls, sm.sitemaps
+        if len(urls) > max_urls:
+            self.inc("limits/drop/sitemap_urls", len(urls) - max_urls)
+            self.logger.warning("sitemap %s lists %d URLs; the first %d are used", response.url, len(urls), max_urls)
+            urls = urls[:max_urls]
+        if children and response.meta.get("sitemap_depth", 0) >= max_depth:
+            self.inc("limits/drop/sitemap_depth", len(children))
+            self.logger.warning("sitemap %s is %d index hops deep; its %d child sitemap(s) are not followed",
+                                response.url, max_depth, len(children))
+            children = []
+        done = getattr(self, "_sitemaps_requested", 0)
+        if len(children) > max_count - done:
+            cut = len(children) - max(0, max_count - done)
+            self.inc("limits/drop/sitemap_count", cut)
+            self.logger.warning("sitemap cap of %d child sitemaps per run reached at %s; %d not followed",
+                                max_count, response.url, cut)
+            children = children[:max(0, max_count - done)]
+        self._sitemaps_requested = done + len(children)
+        return urls, children
 
     # -- articles -------------------------------------------------------------------------------------
     def parse_article(self, response: Response):
@@ -332,7 +361,16 @@ class ArticleSpider(scrapy.Spider):
         col.not_comments += page.not_comments
         if page.reported_count is not None:
             col.reported = page.reported_count
+        if page.cut_pages:  # the server claimed more pages than any thread is allowed to list
+            self.inc("comments/page_count_capped")
+            self.logger.warning("comment page %s claims %d more pages than are listed; thread incomplete", url,
+                                page.cut_pages)
+            col.failed = True
         for u in page.next_urls:
+            if len(col.requested) >= self.max_comment_pages and u not in col.requested:
+                self.inc("comments/page_cap_reached")
+                col.failed = True
+                break  # the rest of a server-made list is never walked
             yield from self.request_thread_page(col, u)
 
     def parse_thread_page(self, response: Response, col: ThreadCollector):
