@@ -5,7 +5,7 @@ Override any of them per run with ``scrapy crawl SPIDER -s NAME=VALUE``.
 BOT_NAME = "cryptonews"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
-COMMANDS_MODULE = "crawler.commands"  # our `crawl` adds exit codes and a one-line summary
+COMMANDS_MODULE = "crawler.commands"  # our `crawl` adds exit codes and a one-line summary; `dataset` runs dataset tools
 
 # --- identity -------------------------------------------------------------------------------------
 # CONTACT: an e-mail or URL where site operators can reach whoever runs the crawl. It goes into the
@@ -30,11 +30,11 @@ ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 100,
     "pipelines.clean.CleanPipeline": 200,
     "pipelines.pseudonymise.PseudonymisePipeline": 250,
-    "pipelines.language.LanguagePipeline": 300,
+    "pipelines.language.step.LanguagePipeline": 300,
     "pipelines.assets.step.AssetTagPipeline": 350,  # the `assets` column (after language: rules are language-aware)
-    "pipelines.dedup_exact.ExactDedupPipeline": 400,
-    "pipelines.dedup_seen.SeenBeforePipeline": 410,
-    "pipelines.dedup_near.NearDedupPipeline": 420,
+    "pipelines.dedup.exact.ExactDedupPipeline": 400,
+    "pipelines.dedup.seen.SeenBeforePipeline": 410,
+    "pipelines.dedup.near.NearDedupPipeline": 420,
     "pipelines.parquet.ParquetExportPipeline": 900,
 }
 LANGUAGE_MIN_CHARS = 40  # shorter text gets language 'und' instead of a guess
@@ -47,7 +47,11 @@ CONCURRENT_ITEMS = 16
 # Asset tags (pipelines/assets/): tickers a text talks about, from a registry shipped as data.
 ASSETS_ENABLED = True  # False: the step is off and the `assets` column stays null
 ASSETS_REGISTRY = ""  # another registry file of the same shape; empty = pipelines/assets/registry.json
-# Deduplication (pipelines/dedup_*.py): duplicates are labelled (duplicate_of/reason/cluster_id), not deleted.
+# Files regenerated after each commit from the committed data (pipelines/dataset/), besides the card README.md:
+LATEST_AT_COMMIT = True  # OUTPUT_DIR/latest/<table>/*.parquet: one row per id at its latest version (snapshot)
+CROISSANT_AT_COMMIT = True  # OUTPUT_DIR/croissant.json: MLCommons Croissant 1.0 metadata
+REPORT_AT_COMMIT = True  # OUTPUT_DIR/report.html: plots and figures (matplotlib), self-contained
+# Deduplication (pipelines/dedup/): duplicates are labelled (duplicate_of/reason/cluster_id), not deleted.
 COMMENT_DEDUP_MIN_CHARS = 60  # shorter comments (normalised) are never labelled duplicates ("+1", "Nice.")
 DEDUP_COMMENT_NEAR_MIN_WORDS = 30  # shorter comments use the exact-text rule only, never MinHash
 DEDUP_NEAR_THRESHOLD = 0.6  # estimated Jaccard of 5-word shingles from which two texts are near-duplicates
@@ -66,8 +70,14 @@ HEALTH_MIN_HISTORY = 2  # earlier runs of the site needed before any verdict
 HEALTH_MIN_PAGES = 5  # pages of the site needed in a run (and in each history run) to judge it
 HEALTH_HISTORY_RUNS = 10  # how many recent manifests make the history
 
+# Sitemaps (crawler/spiders/base.py): every count in a sitemap is the server's, so each is capped (counted
+# limits/drop/sitemap_{urls,depth,count}).
+SITEMAP_MAX_URLS = 50_000  # page URLs used from one sitemap (the protocol's own maximum)
+SITEMAP_MAX_DEPTH = 4  # index hops followed below a start sitemap
+SITEMAP_MAX_COUNT = 2000  # child sitemaps fetched per run
+
 # --- comment threads ------------------------------------------------------------------------------
-COMMENTS_MAX_PAGES_PER_THREAD = 200  # cap on comment API pages fetched for one thread
+COMMENTS_MAX_PAGES_PER_THREAD = 200  # cap on comment API pages fetched for one thread (more: thread incomplete)
 # Comment platform credentials (crawler/comments/). Without them: Disqus reads embedded posts only (the thread is
 # flagged incomplete when the site reports more); Reddit (live reddit.com) is skipped with one log line.
 DISQUS_API_KEY = ""  # public API key for threads/listPosts (also read from the environment)
@@ -149,7 +159,7 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 # Progress (crawler/extensions/progress.py): every PROGRESS_INTERVAL seconds one line with pages, rows staged per
-# table, threads open/finished and per-minute rates (0 = off). Scrapy's LogStats line stays as it is.
+# table, threads open/complete/incomplete and per-minute rates (0 = off). Scrapy's LogStats line stays as it is.
 PROGRESS_INTERVAL = 60.0
 EXTENSIONS.update({"crawler.extensions.progress.ProgressLog": 510})
 TELNETCONSOLE_ENABLED = False

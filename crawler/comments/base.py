@@ -59,6 +59,22 @@ class CommentPage:
     reported_count: int | None = None
     error: str | None = None  # a reason when the response could not be parsed
     not_comments: int = 0  # posts the platform's count includes that are not comments (Discourse small actions)
+    cut_pages: int = 0  # follow-up pages the server claimed beyond MAX_LISTED_PAGES (not listed: thread incomplete)
+
+
+# A server states how many pages a thread has (X-WP-TotalPages, a "last page" link, start=N offsets): never
+# list more follow-up URLs than this from one such number (X-WP-TotalPages: 1000000000000 must not build a list).
+MAX_LISTED_PAGES = 1000
+
+
+def page_range(first: int, last: int, step: int = 1) -> tuple[range, int]:
+    """``range(first, last + 1, step)`` cut to MAX_LISTED_PAGES numbers, and how many numbers were cut
+    (``len`` of a range is computed, never materialised)."""
+    step = max(1, step)
+    count = max(0, (last - first) // step + 1)  # arithmetic: len() of a huge range overflows
+    if count <= MAX_LISTED_PAGES:
+        return range(first, first + count * step, step), 0
+    return range(first, first + MAX_LISTED_PAGES * step, step), count - MAX_LISTED_PAGES
 
 
 class CommentAdapter(Protocol):

@@ -92,7 +92,7 @@ class SharedRunContext:
 
             store = self.dedup_store
             if store is None:
-                from pipelines import dedup_minhash as mh
+                from pipelines.dedup import minhash as mh
 
                 store = RedisDedupStore(self.client, self.cfg.prefix, mh.PARAMS)
             if not store.has_run(journal["run_id"]):

@@ -86,7 +86,7 @@ class DemoSpider(ArticleSpider):
         # the demo's Disqus-style API lives on the demo server; any non-empty key is accepted there.
         # DISQUS_API_KEY="" (-s) shows the key-less behaviour: embedded posts only, thread flagged incomplete.
         s = crawler.settings
-        allow_origins(s, [spider.server.base, spider.server.partner_base])  # our own local server, nothing else
+        allow_origins(s, [spider.base, spider.partner_base])  # our own local server, nothing else
         key = s.get("DISQUS_API_KEY") if (s.getpriority("DISQUS_API_KEY") or 0) >= 40 else DEMO_DISQUS_KEY
         spider.adapters = [DisqusAdapter(key, api_base=f"{spider.base}/api/3.0") if a.platform == "disqus"
                            else a for a in spider.adapters]

@@ -198,5 +198,5 @@ class NewsSpider(SourceNavigation, ArticleSpider):
     def parse_sitemap(self, response: Response):
         for item in super().parse_sitemap(response):
             if isinstance(item, scrapy.Request) and item.callback == self.parse_sitemap:
-                item = self._request(item.url, self.parse_sitemap)  # nested sitemaps: same host rewrite/slot
+                item = self._request(item.url, self.parse_sitemap, **item.meta)  # nested: same host rewrite/slot
             yield item

@@ -1,6 +1,6 @@
 """Compaction: merge the many small per-run files of each partition into few large ones, atomically.
 
-``python -m pipelines.compact OUTPUT_DIR [--table T] [--min-files 2] [--target-rows N] [--row-group-rows N]``
+``scrapy dataset compact OUTPUT_DIR [--table T] [--min-files 2] [--target-rows N] [--row-group-rows N]``
 
 Under the dataset lock, for each ``<table>/crawl_date=X/`` with at least ``--min-files`` files whose files
 can be packed into fewer files of at most ``--target-rows`` rows (consecutive, in name order; a file already
@@ -11,11 +11,10 @@ with ``renameat2(RENAME_EXCHANGE)`` — readers see the old file set or the new 
 renameat2 is unavailable two renames are used (the old directory parks in ``_compact_old/<ts>/`` so a kill
 between them loses nothing: the next compaction puts it back). A record goes to
 ``_manifests/compact-<ts>.json``. Exit codes as crawler/exitcodes.py: 0 ok, 4 a partition failed its
-check (left untouched), 6 the lock is held.
+check (left untouched), 6 the lock is held (2: no such directory, or bad options).
 """
 from __future__ import annotations
 
-import argparse
 import ctypes
 import errno
 import json
@@ -33,9 +32,11 @@ import pyarrow.parquet as pq
 from crawler.exitcodes import LOCKED, NOT_COMMITTED, OK
 from crawler.state.run_lock import LockHeld, RunLock
 
-from .schema import PARTITION_COLUMN, TABLES, arrow_schema
+from ..schema import PARTITION_COLUMN, TABLES, arrow_schema
+from . import cli
 
-logger = logging.getLogger("pipelines.compact")
+HELP = "merge the small per-run files of each partition into few large ones, atomically"
+logger = logging.getLogger(__name__)
 AT_FDCWD, RENAME_EXCHANGE = -100, 2
 DEFAULT_TARGET_ROWS = 1_000_000
 DEFAULT_ROW_GROUP_ROWS = 10_000
@@ -262,23 +263,16 @@ def compact(output: Path, args) -> tuple[int, dict]:
     return (NOT_COMMITTED if stats.get("compact/failed") else OK), record
 
 
-def parse_args(argv=None) -> argparse.Namespace:
-    ap = argparse.ArgumentParser(prog="python -m pipelines.compact", description=__doc__.split("\n")[0])
-    ap.add_argument("output_dir")
-    ap.add_argument("--table", choices=list(TABLES))
-    ap.add_argument("--min-files", type=int, default=2)
-    ap.add_argument("--target-rows", type=int, default=DEFAULT_TARGET_ROWS)
-    ap.add_argument("--row-group-rows", type=int, default=DEFAULT_ROW_GROUP_ROWS)
-    return ap.parse_args(argv)
+def add_arguments(parser) -> None:
+    parser.add_argument("--table", choices=list(TABLES))
+    parser.add_argument("--min-files", type=int, default=2)
+    parser.add_argument("--target-rows", type=int, default=DEFAULT_TARGET_ROWS)
+    parser.add_argument("--row-group-rows", type=int, default=DEFAULT_ROW_GROUP_ROWS)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
+def run(output_dir: Path, args) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
-    output = Path(args.output_dir).resolve()
-    if not output.is_dir():
-        print(f"compact: {output} is not a directory", file=sys.stderr)
-        return NOT_COMMITTED
+    output = Path(output_dir).resolve()
     try:
         lock = RunLock(output, owner="compact").acquire()
     except LockHeld as exc:
@@ -294,4 +288,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.main(sys.modules[__name__]))

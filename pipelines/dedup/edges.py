@@ -2,15 +2,16 @@
 and against the records of earlier runs (through a :class:`crawler.state.dedup_store.DedupStore`).
 
 Every function returns edges as ``(id, id)`` pairs; clusters and representatives are formed from them by
-:func:`pipelines.dedup_clusters.assign`. Nothing here depends on the order records arrived in: rows are
+:func:`pipelines.dedup.clusters.assign`. Nothing here depends on the order records arrived in: rows are
 sorted by id before LSH, and candidates are verified pair by pair (estimated Jaccard >= threshold).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from . import dedup_minhash as mh
-from .dedup_clusters import Key, exact_edges
+from . import minhash as mh
+from .clusters import exact_edges
+from .keys import Key
 
 
 def near_edges(sigs_by_id: dict[str, np.ndarray], threshold: float) -> tuple[list[tuple[str, str]], int]:

@@ -4,24 +4,23 @@ Everything the state holds can be recomputed from committed rows: the latest ver
 its content hash, its cluster (``duplicate_of`` / ``cluster_id``) and — from the text — its MinHash
 signature. Runs that crashed before their files were committed left no rows, so they are not "seen".
 
-``python -m pipelines.dedup_rebuild OUTPUT_DIR [STATE_PATH]`` rebuilds into a fresh file.
+``scrapy dataset dedup-rebuild OUTPUT_DIR [STATE_PATH]`` (:mod:`pipelines.dataset.dedup_rebuild`) rebuilds
+into a fresh file.
 """
 from __future__ import annotations
 
-import sys
+import sqlite3
 from pathlib import Path
 from types import SimpleNamespace
 
 import pyarrow.dataset as ds
 
-from crawler.state.dedup_store import SeenDoc
+from crawler.state.dedup_store import SeenDoc, SQLiteDedupStore
 
-from . import dedup_minhash as mh
-from .dedup_exact import THREAD_STATE_FIELDS, thread_hash
-from .dedup_near import COMMENT_NEAR_MIN_WORDS
+from . import minhash as mh
+from .keys import COMMENT_NEAR_MIN_WORDS, ID_FIELD, ORDER_URL, THREAD_STATE_FIELDS, thread_hash
 
-ID = {"articles": "article_id", "threads": "thread_id", "comments": "comment_id"}
-ORDER_URL = {"articles": "canonical_url", "threads": "url", "comments": "source_url"}
+ID = ID_FIELD
 
 
 def latest_rows(rows: list[dict], id_col: str) -> list[dict]:
@@ -70,11 +69,30 @@ def rebuild_from_dataset(output_dir: str | Path, store) -> int:
     return store.apply("rebuild", changes) if changes else 0
 
 
-if __name__ == "__main__":
-    from crawler.state.dedup_store import SQLiteDedupStore
 
-    out = Path(sys.argv[1])
-    path = Path(sys.argv[2]) if len(sys.argv) > 2 else out / "_state" / "dedup.sqlite"
-    if path.exists():
-        sys.exit(f"{path} exists; move it away first")
-    print(f"{rebuild_from_dataset(out, SQLiteDedupStore(path, mh.PARAMS))} records written to {path}")
+def roll_forward_refresher(settings):
+    """The hook a run gives its run context: after a killed run's commit is rolled forward, the dedup state may
+    have missed it; then it is rebuilt from the dataset (the dataset is the source of truth; the state is a
+    cache of it) and the stale file kept beside it."""
+    output = Path(settings.get("OUTPUT_DIR", "output"))
+    path = Path(settings.get("DEDUP_STATE_PATH") or output / "_state" / "dedup.sqlite")
+
+    def refresh(journal: dict) -> None:
+        if not path.exists():
+            return
+        try:
+            with sqlite3.connect(path) as db:
+                known = db.execute("SELECT 1 FROM runs WHERE run_id = ?", (journal["run_id"],)).fetchone()
+        except sqlite3.DatabaseError:
+            known = None
+        if known:
+            return
+        aside = path.with_name(path.name + f".stale-{journal['run_id']}")
+        path.replace(aside)
+        store = SQLiteDedupStore(path, mh.PARAMS)
+        try:
+            rebuild_from_dataset(output, store)
+        finally:
+            store.close()
+
+    return refresh

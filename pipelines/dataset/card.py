@@ -2,7 +2,7 @@
 
 ``render_card(output_dir)`` computes every figure with DuckDB from the committed Parquet files (never from
 staging) and the run manifests; field docs come from :mod:`pipelines.schema`. ``write_card`` replaces the
-file atomically (tmp + rename). ``python -m pipelines.dataset_card OUTPUT_DIR`` does the same by hand.
+file atomically (tmp + rename). ``scrapy dataset card OUTPUT_DIR`` does the same by hand.
 The card depends only on the data, so regenerating it without new data leaves it byte-identical.
 """
 from __future__ import annotations
@@ -14,7 +14,10 @@ from pathlib import Path
 
 import duckdb
 
-from .schema import PARTITION_COLUMN, SCHEMA_VERSION, TABLES
+from ..schema import PARTITION_COLUMN, SCHEMA_VERSION, TABLES
+from . import cli
+
+HELP = "regenerate the dataset card OUTPUT_DIR/README.md from the data (also done at each commit)"
 
 LICENCE_NOTE = ("The text of articles and comments belongs to its publishers and authors; it is collected "
                 "for research use (text and data mining). Comment authors are pseudonymised. Check the terms "
@@ -56,7 +59,8 @@ def figures(output: Path) -> dict:
         _view(con, output, t)
     f = {"rows": {t: (con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] if t in present else 0)
                   for t in TABLES},
-         "present": present, "sites": [], "date_range": (None, None), "languages": {}}
+         "present": present, "sites": [], "date_range": (None, None), "languages": {},
+         "latest": [t for t in TABLES if any(output.glob(f"latest/{t}/*.parquet"))]}
     if "articles" in present:
         f["sites"] = con.execute("SELECT site, count(DISTINCT article_id) FROM articles WHERE NOT is_tombstone "
                                  "GROUP BY site ORDER BY 2 DESC, 1").fetchall()
@@ -81,6 +85,8 @@ def front_matter(f: dict) -> list[str]:
     for i, t in enumerate(f["present"]):
         out += [f"- config_name: {t}", "  data_files:", "  - split: train", f'    path: "{table_glob(t)}"']
         out += ["  default: true"] if i == 0 else []
+    for t in f.get("latest", []):  # the latest view (scrapy dataset snapshot / LATEST_AT_COMMIT)
+        out += [f"- config_name: {t}_latest", "  data_files:", "  - split: train", f'    path: "latest/{t}/*.parquet"']
     return out + ["---"]
 
 
@@ -119,7 +125,10 @@ def loading_section() -> list[str]:
             "import duckdb", 'duckdb.sql("SELECT a.title, count(*) FROM read_parquet(\'comments/*/*.parquet\') c "',
             '           "JOIN read_parquet(\'articles/*/*.parquet\') a USING (article_id) GROUP BY 1").show()', "",
             "from datasets import load_dataset",
-            'ds_articles = load_dataset("parquet", data_files={"train": "articles/*/*.parquet"})["train"]', "```"]
+            'ds_articles = load_dataset("parquet", data_files={"train": "articles/*/*.parquet"})["train"]',
+            'comments_now = load_dataset(".", "comments_latest")["train"]  # latest version of each comment', "```",
+            "", "`latest/<table>/` holds one row per id at its latest version (tombstoned records left out); "
+            "`croissant.json` describes the tables in MLCommons Croissant; `report.html` shows the data at a glance."]
 
 
 def render_card(output_dir) -> str:
@@ -140,5 +149,10 @@ def write_card(output_dir) -> Path:
     return path
 
 
+def run(output_dir: Path, args=None) -> int:
+    print(write_card(output_dir))
+    return 0
+
+
 if __name__ == "__main__":
-    print(write_card(sys.argv[1] if len(sys.argv) > 1 else "output"))
+    sys.exit(cli.main(sys.modules[__name__]))

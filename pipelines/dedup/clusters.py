@@ -15,15 +15,8 @@ gets ``(None, None, rep)``. Rows of earlier runs are never relabelled (their fil
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class Key:
-    id: str
-    content_hash: str
-    published_at: float | None  # POSIX seconds
-    order_url: str
+from .keys import Key
 
 
 def order_key(k: Key) -> tuple:

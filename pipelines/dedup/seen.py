@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from crawler.items import ArticleRecord, CommentRecord, ThreadRecord
 
-from .batch import per_record
-from .dedup_exact import thread_hash
-from .dedup_labels import labeler_for
-from .drops import drop
+from ..batch import per_record
+from ..drops import drop
+from .keys import thread_hash
+from .labels import labeler_for
 
 ID_AND_HASH = {
     ArticleRecord: lambda r: (r.article_id, r.content_hash),

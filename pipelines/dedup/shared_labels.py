@@ -1,4 +1,4 @@
-"""The run's duplicate labeler in shared mode: the same rules as :class:`pipelines.dedup_labels.DedupLabeler`,
+"""The run's duplicate labeler in shared mode: the same rules as :class:`pipelines.dedup.labels.DedupLabeler`,
 applied once to the records of every worker of the crawl round.
 
 Each record that passes every step is registered in the round (its id, content hash, order keys and MinHash
@@ -15,10 +15,10 @@ import logging
 from crawler.state.dedup_store import TABLES, SeenDoc, StateError
 from crawler.state.redis_dedup_store import RedisDedupStore
 
-from . import dedup_minhash as mh
-from .batch import records_of
-from .dedup_clusters import Key
-from .dedup_labels import DedupLabeler, RunDoc
+from ..batch import records_of
+from . import minhash as mh
+from .keys import Key
+from .labels import DedupLabeler, RunDoc
 
 logger = logging.getLogger(__name__)
 

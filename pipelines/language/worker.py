@@ -17,7 +17,7 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor
 
 START_TIMEOUT = 60  # seconds; a worker not up by then is given up (detection stays in the crawl process)
-PRELOAD = "pipelines.language"  # what the fork server imports: the step and the functions sent to the worker
+PRELOAD = "pipelines.language.step"  # what the fork server imports: the step and the functions sent to the worker
 
 
 def process_alive(pid: int) -> bool:

@@ -20,9 +20,9 @@ from twisted.internet.defer import Deferred, gatherResults
 
 from crawler.items import ArticleRecord, CommentRecord
 
-from .batch import records_of
+from ..batch import records_of
 from .langdetect_fast import detect_batch
-from .language_worker import DetectorProcess
+from .worker import DetectorProcess
 
 logger = logging.getLogger(__name__)
 UNDETERMINED = "und"

@@ -1,6 +1,6 @@
 """Print the duplicate clusters of a dataset for inspection.
 
-    python -m pipelines.dedup_report OUTPUT_DIR [--table articles|comments] [--limit 50] [--width 70]
+    scrapy dataset dedup-report OUTPUT_DIR [--table articles|comments] [--limit 50] [--width 70]
 
 For each cluster (rows sharing ``cluster_id``): the representative first — looked up by id, so a
 representative written by an earlier run is shown even though its own row predates the cluster — then
@@ -9,13 +9,16 @@ first, ties by cluster id, so the output is stable.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import pyarrow.dataset as ds
 
 from crawler.urls import site_of
+
+from . import cli
+
+HELP = "print the duplicate clusters (representative first) for inspection"
 
 ID = {"articles": "article_id", "comments": "comment_id"}
 COLS = {"articles": ["article_id", "canonical_url", "title", "body_text", "published_at", "run_id", "version",
@@ -73,20 +76,17 @@ def render(output: Path, table: str, limit: int = 50, width: int = 70) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("output_dir", type=Path)
-    ap.add_argument("--table", choices=sorted(ID), action="append")
-    ap.add_argument("--limit", type=int, default=50)
-    ap.add_argument("--width", type=int, default=70)
-    args = ap.parse_args(argv)
-    if not args.output_dir.is_dir():
-        print(f"no dataset at {args.output_dir}", file=sys.stderr)
-        return 2
+def add_arguments(parser) -> None:
+    parser.add_argument("--table", choices=sorted(ID), action="append")
+    parser.add_argument("--limit", type=int, default=50)
+    parser.add_argument("--width", type=int, default=70)
+
+
+def run(output_dir: Path, args) -> int:
     tables = args.table or ["articles", "comments"]
-    print("\n\n".join(render(args.output_dir, t, args.limit, args.width) for t in tables))
+    print("\n\n".join(render(output_dir, t, args.limit, args.width) for t in tables))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli.main(sys.modules[__name__]))

@@ -5,12 +5,12 @@ Each record (article, thread, comment) may have several rows: version 1, 2, ... 
 latest row is a tombstone::
 
     import duckdb
-    from pipelines.latest import register_latest_views
+    from pipelines.dataset.latest import register_latest_views
     con = duckdb.connect()
     register_latest_views(con, "output")
     con.execute("SELECT count(*) FROM latest_articles").fetchall()
 
-``python -m pipelines.latest OUTPUT_DIR`` prints row counts of the raw and latest views.
+``scrapy dataset latest OUTPUT_DIR`` prints row counts of the raw and latest views.
 """
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ from pathlib import Path
 
 import duckdb
 
+from . import cli
+
+HELP = "row counts of every table: all rows and the latest version of each record"
 ID_COLUMN = {"articles": "article_id", "threads": "thread_id", "comments": "comment_id"}
 
 
@@ -44,12 +47,9 @@ def register_latest_views(con: duckdb.DuckDBPyConnection, output_dir: str | Path
     return made
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m pipelines.latest OUTPUT_DIR", file=sys.stderr)
-        return 2
+def run(output_dir: Path, args=None) -> int:
     con = duckdb.connect()
-    for table in register_latest_views(con, argv[0]):
+    for table in register_latest_views(con, output_dir):
         n_all = con.execute(f"SELECT count(*) FROM all_{table}").fetchone()[0]
         n_latest = con.execute(f"SELECT count(*) FROM latest_{table}").fetchone()[0]
         print(f"{table:<9} rows={n_all:<8} latest={n_latest}")
@@ -57,4 +57,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(cli.main(sys.modules[__name__]))

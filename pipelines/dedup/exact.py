@@ -6,7 +6,7 @@
   gets ``duplicate_of`` = the representative's id. Rows are kept, only labelled.
 * The representative is chosen deterministically — earliest ``published_at``, then canonical URL, then
   id — so labels do not depend on the order pages arrived in. Labels are therefore computed when the
-  run ends, together with near-duplicates and earlier runs, by :mod:`pipelines.dedup_labels`
+  run ends, together with near-duplicates and earlier runs, by :mod:`pipelines.dedup.labels`
   (``crawler.dedup_labeler``), and applied by the Parquet exporter before it commits. This step
   computes content hashes and registers each record with that labeler.
 * Short comments follow their own rule: exact normalised text only, and only from
@@ -18,15 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from crawler.ids import content_hash, normalise_for_hash, stable_hash
+from crawler.ids import content_hash, normalise_for_hash
 from crawler.items import ArticleRecord, CommentRecord, ThreadRecord
 
-from .batch import per_record
-from .dedup_clusters import Key
-from .dedup_labels import RunDoc, labeler_for
-from .drops import drop
-
-COMMENT_DEDUP_MIN_CHARS = 60
+from ..batch import per_record
+from ..drops import drop
+from .keys import COMMENT_DEDUP_MIN_CHARS, THREAD_STATE_FIELDS, Key, thread_hash  # noqa: F401 - re-exported
+from .labels import RunDoc, labeler_for
 
 
 @dataclass(frozen=True)
@@ -57,15 +55,6 @@ def exact_labels(docs: list[DocKey]) -> dict[str, tuple[str, str, str]]:
     return out
 
 
-THREAD_STATE_FIELDS = ("platform", "article_id", "native_thread_id", "comment_count_reported",
-                       "comment_count_collected", "is_complete", "source", "is_tombstone")
-
-
-def thread_hash(t: ThreadRecord) -> str:
-    """Threads have no text: their "content" is what the row states about the thread."""
-    return stable_hash(*(repr(getattr(t, f)) for f in THREAD_STATE_FIELDS))
-
-
 def comment_exact_eligible(body: str, is_deleted: bool, min_chars: int) -> bool:
     """The short-comment rule: only comments of at least ``min_chars`` normalised characters take part."""
     return not is_deleted and len(normalise_for_hash(body or "")) >= min_chars
@@ -79,12 +68,16 @@ class ExactDedupPipeline:
         self.comment_min_chars = comment_min_chars
         self.labeler = labeler
         self.seen: dict[str, set[str]] = {"articles": set(), "threads": set(), "comments": set()}
+        self.claim = None  # shared mode: claim(table, key) -> bool, the round's "fetched twice" across workers
 
     @classmethod
     def from_crawler(cls, crawler):
         step = cls(crawler.stats, crawler.settings.getint("COMMENT_DEDUP_MIN_CHARS", COMMENT_DEDUP_MIN_CHARS),
                    labeler_for(crawler))
         step.crawler = crawler
+        round_ = getattr(crawler, "shared_round", None)
+        if round_ is not None:
+            step.claim = round_.claim
         return step
 
     @per_record
@@ -118,3 +111,6 @@ class ExactDedupPipeline:
         if key in seen:
             drop(self.stats, self.step, reason, item, error=False)
         seen.add(key)
+        if self.claim is not None and not self.claim(item.table, key):  # another worker of the round has it
+            self.stats.inc_value(f"dedup/{item.table}/claimed_by_another_worker")
+            drop(self.stats, self.step, reason, item, error=False)

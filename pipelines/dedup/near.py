@@ -1,14 +1,14 @@
 """Step 5c — near-duplicate signatures: MinHash over word shingles, for articles and long comments.
 
-Computes each record's MinHash signature (:mod:`pipelines.dedup_minhash`) and attaches it to the record
+Computes each record's MinHash signature (:mod:`pipelines.dedup.minhash`) and attaches it to the record
 registered with the run's labeler; the clusters themselves are formed when the run ends
-(:mod:`pipelines.dedup_labels`, LSH candidates verified by estimated Jaccard >= DEDUP_NEAR_THRESHOLD),
+(:mod:`pipelines.dedup.labels`, LSH candidates verified by estimated Jaccard >= DEDUP_NEAR_THRESHOLD),
 so the result does not depend on arrival order.
 
 * Articles: the body text (headline, footer and boilerplate are not part of ``body_text``), when it has
   at least one full shingle.
 * Comments: only from DEDUP_COMMENT_NEAR_MIN_WORDS words up. Shorter comments keep the exact-text rule of
-  :mod:`pipelines.dedup_exact` — MinHash on a dozen words says little, and one-liners repeat naturally.
+  :mod:`pipelines.dedup.exact` — MinHash on a dozen words says little, and one-liners repeat naturally.
 """
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ import logging
 
 from crawler.items import ArticleRecord, CommentRecord, RecordBatch
 
-from . import dedup_minhash as mh
-from .batch import per_record
-from .dedup_labels import labeler_for
+from ..batch import per_record
+from . import minhash as mh
+from .keys import COMMENT_NEAR_MIN_WORDS
+from .labels import labeler_for
 
 logger = logging.getLogger(__name__)
-COMMENT_NEAR_MIN_WORDS = 30
 
 
 def near_tokens(item, comment_min_words: int) -> list[str] | None:

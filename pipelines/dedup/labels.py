@@ -14,13 +14,14 @@ import numpy as np
 
 from crawler.state.dedup_store import TABLES, SeenDoc, StateError
 
-from . import dedup_minhash as mh
-from .batch import records_of
-from .dedup_clusters import Key, assign
-from .dedup_edges import prior_edges, run_edges
+from ..batch import records_of
+from . import minhash as mh
+from .clusters import assign
+from .edges import prior_edges, run_edges
+from .keys import ID_FIELD, Key
+from .rebuild import rebuild_from_dataset
 
 logger = logging.getLogger(__name__)
-ID_FIELD = {"articles": "article_id", "threads": "thread_id", "comments": "comment_id"}
 
 
 @dataclass
@@ -165,8 +166,6 @@ def labeler_for(crawler) -> DedupLabeler:
     from scrapy import signals
 
     from crawler.state.dedup_store import open_store
-
-    from .dedup_rebuild import rebuild_from_dataset
 
     s = crawler.settings
     output = s.get("OUTPUT_DIR", "output")
