@@ -23,12 +23,17 @@ MAX_COMMENT_CHARS = 200_000
 
 
 TOMBSTONE_EXEMPT = {"title", "body_text"}  # a tombstone records that content vanished
+# Article rows made from a discussion's submission (a Reddit link post or HN story whose page is not an
+# article, a title-only self post): title and link, no body by design (crawler/sites/discussion.py).
+BODYLESS_PARSERS = ("reddit-self-post", "reddit-submission", "hackernews-text", "hackernews-link")
 
 
 def missing_fields(rec) -> list[str]:
     out = []
     for name in REQUIRED.get(type(rec), ()):
         if rec.is_tombstone and name in TOMBSTONE_EXEMPT:
+            continue
+        if name == "body_text" and isinstance(rec, ArticleRecord) and rec.parser.split("@")[0] in BODYLESS_PARSERS:
             continue
         v = getattr(rec, name)
         if v is None or (isinstance(v, str) and not v.strip()):

@@ -59,7 +59,8 @@ def test_site_is_fully_collected(tables):
     for art in site.articles:  # every story of the original site once ...
         assert titles[art.title] == 2 if art is site.partner_article else titles[art.title] == 1, art.title
     assert len(wp(tables["comments"])) == sum(len(a.comments) for a in site.articles)
-    assert {t["platform"] for t in tables["threads"]} == {"wordpress", "discourse", "disqus", "reddit", "smf"}
+    assert {t["platform"] for t in tables["threads"]} == {"wordpress", "discourse", "disqus", "reddit", "smf",
+                                                        "hackernews"}
 
 
 def test_discourse_topic_rss_is_read_for_new_posts(demo_run):

@@ -56,6 +56,9 @@ class CommentPage:
     next_urls: list[str] = field(default_factory=list)
     reported_count: int | None = None
     error: str | None = None  # a reason when the response could not be parsed
+    # thread metadata the response states (ThreadRecord columns: title, community, author_name, score,
+    # created_at, discussion_url); None when it says nothing about the thread itself
+    thread: dict | None = None
 
 
 class CommentAdapter(Protocol):
@@ -69,8 +72,12 @@ class CommentAdapter(Protocol):
     def parse_page(self, url: str, body: bytes, headers: dict, ref: ThreadRef) -> CommentPage: ...
 
 
+THREAD_META = ("title", "community", "author_name", "score", "created_at", "discussion_url")
+
+
 def build_thread(ref: ThreadRef, article_id: str, raw: list[RawComment], *, parser: str, source: str,
-                 thread_url: str, complete: bool, reported: int | None) -> tuple[ThreadRecord, list[CommentRecord]]:
+                 thread_url: str, complete: bool, reported: int | None,
+                 meta: dict | None = None) -> tuple[ThreadRecord, list[CommentRecord]]:
     """Assemble collected comments into a thread row and ordered comment rows (pure)."""
     by_id: dict[str, RawComment] = {}
     for c in raw:  # the same comment seen twice (overlapping pages) is kept once, first wins
@@ -120,5 +127,6 @@ def build_thread(ref: ThreadRef, article_id: str, raw: list[RawComment], *, pars
         native_thread_id=ref.native_thread_id, comment_count_reported=reported,
         comment_count_collected=collected,
         is_complete=complete and (reported is None or collected >= reported), source=source, parser=parser,
+        **{k: v for k, v in (meta or {}).items() if k in THREAD_META},
     )
     return thread, rows

@@ -55,6 +55,7 @@ class ThreadCollector:
     failed: bool = False
     source: str = "api"
     pages: int = 0
+    meta: dict = field(default_factory=dict)  # thread metadata the pages stated (CommentPage.thread)
 
 
 class ArticleSpider(scrapy.Spider):
@@ -308,6 +309,8 @@ class ArticleSpider(scrapy.Spider):
         col.comments.extend(page.comments)
         if page.reported_count is not None:
             col.reported = page.reported_count
+        if getattr(page, "thread", None):
+            col.meta.update(page.thread)
         for u in page.next_urls:
             yield from self.request_thread_page(col, u)
 
@@ -340,7 +343,7 @@ class ArticleSpider(scrapy.Spider):
         raw = adapter.finalize(col.comments) if hasattr(adapter, "finalize") else col.comments
         thread, rows = build_thread(col.ref, col.article_id, raw, parser=adapter.parser,
                                     source=col.source, thread_url=col.thread_url, complete=not col.failed,
-                                    reported=col.reported)
+                                    reported=col.reported, meta=col.meta)
         col.ref.inline_body = None  # free the page body
         self.inc(f"comments/source/{col.source}")
         if not thread.is_complete:

@@ -4,6 +4,11 @@ Options (``-a name=value``): ``articles`` (number of generated stories, default 
 (comments per story, default 6), ``port`` (default 48765 so that consecutive runs see the same URLs; a busy
 port falls back to a free one, with a warning), ``changes`` (a JSON file of site changes applied before
 serving, see ``DemoSite.apply_changes``: how tests simulate a later visit).
+
+The demo server also serves a Reddit-style API behind an OAuth token endpoint and a Hacker News-style API
+(``crawler/demo_site/apis.py``); the crawl points ``REDDIT_TOKEN_URL``, ``REDDIT_API_ORIGIN``,
+``HN_ALGOLIA_URL`` and ``HN_FIREBASE_URL`` at them (with the demo's own client credentials) unless they are
+given on the command line, so the discussion lookup by URL finds where demo stories are discussed.
 """
 from __future__ import annotations
 
@@ -13,18 +18,22 @@ import logging
 import scrapy
 from scrapy import signals
 
+from crawler.comments.detect import default_adapters
 from crawler.comments.disqus import DisqusAdapter
 from crawler.demo_site import forum
+from crawler.demo_site.apis import origins as api_origins
+from crawler.demo_site.reddit_api import RedditApi
 from crawler.demo_site.server import DemoServer
 from crawler.demo_site.site import DemoSite
 
 from .base import ArticleSpider
+from .discussions import DiscussionNavigation
 
 DEFAULT_PORT = 48765
 DEMO_DISQUS_KEY = "demo-public-key"
 
 
-class DemoSpider(ArticleSpider):
+class DemoSpider(DiscussionNavigation, ArticleSpider):
     name = "demo"
     live = False
     # The demo server is local and ours: no need to wait between requests.
@@ -54,6 +63,13 @@ class DemoSpider(ArticleSpider):
         # the demo's Disqus-style API lives on the demo server; any non-empty key is accepted there.
         # DISQUS_API_KEY="" (-s) shows the key-less behaviour: embedded posts only, thread flagged incomplete.
         s = crawler.settings
+        # the demo's discussion APIs (Reddit-style behind OAuth, HN-style) live on the demo server too
+        demo_api = {**api_origins(spider.server.base), "REDDIT_CLIENT_ID": RedditApi.client_id,
+                    "REDDIT_CLIENT_SECRET": RedditApi.client_secret}
+        for name, value in demo_api.items():
+            s.set(name, value, priority="spider")  # the command line (-s) still wins
+        spider.adapters = default_adapters(s)
+        spider.setup_discussions(s)
         key = s.get("DISQUS_API_KEY") if (s.getpriority("DISQUS_API_KEY") or 0) >= 40 else DEMO_DISQUS_KEY
         spider.adapters = [DisqusAdapter(key, api_base=f"{spider.server.base}/api/3.0") if a.platform == "disqus"
                            else a for a in spider.adapters]
