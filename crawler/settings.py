@@ -122,13 +122,14 @@ DOWNLOADER_MIDDLEWARES: dict = {
     "crawler.middlewares.api_budget.ApiSlotMiddleware": 90,  # API origins: own slot, robots.txt not applied
     "crawler.middlewares.robots.RobotsTxtPolicyMiddleware": 100,  # RFC 9309 outcomes (ROBOTSTXT_OBEY)
     "crawler.middlewares.identity.IdentityMiddleware": 500,  # User-Agent with CONTACT; live crawls need it
-    "crawler.middlewares.reddit_oauth.RedditOAuthMiddleware": 540,  # bearer token for REDDIT_API_ORIGIN
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 550,  # RETRY_* + Retry-After per-host backoff
     "crawler.middlewares.limits.DownloadLimitsMiddleware": 560,  # counts maxsize/timeouts; no retry of oversize
     "crawler.middlewares.content_guard.ContentGuardMiddleware": 585,  # empty/binary/truncated/charset
     "crawler.middlewares.limits.LimitedHttpCompressionMiddleware": 590,  # decompression bombs, counted
     "crawler.middlewares.limits.SafeRedirectMiddleware": 600,  # loops, max hops, auth/cookie stripping
     "crawler.middlewares.api_budget.ApiBudgetMiddleware": 880,  # API rate limits (sliding window, X-Ratelimit-*)
+    # bearer token for REDDIT_API_ORIGIN, attached after any budget wait (a token never ages in a queue)
+    "crawler.middlewares.reddit_oauth.RedditOAuthMiddleware": 885,
 }
 SPIDER_MIDDLEWARES: dict = {
     "crawler.middlewares.limits.ItemsPerResponseLimitMiddleware": 950,  # LIMITS_MAX_ITEMS_PER_RESPONSE

@@ -50,6 +50,7 @@ class ApiHit:
     status: int
     token: str | None = None
     concurrent_more: int = 0  # morechildren requests being served at once (this one included)
+    user_agent: str = ""
 
 
 @dataclass
@@ -57,7 +58,8 @@ class RedditApi:
     discussions: list[Discussion] = field(default_factory=list)
     client_id: str = "demo-client"
     client_secret: str = "demo-secret"
-    token_ttl: float = 3600.0
+    token_ttl: float = 3600.0  # expires_in announced with each token
+    token_valid_for: float | None = None  # how long a token really works (None = token_ttl): shorter makes 401s
     budget: int = 100
     window: float = 60.0
     inject_429: dict = field(default_factory=dict)  # path substring -> Retry-After seconds (once each)
@@ -68,7 +70,7 @@ class RedditApi:
 
     def __post_init__(self):
         self._lock = threading.Lock()
-        self._window_start = time.time()
+        self._window_start = self.started = time.time()
         self._used = 0
         self._more_now = 0
 
@@ -82,7 +84,8 @@ class RedditApi:
 
     def _record(self, req, status: int, token: str | None = None, more: int = 0) -> None:
         with self._lock:
-            self.log.append(ApiHit(time.time(), req.method, req.path, status, token, more))
+            self.log.append(ApiHit(time.time(), req.method, req.path, status, token, more,
+                                   req.headers.get("User-Agent") or ""))
 
     # -- OAuth ------------------------------------------------------------------------------------------
     def _token(self, req):
@@ -99,7 +102,7 @@ class RedditApi:
             return 200, json.dumps({"error": "unsupported_grant_type"}), JSON, {}
         token = secrets.token_urlsafe(18)
         with self._lock:
-            self.tokens[token] = time.time() + self.token_ttl
+            self.tokens[token] = time.time() + (self.token_ttl if self.token_valid_for is None else self.token_valid_for)
         self._record(req, 200, token)
         return 200, json.dumps({"access_token": token, "token_type": "bearer", "expires_in": self.token_ttl,
                                 "scope": "*"}), JSON, {}

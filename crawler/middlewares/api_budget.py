@@ -51,6 +51,8 @@ class Budget:
     inflight: int = 0
     header_left: float | None = None  # what the server's last header leaves, minus what was sent since
     header_reset_at: float = 0.0  # monotonic time the server's window resets
+    header_limit: float | None = None  # the server's budget per window (Used + Remaining)
+    header_window: float = 0.0  # longest reset seen: the server's window length, at least
     serial: asyncio.Lock | None = None
 
     def wait_needed(self, now: float) -> float:
@@ -60,9 +62,12 @@ class Budget:
         if self.limit and len(self.sent) >= self.limit:
             wait = self.sent[0] + self.window - now
         if self.header_left is not None:
-            if now >= self.header_reset_at:
-                self.header_left = None  # the server's window has reset: the local budget governs until told
-            elif self.header_left < 1:
+            if now >= self.header_reset_at:  # the server's window has reset: a fresh budget, until told more
+                self.header_left = self.header_limit
+                self.header_reset_at += max(self.header_window, SAFETY)
+                if self.header_reset_at <= now:
+                    self.header_reset_at = now + max(self.header_window, SAFETY)
+            if self.header_left is not None and self.header_left < 1:
                 wait = max(wait, self.header_reset_at - now)
         return wait + SAFETY if wait > 0 else 0.0
 
@@ -72,13 +77,16 @@ class Budget:
         if self.header_left is not None:
             self.header_left -= 1
 
-    def answered(self, remaining: float | None, reset: float | None, now: float) -> None:
+    def answered(self, remaining: float | None, reset: float | None, used: float | None, now: float) -> None:
         self.inflight = max(0, self.inflight - 1)
         if remaining is None or reset is None:
             return
         # requests still in flight may not be counted in this header yet: count them as spent
         self.header_left = remaining - self.inflight
         self.header_reset_at = now + reset
+        self.header_window = max(self.header_window, reset)
+        if used is not None:
+            self.header_limit = used + remaining
 
 
 def _float(v) -> float | None:
@@ -164,6 +172,8 @@ class ApiBudgetMiddleware:
         b = budget_for(self.budgets, request.url)
         if b is None:
             return None
+        # a request sent again by a later middleware (a 401 renewal) comes back with its old marks: close them
+        self._done(request)
         if self._serial(b, request):
             if b.serial.locked():
                 self.stats.inc_value(f"api/{b.name}/serial_waits")
@@ -187,22 +197,23 @@ class ApiBudgetMiddleware:
         request.meta["api_budget_taken"] = True
         return None
 
-    def _done(self, request, remaining=None, reset=None) -> None:
+    def _done(self, request, remaining=None, reset=None, used=None) -> None:
         b = budget_for(self.budgets, request.url)
         if b is None:
             return
         if request.meta.pop("api_budget_taken", False):
-            b.answered(remaining, reset, time.monotonic())
+            b.answered(remaining, reset, used, time.monotonic())
         if request.meta.pop(SERIAL_META, False) and b.serial is not None and b.serial.locked():
             b.serial.release()
 
     def process_response(self, request, response, spider=None):
         remaining = _float(response.headers.get(b"X-Ratelimit-Remaining"))
         reset = _float(response.headers.get(b"X-Ratelimit-Reset"))
+        used = _float(response.headers.get(b"X-Ratelimit-Used"))
         b = budget_for(self.budgets, request.url)
         if b is not None and remaining is not None and reset is not None:
             self.stats.inc_value(f"api/{b.name}/header_budget")
-        self._done(request, remaining, reset)
+        self._done(request, remaining, reset, used)
         return response
 
     def process_exception(self, request, exception, spider=None):
