@@ -14,8 +14,8 @@ Rules, in one place:
   "title", "url", "descendants"}``; a story's ``kids`` and every comment's ``kids`` are fetched in turn.
   ``deleted`` and ``dead`` (flagged) comments are kept as rows with ``is_deleted`` and empty text.
 - **Reported count**: the story's ``descendants`` (Firebase) or the search hit's ``num_comments``.
-- **Text**: the comment HTML to text; ``<i>``/``>`` quoting is not marked up on HN, so ``quoted_text`` is only
-  filled from ``<blockquote>`` / leading ``>`` paragraphs.
+- **Text**: the comment HTML to text; paragraphs led by ``>`` (HN's quoting convention, no markup) go to
+  ``quoted_text``.
 - **Thread metadata** (``CommentPage.thread``): title, community ``hackernews``, author, points, created time
   and ``discussion_url`` (``HN_DISCUSSION_URL`` with the story id).
 - **Article link**: :func:`story_article_url` gives the story's ``url`` (None for Ask/Show HN text posts).
@@ -23,6 +23,7 @@ Rules, in one place:
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import urlsplit
 
 from crawler.dates import parse_date
@@ -64,6 +65,25 @@ def json_kind(data) -> str:
 def story_article_url(item: dict) -> str | None:
     url = (item or {}).get("url")
     return url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
+
+
+_PARAS = re.compile(r"<p>", re.I)
+
+
+def quotes_marked(text_html: str) -> str:
+    """HN comment HTML (first paragraph bare, later ones opened by ``<p>``) with ``>``-led paragraphs — HN's
+    quoting convention — turned into blockquotes, so :func:`split_quotes` finds them."""
+    paras = [p.removesuffix("</p>") for p in _PARAS.split(text_html)]
+    out = []
+    for p in paras:
+        if not p.strip():
+            continue
+        head = p.lstrip()
+        if head.startswith("&gt;") or head.startswith(">"):
+            out.append("<blockquote><p>" + head.removeprefix("&gt;").removeprefix(">").strip() + "</p></blockquote>")
+        else:
+            out.append(f"<p>{p}</p>")
+    return "".join(out)
 
 
 class HackerNewsAdapter:
@@ -174,7 +194,7 @@ class HackerNewsAdapter:
         author = c.get("author") if algolia else c.get("by")
         text_html = c.get("text")
         deleted = bool(c.get("deleted") or c.get("dead")) or (author is None and text_html is None)
-        text, quoted = ("", None) if deleted or not text_html else split_quotes(text_html)
+        text, quoted = ("", None) if deleted or not text_html else split_quotes(quotes_marked(text_html))
         created = c.get("created_at_i", c.get("time"))
         return RawComment(
             native_id=str(c.get("id")), parent_native_id=None if parent in (None, story) else parent,

@@ -156,6 +156,9 @@ class DiscussionNavigation:
 
     # -- registry kinds -------------------------------------------------------------------------------
     def api_discovery_request(self, src, d) -> scrapy.Request | None:
+        origin = self.reddit_api if d.kind == "subreddit" else self.hn.algolia_url
+        if not self.api_allowed(origin, "reddit" if d.kind == "subreddit" else "hackernews"):
+            return None
         if d.kind == "subreddit":
             reddit = self.adapter("reddit")
             if reddit is None or not reddit.enabled:
@@ -351,21 +354,31 @@ class DiscussionNavigation:
         yield from super().thread_page_failed(failure)
 
     # -- lookup by URL --------------------------------------------------------------------------------
+    def api_allowed(self, origin: str, what: str) -> bool:
+        """A crawl restricted to some hosts (``base_override``: tests, mirrors) never calls an API elsewhere."""
+        if self.may_fetch(origin):
+            return True
+        self.inc(f"discussion/offsite_api/{what}")
+        if not getattr(self, "_offsite_api_logged", set()).__contains__(what):
+            self.__dict__.setdefault("_offsite_api_logged", set()).add(what)
+            self.logger.info("%s API at %s is outside this crawl's allowed hosts: not asked", what, origin)
+        return False
+
     def lookup_requests(self, article: ArticleRecord, page_url: str):
         if is_reddit_host(article.url) or is_hn_host(article.url):
             return
         cb = {"article_id": article.article_id, "page_url": page_url, "canonical_url": article.canonical_url}
-        if "reddit" in self.lookup:
+        if "reddit" in self.lookup and self.api_allowed(self.reddit_api, "reddit"):
             for v in url_variants(article.canonical_url, article.url):
                 self.inc("discussion/lookup/reddit/requests")
                 yield scrapy.Request(f"{self.reddit_api}/api/info?{urlencode({'url': v, 'raw_json': 1})}",
                                      callback=self.parse_reddit_lookup, errback=self.lookup_failed, cb_kwargs=cb,
-                                     dont_filter=True, meta={"lookup": "reddit"})
-        if "hackernews" in self.lookup:
+                                     meta={"lookup": "reddit"})
+        if "hackernews" in self.lookup and self.api_allowed(self.hn.algolia_url, "hackernews"):
             self.inc("discussion/lookup/hackernews/requests")
             yield scrapy.Request(url_lookup(self.hn.algolia_url, article.canonical_url),
                                  callback=self.parse_hn_lookup, errback=self.lookup_failed, cb_kwargs=cb,
-                                 dont_filter=True, meta={"lookup": "hackernews"})
+                                 meta={"lookup": "hackernews"})
 
     def parse_reddit_lookup(self, response: Response, article_id: str, page_url: str, canonical_url: str):
         parsed = parse_subreddit_listing(response.body)
