@@ -77,6 +77,7 @@ REDDIT_CLIENT_SECRET = ""
 REDDIT_TOKEN_URL = "https://www.reddit.com/api/v1/access_token"  # app-only OAuth (client_credentials grant)
 REDDIT_API_ORIGIN = "https://oauth.reddit.com"  # every Reddit API call goes here with the bearer token
 REDDIT_TOKEN_RENEW_MARGIN = 60  # seconds before expires_in at which the token is renewed
+REDDIT_TOKEN_ATTEMPTS = 3  # tries of the token endpoint on network errors, 429, 5xx (a 4xx refuses at once)
 REDDIT_RATELIMIT_PER_MINUTE = 100  # Reddit's budget per OAuth client; X-Ratelimit-* headers also obeyed
 REDDIT_LISTING_LIMIT = 100  # submissions asked per subreddit listing page (Reddit's maximum)
 REDDIT_LISTING_MAX_PAGES = 3  # listing pages followed through `after` per subreddit source (or its max_pages)

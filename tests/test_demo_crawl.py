@@ -211,7 +211,8 @@ def test_run_metadata(tables, demo_run):
     assert {a["parser"] for a in tables["articles"] if a["site"].startswith("localhost")} == {GENERIC_PARSER}
     assert {a["parser"] for a in tables["articles"]} == {GENERIC_PARSER, "discourse-opening-post@1", "smf-opening-post@1"}
     assert {c["parser"] for c in wp(tables["comments"])} == {WP_PARSER}
-    assert {c["parser"] for c in tables["comments"]} == {WP_PARSER, "discourse@1", "disqus@1", "reddit@1", "smf@1"}
+    assert {c["parser"] for c in tables["comments"]} == {WP_PARSER, "discourse@1", "disqus@1", "reddit@1", "smf@1",
+                                                      "hackernews@1"}
 
 
 def test_no_staging_left_and_manifest_written(demo_run):

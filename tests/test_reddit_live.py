@@ -267,10 +267,10 @@ def test_a_refused_token_endpoint_ends_reddit_collection_without_a_crash(tmp_pat
 
 
 def test_a_token_is_renewed_before_its_announced_expiry(tmp_path):
-    """Tokens announce 1 s; with a margin of 0.3 s the client renews before any call is refused."""
-    srv = Served(budget=3, window=WINDOW, token_ttl=1.0)
+    """Tokens announce 2 s; with a margin of 1 s the client renews before any call is refused."""
+    srv = Served(budget=3, window=WINDOW, token_ttl=2.0)
     try:
-        result = srv.crawl(tmp_path, "-s", "REDDIT_TOKEN_RENEW_MARGIN=0.3")
+        result = srv.crawl(tmp_path, "-s", "REDDIT_TOKEN_RENEW_MARGIN=1")
     finally:
         srv.close()
     assert result.returncode == 0, result.stderr[-3000:]

@@ -8,7 +8,8 @@ Reddit answers API clients only with a bearer token. This downloader middleware:
 - sends ``Authorization: bearer <token>`` and the project's User-Agent (with CONTACT) on every request to
   ``REDDIT_API_ORIGIN`` (a request whose URL starts with that origin, path prefix included);
 - on a ``401`` from the API renews the token and sends the request again, once;
-- when the token endpoint refuses (4xx/5xx, a body without ``access_token``, a network error) ends Reddit
+- when the token endpoint refuses (a 4xx, a body without ``access_token``; network errors, 429 and 5xx after
+  ``REDDIT_TOKEN_ATTEMPTS`` tries) ends Reddit
   collection for the run: one error log line, ``reddit/auth/refused`` (= the reason) and every later API
   request is dropped (``IgnoreRequest``, counted in ``reddit/auth/dropped_requests``). The crawl goes on
   with everything else and is not crashed.
@@ -19,7 +20,7 @@ API requests are not subject to robots.txt (the API's own terms and rate limits 
 Without credentials the middleware is off (``NotConfigured``); the Reddit adapter then asks nothing of live
 Reddit (see :mod:`crawler.comments.reddit`).
 
-Stats: ``reddit/auth/token_requests``, ``reddit/auth/token_ok``, ``reddit/auth/renewed/expiry``,
+Stats: ``reddit/auth/token_requests``, ``reddit/auth/token_retries``, ``reddit/auth/token_ok``, ``reddit/auth/renewed/expiry``,
 ``reddit/auth/renewed/401``, ``reddit/auth/401_after_renewal``, ``reddit/auth/refused``,
 ``reddit/auth/dropped_requests``, ``reddit/auth/bearer_requests``.
 """
@@ -38,6 +39,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from crawler.comments.reddit import reddit_credentials
 
 from .identity import user_agent_for
+from .retry_after import parse_retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ class RedditOAuthMiddleware:
         self.origin = api_origin(s)
         self.token_url = s.get("REDDIT_TOKEN_URL") or "https://www.reddit.com/api/v1/access_token"
         self.renew_margin = s.getfloat("REDDIT_TOKEN_RENEW_MARGIN", 60.0)
+        self.attempts = max(1, s.getint("REDDIT_TOKEN_ATTEMPTS", 3))
         self.user_agent = user_agent_for(s)
         self.token: str | None = None
         self.expires_at = 0.0  # time.monotonic() after which the token is renewed
@@ -99,30 +102,48 @@ class RedditOAuthMiddleware:
             return self.token
 
     async def _fetch_token(self) -> None:
+        """POST the client-credentials grant; a network error, 429 or 5xx is tried again (``REDDIT_TOKEN_ATTEMPTS``
+        in all, waiting 1 s, 2 s, ... or the answer's Retry-After); a 4xx or a body without a token refuses."""
         c = self.credentials
-        request = scrapy.Request(
-            self.token_url, method="POST", body=urlencode({"grant_type": "client_credentials"}),
-            headers={"Authorization": basic_auth(c["client_id"], c["client_secret"]),
-                     "Content-Type": "application/x-www-form-urlencoded", "User-Agent": self.user_agent,
-                     "Accept": "application/json"},
-            meta={TOKEN_META: True, "dont_obey_robotstxt": True, "dont_redirect": True, "dont_retry": True,
-                  "handle_httpstatus_all": True, "download_slot": "reddit-token"},
-            dont_filter=True)
-        self.stats.inc_value("reddit/auth/token_requests")
-        sent = time.monotonic()
-        try:
-            response = await self.crawler.engine.download_async(request)
-        except Exception as exc:  # noqa: BLE001 - any failure of the token endpoint ends Reddit collection
-            return self._refuse(f"network: {type(exc).__name__}: {exc}")
-        if response.status != 200:
-            return self._refuse(f"HTTP {response.status}")
+        for attempt in range(1, self.attempts + 1):
+            request = scrapy.Request(
+                self.token_url, method="POST", body=urlencode({"grant_type": "client_credentials"}),
+                headers={"Authorization": basic_auth(c["client_id"], c["client_secret"]),
+                         "Content-Type": "application/x-www-form-urlencoded", "User-Agent": self.user_agent,
+                         "Accept": "application/json"},
+                meta={TOKEN_META: True, "dont_obey_robotstxt": True, "dont_redirect": True, "dont_retry": True,
+                      "handle_httpstatus_all": True, "download_slot": "reddit-token"},
+                dont_filter=True)
+            self.stats.inc_value("reddit/auth/token_requests")
+            sent = time.monotonic()
+            wait = float(attempt)
+            try:
+                response = await self.crawler.engine.download_async(request)
+            except Exception as exc:  # noqa: BLE001 - any failure of the token endpoint is a reason
+                reason = f"network: {type(exc).__name__}: {exc}"
+            else:
+                if response.status == 200:
+                    return self._accept(response, sent)
+                reason = f"HTTP {response.status}"
+                if response.status != 429 and response.status < 500:
+                    return self._refuse(reason)  # credentials or grant refused: asking again changes nothing
+                after, _ = parse_retry_after(response.headers.get(b"Retry-After"))
+                wait = min(after, 60.0) if after is not None else wait
+            if attempt < self.attempts:
+                self.stats.inc_value("reddit/auth/token_retries")
+                logger.warning("reddit: token request failed (%s); trying again in %.0fs", reason, wait)
+                await asyncio.sleep(wait)
+        return self._refuse(reason)
+
+    def _accept(self, response, sent: float) -> None:
         try:
             data = json.loads(response.body)
         except ValueError:
             return self._refuse("not JSON")
         token = data.get("access_token") if isinstance(data, dict) else None
         if not token:
-            return self._refuse(f"no access_token ({(data or {}).get('error', 'unknown') if isinstance(data, dict) else 'bad body'})")
+            error = data.get("error", "unknown") if isinstance(data, dict) else "bad body"
+            return self._refuse(f"no access_token ({error})")
         try:
             lifetime = float(data.get("expires_in", 3600))
         except (TypeError, ValueError):
