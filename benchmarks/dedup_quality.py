@@ -38,10 +38,10 @@ from crawler.demo_site import content as C  # noqa: E402
 from crawler.ids import article_id  # noqa: E402
 from crawler.items import ArticleRecord  # noqa: E402
 from crawler.urls import canonical, site_of  # noqa: E402
-from pipelines import dedup_minhash as mh  # noqa: E402
-from pipelines.dedup_exact import ExactDedupPipeline  # noqa: E402
-from pipelines.dedup_near import NearDedupPipeline  # noqa: E402
-from pipelines.dedup_seen import SeenBeforePipeline  # noqa: E402
+from pipelines.dedup import minhash as mh  # noqa: E402
+from pipelines.dedup.exact import ExactDedupPipeline  # noqa: E402
+from pipelines.dedup.near import NearDedupPipeline  # noqa: E402
+from pipelines.dedup.seen import SeenBeforePipeline  # noqa: E402
 
 NOW = datetime(2026, 11, 25, 7, 0, tzinfo=timezone.utc)
 

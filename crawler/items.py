@@ -49,6 +49,10 @@ class ArticleRecord(_RunMeta):
     duplicate_reason: str | None = None
     cluster_id: str | None = None
     syndicated_from: str | None = None
+    assets: list[str] | None = None
+    # Not a column: set by parsers whose rows may legitimately have no body (a discussion's topic or
+    # submission without text, a topic whose opening post could not be had); validation then accepts ''.
+    body_optional: bool = False
 
     table = "articles"
 
@@ -64,6 +68,7 @@ class ThreadRecord(_RunMeta):
     comment_count_collected: int = 0
     is_complete: bool = False
     source: str = ""
+    assets: list[str] | None = None
     title: str | None = None
     community: str | None = None
     author_id: str | None = None
@@ -102,6 +107,9 @@ class CommentRecord(_RunMeta):
     duplicate_reason: str | None = None
     cluster_id: str | None = None
     source_url: str = ""
+    assets: list[str] | None = None
+    is_placeholder: bool | None = None
+    is_edited: bool | None = None
     # Not a column: the raw author name as parsed; the clean step turns it into author_id.
     author_name: str | None = None
 
@@ -121,7 +129,7 @@ class RecordBatch:
     records: list = field(default_factory=list)
     source_url: str = ""
     table = "batch"
-NON_COLUMN_FIELDS = {"author_name"}
+NON_COLUMN_FIELDS = {"author_name", "body_optional"}
 
 
 _COLUMNS: dict[type, tuple[str, ...]] = {}

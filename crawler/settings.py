@@ -5,7 +5,7 @@ Override any of them per run with ``scrapy crawl SPIDER -s NAME=VALUE``.
 BOT_NAME = "cryptonews"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
-COMMANDS_MODULE = "crawler.commands"  # our `crawl` adds exit codes and a one-line summary
+COMMANDS_MODULE = "crawler.commands"  # our `crawl` adds exit codes and a one-line summary; `dataset` runs dataset tools
 
 # --- identity -------------------------------------------------------------------------------------
 # CONTACT: an e-mail or URL where site operators can reach whoever runs the crawl. It goes into the
@@ -30,10 +30,11 @@ ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 100,
     "pipelines.clean.CleanPipeline": 200,
     "pipelines.pseudonymise.PseudonymisePipeline": 250,
-    "pipelines.language.LanguagePipeline": 300,
-    "pipelines.dedup_exact.ExactDedupPipeline": 400,
-    "pipelines.dedup_seen.SeenBeforePipeline": 410,
-    "pipelines.dedup_near.NearDedupPipeline": 420,
+    "pipelines.language.step.LanguagePipeline": 300,
+    "pipelines.assets.step.AssetTagPipeline": 350,  # the `assets` column (after language: rules are language-aware)
+    "pipelines.dedup.exact.ExactDedupPipeline": 400,
+    "pipelines.dedup.seen.SeenBeforePipeline": 410,
+    "pipelines.dedup.near.NearDedupPipeline": 420,
     "pipelines.parquet.ParquetExportPipeline": 900,
 }
 LANGUAGE_MIN_CHARS = 40  # shorter text gets language 'und' instead of a guess
@@ -43,7 +44,14 @@ LANGUAGE_WORKER = "auto"  # detect in one worker process: "auto" = when the mach
 # Records of one response processed at once (Scrapy's default 100 starts 100 tasks for every response, even a
 # one-record page; our steps are synchronous apart from the language batches, so 16 keeps them busy).
 CONCURRENT_ITEMS = 16
-# Deduplication (pipelines/dedup_*.py): duplicates are labelled (duplicate_of/reason/cluster_id), not deleted.
+# Asset tags (pipelines/assets/): tickers a text talks about, from a registry shipped as data.
+ASSETS_ENABLED = True  # False: the step is off and the `assets` column stays null
+ASSETS_REGISTRY = ""  # another registry file of the same shape; empty = pipelines/assets/registry.json
+# Files regenerated after each commit from the committed data (pipelines/dataset/), besides the card README.md:
+LATEST_AT_COMMIT = True  # OUTPUT_DIR/latest/<table>/*.parquet: one row per id at its latest version (snapshot)
+CROISSANT_AT_COMMIT = True  # OUTPUT_DIR/croissant.json: MLCommons Croissant 1.0 metadata
+REPORT_AT_COMMIT = True  # OUTPUT_DIR/report.html: plots and figures (matplotlib), self-contained
+# Deduplication (pipelines/dedup/): duplicates are labelled (duplicate_of/reason/cluster_id), not deleted.
 COMMENT_DEDUP_MIN_CHARS = 60  # shorter comments (normalised) are never labelled duplicates ("+1", "Nice.")
 DEDUP_COMMENT_NEAR_MIN_WORDS = 30  # shorter comments use the exact-text rule only, never MinHash
 DEDUP_NEAR_THRESHOLD = 0.6  # estimated Jaccard of 5-word shingles from which two texts are near-duplicates
@@ -62,8 +70,14 @@ HEALTH_MIN_HISTORY = 2  # earlier runs of the site needed before any verdict
 HEALTH_MIN_PAGES = 5  # pages of the site needed in a run (and in each history run) to judge it
 HEALTH_HISTORY_RUNS = 10  # how many recent manifests make the history
 
+# Sitemaps (crawler/spiders/base.py): every count in a sitemap is the server's, so each is capped (counted
+# limits/drop/sitemap_{urls,depth,count}).
+SITEMAP_MAX_URLS = 50_000  # page URLs used from one sitemap (the protocol's own maximum)
+SITEMAP_MAX_DEPTH = 4  # index hops followed below a start sitemap
+SITEMAP_MAX_COUNT = 2000  # child sitemaps fetched per run
+
 # --- comment threads ------------------------------------------------------------------------------
-COMMENTS_MAX_PAGES_PER_THREAD = 200  # cap on comment API pages fetched for one thread
+COMMENTS_MAX_PAGES_PER_THREAD = 200  # cap on comment API pages fetched for one thread (more: thread incomplete)
 # Comment platform credentials (crawler/comments/). Without them: Disqus reads embedded posts only (the thread is
 # flagged incomplete when the site reports more); Reddit (live reddit.com) is skipped with one log line.
 DISQUS_API_KEY = ""  # public API key for threads/listPosts (also read from the environment)
@@ -120,6 +134,7 @@ DOWNLOADER_MIDDLEWARES: dict = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.middlewares.address_policy.AddressPolicyMiddleware": 50,  # no private/loopback/link-local targets
     "crawler.middlewares.api_budget.ApiSlotMiddleware": 90,  # API origins: own slot, robots.txt not applied
     "crawler.middlewares.robots.RobotsTxtPolicyMiddleware": 100,  # RFC 9309 outcomes (ROBOTSTXT_OBEY)
     "crawler.middlewares.identity.IdentityMiddleware": 500,  # User-Agent with CONTACT; live crawls need it
@@ -159,12 +174,22 @@ IDENTITY_ENABLED = True  # set the User-Agent and refuse live crawls without CON
 CONTENT_GUARD_ENABLED = True  # empty, binary, truncated, soft-404 checks and charset repair
 CONTENT_DROP_TRUNCATED_HTML = True  # False: only count content/flag/truncated_html and keep the page
 CONTENT_SOFT_404 = True  # drop 200 pages whose title/h1 says "page not found"
+# Address policy (crawler/middlewares/address_policy.py): only public addresses, http(s) only.
+ADDRESS_POLICY_ENABLED = True  # never switch off for live sources
+# host:port entries or CIDR blocks that may be reached although private/loopback (empty: none). The demo spider
+# adds its own server and -a base_override= its origins; nothing learned from a page is ever added.
+PRIVATE_NETWORK_ALLOW: list = []
+ADDRESS_POLICY_DNS_TTL = 60  # seconds a host's resolved addresses are reused by the policy
 # --- end of middlewares block ---------------------------------------------------------------------
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
+# Progress (crawler/extensions/progress.py): every PROGRESS_INTERVAL seconds one line with pages, rows staged per
+# table, threads open/complete/incomplete and per-minute rates (0 = off). Scrapy's LogStats line stays as it is.
+PROGRESS_INTERVAL = 60.0
+EXTENSIONS.update({"crawler.extensions.progress.ProgressLog": 510})
 TELNETCONSOLE_ENABLED = False
 
 # --- incremental runs (crawler/state/) -----------------------------------------------------------
@@ -179,6 +204,8 @@ FAULT_INJECT_COMMIT_PAUSE = 0.0  # seconds slept after each file rename at commi
 DOWNLOADER_MIDDLEWARES.update({
     "crawler.middlewares.warc_capture.WarcCaptureMiddleware": 890,  # next to the downloader: raw responses
     "crawler.middlewares.warc_replay.WarcReplayMiddleware": 950,  # answers requests from WARC records
+    # next to the downloader: the address a response really came from (DNS rebinding); before WARC capture
+    "crawler.middlewares.address_policy.RemoteAddressCheckMiddleware": 960,
 })
 WARC_CAPTURE_DIR = ""  # directory for WARC files; empty = no capture
 WARC_MAX_SIZE = 1_000_000_000  # bytes after which a new WARC file is started

@@ -71,6 +71,16 @@ class PseudonymisePipeline:
         spider = crawler.spider
         if getattr(spider, "refusal", None):  # the run will not crawl (lock held, output unwritable)
             return cls(b"unused")
+        ctx = getattr(crawler, "run_context", None)
+        if getattr(ctx, "dataset", None) is not None:  # shared mode: one salt for every worker
+            from crawler.shared.setup import shared_salt
+
+            try:
+                return cls(shared_salt(ctx))
+            except Exception as exc:  # noqa: BLE001 - unreadable dataset or Redis: refuse rather than guess
+                spider.refusal = ("export/failed/author_salt", f"cannot read or create the shared author salt "
+                                  f"({exc}); restore {s.get('OUTPUT_DIR')}/{SALT_FILE} or set AUTHOR_SALT")
+                return cls(b"unused")
         try:
             return cls(load_or_create_salt(s.get("OUTPUT_DIR", "output")))
         except (OSError, ValueError) as exc:

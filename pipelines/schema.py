@@ -47,6 +47,15 @@ def _common_tail() -> list[Column]:
     ]
 
 
+def _assets_column(table_note: str) -> Column:
+    return Column("assets", pa.list_(pa.string()), True,
+                  "Crypto assets the text talks about, as sorted tickers from the asset registry "
+                  "(pipelines/assets/registry.json); ambiguous words (NEO/neo-, LINK, ONE, SOL in Spanish, DOT, "
+                  "Compound, Maker) count only with crypto context, language-aware (pipelines/assets/matching.py). "
+                  + table_note + " Empty list: none found; null: tombstone, tagging off, or a row written "
+                  "before the column existed.", '["BTC", "NEO"]')
+
+
 ARTICLE_COLUMNS: list[Column] = [
     Column("article_id", pa.string(), False,
            "Stable id: first 32 hex chars of SHA-256 of canonical_url.", "9f2c...e1"),
@@ -94,13 +103,14 @@ ARTICLE_COLUMNS: list[Column] = [
            "written by an earlier run keeps cluster_id null in its own row.", "9f2c...e1"),
     Column("syndicated_from", pa.string(), True,
            "Original source URL when the page says it is a repost/syndicated copy.", "https://example.org/a"),
+    _assets_column("From title, summary and body_text."),
 ] + _common_tail()
 
 THREAD_COLUMNS: list[Column] = [
     Column("thread_id", pa.string(), False,
            "Stable id: hash of platform, host and the platform's thread identifier.", "7d1e...aa"),
     Column("platform", pa.string(), False,
-           "Comment platform: wordpress, disqus, discourse, reddit, hackernews, smf.",
+           "Comment platform: wordpress, disqus, discourse, reddit, hackernews, smf, phpbb, xenforo, vbulletin.",
            "wordpress"),
     Column("article_id", pa.string(), False, "Article the thread discusses (joins articles.article_id).",
            "9f2c...e1"),
@@ -115,6 +125,7 @@ THREAD_COLUMNS: list[Column] = [
     Column("source", pa.string(), False,
            "Where the rows came from: 'api' (the platform's JSON API), 'html' (the rendered page), "
            "'embed' (JSON embedded in the page).", "api"),
+    _assets_column("Union of the tags of the thread's comments in this version."),
     Column("title", pa.string(), True,
            "Title of the discussion (Reddit submission, HN story, forum topic) when the platform states one.",
            "Miners switch off as fees spike"),
@@ -171,6 +182,16 @@ COMMENT_COLUMNS: list[Column] = [
            "in its own row.", "null"),
     Column("source_url", pa.string(), False, "URL of the response the comment was parsed from.",
            "http://127.0.0.1:8000/wp-json/wp/v2/comments?post=12&page=2"),
+    _assets_column("From body_text (not quoted_text)."),
+    Column("is_placeholder", pa.bool_(), True,
+           "True for a row standing for a parent comment the crawl never received (no text, author or date; "
+           "kept so its replies keep their place). is_deleted on such a row is true only when every page of "
+           "the thread was read (the platform no longer lists it). False for comments that were read; null in "
+           "rows written before the column existed.", "false"),
+    Column("is_edited", pa.bool_(), True,
+           "True when the platform says the comment was edited, whether or not it says when (edited_at may be "
+           "null: old Reddit comments carry only `edited: true`); false when it shows no edit; null on "
+           "placeholder rows and in rows written before the column existed.", "false"),
 ] + _common_tail()
 
 TABLES: dict[str, list[Column]] = {

@@ -5,6 +5,7 @@ could not keep) or repairs (an implausible date becomes null, counted) according
 """
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime, timedelta, timezone
 
 from crawler.items import ArticleRecord, CommentRecord, ThreadRecord
@@ -23,9 +24,6 @@ MAX_COMMENT_CHARS = 200_000
 
 
 TOMBSTONE_EXEMPT = {"title", "body_text"}  # a tombstone records that content vanished
-# Article rows made from a discussion's submission (a Reddit link post or HN story whose page is not an
-# article, a title-only self post): title and link, no body by design (crawler/sites/discussion.py).
-BODYLESS_PARSERS = ("reddit-self-post", "reddit-submission", "hackernews-text", "hackernews-link")
 
 
 def missing_fields(rec) -> list[str]:
@@ -33,13 +31,13 @@ def missing_fields(rec) -> list[str]:
     for name in REQUIRED.get(type(rec), ()):
         if rec.is_tombstone and name in TOMBSTONE_EXEMPT:
             continue
-        if name == "body_text" and isinstance(rec, ArticleRecord) and rec.parser.split("@")[0] in BODYLESS_PARSERS:
-            continue
+        if name == "body_text" and getattr(rec, "body_optional", False):
+            continue  # a topic or submission without text: the row is what its comments join to
         v = getattr(rec, name)
         if v is None or (isinstance(v, str) and not v.strip()):
             out.append(name)
-    if isinstance(rec, CommentRecord) and not (rec.is_deleted or rec.is_tombstone) and not (rec.body_text or rec.quoted_text):
-        out.append("body_text")
+    # A comment with no text of its own (only a quote, an emote or a link; a hidden or deleted one) is still a
+    # comment: its row is kept so that its replies keep their parent.
     return out
 
 
@@ -52,6 +50,21 @@ def oversize_field(rec, max_body: int) -> str | None:
     if isinstance(rec, CommentRecord) and len(rec.body_text or "") + len(rec.quoted_text or "") > MAX_COMMENT_CHARS:
         return "body_text"
     return None
+
+
+INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+
+
+def out_of_range_numbers(rec) -> list[str]:
+    """Integer fields a server stated (``X-WP-Total: 10**29``, a ``num_comments`` of -5) that no column can hold
+    or that cannot be a count: outside int64, or a negative ``*_count_*``."""
+    out = []
+    for f in fields(rec):
+        v = getattr(rec, f.name, None)
+        if isinstance(v, int) and not isinstance(v, bool):
+            if v < INT64_MIN or v > INT64_MAX or (v < 0 and "count" in f.name):
+                out.append(f.name)
+    return out
 
 
 def implausible_dates(rec, now: datetime, min_year: int) -> list[str]:
@@ -85,6 +98,9 @@ class ValidatePipeline:
         big = oversize_field(item, self.max_body)
         if big:
             drop(self.stats, self.step, f"oversize_{big}", item)
+        for name in out_of_range_numbers(item):
+            setattr(item, name, None)  # the server's number is not kept; the row is (exporter drops it if required)
+            self.stats.inc_value(f"pipeline/repaired/{self.step}/out_of_range_{name}")
         for name in implausible_dates(item, datetime.now(timezone.utc), self.min_year):
             setattr(item, name, None)  # the raw string stays in *_raw where the schema has one
             self.stats.inc_value(f"pipeline/repaired/{self.step}/implausible_{name}")

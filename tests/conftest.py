@@ -45,7 +45,7 @@ def manifest_stats(output: Path) -> dict:
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> CrawlResult:
     out = tmp_path_factory.mktemp("demo") / "dataset"
-    result = run_crawl(out)
+    result = run_crawl(out, "-s", "PROGRESS_INTERVAL=0.5")  # progress lines to check (tests/test_progress.py)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 

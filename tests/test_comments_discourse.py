@@ -99,7 +99,9 @@ def test_demo_topic_is_collected_whole(demo):
         post = next(p for p in posts if str(p.id) == r.native_id)
         want_parent = None if post.reply_to in (None, 1) else str(by_number[post.reply_to].id)
         assert (by_cid[r.parent_id].native_id if r.parent_id else None) == want_parent
-        assert r.is_deleted == (post.user_deleted or post.hidden)
+        assert r.is_deleted == post.user_deleted  # a hidden (flagged) post is not a deleted one
+        assert r.is_placeholder is False
+        assert r.score == (None if post.user_deleted else post.likes)  # no likes: 0, not null
         assert (r.edited_at is not None) == (post.edited is not None)
     depth = {}
     for p in posts[1:]:

@@ -29,10 +29,11 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 # == shared helpers ======================================================================================
-def build(adapter, ref: ThreadRef, raw: list[RawComment], reported=None):
+def build(adapter, ref: ThreadRef, raw: list[RawComment], reported=None, not_comments: int = 0):
     raw = adapter.finalize(list(raw)) if hasattr(adapter, "finalize") else raw
     return build_thread(ref, "article-1", raw, parser=adapter.parser, source="test", thread_url=ref.article_url,
-                        complete=True, reported=reported)
+                        complete=True, reported=reported, not_comments=not_comments,
+                        reported_exact=getattr(adapter, "reported_count_is_exact", True))
 
 
 def tree_of(rows) -> dict[str, tuple[str | None, int]]:
@@ -86,6 +87,7 @@ def run_fixture_case(case: Path, make_adapter) -> None:
     ref = ThreadRef(**meta["ref"]) if meta.get("ref") else None
     raw: list[RawComment] = []
     reported = None
+    not_comments = 0
     for page in meta["pages"]:
         body = (case / page["file"]).read_bytes()
         headers = page.get("headers") or {}
@@ -101,24 +103,35 @@ def run_fixture_case(case: Path, make_adapter) -> None:
         if reported is None:
             reported = got.reported_count
         raw += got.comments
+        not_comments += got.not_comments
     if reported is None:
         reported = ref.reported_count
     assert reported == exp["reported"], case.name
-    thread, rows = build(adapter, ref, raw, reported)
+    thread, rows = build(adapter, ref, raw, reported, not_comments)
     rows_by_cid = {r.comment_id: r for r in rows}
     actual = [{"native_id": r.native_id,
                "parent_native_id": rows_by_cid[r.parent_id].native_id if r.parent_id else None,
                "depth": r.depth, "position": r.position, "is_deleted": r.is_deleted,
                "has_quote": bool(r.quoted_text), "edited": r.edited_at is not None} for r in rows]
+    if exp["rows"] and "is_placeholder" in exp["rows"][0]:
+        for a, r in zip(actual, rows):
+            a["is_placeholder"] = r.is_placeholder
     assert actual == exp["rows"], case.name
     assert_preorder(rows)
     if exp.get("empty_body_for_deleted"):
         assert all(r.body_text == "" and r.author_name is None for r in rows if r.is_deleted), case.name
-    assert all(r.body_text for r in rows if not r.is_deleted), case.name
+    # rows with no text of their own (a hidden post, a quote-only reply) are named in "empty_body"
+    assert all(r.body_text for r in rows if not r.is_deleted and r.native_id not in exp.get("empty_body", [])), case.name
     for needle in exp.get("quoted_text_excludes", []):
         assert all(needle not in (r.quoted_text or "") for r in rows), (case.name, needle)
     for needle in exp.get("body_excludes", []):
         assert all(needle not in r.body_text for r in rows), (case.name, needle)
+    if "is_edited" in exp:  # edited per the platform, with or without a time
+        assert sorted(r.native_id for r in rows if r.is_edited) == sorted(exp["is_edited"]), case.name
+    for nid, want in (exp.get("body_starts") or {}).items():
+        assert next(r.body_text for r in rows if r.native_id == nid).startswith(want), (case.name, nid)
+    for nid, want in (exp.get("quoted_starts") or {}).items():
+        assert (next(r.quoted_text for r in rows if r.native_id == nid) or "").startswith(want), (case.name, nid)
     for nid, score in (exp.get("scores") or {}).items():
         assert next(r.score for r in rows if r.native_id == nid) == score, (case.name, nid)
     if "complete" in exp:

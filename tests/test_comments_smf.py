@@ -21,7 +21,11 @@ def test_topic_and_start_forms():
     assert topic_and_start("https://f.example/index.php?topic=14.0") == ("14", 0)
     assert topic_and_start("https://f.example/index.php?topic=14.40") == ("14", 40)
     assert topic_and_start("https://f.example/index.php?topic=14.0;start=60") == ("14", 60)
-    assert topic_and_start("https://f.example/index.php?topic=14.msg53#msg53") == ("14", 0)
+    assert topic_and_start("https://f.example/index.php?topic=14.msg53#msg53") == ("14", 0)  # the URL alone
+    # the page's own smf_start wins over the URL: a post anchor lands on whichever page holds the post
+    page3 = "<script>var smf_topic = 14;\n\tsmf_start = 40;</script>"
+    assert topic_and_start("https://f.example/index.php?topic=14.msg53#msg53", page3) == ("14", 40)
+    assert topic_and_start("https://f.example/index.php?topic=14.0", page3) == ("14", 40)
     assert topic_and_start("https://f.example/index.php?board=3.0") == (None, 0)
     assert topic_and_start("https://f.example/x", "smf_topic = 9;\n smf_start = 20;") == ("9", 20)
 
@@ -59,5 +63,7 @@ def test_demo_topic_two_pages(demo):
     assert any(r.parent_id for r in rows) and max(r.depth for r in rows) >= 2
     assert sum(r.edited_at is not None for r in rows) == sum(p.edited is not None for p in posts)
     op = opening_post(url, body, headers)
-    assert op["native_id"] == str(posts[0].msg) and op["syndicated_from"].startswith("https://policy-brief.example/")
+    # the opening post cites a policy brief ("Background reading: ..."): a cited link is not a repost's source
+    assert op["native_id"] == str(posts[0].msg) and op["syndicated_from"] is None
+    assert op["body_text"].startswith("Opening a topic for the council vote.")
     assert "4815162342" not in {r.native_id for r in rows}  # the hidden decoy of another topic

@@ -67,3 +67,28 @@ def test_wxr_export_tree(realpages):
             assert r.depth == depth(comments, r.native_id)
         deepest = max(deepest, max(r.depth for r in rows))
     assert deepest == max(depth(c, k) for c in truth.values() for k in c)
+
+
+def test_comment_pages_without_rest_api_and_pingbacks():
+    """A theme that pages its comments (comment-navigation) on a blog without the REST API: every comment page
+    is followed; pingbacks and trackbacks make no rows but count towards the "N thoughts" total."""
+    case = Path(__file__).parent / "fixtures" / "wordpress_pages" / "comment_pages_pingbacks"
+    url = "https://blog.example/2026/10/miners-difficulty/"
+    page2_url = url + "comment-page-2/"
+    adapter = WordPressAdapter()
+    first = (case / "page1.html").read_bytes()
+    ref = adapter.detect(url, first, {})
+    assert ref.native_thread_id == "812" and adapter.first_requests(ref) == []  # no REST API: the pages it is
+    p1 = adapter.parse_page(url, first, {}, ref)
+    assert p1.next_urls == [page2_url] and p1.not_comments == 1 and p1.reported_count == 7
+    p2 = adapter.parse_page(page2_url, (case / "page2.html").read_bytes(), {}, ref)
+    assert p2.next_urls == [url + "comment-page-1/"] and p2.not_comments == 1
+    thread, rows = build_thread(ref, "A", p1.comments + p2.comments, parser=adapter.parser, source="html",
+                                thread_url=url, complete=True, reported=7,
+                                not_comments=p1.not_comments + p2.not_comments)
+    by_cid = {r.comment_id: r for r in rows}
+    assert [(r.native_id, by_cid[r.parent_id].native_id if r.parent_id else None, r.depth) for r in rows] == [
+        ("501", None, 0), ("502", "501", 1), ("504", None, 0), ("505", None, 0), ("506", "505", 1)]
+    assert all(r.author_name and r.body_text for r in rows)  # no empty anonymous rows for the pingbacks
+    assert rows[3].body_text.startswith("Block times") and rows[3].source_url == page2_url
+    assert thread.is_complete and thread.comment_count_collected == 5

@@ -15,7 +15,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from crawler.exitcodes import LOCKED
-from pipelines.latest import register_latest_views
+from pipelines.dataset.latest import register_latest_views
 
 from .conftest import REPO, run_crawl
 from .test_incremental import free_port

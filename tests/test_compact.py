@@ -18,7 +18,7 @@ import pytest
 
 from crawler.items import ArticleRecord, record_columns
 from crawler.state.run_lock import RunLock
-from pipelines.compact import exchange_dirs, plan_groups, needs_compaction, recover_parked
+from pipelines.dataset.compact import exchange_dirs, plan_groups, needs_compaction, recover_parked
 from pipelines.schema import TABLES, arrow_schema
 
 from .conftest import REPO, run_crawl
@@ -27,7 +27,7 @@ ID = {"articles": "article_id", "threads": "thread_id", "comments": "comment_id"
 
 
 def compact_cli(output: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pipelines.compact", str(output), *args], cwd=REPO,
+    return subprocess.run([sys.executable, "-m", "scrapy", "dataset", "compact", str(output), *args], cwd=REPO,
                           capture_output=True, text=True, timeout=300, env=dict(os.environ, PYTHONPATH=str(REPO)))
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 
-from pipelines.dedup_clusters import Key, assign, components, exact_edges
+from pipelines.dedup.clusters import Key, assign, components, exact_edges
 
 
 def key(i, h, day=None, url=None):

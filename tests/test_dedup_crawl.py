@@ -116,7 +116,7 @@ def test_corrupt_state_is_reported_and_rebuilt_without_traceback(tmp_path):
 
 def test_report_lists_clusters_with_representative_first(two_runs):
     out = two_runs[0]
-    proc = subprocess.run([sys.executable, "-m", "pipelines.dedup_report", str(out), "--limit", "100"], cwd=REPO,
+    proc = subprocess.run([sys.executable, "-m", "scrapy", "dataset", "dedup-report", str(out), "--limit", "100"], cwd=REPO,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     text = proc.stdout

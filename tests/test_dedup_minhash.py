@@ -6,7 +6,7 @@ import random
 import numpy as np
 
 from crawler.demo_site.content import generate_article
-from pipelines import dedup_minhash as mh
+from pipelines.dedup import minhash as mh
 
 
 def story(i: int, seed: int) -> str:

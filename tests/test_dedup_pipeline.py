@@ -19,9 +19,9 @@ from crawler.demo_site.site import DemoSite
 from crawler.ids import article_id, comment_id, stable_hash
 from crawler.items import ArticleRecord, CommentRecord
 from crawler.urls import canonical, site_of
-from pipelines.dedup_exact import ExactDedupPipeline
-from pipelines.dedup_near import NearDedupPipeline
-from pipelines.dedup_seen import SeenBeforePipeline
+from pipelines.dedup.exact import ExactDedupPipeline
+from pipelines.dedup.near import NearDedupPipeline
+from pipelines.dedup.seen import SeenBeforePipeline
 from pipelines.parquet import ParquetExportPipeline
 
 T0 = datetime(2026, 11, 25, 7, 0, tzinfo=timezone.utc)
@@ -239,5 +239,5 @@ def test_failed_records_count_as_data_lost(tmp_path):
                                    response=None, failure=failure)
     stats = crawler.stats.get_stats()
     assert stats["pipeline/drop_errors"] == 3
-    assert exit_code(stats)[0] == DATA_LOST
+    assert exit_code({**stats, "export/committed": True})[0] == DATA_LOST
     assert exporter.stats is crawler.stats

@@ -6,10 +6,10 @@ from datetime import datetime, timezone
 
 from crawler.items import ArticleRecord, CommentRecord, ThreadRecord
 from crawler.state.dedup_store import SeenDoc
-from pipelines.dedup_exact import comment_exact_eligible, thread_hash
-from pipelines.dedup_near import near_tokens
-from pipelines.dedup_rebuild import latest_rows
-from pipelines.dedup_seen import decide
+from pipelines.dedup.exact import comment_exact_eligible, thread_hash
+from pipelines.dedup.near import near_tokens
+from pipelines.dedup.rebuild import latest_rows
+from pipelines.dedup.seen import decide
 
 LONG = "Withdrawals from the smaller exchanges were paused for most of the afternoon on Tuesday."
 

@@ -7,8 +7,8 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from crawler.state.dedup_store import SeenDoc, SQLiteDedupStore, StateError, open_store
-from pipelines import dedup_minhash as mh
-from pipelines.dedup_rebuild import rebuild_from_dataset
+from pipelines.dedup import minhash as mh
+from pipelines.dedup.rebuild import rebuild_from_dataset
 
 from .test_dedup_pipeline import demo_records, run_records
 

@@ -52,7 +52,7 @@ def hn_run(tmp_path_factory):
     (tmp / "sources.json").write_text(json.dumps(registry))
     args = ["-a", "source=hn_crypto", "-a", f"registry={tmp / 'sources.json'}", "-s", "CONTACT=tests@example.org",
             "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "DISCUSSION_LOOKUP=none",
-            "-s", "RETRY_TIMES=0"]
+            "-s", "RETRY_TIMES=0", "-s", f"PRIVATE_NETWORK_ALLOW=127.0.0.1:{srv.port}"]
     for k, v in origins(srv.base).items():
         args += ["-s", f"{k}={v}"]
     try:

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from crawler.demo_site.site import DemoSite
-from pipelines.latest import register_latest_views
+from pipelines.dataset.latest import register_latest_views
 
 from .conftest import run_crawl
 

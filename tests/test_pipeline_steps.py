@@ -12,8 +12,8 @@ from crawler.htmltext import split_quotes
 from crawler.items import ArticleRecord, CommentRecord
 from crawler.urls import canonical
 from pipelines.clean import clean_record, clean_text
-from pipelines.dedup_exact import DocKey, exact_labels
-from pipelines.language import detect_language
+from pipelines.dedup.exact import DocKey, exact_labels
+from pipelines.language.step import detect_language
 from pipelines.pseudonymise import pseudonymise
 from pipelines.validate import implausible_dates, missing_fields, oversize_field
 
@@ -35,8 +35,12 @@ def test_validate_finds_missing_and_oversize_fields():
     deleted = CommentRecord(comment_id="c", thread_id="t", article_id="a", platform="wordpress", native_id="1",
                             run_id="r", fetched_at=NOW, is_deleted=True)
     assert missing_fields(deleted) == []
-    deleted.is_deleted = False
-    assert missing_fields(deleted) == ["body_text"]
+    deleted.is_deleted = False  # a comment with no text of its own (only a quote, an emote) is still a comment
+    assert missing_fields(deleted) == []
+    deleted.thread_id = ""
+    assert missing_fields(deleted) == ["thread_id"]
+    assert missing_fields(article(body_text="")) == ["body_text"]  # a news page without a body is not kept
+    assert missing_fields(article(body_text="", body_optional=True)) == []  # a topic without text is
 
 
 def test_validate_flags_implausible_dates():
@@ -160,9 +164,10 @@ def test_split_quotes_separates_quoted_words():
 # exit codes -----------------------------------------------------------------------------------------
 def test_exit_codes():
     assert exit_code({"export/committed": True})[0] == OK
-    assert exit_code({"pipeline/drop_errors": 2})[0] == DATA_LOST
-    assert exit_code({"spider_exceptions/KeyError": 1})[0] == DATA_LOST
+    assert exit_code({"export/committed": True, "pipeline/drop_errors": 2})[0] == DATA_LOST
+    assert exit_code({"export/committed": True, "spider_exceptions/KeyError": 1})[0] == DATA_LOST
     assert exit_code({"export/failed/commit": 1, "pipeline/drop_errors": 2})[0] == NOT_COMMITTED
+    assert exit_code({})[0] == NOT_COMMITTED  # a commit that never reported success (it raised) is no success
 
 
 def test_fast_detector_matches_langdetect():
@@ -171,7 +176,7 @@ def test_fast_detector_matches_langdetect():
 
     from crawler.demo_site.content import SPANISH
     from crawler.demo_site.site import DemoSite
-    from pipelines.langdetect_fast import make_detector
+    from pipelines.language.langdetect_fast import make_detector
 
     site = DemoSite(n_articles=6, comments_per_article=4)
     texts = [" ".join(a.paragraphs) for a in site.articles] + [" ".join(SPANISH.paragraphs)]
@@ -196,7 +201,7 @@ def test_fast_detector_matches_langdetect():
         assert [x.lang for x in got] == [x.lang for x in expected]
         assert all(abs(a.prob - b.prob) < 1e-6 for a, b in zip(got, expected))
     # many texts at once: each gets exactly the answer it gets alone, whatever its neighbours
-    from pipelines.langdetect_fast import detect_batch
+    from pipelines.language.langdetect_fast import detect_batch
 
     alone = [[(x.lang, x.prob) for x in make_detector(t, seed=0).get_probabilities()] for t in texts]
     together = [[(x.lang, x.prob) for x in r] for r in detect_batch(texts + ["1234 5678"], seed=0)]
@@ -208,7 +213,7 @@ def test_fast_text_preparation_matches_langdetect():
     from langdetect import detector_factory
     from langdetect.detector import Detector
 
-    from pipelines.langdetect_fast import make_detector
+    from pipelines.language.langdetect_fast import make_detector
 
     detector_factory.init_factory()
     samples = ["  many   spaces\tand\ttabs  ", "mail me at someone@example.org or see https://example.org/x",

@@ -85,7 +85,8 @@ class Served:
                 "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4",
                 "-s", "REDDIT_LISTING_LIMIT=2", "-s", "DISCUSSION_LOOKUP=none", "-s", "AUTHOR_SALT=test-salt",
                 "-s", f"REDDIT_CLIENT_ID={self.reddit.client_id}",
-                "-s", f"REDDIT_CLIENT_SECRET={secret or self.reddit.client_secret}", "-s", "RETRY_AFTER_MAX_WAIT=5"]
+                "-s", f"REDDIT_CLIENT_SECRET={secret or self.reddit.client_secret}", "-s", "RETRY_AFTER_MAX_WAIT=5",
+                "-s", f"PRIVATE_NETWORK_ALLOW=127.0.0.1:{self.server.port}"]  # our local server only
         for k, v in origins(self.server.base).items():
             args += ["-s", f"{k}={v}"]
         return run_crawl(tmp_path / "out", *args, *extra, spider="news")

@@ -10,7 +10,7 @@ An adapter is pure: it never does I/O. The spider asks it three things:
 
 When every page of a thread has arrived, :func:`build_thread` turns the collected
 :class:`RawComment` objects into schema rows: stable ids, ``parent_id``, ``depth``, ``position``,
-placeholder rows for parents the platform no longer lists (a deleted comment whose replies remain).
+placeholder rows for parents the crawl never received (``is_placeholder``; see :func:`build_thread`).
 """
 from __future__ import annotations
 
@@ -44,10 +44,12 @@ class RawComment:
     published_at: datetime | None = None
     published_at_raw: str | None = None
     edited_at: datetime | None = None
+    edited: bool = False  # the platform says the comment was edited (it may not say when: edited_at None)
     score: int | None = None
     is_deleted: bool = False
     order: int = 0  # the platform's own listing order, for ties
     synthetic: bool = False  # placeholder made for a parent the platform did not list
+    hidden: bool = False  # flagged/hidden by the community or moderators: not deleted, text not shown
 
 
 @dataclass
@@ -59,11 +61,31 @@ class CommentPage:
     # thread metadata the response states (ThreadRecord columns: title, community, author_name, score,
     # created_at, discussion_url); None when it says nothing about the thread itself
     thread: dict | None = None
+    not_comments: int = 0  # posts the platform's count includes that are not comments (Discourse small actions)
+    cut_pages: int = 0  # follow-up pages the server claimed beyond MAX_LISTED_PAGES (not listed: thread incomplete)
+
+
+# A server states how many pages a thread has (X-WP-TotalPages, a "last page" link, start=N offsets): never
+# list more follow-up URLs than this from one such number (X-WP-TotalPages: 1000000000000 must not build a list).
+MAX_LISTED_PAGES = 1000
+
+
+def page_range(first: int, last: int, step: int = 1) -> tuple[range, int]:
+    """``range(first, last + 1, step)`` cut to MAX_LISTED_PAGES numbers, and how many numbers were cut
+    (``len`` of a range is computed, never materialised)."""
+    step = max(1, step)
+    count = max(0, (last - first) // step + 1)  # arithmetic: len() of a huge range overflows
+    if count <= MAX_LISTED_PAGES:
+        return range(first, first + count * step, step), 0
+    return range(first, first + MAX_LISTED_PAGES * step, step), count - MAX_LISTED_PAGES
 
 
 class CommentAdapter(Protocol):
     platform: str
     parser: str  # name@version
+    # False when the platform's reported count includes comments its API can no longer return (Reddit's
+    # num_comments counts removed comments): completeness is then "every follow-up fetched", not a count.
+    reported_count_is_exact: bool
 
     def detect(self, url: str, body: bytes, headers: dict) -> ThreadRef | None: ...
 
@@ -76,17 +98,28 @@ THREAD_META = ("title", "community", "author_name", "score", "created_at", "disc
 
 
 def build_thread(ref: ThreadRef, article_id: str, raw: list[RawComment], *, parser: str, source: str,
-                 thread_url: str, complete: bool, reported: int | None,
-                 meta: dict | None = None) -> tuple[ThreadRecord, list[CommentRecord]]:
-    """Assemble collected comments into a thread row and ordered comment rows (pure)."""
+                 thread_url: str, complete: bool, reported: int | None, not_comments: int = 0,
+                 reported_exact: bool = True, meta: dict | None = None) -> tuple[ThreadRecord, list[CommentRecord]]:
+    """Assemble collected comments into a thread row and ordered comment rows (pure).
+
+    A parent that some comment names but that never arrived becomes a **placeholder** row
+    (``is_placeholder=True``, no text, author or date) so its replies keep their place. Whether it was
+    deleted is only known when every page of the thread was read (``complete``): then the platform no
+    longer lists it and ``is_deleted`` is True; on an incomplete crawl it is simply not loaded
+    (``is_deleted=False``).
+
+    Completeness: every page fetched (``complete``) and, when the platform's count is exact
+    (``reported_exact``), collected comments plus the posts it counts that are not comments
+    (``not_comments``) reach ``reported``.
+    """
     by_id: dict[str, RawComment] = {}
     for c in raw:  # the same comment seen twice (overlapping pages) is kept once, first wins
         by_id.setdefault(c.native_id, c)
     for c in list(by_id.values()):
         p = c.parent_native_id
-        if p and p not in by_id:  # parent not listed (deleted/hidden): keep the tree whole
+        if p and p not in by_id:  # parent not received: keep the tree whole with a placeholder
             by_id[p] = RawComment(native_id=p, parent_native_id=None, author_name=None, body_text="",
-                                  source_url=c.source_url, is_deleted=True, order=c.order, synthetic=True)
+                                  source_url=c.source_url, is_deleted=complete, order=c.order, synthetic=True)
     children: dict[str | None, list[RawComment]] = {}
     for c in by_id.values():
         parent = c.parent_native_id if c.parent_native_id in by_id and c.parent_native_id != c.native_id else None
@@ -117,7 +150,7 @@ def build_thread(ref: ThreadRef, article_id: str, raw: list[RawComment], *, pars
             position=len(rows), platform=ref.platform, native_id=c.native_id, author_name=c.author_name,
             body_text=c.body_text, quoted_text=c.quoted_text, published_at=c.published_at,
             published_at_raw=c.published_at_raw, edited_at=c.edited_at, score=c.score, is_deleted=c.is_deleted,
-            source_url=c.source_url, parser=parser,
+            is_placeholder=c.synthetic, is_edited=None if c.synthetic else bool(c.edited or c.edited_at), source_url=c.source_url, parser=parser,
         ))
         for k in sorted(children.get(c.native_id, []), key=sort_key, reverse=True):
             stack.append((k, cid, depth + 1))
@@ -126,7 +159,8 @@ def build_thread(ref: ThreadRef, article_id: str, raw: list[RawComment], *, pars
         thread_id=tid, platform=ref.platform, article_id=article_id, url=thread_url,
         native_thread_id=ref.native_thread_id, comment_count_reported=reported,
         comment_count_collected=collected,
-        is_complete=complete and (reported is None or collected >= reported), source=source, parser=parser,
+        is_complete=complete and (not reported_exact or reported is None or collected + not_comments >= reported),
+        source=source, parser=parser,
         **{k: v for k, v in (meta or {}).items() if k in THREAD_META},
     )
     return thread, rows

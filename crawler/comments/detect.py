@@ -1,8 +1,10 @@
 """Which comment platform(s) a response belongs to.
 
-- :func:`detect_platform` asks every adapter (Discourse, Reddit, Disqus, SMF, WordPress) whether a page
-  carries a thread of its platform and returns every hit (an article page can carry WordPress comments
-  *and* a Disqus embed).
+- :func:`detect_platform` asks every adapter (Discourse, Reddit, Disqus, SMF, phpBB, XenForo, vBulletin,
+  WordPress) whether a page carries a thread of its platform and returns every hit (an article page can
+  carry WordPress comments *and* a Disqus embed).
+- :func:`forum_topic_platform` says whether an HTML page is a forum topic page of a platform with an adapter
+  here (by markup only), for callers that must not treat forum pages as articles.
 - :func:`platform_of_json` / :func:`json_shape` recognise a JSON response by its **shape only** (never by the
   host it came from), so a mirror, a WARC replay or the demo site is read like the original:
 
@@ -30,20 +32,38 @@ from .base import ThreadRef
 from .discourse import DiscourseAdapter
 from .disqus import DisqusAdapter
 from .hackernews import HackerNewsAdapter
+from .phpbb import PhpbbAdapter
 from .reddit import RedditAdapter
 from .smf import SmfAdapter
+from .vbulletin import VbulletinAdapter
 from .wordpress import WordPressAdapter
+from .xenforo import XenforoAdapter
 
 logger = logging.getLogger(__name__)
-HTML_ONLY = {"wordpress", "smf"}  # platforms whose threads are detected on HTML pages only
+HTML_ONLY = {"wordpress", "smf", "phpbb", "xenforo", "vbulletin"}  # threads detected on HTML pages only
+FORUM_PLATFORMS = ("discourse", "smf", "phpbb", "xenforo", "vbulletin")  # topic pages whose first post is the topic
 
 
 def default_adapters(settings=None) -> list:
     """One adapter per platform, configured from settings (API keys, credentials) when given."""
     return [DiscourseAdapter(), RedditAdapter.from_settings(settings) if settings is not None else RedditAdapter(),
             DisqusAdapter.from_settings(settings) if settings is not None else DisqusAdapter(),
-            SmfAdapter(), WordPressAdapter(),
+            SmfAdapter(), PhpbbAdapter(), XenforoAdapter(), VbulletinAdapter(), WordPressAdapter(),
             HackerNewsAdapter.from_settings(settings) if settings is not None else HackerNewsAdapter()]
+
+
+def forum_topic_platform(url: str, body: bytes, headers: dict | None = None) -> str | None:
+    """The forum platform whose topic page this HTML response is (Discourse, SMF, phpBB, XenForo, vBulletin),
+    judged by markup only; None when it is not one. Never raises."""
+    if _looks_like_json(body):
+        return None
+    for adapter in (DiscourseAdapter(), SmfAdapter(), PhpbbAdapter(), XenforoAdapter(), VbulletinAdapter()):
+        try:
+            if adapter.detect(url, body, headers or {}) is not None:
+                return adapter.platform
+        except Exception:  # noqa: BLE001 - detection must never break a crawl
+            logger.exception("forum detection failed: %s on %s", adapter.platform, url)
+    return None
 
 
 def detect_platform(url: str, body: bytes, headers: dict, adapters: list | None = None) -> list[ThreadRef]:

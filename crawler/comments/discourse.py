@@ -7,8 +7,13 @@ Rules, in one place:
 - **Native ids.** A post's native id is its Discourse ``id`` (global on the forum, as in ``/p/{id}``), never
   its ``post_number``. ``RawComment.order`` is the ``post_number`` (the topic's own display order).
 - **Opening post.** Post number 1 is the topic itself, not a comment: it is left out of the comments and
-  returned by :func:`opening_post` (title, text, author, date, first external link) so the spider can make an
-  article row of a topic that reposts a news story. A reply to post 1 is a top-level comment.
+  returned by :func:`opening_post` (title, text, author, date, source link by the one rule of
+  :mod:`crawler.comments.repost`) so the spider can make an article row of a topic that reposts a news story.
+  A reply to post 1 is a top-level comment.
+- **Embed topics.** A site that uses Discourse as its comment system makes one topic per article; its first
+  post says "This is a companion discussion topic for the original entry at <URL>" (or the topic JSON names
+  the ``topic_embed``). :func:`opening_post` then gives ``embed_url``: the comments belong to that entry,
+  which is the article (the topic's own post is not).
 - **Parents.** ``reply_to_post_number`` names the parent by *number*. Within one response the number is mapped
   to the parent's id; when the parent sits in another batch the parent is written as ``"post_number:N"``
   and :meth:`DiscourseAdapter.finalize` maps it once every batch has arrived. **Call ``finalize`` on the
@@ -18,17 +23,22 @@ Rules, in one place:
 - **Paging.** The topic JSON carries the first ~20 posts and ``post_stream.stream`` (every post id). The ids
   not loaded become follow-up URLs ``/t/{id}/posts.json?post_ids[]=..`` in batches of 20 (first page only,
   so each batch is requested once).
-- **Deleted / hidden.** ``deleted_at``, ``hidden``, ``user_deleted`` or the "(post deleted by author)"
-  placeholder text → ``is_deleted=True``, empty body, no author; the row is kept.
+- **Deleted.** ``deleted_at``, ``user_deleted`` or the "(post deleted by author)" placeholder text →
+  ``is_deleted=True``, empty body, no author; the row is kept.
+- **Hidden** (flagged by the community, ``hidden`` / ``cooked_hidden``): the post still exists and may come
+  back; it is *not* deleted. Its author and date are kept; its text only when the response carries it
+  (anonymous readers get none, and the crawler view's "flagged … temporarily hidden" notice is not text).
 - **Small actions** (``post_type`` 3: "closed the topic", "pinned" notes, no text) are not comments and are
-  skipped. Whispers (type 4) and moderator-action posts (type 2) are kept.
+  skipped; they are counted in ``CommentPage.not_comments`` because ``posts_count`` includes them.
+  Whispers (type 4) and moderator-action posts (type 2) are kept.
 - **Edited.** ``version > 1`` → ``edited_at = updated_at``. Without a ``version`` field, an ``updated_at``
   different from ``created_at`` counts as an edit.
-- **Score.** ``like_count`` when present, else the count of ``actions_summary`` entry id 2 (like); else None.
+- **Score.** ``like_count`` when present, else the count of ``actions_summary`` entry id 2 (like); a post
+  nobody liked scores 0 (Discourse shows every post's like count). None only for a deleted post.
 - **Reported count.** ``posts_count - 1``: Discourse's ``posts_count`` counts every visible post (whispers
-  and deleted posts excluded) *including* the opening post, which is not a comment here. Topics that carry
-  small-action posts therefore report a little more than can be collected. ``reply_count`` is not used: it
-  counts posts made with the reply button, not the posts in the topic.
+  and deleted posts excluded) *including* the opening post, which is not a comment here, and small-action
+  posts, which are counted back through ``not_comments`` so a whole topic is complete. ``reply_count`` is
+  not used: it counts posts made with the reply button, not the posts in the topic.
 - **Crawler HTML fallback.** The page for crawlers (``div.topic-body.crawler-post``, schema.org
   ``DiscussionForumPosting``) has post numbers but no post ids and no reply links. When the page's
   ``data-preloaded`` topic JSON is readable it is used instead (real ids, real parents); otherwise each
@@ -52,6 +62,7 @@ from crawler.urls import site_of
 
 from .payload import decode_body as _decode, json_or_none as _json, to_int as _int
 from .base import CommentPage, RawComment, ThreadRef
+from .repost import article_body, embed_line, repost_source
 
 PLATFORM = "discourse"
 PARSER = "discourse@1"
@@ -60,6 +71,8 @@ PN = "post_number:"  # prefix of a parent named by post number (resolved by fina
 POST_TYPE_SMALL_ACTION = 3
 LIKE_ACTION_ID = 2
 DELETED_TEXTS = ("(post deleted by author)", "(post withdrawn by author")
+HIDDEN_TEXTS = ("This post was flagged by the community and is temporarily hidden",)
+SEL_FEATURED_LINK = "a.topic-featured-link::attr(href), #topic-title a[rel~='nofollow']::attr(href)"
 
 # /<prefix>/t/<slug>/<id>[/<post_number>][.json|.rss]  and  /<prefix>/t/<id>/posts.json
 _POSTS_PATH = re.compile(r"^(?P<prefix>.*?)/t/(?P<id>\d+)/posts\.json$")
@@ -147,6 +160,8 @@ class DiscourseAdapter:
             c = post_to_comment(p, url, number_to_id)
             if c is not None:
                 page.comments.append(c)
+            elif p.get("post_type") == POST_TYPE_SMALL_ACTION:
+                page.not_comments += 1
         loaded = {str(p["id"]) for p in posts}
         missing = [str(i) for i in stream.get("stream") or [] if str(i) not in loaded]
         if missing:
@@ -225,9 +240,9 @@ def post_to_comment(p: dict, url: str, number_to_id: dict | None = None) -> RawC
     if number == 1 or p.get("post_type") == POST_TYPE_SMALL_ACTION:
         return None
     cooked = p.get("cooked") or ""
-    deleted = bool(p.get("deleted_at") or p.get("hidden") or p.get("user_deleted")
-                   or p.get("cooked_hidden")) or _is_deleted_text(cooked)
-    text, quoted = ("", None) if deleted else cooked_text(cooked)
+    deleted = bool(p.get("deleted_at") or p.get("user_deleted")) or _is_deleted_text(cooked)
+    hidden = bool(p.get("hidden") or p.get("cooked_hidden"))
+    text, quoted = ("", None) if deleted or p.get("cooked_hidden") or _is_hidden_text(cooked) else cooked_text(cooked)
     reply_to = _int(p.get("reply_to_post_number"))
     parent = None
     if reply_to and reply_to != 1 and reply_to != number:
@@ -238,7 +253,8 @@ def post_to_comment(p: dict, url: str, number_to_id: dict | None = None) -> RawC
         native_id=str(p["id"]), parent_native_id=parent,
         author_name=None if deleted else (p.get("username") or p.get("name") or None),
         body_text=text, quoted_text=quoted, source_url=url, published_at=published, published_at_raw=created,
-        edited_at=_edited_at(p, published), score=_likes(p), is_deleted=deleted, order=number,
+        edited_at=_edited_at(p, published), score=None if deleted else _likes(p), is_deleted=deleted,
+        hidden=hidden, order=number,
     )
 
 
@@ -250,13 +266,13 @@ def _edited_at(p: dict, published: datetime | None) -> datetime | None:
     return updated if updated and published and updated != published else None
 
 
-def _likes(p: dict) -> int | None:
+def _likes(p: dict) -> int:
     if p.get("like_count") is not None:
-        return _int(p.get("like_count"))
+        return _int(p.get("like_count")) or 0
     for a in p.get("actions_summary") or []:
         if isinstance(a, dict) and a.get("id") == LIKE_ACTION_ID:
-            return _int(a.get("count"))
-    return None
+            return _int(a.get("count")) or 0
+    return 0  # no like action listed: nobody liked it
 
 
 def _is_deleted_text(cooked: str) -> bool:
@@ -264,6 +280,12 @@ def _is_deleted_text(cooked: str) -> bool:
         return False
     plain = re.sub(r"<[^>]+>", "", cooked).strip()
     return plain.startswith(DELETED_TEXTS)
+
+
+def _is_hidden_text(cooked: str) -> bool:
+    if len(cooked) > 300:
+        return False
+    return re.sub(r"<[^>]+>", "", cooked).strip().startswith(HIDDEN_TEXTS)
 
 
 def cooked_text(cooked: str) -> tuple[str, str | None]:
@@ -313,7 +335,8 @@ def crawler_post_to_comment(post: Selector, url: str, k: int) -> RawComment | No
     body = post.css(SEL_BODY)
     cooked = body[0].get() if body else ""
     deleted = _is_deleted_text(cooked)
-    text, quoted = ("", None) if deleted else cooked_text(cooked)
+    hidden = _is_hidden_text(cooked)
+    text, quoted = ("", None) if deleted or hidden else cooked_text(cooked)
     raw_date = post.css(SEL_DATE).get()
     published = parse_date(raw_date)
     modified = parse_date(post.css(SEL_MODIFIED).get())
@@ -322,7 +345,8 @@ def crawler_post_to_comment(post: Selector, url: str, k: int) -> RawComment | No
         native_id=f"{PN}{pos}", parent_native_id=None, author_name=None if deleted else author, body_text=text,
         quoted_text=quoted, source_url=url, published_at=published, published_at_raw=raw_date,
         edited_at=modified if modified and published and modified > published else None,
-        score=_int(post.css(SEL_LIKES).get()), is_deleted=deleted, order=pos,
+        score=None if deleted else (_int(post.css(SEL_LIKES).get()) or 0), is_deleted=deleted, hidden=hidden,
+        order=pos,
     )
 
 
@@ -345,107 +369,75 @@ def opening_post(url: str, body: bytes | str) -> dict | None:
     """The topic's first post as article material, or None when the response does not hold post 1.
 
     Returns ``{"title", "body_text", "author", "created_at", "created_at_raw", "syndicated_from", "url",
-    "native_id"}``. ``body_text`` drops trailing link-list boilerplate (a footer of sister-site links
-    after the story). ``syndicated_from`` is the topic's featured link when set, else the first link
-    in the post that leaves the forum (mentions, hashtags, images and quotes are not candidates).
+    "native_id", "embed_url"}``. ``body_text`` and ``syndicated_from`` follow :mod:`crawler.comments.repost`
+    (featured link, source line, top onebox, embed line; oneboxes reduced, the sister-site footer dropped).
+    ``embed_url`` is set for an embed topic (the original entry its comments belong to).
     """
     text = _decode(body)
     data = _json(text)
     forum = site_of(url)
+    forum_prefix = (topic_path(url) or {}).get("prefix") or ""
     if isinstance(data, dict) and is_post_stream(data):
-        first = next((p for p in data["post_stream"]["posts"] if isinstance(p, dict) and p.get("post_number") == 1), None)
-        if first is None:
-            return None
-        cooked = first.get("cooked") or ""
-        prefix = _prefix(url, topic_path(url))
-        slug = data.get("slug") or first.get("topic_slug")
-        tid = str(data.get("id") or first.get("topic_id") or "")
-        return {
-            "title": htmllib.unescape(data.get("title") or data.get("fancy_title") or "") or None,
-            "body_text": article_text(cooked),
-            "author": first.get("name") or first.get("username") or None,
-            "created_at": parse_date(first.get("created_at")),
-            "created_at_raw": first.get("created_at"),
-            "syndicated_from": data.get("featured_link") or first_external_link(
-                cooked, url, forum, (topic_path(url) or {}).get("prefix") or ""),
-            "url": _topic_html_url(prefix, slug, tid) if tid else url,
-            "native_id": str(first["id"]),
-        }
+        return _opening_from_json(url, data, forum, forum_prefix)
     if data is not None or not is_discourse_html(text):
         return None
     sel = Selector(text=text)
+    p = topic_path(url)
+    pre = _preloaded_topic(sel, p["id"]) if p else None
+    if pre is not None:
+        op = _opening_from_json(url, pre, forum, forum_prefix)
+        if op is not None:
+            op["url"] = _topic_html_url(_prefix(url, p), pre.get("slug") or p["slug"], p["id"])
+            return op
+    featured = next((h for h in sel.css(SEL_FEATURED_LINK).getall() if h.startswith(("http://", "https://"))
+                     and site_of(h) != forum), None)
     for post in sel.css(SEL_CRAWLER_POSTS):
         c = crawler_post_to_comment(post, url, 0)
         if c is None or c.order != 1:
             continue
         body_sel = post.css(SEL_BODY)
         cooked = body_sel[0].get() if body_sel else ""
-        return {
+        return _opening(cooked, url, forum, forum_prefix, featured, None, {
             "title": next((t.strip() for t in sel.css(SEL_TITLE).getall() if t.strip()), None),
-            "body_text": article_text(cooked),
             "author": c.author_name, "created_at": c.published_at, "created_at_raw": c.published_at_raw,
-            "syndicated_from": first_external_link(cooked, url, forum, (topic_path(url) or {}).get("prefix") or ""),
-            "url": url.split("?")[0],
-            "native_id": c.native_id,
-        }
+            "url": url.split("?")[0].split("#")[0], "native_id": c.native_id})
     return None
 
 
-def article_text(cooked: str) -> str:
-    """Post text without trailing boilerplate: rules and blocks that are mostly links, from the end."""
-    root = parse_fragment(cooked)
-    box = root
-    while True:  # descend through wrappers (the crawler view's div.post) to the blocks themselves
-        kids = [el for el in box if isinstance(el.tag, str)]
-        if len(kids) != 1 or kids[0].tag not in ("div", "section", "article") or (box.text or "").strip():
-            break
-        box = kids[0]
-    blocks = [el for el in box if isinstance(el.tag, str)]
-    for el in reversed(blocks):
-        if el.tag == "hr" or _link_density(el) >= 0.5:
-            tail = el.tail
-            el.drop_tree()
-            if tail and tail.strip():
-                break
-            continue
-        break
-    text, _quoted = _split_tree(root)
-    return text
+def _opening_from_json(url: str, data: dict, forum: str, forum_prefix: str) -> dict | None:
+    first = next((p for p in data["post_stream"]["posts"] if isinstance(p, dict) and p.get("post_number") == 1), None)
+    if first is None:
+        return None
+    prefix = _prefix(url, topic_path(url))
+    slug = data.get("slug") or first.get("topic_slug")
+    tid = str(data.get("id") or first.get("topic_id") or "")
+    embed = data.get("topic_embed")
+    embed_url = (embed.get("embed_url") if isinstance(embed, dict) else embed if isinstance(embed, str) else None) \
+        or data.get("embed_url")
+    return _opening(first.get("cooked") or "", url, forum, forum_prefix, data.get("featured_link"), embed_url, {
+        "title": htmllib.unescape(data.get("title") or data.get("fancy_title") or "") or None,
+        "author": first.get("name") or first.get("username") or None,
+        "created_at": parse_date(first.get("created_at")), "created_at_raw": first.get("created_at"),
+        "url": _topic_html_url(prefix, slug, tid) if tid else url, "native_id": str(first["id"])})
 
 
-def _words(text: str) -> int:
-    return sum(1 for w in text.split() if any(ch.isalnum() for ch in w))
+def _opening(cooked: str, url: str, forum: str, forum_prefix: str, featured: str | None, embed_url: str | None,
+             fields: dict) -> dict:
+    if embed_url is None:
+        found = embed_line(parse_fragment(cooked), url)
+        embed_url = found[0] if found else None
+    fields.update(body_text=article_body(cooked, url, forum, forum_prefix, tidy=_tidy),
+                  syndicated_from=repost_source(cooked, url, forum, forum_prefix, featured, embed_url),
+                  embed_url=embed_url)
+    return fields
 
 
-def _link_density(el) -> float:
-    """Share of an element's words that sit inside links (separators such as "·" or "|" not counted)."""
-    total = _words(" ".join(el.itertext()))
-    if total == 0:
-        return 1.0 if el.tag in ("hr", "br") else 0.0
-    return sum(_words(" ".join(a.itertext())) for a in el.iter("a")) / total
-
-
-def first_external_link(cooked: str, page_url: str, forum_host: str, forum_prefix: str = "") -> str | None:
-    """First link that leaves the forum: another host, or on the same host outside the forum's subfolder
-    (``forum_prefix``, e.g. ``/forum`` for a forum installed under ``https://host/forum/``)."""
-    root = parse_fragment(cooked)
-    for a in root.iter("a"):
-        href = (a.get("href") or "").strip()
-        classes = set((a.get("class") or "").split())
-        if not href or classes & {"mention", "hashtag", "lightbox", "mention-group", "hashtag-cooked"}:
-            continue
-        if any(isinstance(anc.tag, str) and anc.tag == "aside" and "quote" in (anc.get("class") or "").split()
-               for anc in a.iterancestors()):
-            continue
-        absolute = urljoin(page_url, href)
-        if urlsplit(absolute).scheme not in ("http", "https"):
-            continue
-        if site_of(absolute) != forum_host:
-            return absolute
-        path = urlsplit(absolute).path
-        if forum_prefix and not (path == forum_prefix or path.startswith(forum_prefix.rstrip("/") + "/")):
-            return absolute
-    return None
+def _tidy(root) -> None:
+    """Discourse chrome inside cooked HTML: a quote's "user:" title line, image size captions."""
+    for el in root.xpath("//aside[contains(concat(' ', normalize-space(@class), ' '), ' quote ')]"
+                         "/div[contains(concat(' ', normalize-space(@class), ' '), ' title ')]"
+                         " | //a[contains(@class, 'lightbox')]//div[contains(@class, 'meta')]"):
+        el.drop_tree()
 
 
 # -- RSS ----------------------------------------------------------------------------------------------

@@ -17,8 +17,11 @@ Rules, in one place:
   live comment whose account is gone: kept with ``author_name=None``.
 - **Text** from ``body_html`` (blockquotes → ``quoted_text``), whether or not it was HTML-escaped
   (``raw_json=1``); ``body`` markdown (``>`` lines → quote) when there is no HTML.
-- **Score** from ``score``; ``edited`` (epoch seconds, or ``false``) → ``edited_at``.
-- **Reported count**: the submission's ``num_comments``.
+- **Score** from ``score``; ``edited`` (epoch seconds, or ``false``) → ``edited_at``; ``edited: true``
+  (old threads: edited, time not kept) → ``edited`` without a time.
+- **Reported count**: the submission's ``num_comments``. It counts removed comments the API no longer
+  returns, so it does not decide completeness (``reported_count_is_exact = False``): a thread is complete when
+  every ``more`` stub and "continue this thread" link was fetched.
 - **Article link**: :func:`submission_article_url` gives the submission's ``url`` when it is a link post
   (not a self post, not Reddit-hosted media); the thread's comments join to that article.
 - **Credentials.** Live Reddit only answers OAuth clients. :func:`reddit_credentials` reads
@@ -86,6 +89,7 @@ def is_reddit_host(url_or_host: str) -> bool:
 class RedditAdapter:
     platform = PLATFORM
     parser = PARSER
+    reported_count_is_exact = False  # num_comments includes comments the API can no longer return
 
     def __init__(self, credentials: dict | None = None, api_origin: str = OAUTH_ORIGIN,
                  web_origin: str = WEB_ORIGIN) -> None:
@@ -277,6 +281,7 @@ def t1_to_comment(d: dict, url: str, order: int) -> RawComment:
         body_text=text, quoted_text=quoted, source_url=url,
         published_at=parse_date(created), published_at_raw=None if created is None else str(created),
         edited_at=parse_date(edited) if isinstance(edited, (int, float)) and not isinstance(edited, bool) else None,
+        edited=edited is True or (isinstance(edited, (int, float)) and not isinstance(edited, bool) and edited > 0),
         score=_int(d.get("score")), is_deleted=deleted, order=order,
     )
 

@@ -6,6 +6,10 @@ Rules, in one place:
 - **One row per post.** A post is an element with id ``subject_N`` (the post's subject line); ``N`` is the
   native id (the ``msgN`` of its permalink). A post whose own permalink points into *another* topic is not
   part of this one (bitcointalk mixes hidden decoy posts of that kind into its pages) and is skipped.
+- **Position.** Which page a response is comes from the page itself (its ``smf_start`` script variable)
+  when it says so, else from the URL (``topic=14.20``, ``;start=20``). A post anchor such as
+  ``topic=14.msg53#msg53`` (how feeds and "last post" links point at posts) names no page: the page
+  the forum answers with does.
 - **Opening post.** The first post of the topic (first post of the first page) is the topic itself: it is
   left out of the comments and returned by :func:`opening_post`. Later pages know it through
   ``ref.extra["opening_msg_id"]`` (set by ``detect`` on the first page).
@@ -39,7 +43,8 @@ from crawler.htmltext import QUOTE_XPATH, element_text, parse_fragment
 from crawler.urls import site_of
 
 from .payload import header_value as _header, to_int as _int
-from .base import CommentPage, RawComment, ThreadRef
+from .base import CommentPage, RawComment, ThreadRef, page_range
+from .repost import article_body, repost_source
 
 PLATFORM = "smf"
 PARSER = "smf@1"
@@ -71,7 +76,9 @@ class SmfAdapter:
         first = start == 0
         return ThreadRef(PLATFORM, site_of(url), topic, page_url(url, topic, 0),
                          inline_body=body if first else None,
-                         extra={"opening_msg_id": posts[0][0] if first else None, "script": _script_url(url)})
+                         extra={"opening_msg_id": posts[0][0] if first else None, "script": _script_url(url),
+                                "start": start, "title": topic_title(_root(text), posts),
+                                "opening_url": page_url(url, topic, 0)})
 
     def first_requests(self, ref: ThreadRef) -> list[str]:
         return [] if ref.inline_body is not None else [ref.article_url]
@@ -94,7 +101,7 @@ class SmfAdapter:
                 continue
             page.comments.append(post_to_comment(msg, container, topic, opening, url, start + k, now))
         if start == 0:
-            page.next_urls = pagination_urls(root, url, topic)
+            page.next_urls, page.cut_pages = pagination_urls(root, url, topic)
         return page
 
     @staticmethod
@@ -104,8 +111,12 @@ class SmfAdapter:
 
 # -- pieces -------------------------------------------------------------------------------------------
 def topic_and_start(url: str, text: str = "") -> tuple[str | None, int]:
-    """Topic id and page offset of a topic URL (``topic=14.20`` / ``topic=14.0;start=20``), else from the
-    page's own ``smf_topic`` / ``smf_start`` script variables."""
+    """Topic id and page offset of a response: the page's own ``smf_topic`` / ``smf_start`` script
+    variables when it has them (they are right whatever the URL was: a ``msg`` anchor, a later page),
+    else the topic URL's (``topic=14.20`` / ``topic=14.0;start=20``; a ``msg`` anchor alone means 0)."""
+    j = _SMF_JS.search(text) if "smf_topic" in text else None
+    if j:
+        return j.group(1), int(j.group(2))
     query = urlsplit(url).query
     m = _TOPIC_Q.search(query)
     if m:
@@ -113,10 +124,20 @@ def topic_and_start(url: str, text: str = "") -> tuple[str | None, int]:
         s = _START_Q.search(query)
         start = int(s.group(1)) if s else (int(rest) if rest.isdigit() else 0)
         return m.group(1), start
-    j = _SMF_JS.search(text) if "smf_topic" in text else None
-    if j:
-        return j.group(1), int(j.group(2))
     return None, 0
+
+
+def topic_title(root, posts) -> str | None:
+    """The topic's title as a page of it says: the first post's subject without "Re: ", else ``<title>``."""
+    root = getattr(root, "root", root)
+    if posts:
+        subj = _X_BY_ID(posts[0][1], id=f"subject_{posts[0][0]}")
+        title = _text_of(subj[0]) if subj else ""
+        title = re.sub(r"^(?:Re:\s*)+", "", title).strip()
+        if title:
+            return title
+    t = root.xpath("//title/text()")
+    return " ".join(t[0].split()) if t else None
 
 
 _X_SUBJECTS = etree.XPath("//*[starts-with(@id, 'subject_')]")
@@ -287,7 +308,7 @@ def smf_date(raw: str, now: datetime | None = None) -> datetime | None:
     return None
 
 
-def pagination_urls(root, url: str, topic: str) -> list[str]:
+def pagination_urls(root, url: str, topic: str) -> tuple[list[str], int]:
     """Every later page of the topic, from the page links of its first page (see the module rules)."""
     root = getattr(root, "root", root)
     starts: set[int] = set()
@@ -308,10 +329,11 @@ def pagination_urls(root, url: str, topic: str) -> list[str]:
             starts.add(int(t.group(2)))
     starts.discard(0)
     if not starts:
-        return []
+        return [], 0
     step = min(starts)
     last = max(starts)
-    return [page_url(url, topic, n, style) for n in range(step, last + 1, step)]
+    numbers, cut = page_range(step, last, step)  # offsets a page states: capped
+    return [page_url(url, topic, n, style) for n in numbers], cut
 
 
 def page_url(url: str, topic: str, start: int, style: str = "dot") -> str:
@@ -342,26 +364,19 @@ def opening_post(url: str, body: bytes | str, headers: dict | None = None) -> di
     now = parse_date(_header(headers or {}, "Date"))
     body_el = _body_element(container)
     html = etree.tostring(body_el, encoding="unicode", with_tail=False) if body_el is not None else ""
-    own, _quoted, _msgs = post_text(html, topic)
+    own = article_body(html, url, site_of(url), tidy=_drop_chrome)
     raw_date, published = post_date(container, msg, now)
     subject = _X_BY_ID(container, id=f"subject_{msg}")
     title = _text_of(subject[0]) if subject else None
     return {"title": title or None, "body_text": own, "author": post_author(container), "created_at": published,
-            "created_at_raw": raw_date, "syndicated_from": _first_external_link(html, url),
+            "created_at_raw": raw_date, "syndicated_from": repost_source(html, url, site_of(url)),
             "url": page_url(url, topic, 0), "native_id": msg}
 
 
-def _first_external_link(html: str, page_url_: str) -> str | None:
-    root = parse_fragment(html)
-    for q in root.xpath(QUOTE_XPATH):
-        if q.getparent() is not None:
-            q.drop_tree()
-    host = site_of(page_url_)
-    for href in root.xpath("//a/@href"):
-        absolute = urljoin(page_url_, href.strip())
-        if urlsplit(absolute).scheme in ("http", "https") and site_of(absolute) != host:
-            return absolute
-    return None
+def _drop_chrome(root) -> None:
+    for el in _X_SIGNATURES(root) + _X_QUOTE_CHROME(root):
+        if el.getparent() is not None:
+            el.drop_tree()
 
 
 def decode_html(body: bytes | str, headers: dict | None) -> str:

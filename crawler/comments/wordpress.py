@@ -1,6 +1,13 @@
 """WordPress comments: the REST API (``/wp-json/wp/v2/comments?post=ID``) and the theme's HTML
 (``ol.comment-list`` with nested ``ol.children``). Both give the same native ids, so either can fill
 a thread; the spider prefers REST (complete, paged) and falls back to the HTML it already has.
+
+- **Pingbacks and trackbacks** (``li.pingback`` / ``li.trackback``, REST ``type`` other than ``comment``)
+  are links from other sites, not reader comments: they make no row and are counted in
+  ``CommentPage.not_comments`` (WordPress's "N responses" counts them).
+- **Comment pages.** A theme that splits comments over pages (``comment-page-N`` links in the
+  ``comment-navigation`` / ``comments-pagination`` block) is followed page by page when there is no REST
+  API: every linked comment page becomes a follow-up (the spider asks each once).
 """
 from __future__ import annotations
 
@@ -17,7 +24,7 @@ from crawler.parsed_html import parsed_html
 from crawler.urls import site_of
 
 from .payload import decode_body as _decode, header_value as _header, to_int as _int
-from .base import CommentPage, RawComment, ThreadRef
+from .base import CommentPage, RawComment, ThreadRef, page_range
 
 PLATFORM = "wordpress"
 PARSER = "wordpress@1"
@@ -30,6 +37,11 @@ SEL_POST_ID_BODY = "body::attr(class)"
 SEL_SHORTLINK = 'link[rel="shortlink"]::attr(href)'
 SEL_COMMENT_LIST = "ol.comment-list, ol.commentlist, ul.comment-list"
 SEL_COMMENT_ITEMS = "li.comment, li.pingback, li.trackback"
+PING_CLASSES = {"pingback", "trackback"}
+SEL_COMMENT_PAGES = (".comment-navigation a::attr(href), .comments-pagination a::attr(href), "
+                     "nav.navigation.comment-navigation a::attr(href), .commentnavi a::attr(href), "
+                     ".comment-nav a::attr(href)")
+_COMMENT_PAGE = re.compile(r"/comment-page-(\d+)/?|[?&]cpage=(\d+)")
 SEL_AUTHOR = ".comment-author .fn ::text, .comment-author cite ::text"
 SEL_TIME = ".comment-metadata time::attr(datetime), .comment-meta time::attr(datetime)"
 SEL_CONTENT = ".comment-content, .comment-text"
@@ -94,13 +106,17 @@ class WordPressAdapter:
         page = CommentPage(reported_count=_int(_header(headers, "X-WP-Total")))
         start = (_int(parse_qs(urlsplit(url).query).get("page", ["1"])[0]) or 1) - 1
         for k, item in enumerate(data):
+            if isinstance(item, dict) and item.get("type") not in (None, "", "comment"):
+                page.not_comments += 1  # a pingback or trackback
+                continue
             c = self.rest_item(item, url, order=start * 100_000 + k)
             if c is not None:
                 page.comments.append(c)
         pages = _int(_header(headers, "X-WP-TotalPages")) or 1
         current = start + 1
         if current == 1 and pages > 1:
-            page.next_urls = [_with_page(url, p) for p in range(2, pages + 1)]
+            numbers, page.cut_pages = page_range(2, pages)  # the server's number: capped
+            page.next_urls = [_with_page(url, p) for p in numbers]
         return page
 
     @staticmethod
@@ -128,9 +144,13 @@ class WordPressAdapter:
         if not lists:
             return page
         for order, li in enumerate(lists[0].css(SEL_COMMENT_ITEMS)):
-            c = self.html_item(li, url, order)
+            if set(li.attrib.get("class", "").split()) & PING_CLASSES:
+                page.not_comments += 1
+                continue
+            c = self.html_item(li, url, order + 100_000 * comment_page_number(url))
             if c is not None:
                 page.comments.append(c)
+        page.next_urls = comment_page_urls(sel, url)
         return page
 
     @staticmethod
@@ -199,6 +219,23 @@ def _clean(s: str | None) -> str | None:
 
 
 
+
+
+def comment_page_number(url: str) -> int:
+    m = _COMMENT_PAGE.search(url)
+    return int(m.group(1) or m.group(2)) if m else 0
+
+
+def comment_page_urls(sel: Selector, url: str) -> list[str]:
+    """Other comment pages linked from this one (``comment-page-N``), without fragments, in page order."""
+    here = comment_page_number(url)
+    out: dict[int, str] = {}
+    for href in sel.css(SEL_COMMENT_PAGES).getall():
+        absolute = urljoin(url, href.strip()).split("#")[0]
+        n = comment_page_number(absolute)
+        if n and n != here and site_of(absolute) == site_of(url):
+            out.setdefault(n, absolute)
+    return [out[n] for n in sorted(out)]
 
 
 def _with_page(url: str, page: int) -> str:

@@ -1,14 +1,21 @@
 """A local HTTP server for the demo site, bound to 127.0.0.1 only, run in a background thread.
 
 ``127.0.0.1:PORT`` serves the original publisher, ``localhost:PORT`` the partner that republishes one
-story. ``python -m crawler.demo_site.server`` serves it in the foreground for a look in a browser.
+story. ``python -m crawler.demo_site.server --port P --articles N --comments M [--latency-ms L]`` serves it
+in the foreground, on its own: for a look in a browser, or for several crawl processes at once
+(``scrapy crawl demo -a serve=no -a port=P``). ``--latency-ms`` delays every response (as a remote site
+would), which makes a crawl I/O-bound.
 """
 from __future__ import annotations
 
+import argparse
 import hashlib
+import json
 import logging
+import sys
 import threading
 from dataclasses import dataclass
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -34,6 +41,7 @@ class DemoRequest:
 class _Handler(BaseHTTPRequestHandler):
     server_version = "DemoWP/1.0"
     site: DemoSite  # set on the subclass made per server
+    latency: float = 0.0  # seconds slept before each response (set per server)
 
     def log_message(self, fmt, *args):  # keep crawl logs readable
         logger.debug("demo site: " + fmt, *args)
@@ -79,6 +87,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(405, R.not_found_page())
 
     def do_GET(self):  # noqa: N802
+        if self.latency:
+            time.sleep(self.latency)
         if self._request_route():
             return
         host = (self.headers.get("Host") or "127.0.0.1").split(":")[0]
@@ -148,9 +158,9 @@ class _Listener(ThreadingHTTPServer):
 class DemoServer:
     """Serve a :class:`DemoSite` on 127.0.0.1 in a daemon thread."""
 
-    def __init__(self, site: DemoSite | None = None, port: int = 0) -> None:
+    def __init__(self, site: DemoSite | None = None, port: int = 0, latency_ms: float = 0.0) -> None:
         self.site = site or DemoSite()
-        handler = type("Handler", (_Handler,), {"site": self.site})
+        handler = type("Handler", (_Handler,), {"site": self.site, "latency": max(0.0, latency_ms) / 1000})
         self.httpd = _Listener(("127.0.0.1", port), handler)
         self.port = self.httpd.server_address[1]
         self._thread: threading.Thread | None = None
@@ -174,7 +184,30 @@ class DemoServer:
         self.httpd.server_close()
 
 
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m crawler.demo_site.server",
+                                 description="Serve the demo site on 127.0.0.1 in the foreground.")
+    ap.add_argument("--port", type=int, default=8765, help="port to listen on (0 = a free one, printed)")
+    ap.add_argument("--articles", type=int, default=12, help="generated stories (default 12)")
+    ap.add_argument("--comments", type=int, default=6, help="comments per story (default 6)")
+    ap.add_argument("--latency-ms", type=float, default=0.0, help="delay before every response, in ms")
+    ap.add_argument("--changes", help="JSON file of site changes applied before serving (DemoSite.apply_changes)")
+    args = ap.parse_args(argv)
+    site = DemoSite(n_articles=args.articles, comments_per_article=args.comments)
+    if args.changes:
+        with open(args.changes) as fh:
+            site.apply_changes(json.load(fh))
+    srv = DemoServer(site, port=args.port, latency_ms=args.latency_ms)
+    # one line on stdout, flushed: scripts that start the server with --port 0 read the port from it
+    print(f"demo site on {srv.base}/ and {srv.partner_base}/ port={srv.port} (Ctrl-C to stop)", flush=True)
+    try:
+        srv.httpd.serve_forever(poll_interval=0.1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.httpd.server_close()
+    sys.exit(0)
+
+
 if __name__ == "__main__":
-    srv = DemoServer(port=8765)
-    print(f"demo site on {srv.base}/ and {srv.partner_base}/ (Ctrl-C to stop)")
-    srv.httpd.serve_forever()
+    main()

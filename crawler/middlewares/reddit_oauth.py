@@ -17,7 +17,8 @@ Reddit answers API clients only with a bearer token. This downloader middleware:
 API requests are not subject to robots.txt (the API's own terms and rate limits govern them; see
 ``crawler/middlewares/api_budget.py``): the middleware sets ``dont_obey_robotstxt`` on them.
 
-Without credentials the middleware is off (``NotConfigured``); the Reddit adapter then asks nothing of live
+Without credentials, and in a WARC replay (answers come from the records, whose tokens are redacted), the
+middleware is off (``NotConfigured``); the Reddit adapter then asks nothing of live
 Reddit (see :mod:`crawler.comments.reddit`).
 
 Stats: ``reddit/auth/token_requests``, ``reddit/auth/token_retries``, ``reddit/auth/token_ok``, ``reddit/auth/renewed/expiry``,
@@ -82,6 +83,8 @@ class RedditOAuthMiddleware:
         creds = reddit_credentials(crawler.settings)
         if creds is None:
             raise NotConfigured("no REDDIT_CLIENT_ID / REDDIT_CLIENT_SECRET")
+        if getattr(getattr(crawler, "spider", None), "warc_index", None) is not None:
+            raise NotConfigured("a WARC replay answers API requests from its records: no token is needed")
         return cls(crawler, creds)
 
     # -- the token -------------------------------------------------------------------------------------

@@ -17,6 +17,10 @@ Extension header (ignored by other tools): ``WARC-Crawler-Role`` on response rec
 the response (``robots``, ``thread_page``, ``feed``, ``sitemap``, ``listing``, ``wp_posts``, ``article``,
 ``discussion``, ``other``), so a replay starts from the same places without guessing.
 
+Credentials are never written (:mod:`crawler.middlewares.warc_redact`): ``Authorization``,
+``Proxy-Authorization``, ``Cookie``/``Set-Cookie``, API-key headers, secret query parameters, token request
+bodies and token responses are redacted (counted ``warc/capture/redacted/<what>``).
+
 Stats: ``warc/capture/records`` (response records), ``warc/capture/bytes``, ``warc/capture/files`` (opened),
 ``warc/capture/error`` (a record that could not be written; the crawl goes on).
 """
@@ -35,6 +39,8 @@ from scrapy.utils.httpobj import urlparse_cached
 from warcio.recordbuilder import RecordBuilder
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+
+from .warc_redact import redact_header, redact_request_body, redact_response_body, redact_url
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +154,11 @@ class WarcCaptureMiddleware:
         self.stats.inc_value("warc/capture/bytes", n)
         return response
 
+    def _redacted(self, what: str, before, after):
+        if before != after:
+            self.stats.inc_value(f"warc/capture/redacted/{what}")
+        return after
+
     def records(self, request, response):
         w = self.builder
         now = warc_date(datetime.now(timezone.utc))
@@ -158,8 +169,10 @@ class WarcCaptureMiddleware:
             if name.lower() in HOP_BY_HOP:
                 key = "X-Crawler-" + key
             for v in values:
-                resp_headers.append((key, v.decode("latin-1")))
-        body = response.body
+                value = v.decode("latin-1")
+                resp_headers.append((key, self._redacted(f"response_header/{key.lower()}", value,
+                                                         redact_header(key, value, response=True))))
+        body = self._response_body(response, resp_headers)
         resp_headers = [(k, v) for k, v in resp_headers if k.lower() != "content-length"]
         resp_headers.append(("Content-Length", str(len(body))))
         status_line = f"{response.status} {_reason(response.status)}"
@@ -167,21 +180,79 @@ class WarcCaptureMiddleware:
         warc_headers = {"WARC-Date": now, ROLE_HEADER: role_of(request)}
         if getattr(response, "ip_address", None) is not None:
             warc_headers["WARC-IP-Address"] = str(response.ip_address)
-        resp_rec = w.create_warc_record(response.url, "response", payload=BytesIO(body), length=len(body),
+        target_uri = self._redacted("url", response.url, redact_url(response.url))
+        resp_rec = w.create_warc_record(target_uri, "response", payload=BytesIO(body), length=len(body),
                                         http_headers=http, warc_headers_dict=warc_headers)
         parts = urlparse_cached(request)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        req_headers = [("Host", parts.netloc)]
+        target = redact_url((parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
+        netloc = parts.netloc.rsplit("@", 1)[-1]
+        req_headers = [("Host", netloc)]
+        ctype = ""
         for name, values in request.headers.items():
+            key = name.decode("latin-1")
             for v in values:
-                req_headers.append((name.decode("latin-1"), v.decode("latin-1")))
-        req_body = request.body or b""
+                value = v.decode("latin-1")
+                if key.lower() == "content-type":
+                    ctype = value
+                req_headers.append((key, self._redacted(f"request_header/{key.lower()}", value,
+                                                        redact_header(key, value))))
+        req_body = self._redacted("request_body", request.body or b"",
+                                  redact_request_body(request.body or b"", ctype))
+        req_headers = [(k, str(len(req_body)) if k.lower() == "content-length" else v) for k, v in req_headers]
         req_http = StatusAndHeaders(f"{request.method} {target} {protocol}", req_headers, is_http_request=True)
-        req_rec = w.create_warc_record(response.url, "request", payload=BytesIO(req_body), length=len(req_body),
+        req_rec = w.create_warc_record(target_uri, "request", payload=BytesIO(req_body), length=len(req_body),
                                        http_headers=req_http,
                                        warc_headers_dict={"WARC-Date": now, "WARC-Concurrent-To":
                                                           resp_rec.rec_headers.get_header("WARC-Record-ID")})
         return req_rec, resp_rec
+
+    def _response_body(self, response, headers: list) -> bytes:
+        """The body as sent, unless it is a token response: then decoded (when compressed) and redacted, with
+        ``Content-Encoding`` dropped so the record says what it holds."""
+        body = response.body
+        ctype = next((v for k, v in headers if k.lower() == "content-type"), "")
+        encoding = next((v for k, v in headers if k.lower() == "content-encoding"), "").strip().lower()
+        plain = body
+        if encoding and encoding != "identity":
+            if "json" not in ctype.lower():  # only JSON can be a token response
+                return body
+            plain = _decode(body, encoding)
+            if plain is None:
+                return body
+        redacted = redact_response_body(plain, ctype)
+        if redacted is plain:
+            return body
+        self.stats.inc_value("warc/capture/redacted/token_response")
+        headers[:] = [(k, v) for k, v in headers if k.lower() != "content-encoding"]
+        return redacted
+
+
+DECODE_LIMIT = 4 * 1024 * 1024  # a token response is small: anything that inflates beyond this is stored as sent
+
+
+def _decode(body: bytes, encoding: str) -> bytes | None:
+    """The body decoded, bounded to DECODE_LIMIT bytes (None when undecodable or larger: stored as sent)."""
+    import zlib
+
+    try:
+        if encoding in ("gzip", "x-gzip", "deflate"):
+            wbits = 16 + zlib.MAX_WBITS if encoding != "deflate" else zlib.MAX_WBITS
+            try:
+                d = zlib.decompressobj(wbits)
+                out = d.decompress(body, DECODE_LIMIT + 1)
+            except zlib.error:
+                d = zlib.decompressobj(-zlib.MAX_WBITS)
+                out = d.decompress(body, DECODE_LIMIT + 1)
+            return out if len(out) <= DECODE_LIMIT and not d.unconsumed_tail else None
+        if encoding == "br":
+            import brotli
+
+            d = brotli.Decompressor()
+            out = d.process(body, output_buffer_limit=DECODE_LIMIT + 1)
+            return out if len(out) <= DECODE_LIMIT and d.is_finished() else None
+    except Exception:  # noqa: BLE001 - not decodable: stored as sent
+        return None
+    return None
 
 
 def _reason(status: int) -> str:

@@ -47,6 +47,7 @@ from crawler.comments.detect import platform_of_json
 from crawler.urls import strip_tracking
 
 from .warc_capture import ROLE_HEADER
+from .warc_redact import redact_url
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,8 @@ class WarcRecordRef:
 
 
 def url_key(url: str) -> str:
-    return canonicalize_url(url, keep_fragments=False)
+    """Records and requests are matched with secret query parameters redacted, as capture stores them."""
+    return canonicalize_url(redact_url(url), keep_fragments=False)
 
 
 def expand_paths(spec: str) -> list[str]:

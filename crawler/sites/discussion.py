@@ -1,52 +1,104 @@
 """Article rows for discussions that are themselves the entry point: a forum topic whose first post
-reposts a news story (Discourse, SMF), or a Reddit link post whose comments discuss a linked page.
+reposts a news story (Discourse, SMF, phpBB, XenForo, vBulletin), a Reddit submission, or a topic whose
+comments belong to another page (a Reddit link post, a Discourse embed topic).
 
-``opening_article(platform, url, body, headers)`` turns a topic's opening post into an ArticleRecord
-(recognised as a repost: ``syndicated_from`` keeps the source link); ``linked_article_url`` gives the
-page a link post points at, which the comments join to. Forum users are private persons: the opening
-post's author is not written into ``authors``.
+- ``opening_article(platform, url, body, headers)`` turns a topic's opening post (or a Reddit self/media
+  post) into an ArticleRecord (a repost keeps its source in ``syndicated_from``). A topic or submission
+  without text still makes a row (``body_text`` empty, ``body_optional``): its comments join to it.
+- ``linked_article_url(platform, body, url)`` gives the page the comments belong to instead: a link post's
+  target, an embed topic's original entry.
+- ``topic_article(platform, url, title)`` is the row made from what a page says about its topic when the
+  opening post cannot be had (gone, refused, not captured): title, the topic's first-page URL, no body,
+  parser ``<platform>-topic@1``.
+
+Forum users are private persons: the opening post's author is not written into ``authors``.
 """
 from __future__ import annotations
 
 import html as htmllib
 
 from crawler import ids
-from crawler.comments import discourse, reddit, smf
+from crawler.comments import discourse, phpbb, reddit, smf, vbulletin, xenforo
+from crawler.comments.payload import decode_body, json_or_none
 from crawler.dates import parse_date
 from crawler.htmltext import html_to_text
 from crawler.items import ArticleRecord
 from crawler.urls import canonical, site_of
 
-OPENING_POST = {"discourse": discourse.opening_post, "smf": smf.opening_post}
-MIN_BODY_CHARS = 1
+OPENING_POST = {"discourse": discourse.opening_post, "smf": smf.opening_post, "phpbb": phpbb.opening_post,
+                "xenforo": xenforo.opening_post, "vbulletin": vbulletin.opening_post}
+WITH_HEADERS = {"smf", "phpbb", "xenforo", "vbulletin"}  # readers that take the response headers (Date)
 
 
-def opening_article(platform: str, url: str, body: bytes, headers: dict) -> ArticleRecord | None:
+def register_opening_post(platform: str, reader, with_headers: bool = True) -> None:
+    """Forum adapters add their opening-post reader here (``reader(url, body[, headers]) -> dict | None``)."""
+    OPENING_POST[platform] = reader
+    if with_headers:
+        WITH_HEADERS.add(platform)
+
+
+def opening_post(platform: str, url: str, body: bytes, headers: dict | None = None) -> dict | None:
     reader = OPENING_POST.get(platform)
     if reader is None:
         return None
-    op = reader(url, body, headers) if platform == "smf" else reader(url, body)
-    if not op or not op.get("title") or len(op.get("body_text") or "") < MIN_BODY_CHARS:
-        return None
+    return reader(url, body, headers or {}) if platform in WITH_HEADERS else reader(url, body)
+
+
+def opening_article(platform: str, url: str, body: bytes, headers: dict) -> ArticleRecord | None:
+    if platform == "reddit":
+        return submission_article(url, body)
+    op = opening_post(platform, url, body, headers)
+    if not op or not op.get("title") or op.get("embed_url"):
+        return None  # not the opening page, or an embed topic (its comments belong to the original entry)
     canon = canonical(op.get("url") or url)
     return ArticleRecord(
         article_id=ids.article_id(canon), url=op.get("url") or url, canonical_url=canon, site=site_of(canon),
-        title=op["title"], body_text=op["body_text"], published_at=op.get("created_at"),
+        title=op["title"], body_text=op.get("body_text") or "", published_at=op.get("created_at"),
         published_at_raw=op.get("created_at_raw"), syndicated_from=op.get("syndicated_from"),
-        section=platform, parser=f"{platform}-opening-post@1",
+        section=platform, parser=f"{platform}-opening-post@1", body_optional=True,
     )
 
 
-def linked_article_url(platform: str, body: bytes) -> str | None:
+def submission_article(url: str, body: bytes) -> ArticleRecord | None:
+    """A Reddit self post, or a link post to Reddit-hosted media (no outside article): the submission is the
+    article (title, self text, possibly empty). Link posts to outside pages return None (see
+    :func:`linked_article_url`)."""
+    data = json_or_none(decode_body(body))
+    sub = reddit.submission(data)
+    if not sub or reddit.submission_article_url(data) or not sub.get("title"):
+        return None
+    origin = "/".join(url.split("/")[:3])
+    link = f"{origin}{sub.get('permalink')}" if sub.get("permalink") else url.removesuffix(".json")
+    canon = canonical(link)
+    created = sub.get("created_utc")
+    return ArticleRecord(
+        article_id=ids.article_id(canon), url=link, canonical_url=canon, site=site_of(canon),
+        title=sub["title"], body_text=sub.get("selftext") or "", published_at=parse_date(created),
+        published_at_raw=None if created is None else str(created), section="reddit",
+        parser="reddit-submission@1", body_optional=True,
+    )
+
+
+def linked_article_url(platform: str, body: bytes, url: str = "") -> str | None:
     if platform == "reddit":
         return reddit.submission_article_url(body)
+    if platform == "discourse":
+        op = discourse.opening_post(url, body)
+        return (op or {}).get("embed_url")
     return None
 
 
+def topic_article(platform: str, url: str, title: str | None) -> ArticleRecord:
+    """The row a thread joins to when its opening post cannot be had (see the module docs)."""
+    canon = canonical(url)
+    return ArticleRecord(
+        article_id=ids.article_id(canon), url=url, canonical_url=canon, site=site_of(canon),
+        title=(title or "").strip() or url, body_text="", section=platform, parser=f"{platform}-topic@1",
+        body_optional=True,
+    )
+
+
 # -- article rows made from a submission / story (discussions found through the APIs) -----------------------
-SUBMISSION_PARSERS = ("reddit-self-post", "reddit-submission", "hackernews-text", "hackernews-link")
-
-
 def reddit_submission_article(sub: dict, web_origin: str) -> ArticleRecord | None:
     """The article row of a Reddit submission (t3 data): a self post's own text (``section`` = subreddit,
     ``url`` = its permalink), or — for a link post whose page is not an article — the title and the link
@@ -65,7 +117,7 @@ def reddit_submission_article(sub: dict, web_origin: str) -> ArticleRecord | Non
     return ArticleRecord(article_id=ids.article_id(canon), url=url, canonical_url=canon, site=site_of(canon),
                          title=title, body_text=body, published_at=parse_date(created),
                          published_at_raw=None if created is None else str(created),
-                         section=sub.get("subreddit") or None, parser=parser)
+                         section=sub.get("subreddit") or None, parser=parser, body_optional=True)
 
 
 def _external(sub: dict) -> bool:
@@ -103,4 +155,4 @@ def hn_story_article(hit: dict, hn) -> ArticleRecord | None:
     return ArticleRecord(article_id=ids.article_id(canon), url=url, canonical_url=canon, site=site_of(canon),
                          title=title, body_text=body, published_at=parse_date(created),
                          published_at_raw=None if created is None else str(created), section="hackernews",
-                         parser=parser)
+                         parser=parser, body_optional=True)

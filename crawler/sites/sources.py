@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from crawler.usage import UsageProblem
+
 REGISTRY_PATH = Path(__file__).with_name("sources.json")
 DISCOVERY_KINDS = ("feed", "sitemap", "wp_posts", "listing", "subreddit", "hn_search")
 API_KINDS = ("subreddit", "hn_search")  # discovered through an API origin (a setting), not the source's web host
@@ -29,7 +31,7 @@ MIN_DELAY = 1.0  # seconds: no source may be crawled faster than this
 MAX_CONCURRENCY = 4
 
 
-class SourceRegistryError(ValueError):
+class SourceRegistryError(UsageProblem):  # a ValueError; `scrapy crawl` reports it as a usage error (exit 2)
     pass
 
 

@@ -28,6 +28,7 @@ from crawler.items import ArticleRecord, RecordBatch
 from crawler.sites.discussion import linked_article_url, opening_article
 from crawler.sites.generic import NotArticle
 from crawler.sites.overrides import parser_for
+from crawler.shared.setup import SharedUnavailable, after_open, shared_context
 from crawler.state.crawl_state import CorruptState
 from crawler.state.run_context import LockHeld, RunContext
 from crawler.urls import canonical, site_of, strip_tracking
@@ -52,6 +53,7 @@ class ThreadCollector:
     first_requests: list[str] = field(default_factory=list)
     comments: list[RawComment] = field(default_factory=list)
     reported: int | None = None
+    not_comments: int = 0  # posts the platform counts that are not comments (small actions, pingbacks)
     failed: bool = False
     source: str = "api"
     pages: int = 0
@@ -73,9 +75,13 @@ class ArticleSpider(scrapy.Spider):
         spider.adapters = default_adapters(s)  # one per platform, configured (API keys, credentials)
         clock = s.get("CRAWL_CLOCK")
         spider.clock = datetime.fromisoformat(clock.replace("Z", "+00:00")) if clock else None
-        spider.ctx = crawler.run_context = RunContext(Path(s.get("OUTPUT_DIR", "output")), spider.run_id,
-                                                      state_enabled=s.getbool("CRAWL_STATE_ENABLED", True))
+        state_enabled = s.getbool("CRAWL_STATE_ENABLED", True)
+        shared = shared_context(crawler, spider.run_id, state_enabled)  # REDIS_URL: many workers, one dataset
+        spider.ctx = crawler.run_context = shared or RunContext(Path(s.get("OUTPUT_DIR", "output")), spider.run_id,
+                                                                state_enabled=state_enabled)
         spider._open_context(crawler)
+        if shared is not None:
+            after_open(crawler, spider, shared)
         crawler.signals.connect(spider._record_run, signal=signals.spider_opened)
         crawler.signals.connect(spider._close_context, signal=signals.engine_stopped)
         return spider
@@ -86,6 +92,9 @@ class ArticleSpider(scrapy.Spider):
             self.ctx.open(roll_forward_hook=hook)
         except LockHeld as exc:
             self.refusal = ("run/locked", str(exc))
+            return
+        except SharedUnavailable as exc:  # shared mode: Redis or the object store cannot be reached
+            self.refusal = ("run/refused", f"shared mode unavailable: {exc}")
             return
         except OSError as exc:  # the output location cannot be created or written
             self.refusal = ("export/failed/output_unwritable", f"output directory {self.ctx.output}: {exc}")
@@ -169,13 +178,42 @@ class ArticleSpider(scrapy.Spider):
             self.inc("discovery/sitemap/not_a_sitemap")
             self.logger.warning("not a sitemap: %s", response.url)
             return
-        self.inc("discovery/sitemap/urls", len(sm.urls))
-        for u in sm.sitemaps:
-            yield scrapy.Request(u, callback=self.parse_sitemap)
-        for u in sm.urls:
+        urls, children = self.capped_sitemap(response, sm)
+        self.inc("discovery/sitemap/urls", len(urls))
+        depth = response.meta.get("sitemap_depth", 0)
+        for u in children:
+            yield scrapy.Request(u, callback=self.parse_sitemap, meta={"sitemap_depth": depth + 1})
+        for u in urls:
             request = self.article_request(u, discovered_by="sitemap")
             if request is not None:
                 yield request
+
+    def capped_sitemap(self, response: Response, sm) -> tuple[list[str], list[str]]:
+        """A sitemap's page URLs and child sitemaps cut to the caps (every count here is the server's):
+        ``SITEMAP_MAX_URLS`` per sitemap, ``SITEMAP_MAX_DEPTH`` index hops below a start sitemap, and
+        ``SITEMAP_MAX_COUNT`` child sitemaps per run (a child that lists itself with a changing query ends)."""
+        s = self.crawler.settings
+        max_urls, max_depth = s.getint("SITEMAP_MAX_URLS", 50_000), s.getint("SITEMAP_MAX_DEPTH", 4)
+        max_count = s.getint("SITEMAP_MAX_COUNT", 2000)
+        urls, children = sm.urls, sm.sitemaps
+        if len(urls) > max_urls:
+            self.inc("limits/drop/sitemap_urls", len(urls) - max_urls)
+            self.logger.warning("sitemap %s lists %d URLs; the first %d are used", response.url, len(urls), max_urls)
+            urls = urls[:max_urls]
+        if children and response.meta.get("sitemap_depth", 0) >= max_depth:
+            self.inc("limits/drop/sitemap_depth", len(children))
+            self.logger.warning("sitemap %s is %d index hops deep; its %d child sitemap(s) are not followed",
+                                response.url, max_depth, len(children))
+            children = []
+        done = getattr(self, "_sitemaps_requested", 0)
+        if len(children) > max_count - done:
+            cut = len(children) - max(0, max_count - done)
+            self.inc("limits/drop/sitemap_count", cut)
+            self.logger.warning("sitemap cap of %d child sitemaps per run reached at %s; %d not followed",
+                                max_count, response.url, cut)
+            children = children[:max(0, max_count - done)]
+        self._sitemaps_requested = done + len(children)
+        return urls, children
 
     # -- articles -------------------------------------------------------------------------------------
     def parse_article(self, response: Response):
@@ -255,7 +293,7 @@ class ArticleSpider(scrapy.Spider):
                 yield self.stamp(article)
                 article_id = article.article_id
             else:
-                linked = linked_article_url(ref.platform, response.body)
+                linked = linked_article_url(ref.platform, response.body, response.url)
                 if not linked:
                     self.inc(f"discussion/no_article/{ref.platform}")
                     self.logger.warning("discussion at %s has no article to join to; skipped", response.url)
@@ -307,11 +345,21 @@ class ArticleSpider(scrapy.Spider):
             self.logger.warning("comment page unreadable (%s): %s", page.error, url)
             col.failed = True
         col.comments.extend(page.comments)
+        col.not_comments += page.not_comments
         if page.reported_count is not None:
             col.reported = page.reported_count
         if getattr(page, "thread", None):
             col.meta.update(page.thread)
+        if page.cut_pages:  # the server claimed more pages than any thread is allowed to list
+            self.inc("comments/page_count_capped")
+            self.logger.warning("comment page %s claims %d more pages than are listed; thread incomplete", url,
+                                page.cut_pages)
+            col.failed = True
         for u in page.next_urls:
+            if len(col.requested) >= self.max_comment_pages and u not in col.requested:
+                self.inc("comments/page_cap_reached")
+                col.failed = True
+                break  # the rest of a server-made list is never walked
             yield from self.request_thread_page(col, u)
 
     def parse_thread_page(self, response: Response, col: ThreadCollector):
@@ -343,7 +391,8 @@ class ArticleSpider(scrapy.Spider):
         raw = adapter.finalize(col.comments) if hasattr(adapter, "finalize") else col.comments
         thread, rows = build_thread(col.ref, col.article_id, raw, parser=adapter.parser,
                                     source=col.source, thread_url=col.thread_url, complete=not col.failed,
-                                    reported=col.reported, meta=col.meta)
+                                    reported=col.reported, not_comments=col.not_comments,
+                                    reported_exact=getattr(adapter, "reported_count_is_exact", True), meta=col.meta)
         col.ref.inline_body = None  # free the page body
         self.inc(f"comments/source/{col.source}")
         if not thread.is_complete:

@@ -21,12 +21,14 @@ crawl refuses to start without ``-s CONTACT=...``.
 """
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response
 
 from crawler.discovery.wp_rest import wp_posts_links
+from crawler.middlewares.address_policy import allow_origins
 from crawler.sites.listing import listing_links
 from crawler.sites.sources import API_KINDS, DISCOVERY_KINDS, Source, SourceRegistryError, load_sources, \
     parse_base_override, rewrite_url
@@ -85,6 +87,21 @@ class SourceNavigation:
                 yield request
 
 
+def load_registry_file(path: str | None):
+    """The source registry (``-a registry=FILE`` or the bundled one); a file that cannot be read or parsed is
+    a usage problem, like an invalid entry."""
+    if not path:
+        return load_sources()
+    try:
+        return load_sources(path)
+    except OSError as exc:
+        raise SourceRegistryError(f"source registry {path} cannot be read: {exc.strerror or exc}; allowed: a "
+                                  "JSON file shaped like crawler/sites/sources.json") from None
+    except json.JSONDecodeError as exc:
+        raise SourceRegistryError(f"source registry {path} is not valid JSON ({exc}); allowed: a JSON file "
+                                  "shaped like crawler/sites/sources.json") from None
+
+
 CALLBACKS = {"feed": "parse_feed", "sitemap": "parse_sitemap", "wp_posts": "parse_wp_posts",
              "listing": "parse_listing", "topic_feed": "parse_topic_feed"}
 
@@ -98,7 +115,7 @@ class NewsSpider(SourceNavigation, DiscussionNavigation, ArticleSpider):
         super().__init__(**kw)
         if not source:
             raise SourceRegistryError("give a source: scrapy crawl news -a source=NAME (or -a source=all)")
-        self.registry = load_sources(registry) if registry else load_sources()
+        self.registry = load_registry_file(registry)
         self.sources: list[Source] = self.registry.select(source)
         self.kinds = tuple(k.strip() for k in kinds.split(",")) if kinds else DISCOVERY_KINDS
         unknown = set(self.kinds) - set(DISCOVERY_KINDS)
@@ -114,6 +131,20 @@ class NewsSpider(SourceNavigation, DiscussionNavigation, ArticleSpider):
                 self._source_of_host.setdefault(urlsplit(origin).hostname, src)
 
     @classmethod
+    def check_arguments(cls, source: str | None = None, kinds: str | None = None, base_override: str | None = None,
+                        registry: str | None = None, **kw) -> None:
+        """What ``__init__`` would reject, checked before the crawl starts (``scrapy crawl`` exits 2)."""
+        if not source:
+            raise SourceRegistryError("missing -a source=NAME; allowed: a registry name, a comma-separated "
+                                      "list of names, or all")
+        reg = load_registry_file(registry)
+        reg.select(source)
+        unknown = set(k.strip() for k in (kinds or "").split(",") if k.strip()) - set(DISCOVERY_KINDS)
+        if unknown:
+            raise SourceRegistryError(f"unknown discovery kinds {sorted(unknown)}; allowed: {', '.join(DISCOVERY_KINDS)}")
+        parse_base_override(base_override)
+
+    @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         # settings are still writable while the spider is created (frozen just after): one downloader slot
@@ -122,6 +153,8 @@ class NewsSpider(SourceNavigation, DiscussionNavigation, ArticleSpider):
         for s in spider.registry.sources.values():  # linked pages of any registry source keep its politeness
             slots.setdefault(s.slot, {"delay": s.download_delay, "concurrency": s.concurrency})
         crawler.settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
+        if spider.overrides:  # the origins the operator named may be local (tests, mirrors): only those
+            allow_origins(crawler.settings, spider.overrides.values())
         return spider
 
     # -- requests -------------------------------------------------------------------------------------
@@ -180,5 +213,5 @@ class NewsSpider(SourceNavigation, DiscussionNavigation, ArticleSpider):
     def parse_sitemap(self, response: Response):
         for item in super().parse_sitemap(response):
             if isinstance(item, scrapy.Request) and item.callback == self.parse_sitemap:
-                item = self._request(item.url, self.parse_sitemap)  # nested sitemaps: same host rewrite/slot
+                item = self._request(item.url, self.parse_sitemap, **item.meta)  # nested: same host rewrite/slot
             yield item

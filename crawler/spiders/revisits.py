@@ -188,8 +188,8 @@ def dedup_state_refresher(settings):
         if known:
             return
         from crawler.state.dedup_store import SQLiteDedupStore
-        from pipelines import dedup_minhash as mh
-        from pipelines.dedup_rebuild import rebuild_from_dataset
+        from pipelines.dedup import minhash as mh
+        from pipelines.dedup.rebuild import rebuild_from_dataset
 
         aside = path.with_name(path.name + f".stale-{journal['run_id']}")
         path.replace(aside)

@@ -29,11 +29,11 @@ import scrapy
 from crawler.comments.disqus import DisqusAdapter
 from crawler.items import ArticleRecord
 from crawler.middlewares.warc_replay import WarcIndex, expand_paths
-from crawler.sites.sources import load_sources
+from crawler.usage import UsageProblem
 
 from .base import ArticleSpider
 from .discussions import DiscussionNavigation
-from .news import CALLBACKS, SourceNavigation
+from .news import CALLBACKS, SourceNavigation, load_registry_file
 
 
 DISQUS_LIST_POSTS = "/threads/listPosts.json"
@@ -51,14 +51,23 @@ class WarcSpider(SourceNavigation, DiscussionNavigation, ArticleSpider):
         "RETRY_ENABLED": False,  # a recorded answer never changes; a URL's later successful try is served
     }
 
+    @classmethod
+    def check_arguments(cls, path: str | None = None, registry: str | None = None, **kw) -> list:
+        """What ``__init__`` would reject, checked before the crawl starts (``scrapy crawl`` exits 2)."""
+        if not path:
+            raise UsageProblem("missing -a path=; allowed: a WARC file, a directory, a glob or a "
+                               "comma-separated list of those, e.g. -a path='warc/*.warc.gz'")
+        paths = expand_paths(path)
+        if not paths:
+            raise UsageProblem(f"no WARC files match -a path={path!r}; allowed: existing *.warc.gz / *.warc "
+                               "files, directories holding them, or globs")
+        load_registry_file(registry)
+        return paths
+
     def __init__(self, path: str | None = None, registry: str | None = None, **kw):
         super().__init__(**kw)
-        self.registry = load_sources(registry) if registry else load_sources()
-        if not path:
-            raise ValueError("give WARC files: scrapy crawl warc -a path=FILE_OR_GLOB")
-        self.paths = expand_paths(path)
-        if not self.paths:
-            raise ValueError(f"no WARC files match {path!r}")
+        self.paths = self.check_arguments(path, registry)
+        self.registry = load_registry_file(registry)
         self.warc_index = WarcIndex.build(self.paths)
         self.logger.info("indexed %d response record(s) from %d WARC file(s)", len(self.warc_index.records),
                          len(self.paths))

@@ -111,7 +111,7 @@ class RunContext:
         root = self.output / "_staging"
         if not root.is_dir():
             return
-        # compact-* folders belong to pipelines/compact.py (copies or already-replaced files: safe to drop)
+        # compact-* folders belong to pipelines/dataset/compact.py (copies or already-replaced files: safe to drop)
         for d in sorted(p for p in root.iterdir() if p.is_dir() and p.name != self.run_id):
             if (d / JOURNAL).exists():
                 finish_commit(self.output, d, self.state, roll_forward_hook)

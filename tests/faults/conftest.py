@@ -12,6 +12,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -61,6 +62,13 @@ class FaultRun:
         return {k: v for k, v in self.stats.items() if k.startswith(prefix)}
 
 
+def local_allowance(urls) -> list[str]:
+    """``PRIVATE_NETWORK_ALLOW`` entries for the local fault servers the start URLs name (as 127.0.0.1 and as
+    localhost, which the fault server also answers to): those ports, nothing else."""
+    ports = sorted({urlsplit(u).port for u in urls if urlsplit(u).port})
+    return [f"{h}:{p}" for p in ports for h in ("127.0.0.1", "localhost")]
+
+
 def run_crawl(tmp: Path, *, spider: str = "fault_probe", urls: list[str] | tuple = (), args: dict | None = None,
               settings: dict | None = None, output: Path | None = None, timeout: float = 150,
               wait: bool = True):
@@ -73,6 +81,8 @@ def run_crawl(tmp: Path, *, spider: str = "fault_probe", urls: list[str] | tuple
     extensions[STATS_EXT] = 0
     merged = {**BASE_SETTINGS, "OUTPUT_DIR": str(output), "STATS_DUMP_PATH": str(stats_path),
               "EXTENSIONS": json.dumps(extensions), **(settings or {})}
+    if "PRIVATE_NETWORK_ALLOW" not in merged:  # the address policy refuses loopback: allow the test's servers
+        merged["PRIVATE_NETWORK_ALLOW"] = ",".join(local_allowance(urls))
     cmd = [sys.executable, "-m", "scrapy", "crawl", spider]
     for k, v in merged.items():
         cmd += ["-s", f"{k}={v}"]

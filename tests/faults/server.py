@@ -171,6 +171,11 @@ class FaultHandler(BaseHTTPRequestHandler):
     def do_HEAD(self):  # noqa: N802
         self.do_GET()
 
+    def do_POST(self):  # noqa: N802
+        length = int(self.headers.get("Content-Length") or 0)
+        self.post_body = self.rfile.read(min(length, 1_000_000)) if length else b""
+        self.do_GET()
+
 
 # -- routes: fn(handler, query, nth_hit_of_this_host_and_path) ---------------------------------------------------
 def r_article(h, q, n):
@@ -360,10 +365,50 @@ def r_rest(h, q, n):
         body = rest_comments(total, 10_000, post)
         return h.send(200, body, "application/json; charset=UTF-8",
                       {"X-WP-Total": str(total), "X-WP-TotalPages": "1"})
+    if 9000 < post < 9100:  # a server-stated page count (X-WP-TotalPages) that is absurd or malformed
+        page = int(q.get("page", ["1"])[0])
+        stated = WP_PAGE_COUNTS[post - 9001]
+        items = json.loads(rest_comments(3, 80, post))
+        for k, it in enumerate(items):
+            it["id"] = post * 1_000_000 + page * 10 + k
+            it["content"]["rendered"] = f"<p>Reader note {page}.{k} on the stated page count of this thread.</p>"
+        return h.send(200, json.dumps(items), "application/json; charset=UTF-8",
+                      {"X-WP-Total": stated, "X-WP-TotalPages": stated})
     if post == 8888:  # many comments in one response (items-per-response cap)
         return h.send(200, rest_comments(20, 120, post), "application/json; charset=UTF-8",
                       {"X-WP-Total": "20", "X-WP-TotalPages": "1"})
     h.send(200, b"[]", "application/json; charset=UTF-8", {"X-WP-Total": "0", "X-WP-TotalPages": "0"})
+
+
+WP_PAGE_COUNTS = ["1000000000000", "99999999999999999999999999999", "-5", "1e12", "NaN", "2000", "0x7fffffff",
+                  " 1000000 "]
+
+
+def r_wp_pages_article(h, q, n):
+    k = int(h.path.rsplit("/", 1)[-1])
+    h.send(200, article_html(f"Story whose comment API states {WP_PAGE_COUNTS[k - 1].strip()} pages",
+                             post_id=9000 + k, api=f"{h.base}/wp-json/"))
+
+
+def r_sitemap_chain(h, q, n):
+    """A sitemap index whose only child is itself with the next query number (?x=N+1), plus a urlset child."""
+    x = int(q.get("x", ["0"])[0])
+    h.send(200, sitemap_index(h.base, [f"/c/sitemap-chain?x={x + 1}", f"/c/sitemap-urls-{x}.xml"]),
+           "application/xml; charset=utf-8")
+
+
+def r_sitemap_wide(h, q, n):
+    """An index of ``fan`` children, each again an index of ``fan`` children (``d`` levels)."""
+    d, fan, tag = int(q.get("d", ["0"])[0]), int(q.get("fan", ["10"])[0]), q.get("t", ["0"])[0]
+    if d >= 3:
+        return h.send(200, urlset(h.base, [f"/a/wide-{tag}"]), "application/xml; charset=utf-8")
+    h.send(200, sitemap_index(h.base, [f"/c/sitemap-wide?d={d + 1}&amp;fan={fan}&amp;t={tag}-{i}" for i in range(fan)]),
+           "application/xml; charset=utf-8")
+
+
+def r_sitemap_many_urls(h, q, n):
+    h.send(200, urlset(h.base, [f"/a/many-{i}" for i in range(int(q.get("n", ["100"])[0]))]),
+           "application/xml; charset=utf-8")
 
 
 def r_big_comments_article(h, q, n):
@@ -468,7 +513,98 @@ def r_robots_hop(h, q, n):
     h.send(301, "", None, {"Location": f"/robots-hop/{k + 1}"})
 
 
+# -- decoding: a UTF-8 page with one invalid byte (or a pasted cp1252 word) -------------------------------
+ACCENTED = "Le marché — déjà vu, naïve señora: €100 ₿ 比特币 Ärger"
+BAD_BYTES = {"lone_ff": b"\xff", "truncated": b"\xe2\x80", "continuation": b"\x80", "overlong": b"\xc0\xaf",
+             "surrogate": b"\xed\xa0\x80", "cp1252_word": b"caf\xe9", "nul_free_c1": b"\x9d",
+             "two_bytes": b"\xfe\xfe"}
+
+
+def r_bad_byte(h, q, n):
+    """``/c/bad-byte/<variant>/<declared>``: declared = header (charset=utf-8), meta (only <meta charset>),
+    none (no charset anywhere), latin1 (header says ISO-8859-1)."""
+    _, _, _, variant, declared = h.path.split("?")[0].split("/")[:5]
+    meta = "utf-8" if declared in ("header", "meta") else ""
+    page = article_html(f"Bad byte {variant} {declared}", text=ACCENTED + " " + LOREM, charset_meta=meta or "x-none",
+                        body_extra="<p>MARK</p>")
+    if not meta:
+        page = page.replace('<meta charset="x-none">', "")
+    body = page.encode("utf-8").replace(b"MARK", b"before " + BAD_BYTES[variant] + b" after")
+    ctype = {"header": "text/html; charset=utf-8", "meta": "text/html", "none": "text/html",
+             "latin1": "text/html; charset=ISO-8859-1"}[declared]
+    h.send(200, body, ctype)
+
+
+# -- address policy: pages that point the crawler at other (local) addresses, given in ``to`` -------------
+def rss_items(links: list[str]) -> bytes:
+    items = "".join(f"<item><title>Story {i}</title><link>{escape(u)}</link>"
+                    f"<pubDate>Fri, 20 Nov 2026 09:30:00 GMT</pubDate></item>" for i, u in enumerate(links))
+    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Policy feed</title>'
+            f"<link>http://example.invalid/</link><description>d</description>{items}</channel></rss>").encode()
+
+
+def r_policy_feed(h, q, n):
+    h.send(200, rss_items(q.get("to", []) + [h.base + "/a/policy-feed-own"]), "application/rss+xml; charset=utf-8")
+
+
+def r_policy_sitemap(h, q, n):
+    h.send(200, urlset("", q.get("to", []) + [h.base + "/a/policy-sitemap-own"]), "application/xml; charset=utf-8")
+
+
+def r_policy_sitemap_index(h, q, n):
+    h.send(200, sitemap_index("", q.get("to", [])), "application/xml; charset=utf-8")
+
+
+def r_policy_redirect(h, q, n):
+    h.send(int(q.get("status", ["302"])[0]), "", None, {"Location": q.get("to", ["/a/x"])[0]})
+
+
+def r_policy_reddit(h, q, n):
+    """A Reddit thread JSON (``[t3 listing, t1 listing]``) whose submission is a link post to ``to``."""
+    link = q.get("to", ["https://example.invalid/"])[0]
+    sub = {"kind": "t3", "data": {"id": "pol1", "name": "t3_pol1", "title": "Look at this", "is_self": False,
+                                  "url": link, "domain": urlsplit(link).hostname or "", "num_comments": 1,
+                                  "permalink": "/r/policy/comments/pol1/look/", "created_utc": 1795000000,
+                                  "author": "poster", "subreddit": "policy"}}
+    com = {"kind": "t1", "data": {"id": "c1", "name": "t1_c1", "parent_id": "t3_pol1", "link_id": "t3_pol1",
+                                  "body": "A reader's reply about the linked page, long enough to count.",
+                                  "author": "reader", "created_utc": 1795000100, "replies": ""}}
+    body = [{"kind": "Listing", "data": {"children": [sub]}}, {"kind": "Listing", "data": {"children": [com]}}]
+    h.send(200, json.dumps(body), "application/json; charset=utf-8")
+
+
+# -- an authenticated API: OAuth client-credentials token, then bearer-token requests ------------------------
+def r_oauth_token(h, q, n):
+    form = dict(parse_qs(getattr(h, "post_body", b"").decode()))
+    if h.command != "POST" or not h.headers.get("Authorization", "").startswith("Basic ") \
+            or form.get("grant_type") != ["client_credentials"]:
+        return h.send(401, json.dumps({"error": "invalid_client"}), "application/json")
+    body = json.dumps({"access_token": h.fault_server.options.get("access_token", "tok-0"), "token_type": "bearer",
+                       "expires_in": 3600, "refresh_token": h.fault_server.options.get("refresh_token", "rt-0"),
+                       "scope": "read"}).encode()
+    if "gzip" in (h.headers.get("Accept-Encoding") or ""):
+        return h.send(200, gzip.compress(body), "application/json; charset=utf-8", {"Content-Encoding": "gzip"})
+    h.send(200, body, "application/json; charset=utf-8")
+
+
+def r_api_story(h, q, n):
+    """An article behind the bearer token; answers with a session cookie and a redirect carrying a token."""
+    want = "Bearer " + h.fault_server.options.get("access_token", "tok-0")
+    if h.headers.get("Authorization") != want:
+        return h.send(401, "no", "text/plain")
+    if h.path.startswith("/api/story/moved"):
+        return h.send(302, "", None, {"Location": f"/api/story/final?access_token={q.get('access_token', [''])[0]}"})
+    h.send(200, article_html(f"Authenticated story {urlsplit(h.path).path.rsplit('/', 1)[-1]}"), headers={
+        "Set-Cookie": f"session={h.fault_server.options.get('session', 'sess-0')}; HttpOnly"})
+
+
 ROUTES = {
+    "/c/bad-byte/": r_bad_byte, "/c/wp-pages/": r_wp_pages_article, "/c/sitemap-chain": r_sitemap_chain,
+    "/c/sitemap-wide": r_sitemap_wide, "/c/sitemap-many": r_sitemap_many_urls,
+    "/oauth/token": r_oauth_token, "/api/story/": r_api_story,
+    "/policy/feed": r_policy_feed, "/policy/sitemap": r_policy_sitemap,
+    "/policy/sitemap-index": r_policy_sitemap_index, "/policy/redirect": r_policy_redirect,
+    "/r/policy/comments/": r_policy_reddit,
     "/robots.txt": r_robots,
     "/robots-hop/": r_robots_hop,
     "/robots-final.txt": lambda h, q, n: h.send(200, "User-agent: *\nDisallow: /private/\n", "text/plain"),
@@ -494,7 +630,7 @@ class FaultServer:
     """``with FaultServer() as srv: ...`` - serves ROUTES on 127.0.0.1 (and as localhost) in a thread."""
 
     def __init__(self, *, robots: str = "empty", max_requests: int = 2000, lifetime: float = 150.0,
-                 options: dict | None = None):
+                 options: dict | None = None, host: str = "127.0.0.1"):
         self.robots = robots
         self.max_requests = max_requests
         self.lifetime = lifetime
@@ -505,7 +641,12 @@ class FaultServer:
         self._counts: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
         handler = type("Handler", (FaultHandler,), {"fault_server": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        assert host.startswith("127.") or host == "::1", "fault servers listen on loopback only"
+        self.host = host
+        server_cls = ThreadingHTTPServer
+        if ":" in host:
+            server_cls = type("V6Server", (ThreadingHTTPServer,), {"address_family": socket.AF_INET6})
+        self.httpd = server_cls((host, 0), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self._thread: threading.Thread | None = None
@@ -513,7 +654,7 @@ class FaultServer:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://[{self.host}]:{self.port}" if ":" in self.host else f"http://{self.host}:{self.port}"
 
     @property
     def other_base(self) -> str:

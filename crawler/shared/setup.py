@@ -1,0 +1,74 @@
+"""Wiring of shared mode into a crawl (called by the spiders' ``from_crawler`` when REDIS_URL is set)."""
+from __future__ import annotations
+
+import logging
+import secrets
+
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+
+from . import SharedConfig
+from .context import SharedRunContext
+
+logger = logging.getLogger(__name__)
+SCHEDULER = "crawler.shared.scheduler.SharedScheduler"
+SALT_OBJECT = ".author_salt"
+
+
+def shared_context(crawler, run_id: str, state_enabled: bool) -> SharedRunContext | None:
+    """The shared run context when REDIS_URL is set (and the scheduler switched to scrapy-redis's), else None."""
+    cfg = SharedConfig.from_settings(crawler.settings)
+    if cfg is None:
+        return None
+    crawler.settings.set("SCHEDULER", SCHEDULER, priority="cmdline")  # before the engine exists
+    return SharedRunContext(cfg, run_id, state_enabled=state_enabled)
+
+
+def after_open(crawler, spider, ctx: SharedRunContext) -> None:
+    """Once the context is open: expose the round, switch the dedup labeler, hold the spider open until the
+    round's crawl is over."""
+    crawler.shared_round = ctx.round if ctx.round is not None and ctx.round.rid else None
+    if crawler.shared_round is None:
+        return
+    from pipelines.dedup.shared_labels import install_labeler
+
+    def opened(spider):
+        crawler.stats.set_value("shared/round", ctx.round.rid)
+        crawler.stats.set_value("shared/worker", ctx.cfg.worker_id)
+        for inc in ctx.round.reaped:
+            crawler.stats.inc_value("shared/reaped_incarnations")
+        for key in ctx.startup_notes:
+            crawler.stats.inc_value(key)
+
+    crawler.signals.connect(opened, signal=signals.spider_opened, weak=False)
+
+    install_labeler(crawler, ctx)
+
+    def idle(spider):
+        rnd = crawler.shared_round
+        rnd.mark_idle()
+        if rnd.queued() or not rnd.crawl_done():
+            crawler.stats.inc_value("shared/idle_waits")
+            raise DontCloseSpider
+
+    crawler.signals.connect(idle, signal=signals.spider_idle, weak=False)
+
+
+def shared_salt(ctx: SharedRunContext) -> bytes:
+    """The dataset's author salt, the same for every worker: read from the dataset, else chosen once in Redis
+    (SET NX) and written to the dataset."""
+    ds = ctx.dataset
+    if ds.exists(SALT_OBJECT):
+        return bytes.fromhex(ds.get_bytes(SALT_OBJECT).decode().strip())
+    key = f"{ctx.cfg.prefix}:author_salt"
+    ctx.client.set(key, secrets.token_bytes(32).hex(), nx=True)
+    salt = ctx.client.get(key).decode()
+    ds.put_bytes(SALT_OBJECT, salt.encode())
+    return bytes.fromhex(salt)
+
+
+try:  # what "Redis or the object store cannot be reached" looks like
+    from redis import RedisError as _RedisError
+except ImportError:  # pragma: no cover - redis is in requirements.txt
+    _RedisError = OSError
+SharedUnavailable = (_RedisError,)

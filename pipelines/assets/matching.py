@@ -1,0 +1,183 @@
+"""Which crypto assets a text talks about: pure functions over the registry (:mod:`.registry`).
+
+Rules, in order of confidence:
+
+* **unambiguous spellings** count wherever they stand as whole words: names and aliases as written, in lower
+  case or in capitals (``Bitcoin``, ``bitcoin``, ``BITCOIN``), tickers that are not ordinary words in any
+  case (``BTC``, ``btc``), cashtags in any case (``$NEO``, ``$link``). The longest spelling wins at a place
+  (``Bitcoin Cash`` is BCH, not BTC).
+* **ambiguous spellings** (``NEO``/``Neo``, ``LINK``, ``ONE``, ``SOL``, ``DOT``, ``Compound``, ``Maker`` …)
+  count only in exactly the registry's case, never as part of a hyphenated word (``neo-liberal``), never
+  next to a registry ``not_after``/``not_before`` word (``market Maker``, ``Compound interest``), and only
+  with a signal in the same sentence:
+
+  - a *strong* signal: a quantity before it (``500 LINK``, ``1.2M DOT``), a price or percentage after it
+    (``DOT at $5``, ``SOL +4%``), a trading pair (``NEO/USDT``), or the same asset named unambiguously
+    anywhere in the text (``Chainlink`` … ``LINK``);
+  - a *weak* signal: a context word of the text's language or of English (``token``, ``staking``,
+    ``precio`` …) in the sentence or the one before or after it, or another asset named unambiguously in the
+    sentence (``BTC, ETH and LINK``).
+
+  In a comment thread, an asset that one comment names for sure is a strong signal for its ambiguous
+  spellings in the other comments (``known``: the thread is the document).
+
+  A strong signal is required where the spelling is an everyday word: in text of a language listed in the
+  entry's ``common_word_in`` (``SOL`` in Spanish, ``ONE`` in English), and in sentences written all in
+  capitals (for spellings in capitals) or in title case (for capitalised spellings), where case says
+  nothing.
+
+The quote side of a trading pair (``USDT`` in ``NEO/USDT``) is not counted. URLs and e-mail addresses are
+ignored. The answer is a sorted list of tickers.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from .registry import Asset, Registry
+
+_URLS = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+|(?<=[;:])\s+")
+_QUANTITY_BEFORE = re.compile(
+    r"(?:\d[\d,.]*\s?(?:[kKmMbB]|bn|mn|mln|million|billion|thousand|mil|millones|milhões|Mio\.?)?|\$\d[\d,.]*)"
+    r"\s+$")
+_PRICE_AFTER = re.compile(
+    r"^(?:'s)?\s*(?:is\s+|was\s+|trades\s+|traded\s+|at|@|to|hits?|hit|above|below|around|near|a|à|em|por|en|"
+    r"bei|auf|up|down|rose|fell|jumped|dropped|gained|lost|climbed|slid)?\s*"
+    r"(?:\(?\s*[+\-−]?\s*\d[\d,.]*\s?%|(?:\$|€|£|US\$|USD\s?)\s?\d|\d[\d,.]*\s?(?:\$|€|USD|dollars|dólares))")
+_PAIR_AFTER = re.compile(r"^[/-](?:USDT|USDC|USD|BUSD|BTC|ETH|EUR|KRW|JPY)\b")
+_PAIR_BEFORE = re.compile(r"(?:USDT|USDC|USD|BTC|ETH|EUR)/$")
+_WORD_BEFORE = re.compile(r"([\w]+)[\s\-]*$")
+_WORD_AFTER = re.compile(r"^[\s\-]*([\w]+)")
+_LETTERS = re.compile(r"[^\W\d_]")
+_WORDS4 = re.compile(r"[^\W\d_]{4,}")
+
+
+@dataclass(frozen=True)
+class Form:
+    ticker: str
+    ambiguous: bool
+    asset: Asset
+
+
+def _variants(form: str) -> set[str]:
+    return {form, form.lower(), form.upper()}
+
+
+class AssetMatcher:
+    """Compiled from a :class:`~.registry.Registry`; ``tag(text, language)`` gives the sorted tickers."""
+
+    def __init__(self, registry: Registry):
+        self.registry = registry
+        forms: dict[str, Form] = {}
+        for a in registry.assets:
+            plain = set()
+            if not a.ticker_is_ambiguous:
+                plain |= {a.ticker, a.ticker.lower(), a.ticker.title()}
+            for f in a.names + a.aliases:
+                plain |= _variants(f)
+            for f in a.cashtags:
+                plain |= {f, "$" + f[1:].lower(), "$" + f[1:].title()}
+            for f in plain:
+                forms.setdefault(f, Form(a.ticker, False, a))
+            for f in a.ambiguous:
+                forms.setdefault(f, Form(a.ticker, True, a))  # an exact-case unambiguous spelling wins
+        self.forms = forms
+        alternation = "|".join(re.escape(f) for f in sorted(forms, key=lambda f: (-len(f), f)))
+        self.pattern = re.compile(rf"(?<![\w$])(?:{alternation})(?!\w)")
+        self.context = {lang: re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in sorted(
+            words, key=len, reverse=True)) + r")(?!\w)", re.I) for lang, words in registry.context_words.items()}
+
+    def tag(self, text: str | None, language: str | None = None, known: frozenset | set = frozenset()) -> list[str]:
+        """Sorted tickers ``text`` talks about. ``known``: tickers the surrounding document (the comment's
+        thread) already names for sure, which count as a strong signal for their ambiguous spellings."""
+        if not text:
+            return []
+        text = _URLS.sub(lambda m: " " * len(m.group()), text)
+        hits, last_end = [], -2
+        for m in self.pattern.finditer(text):
+            if m.start() == last_end + 1 and text[last_end] in "/-" and hits:
+                last_end = m.end()  # the quote side of a trading pair (NEO/USDT): the text is about NEO
+                continue
+            hits.append((m.start(), m.end(), self.forms[m.group()]))
+            last_end = m.end()
+        if not hits:
+            return []
+        found = {f.ticker for _, _, f in hits if not f.ambiguous}
+        found |= {f.ticker for _, _, f in hits if f.ambiguous and f.ticker in known}
+        if all(not f.ambiguous or f.ticker in found for _, _, f in hits):
+            return sorted(found)
+        starts, ends = sentence_spans(text)
+        by_sentence: dict[int, set[str]] = {}
+        for s, _, f in hits:
+            if not f.ambiguous:
+                by_sentence.setdefault(bisect.bisect_right(starts, s) - 1, set()).add(f.ticker)
+        lang = (language or "").split("-")[0].lower()
+        for s, e, f in hits:
+            if not f.ambiguous or f.ticker in found:
+                continue
+            i = bisect.bisect_right(starts, s) - 1
+            sentence = text[starts[i]:ends[i]]
+            nearby = text[starts[max(0, i - 1)]:ends[min(len(ends) - 1, i + 1)]]
+            if self._ambiguous_counts(text, s, e, f, sentence, nearby, lang, by_sentence.get(i, set())):
+                found.add(f.ticker)
+        return sorted(found)
+
+    def _ambiguous_counts(self, text: str, s: int, e: int, f: Form, sentence: str, nearby: str, lang: str,
+                          sure_here: set[str]) -> bool:
+        spelling, before, after = text[s:e], text[max(0, s - 40):s], text[e:e + 40]
+        pair = bool(_PAIR_AFTER.match(after) or _PAIR_BEFORE.search(before))
+        if not pair and (after[:1] == "-" and after[1:2].isalpha() or before[-1:] == "-" and before[-2:-1].isalpha()):
+            return False  # part of a hyphenated word: neo-liberal, one-time
+        prev, nxt = _WORD_BEFORE.search(before), _WORD_AFTER.match(after)
+        if prev and prev.group(1).lower() in {w.lower().rstrip("-") for w in f.asset.not_after}:
+            return False
+        if nxt and nxt.group(1).lower() in {w.lower() for w in f.asset.not_before}:
+            return False
+        strong = pair or bool(_QUANTITY_BEFORE.search(before) or _PRICE_AFTER.match(after))
+        if strong:
+            return True
+        if lang in f.asset.common_word_in or case_says_nothing(spelling, sentence):
+            return False
+        if sure_here - {f.ticker}:
+            return True
+        return any(p.search(nearby) for p in (self.context.get("en"), self.context.get(lang)) if p is not None)
+
+
+def case_says_nothing(spelling: str, sentence: str) -> bool:
+    """True when the sentence's own casing hides whether ``spelling`` is a name: capitals in a shouted
+    sentence, a capitalised word in a title-case headline."""
+    if spelling.isupper():
+        letters = _LETTERS.findall(sentence)
+        return len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.6
+    if spelling[:1].isupper():
+        words = _WORDS4.findall(sentence)
+        return len(words) >= 3 and sum(w[0].isupper() for w in words) / len(words) >= 0.7
+    return False
+
+
+def sentence_spans(text: str) -> tuple[list[int], list[int]]:
+    starts, ends = [0], []
+    for m in _SENTENCE_END.finditer(text):
+        ends.append(m.start())
+        starts.append(m.end())
+    ends.append(len(text))
+    return starts, ends
+
+
+_DEFAULT: AssetMatcher | None = None
+
+
+def default_matcher() -> AssetMatcher:
+    global _DEFAULT
+    if _DEFAULT is None:
+        from .registry import load_registry
+
+        _DEFAULT = AssetMatcher(load_registry())
+    return _DEFAULT
+
+
+def tag_assets(text: str | None, language: str | None = None) -> list[str]:
+    """Tickers the text talks about, with the bundled registry."""
+    return default_matcher().tag(text, language)

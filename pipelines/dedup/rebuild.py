@@ -1,0 +1,69 @@
+"""Rebuild the cross-run dedup state from the Parquet dataset itself (after corruption, or on demand).
+
+Everything the state holds can be recomputed from committed rows: the latest version of each record,
+its content hash, its cluster (``duplicate_of`` / ``cluster_id``) and — from the text — its MinHash
+signature. Runs that crashed before their files were committed left no rows, so they are not "seen".
+
+``scrapy dataset dedup-rebuild OUTPUT_DIR [STATE_PATH]`` (:mod:`pipelines.dataset.dedup_rebuild`) rebuilds
+into a fresh file.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pyarrow.dataset as ds
+
+from crawler.state.dedup_store import SeenDoc
+
+from . import minhash as mh
+from .keys import COMMENT_NEAR_MIN_WORDS, ID_FIELD, ORDER_URL, THREAD_STATE_FIELDS, thread_hash
+
+ID = ID_FIELD
+
+
+def latest_rows(rows: list[dict], id_col: str) -> list[dict]:
+    """The highest version of each id (ties: the latest valid_from)."""
+    best: dict[str, dict] = {}
+    for r in rows:
+        cur = best.get(r[id_col])
+        if cur is None or (r["version"], r["valid_from"]) > (cur["version"], cur["valid_from"]):
+            best[r[id_col]] = r
+    return [best[k] for k in sorted(best)]
+
+
+def state_entry(table: str, r: dict, comment_min_words: int = COMMENT_NEAR_MIN_WORDS):
+    """(SeenDoc, band keys) for one committed row."""
+    rid = r[ID[table]]
+    sig = None
+    if table == "threads":
+        chash = thread_hash(SimpleNamespace(**r))
+    else:
+        chash = r["content_hash"]
+        words = [] if r.get("is_deleted") or r["is_tombstone"] else mh.tokens(r["body_text"])
+        if len(words) >= (mh.SHINGLE_WORDS if table == "articles" else comment_min_words):
+            sig = mh.signature(mh.shingle_hashes(words))
+    cluster = r.get("cluster_id")
+    published = r.get("published_at")
+    doc = SeenDoc(rid, chash, r["version"], r.get("duplicate_of") or cluster or rid, cluster,
+                  published.timestamp() if published else None, r[ORDER_URL[table]], r["run_id"],
+                  mh.to_bytes(sig) if sig is not None else None)
+    return doc, (mh.band_keys(sig) if sig is not None else [])
+
+
+def rebuild_from_dataset(output_dir: str | Path, store) -> int:
+    changes = {}
+    for table, id_col in ID.items():
+        root = Path(output_dir) / table
+        if not root.is_dir():
+            continue
+        cols = {id_col, "version", "valid_from", "run_id", "is_tombstone", ORDER_URL[table]}
+        if table == "threads":
+            cols |= set(THREAD_STATE_FIELDS)
+        else:
+            cols |= {"content_hash", "duplicate_of", "cluster_id", "published_at", "body_text"}
+            cols |= {"is_deleted"} if table == "comments" else set()
+        rows = ds.dataset(root, format="parquet", partitioning="hive").to_table(columns=sorted(cols)).to_pylist()
+        changes[table] = [state_entry(table, r) for r in latest_rows(rows, id_col)]
+    return store.apply("rebuild", changes) if changes else 0
+

@@ -1,0 +1,102 @@
+"""Asset tags: the matcher on the labelled own-words set, the registry's validation, and the `assets` column of a
+real demo crawl."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from benchmarks.asset_tagging import LABELLED, load_set, score
+from pipelines.assets.matching import AssetMatcher, tag_assets
+from pipelines.assets.registry import AssetRegistryError, load_registry
+from pipelines.assets.step import tag_records
+from crawler.items import CommentRecord, ThreadRecord
+
+
+@pytest.fixture(scope="module")
+def matcher():
+    return AssetMatcher(load_registry())
+
+
+def test_labelled_set_precision_and_recall(matcher):
+    s = score(load_set(LABELLED), matcher)
+    assert s["labelled"] >= 100
+    assert s["precision"] >= 0.95 and s["recall"] >= 0.9, s["errors"]
+
+
+@pytest.mark.parametrize("text,lang,want", [
+    ("NEO tokens rallied after the exchange listing.", "en", ["NEO"]),
+    ("A neo-gothic tower overlooks the square.", "en", []),
+    ("Follow the LINK to sign up for the newsletter.", "en", []),
+    ("Chainlink pushed an update and LINK went nowhere.", "en", ["LINK"]),
+    ("ONE day we will look back and laugh.", "en", []),
+    ("El SOL calienta la arena de la playa.", "es", []),
+    ("Compré 12 SOL ayer.", "es", ["SOL"]),
+    ("The DOT approved the highway budget.", "en", []),
+    ("Compound interest rewards patient savers.", "en", []),
+    ("The market maker quoted tight spreads.", "en", []),
+    ("Bitcoin Cash is not Bitcoin.", "en", ["BCH", "BTC"]),
+    ("Price of NEO/USDT dipped.", "en", ["NEO"]),
+    ("", "en", []),
+])
+def test_ambiguous_words(text, lang, want):
+    assert tag_assets(text, lang) == want
+
+
+def test_a_thread_is_the_document_for_its_comments(matcher):
+    thread = ThreadRecord(thread_id="t")
+    named = CommentRecord(comment_id="a", thread_id="t", body_text="NEO tokens are cheap right now.", language="en")
+    bare = CommentRecord(comment_id="b", thread_id="t", body_text="The NEO council met on Friday.", language="en")
+    alone = CommentRecord(comment_id="c", thread_id="u", body_text="The NEO council met on Friday.", language="en")
+    gone = CommentRecord(comment_id="d", thread_id="t", is_tombstone=True)
+    tag_records([thread, named, bare, alone, gone], matcher)
+    assert (named.assets, bare.assets, alone.assets, gone.assets, thread.assets) == (["NEO"], ["NEO"], [], None, ["NEO"])
+
+
+@pytest.mark.parametrize("entry,message", [
+    ({"ticker": "btc", "names": ["Bitcoin"]}, "ticker 'btc' is not valid"),
+    ({"ticker": "BTC"}, "no way to recognise it"),
+    ({"ticker": "BTC", "names": ["Bitcoin"], "colour": "orange"}, "unknown field"),
+    ({"ticker": "BTC", "cashtags": ["BTC"]}, "cashtags ['BTC'] are not valid"),
+    ({"ticker": "SOL", "ambiguous": ["SOL"], "common_word_in": ["spanish"]}, "not ISO 639-1"),
+    ({"ticker": "BTC", "names": ["Bitcoin"], "not_after": ["the"]}, "apply to ambiguous"),
+])
+def test_invalid_registry_entries_are_named(tmp_path, entry, message):
+    path = tmp_path / "assets.json"
+    path.write_text(json.dumps({"context_words": {"en": ["token"]}, "assets": [entry]}))
+    with pytest.raises(AssetRegistryError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_registry(path)
+
+
+def test_a_spelling_names_one_asset(tmp_path):
+    path = tmp_path / "assets.json"
+    path.write_text(json.dumps({"context_words": {"en": ["token"]}, "assets": [
+        {"ticker": "AAA", "names": ["Same"]}, {"ticker": "BBB", "names": ["same"]}]}))
+    with pytest.raises(AssetRegistryError, match="already a spelling of AAA"):
+        load_registry(path)
+
+
+def test_bundled_registry_covers_the_major_assets():
+    tickers = {a.ticker for a in load_registry().assets}
+    assert {"BTC", "ETH", "USDT", "SOL", "XRP", "NEO", "LINK", "DOT", "ONE", "COMP", "MKR"} <= tickers
+    assert len(tickers) >= 40
+
+
+def test_demo_crawl_tags_articles_comments_and_threads(demo_run):
+    con = duckdb.connect()
+    out = Path(demo_run.output)
+    for t in ("articles", "threads", "comments"):
+        con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{out}/{t}/*/*.parquet', hive_partitioning=1)")
+    assert con.execute("SELECT typeof(assets) FROM comments LIMIT 1").fetchone()[0] == "VARCHAR[]"
+    # the founding case: the Discourse replies about NEO are tagged NEO, and so is their thread
+    neo = con.execute("SELECT count(*) FROM comments WHERE platform = 'discourse' AND body_text LIKE '%NEO%' "
+                      "AND list_contains(assets, 'NEO')").fetchone()[0]
+    assert neo >= 5
+    # a thread's tags are the union of its comments' tags
+    rows = con.execute("""SELECT t.thread_id, t.assets, list_sort(list_distinct(flatten(list(c.assets))))
+                          FROM threads t JOIN comments c USING (thread_id) GROUP BY ALL""").fetchall()
+    assert rows and all(sorted(a) == (u or []) for _, a, u in rows)
+    assert con.execute("SELECT count(*) FROM articles WHERE len(assets) > 0").fetchone()[0] >= 5
+    assert demo_run.stats.get("assets/tagged/comments", 0) > 0
