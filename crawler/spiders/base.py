@@ -30,10 +30,10 @@ from crawler.sites.generic import NotArticle
 from crawler.sites.overrides import parser_for
 from crawler.shared.setup import SharedUnavailable, after_open, shared_context
 from crawler.state.crawl_state import CorruptState
+from crawler.state.revisits import REVISIT_STATUSES, RevisitPlanner
 from crawler.state.run_context import LockHeld, RunContext
 from crawler.urls import canonical, site_of, strip_tracking
-
-from . import revisits
+from pipelines.dedup.rebuild import roll_forward_refresher
 
 
 def new_run_id(spider_name: str) -> str:
@@ -87,7 +87,7 @@ class ArticleSpider(scrapy.Spider):
         return spider
 
     def _open_context(self, crawler) -> None:
-        hook = revisits.dedup_state_refresher(crawler.settings)
+        hook = roll_forward_refresher(crawler.settings)
         try:
             self.ctx.open(roll_forward_hook=hook)
         except LockHeld as exc:
@@ -128,12 +128,20 @@ class ArticleSpider(scrapy.Spider):
         self.ctx.close()
         gc.unfreeze()  # collectable again (matters when one process runs several crawls)
 
-    # -- helpers --------------------------------------------------------------------------------------
+    # -- stats, clock, stamps ---------------------------------------------------------------------------
     def inc(self, key: str, n: int = 1) -> None:
         self.crawler.stats.inc_value(key, n)
 
     def now(self) -> datetime:
         return self.clock or datetime.now(timezone.utc)
+
+    @property
+    def revisits(self) -> RevisitPlanner:
+        """The run's revisit planner (made on first use: the crawl's stats exist only once the crawl starts)."""
+        planner = self.__dict__.get("_revisits")
+        if planner is None:
+            planner = self._revisits = RevisitPlanner(self.ctx, self.crawler.stats, self.clock)
+        return planner
 
     def stamp(self, rec):
         now = datetime.now(timezone.utc)
@@ -147,7 +155,8 @@ class ArticleSpider(scrapy.Spider):
         if self.refusal:
             self.logger.error("refusing to crawl: %s", self.refusal[1])
             return
-        for request in revisits.due_requests(self):
+        for request in self.revisits.due_requests({"article": self.parse_article,
+                                                    "discussion": self.parse_discussion}):
             yield request
         for request in self.discovery_requests():
             yield request
@@ -157,7 +166,7 @@ class ArticleSpider(scrapy.Spider):
         return []
 
     def article_request(self, url: str, **meta) -> scrapy.Request | None:
-        return revisits.plan_article_request(self, strip_tracking(url), self.parse_article, meta)
+        return self.revisits.request(strip_tracking(url), self.parse_article, meta)
 
     # -- discovery ------------------------------------------------------------------------------------
     def parse_feed(self, response: Response):
@@ -217,11 +226,8 @@ class ArticleSpider(scrapy.Spider):
 
     # -- articles -------------------------------------------------------------------------------------
     def parse_article(self, response: Response):
-        if response.status == 304:
-            yield from revisits.not_modified(self, response)
-            return
-        if response.status in (404, 410):
-            yield from revisits.gone(self, response)
+        if response.status in REVISIT_STATUSES:
+            yield from self.revisit_answer(response)
             return
         if not hasattr(response, "text"):
             self.inc("articles/not_article/not_text")
@@ -234,9 +240,20 @@ class ArticleSpider(scrapy.Spider):
             self.logger.info("not an article (%s): %s", result.reason, response.url)
             return
         self.inc("articles/parsed")
-        revisits.record_page(self, response, result)
+        self.revisits.record_page(response, result)
         yield self.stamp(result)
         yield from self.start_threads(response, result)
+
+    def revisit_answer(self, response: Response):
+        """A 304/404/410 to a revisit: what the planner says it means (a tombstone row, threads to collect)."""
+        if response.status == 304:
+            for t in self.revisits.not_modified(response.request.url):
+                ref = ThreadRef(t.platform, t.host, t.native_thread_id, t.article_url)
+                yield from self.collect_thread(ref, t.article_id, t.page_url, urls=t.first_requests)
+            return
+        tombstone = self.revisits.gone(response.request.url, response.status)
+        if tombstone is not None:
+            yield self.stamp(tombstone)
 
     # -- comment threads ------------------------------------------------------------------------------
     def adapter(self, platform: str):
@@ -250,7 +267,7 @@ class ArticleSpider(scrapy.Spider):
             yield from self.collect_thread(ref, article.article_id, page_url, response)
 
     def discussion_request(self, url: str, force: bool = False, **meta) -> scrapy.Request | None:
-        return revisits.plan_article_request(self, url, self.parse_discussion, meta, force=force)
+        return self.revisits.request(url, self.parse_discussion, meta, force=force)
 
     def parse_topic_feed(self, response: Response):
         """A Discourse topic RSS: when it lists a post beyond the replies already collected, revisit the topic
@@ -261,7 +278,7 @@ class ArticleSpider(scrapy.Spider):
             return
         topic_url = response.url.removesuffix(".rss")
         newest = max((p["post_number"] or 0) for p in posts)
-        known = revisits.known_comment_count(self, topic_url)
+        known = self.revisits.known_comment_count(topic_url)
         grown = known is not None and newest - 1 > known  # post 1 is the opening post, not a reply
         if grown:
             self.inc("discovery/topic_rss/new_posts")
@@ -272,11 +289,8 @@ class ArticleSpider(scrapy.Spider):
     def parse_discussion(self, response: Response):
         """An entry point that is a discussion itself (forum topic, Reddit thread JSON): the opening post
         becomes the article row, or the linked page is the article the comments join to."""
-        if response.status == 304:
-            yield from revisits.not_modified(self, response)
-            return
-        if response.status in (404, 410):
-            yield from revisits.gone(self, response)
+        if response.status in REVISIT_STATUSES:
+            yield from self.revisit_answer(response)
             return
         headers = response.headers.to_unicode_dict()
         refs = detect_platform(response.url, response.body, headers, self.adapters)
@@ -287,7 +301,7 @@ class ArticleSpider(scrapy.Spider):
         for ref in refs:
             self.inc(f"comments/detected/{ref.platform}")
             article = opening_article(ref.platform, response.url, response.body, headers)
-            revisits.record_page(self, response, article, kind="discussion")
+            self.revisits.record_page(response, article, kind="discussion")
             if article is not None:
                 self.inc(f"discussion/opening_post/{ref.platform}")
                 yield self.stamp(article)
@@ -399,9 +413,9 @@ class ArticleSpider(scrapy.Spider):
             self.inc("comments/incomplete_thread")
             self.logger.warning("incomplete thread %s: collected %s of %s reported", col.thread_url,
                                 thread.comment_count_collected, thread.comment_count_reported)
-        tombstones = revisits.record_thread(self, col, thread, rows)
+        tombstones = self.revisits.record_thread(col, thread, rows)
         batch = RecordBatch(source_url=col.thread_url)
-        if not thread.is_complete and revisits.thread_known(self, thread.thread_id):
+        if not thread.is_complete and self.revisits.thread_known(thread.thread_id):
             # a revisit that could not read the whole thread says nothing new about it: keep the last complete
             # thread row instead of writing a version with a partial count (comments it did read are kept)
             self.inc("comments/revisit_incomplete_kept")
