@@ -264,7 +264,7 @@ class DiscussionNavigation:
                 return
             if not is_due(page.next_visit, self.now()):
                 self.inc("discussion/join/known_page")
-                if tid in self.joins.started or (state.thread_comments(tid) if state else None):
+                if tid in self.joins.started or self.revisits.thread_known(tid):
                     self.inc("discussion/skip/not_due")  # a known thread is revisited with its page
                     return
                 yield from self._finish_join(join, page.article_id, url)
