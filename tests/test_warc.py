@@ -115,7 +115,7 @@ def test_replay_of_the_capture_gives_the_same_rows(captured, tmp_path):
     stats = replay.stats
     assert stats.get("warc/replay/missing_record", 0) == 0
     # the replay needs no OAuth token (answers come from the records): the captured token exchange stays unused
-    token = live.stats.get("reddit/auth/token_requests", 0)
+    token = live.stats.get("reddit/auth/token_ok", 0)
     assert stats["warc/replay/served"] + token == stats["warc/replay/records"] == live.stats["warc/capture/records"]
     assert stats["warc/replay/unused_records"] == token
     assert stats["robotstxt/rules/2xx"] == live.stats["robotstxt/rules/2xx"]  # robots.txt served from the WARC

@@ -9,8 +9,9 @@ form the crawl's settings take (``REDDIT_TOKEN_URL``, ``REDDIT_API_ORIGIN``, ``H
 """
 from __future__ import annotations
 
-import zlib
 import struct
+import threading
+import zlib
 from dataclasses import dataclass
 
 from .discussion_data import CHART_PATH, demo_discussions
@@ -25,6 +26,7 @@ class DemoApis:
 
 
 _APIS: dict[int, tuple[object, DemoApis]] = {}
+_LOCK = threading.Lock()  # the server answers in threads: the first API requests must share one DemoApis
 
 
 def set_apis(site, apis: DemoApis) -> DemoApis:
@@ -33,11 +35,12 @@ def set_apis(site, apis: DemoApis) -> DemoApis:
 
 
 def apis_for(site, base: str) -> DemoApis:
-    hit = _APIS.get(id(site))
-    if hit is not None and hit[0] is site:
-        return hit[1]
-    discussions = demo_discussions(site, base)
-    return set_apis(site, DemoApis(RedditApi(discussions), HnApi(discussions)))
+    with _LOCK:
+        hit = _APIS.get(id(site))
+        if hit is not None and hit[0] is site:
+            return hit[1]
+        discussions = demo_discussions(site, base)
+        return set_apis(site, DemoApis(RedditApi(discussions), HnApi(discussions)))
 
 
 def origins(base: str) -> dict[str, str]:
