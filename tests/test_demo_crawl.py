@@ -60,7 +60,8 @@ def test_site_is_fully_collected(tables):
     for art in site.articles:  # every story of the original site once ...
         assert titles[art.title] == 2 if art is site.partner_article else titles[art.title] == 1, art.title
     assert len(wp(tables["comments"])) == sum(len(a.comments) for a in site.articles)
-    assert {t["platform"] for t in tables["threads"]} == {"wordpress", "discourse", "disqus", "reddit", "smf"}
+    assert {t["platform"] for t in tables["threads"]} == {"wordpress", "discourse", "disqus", "reddit", "smf",
+                                                        "hackernews"}
 
 
 def test_discourse_topic_rss_is_read_for_new_posts(demo_run):
@@ -217,7 +218,8 @@ def test_run_metadata(tables, demo_run):
     assert {a["parser"] for a in tables["articles"]} == {GENERIC_PARSER, "discourse-opening-post@1", "smf-opening-post@1",
                                                        "smf-topic@1"}
     assert {c["parser"] for c in wp(tables["comments"])} == {WP_PARSER}
-    assert {c["parser"] for c in tables["comments"]} == {WP_PARSER, "discourse@1", "disqus@1", "reddit@1", "smf@1"}
+    assert {c["parser"] for c in tables["comments"]} == {WP_PARSER, "discourse@1", "disqus@1", "reddit@1", "smf@1",
+                                                      "hackernews@1"}
 
 
 def test_no_staging_left_and_manifest_written(demo_run):

@@ -18,6 +18,8 @@
   disqus        ``{"code": int, "response": ..., "cursor": {...}}``                   posts, thread_data, other
   wordpress     list of objects with ``id``, ``post``, ``parent`` and                 comments
                 ``content.rendered`` (``/wp/v2/comments``)
+  hackernews    Algolia item (``id``, ``type``, ``children``); Firebase item           algolia_item,
+                (``id``, ``type``, ``time``); Algolia search (``hits``, ``nbPages``)   firebase_item, search
   ============  ====================================================================  ==========================
 """
 from __future__ import annotations
@@ -28,10 +30,11 @@ import re
 
 from crawler.urls import site_of
 
-from . import discourse, reddit
+from . import discourse, hackernews, reddit
 from .base import ThreadRef
 from .discourse import DiscourseAdapter
 from .disqus import DisqusAdapter
+from .hackernews import HackerNewsAdapter
 from .phpbb import PhpbbAdapter
 from .reddit import RedditAdapter
 from .smf import SmfAdapter
@@ -48,7 +51,8 @@ def default_adapters(settings=None) -> list:
     """One adapter per platform, configured from settings (API keys, credentials) when given."""
     return [DiscourseAdapter(), RedditAdapter.from_settings(settings) if settings is not None else RedditAdapter(),
             DisqusAdapter.from_settings(settings) if settings is not None else DisqusAdapter(),
-            SmfAdapter(), PhpbbAdapter(), XenforoAdapter(), VbulletinAdapter(), WordPressAdapter()]
+            SmfAdapter(), PhpbbAdapter(), XenforoAdapter(), VbulletinAdapter(), WordPressAdapter(),
+            HackerNewsAdapter.from_settings(settings) if settings is not None else HackerNewsAdapter()]
 
 
 def forum_topic_platform(url: str, body: bytes, headers: dict | None = None) -> str | None:
@@ -166,6 +170,9 @@ def json_shape(body) -> tuple[str | None, str | None]:
     kind = reddit.json_kind(data)
     if kind != "unknown":
         return "reddit", kind
+    kind = hackernews.json_kind(data)
+    if kind != "unknown":
+        return "hackernews", kind
     if isinstance(data, dict) and "response" in data and "code" in data and isinstance(data.get("code"), int):
         resp = data["response"]
         if isinstance(resp, list) and (not resp or _disqus_post(resp[0])):

@@ -59,6 +59,7 @@ class ThreadCollector:
     failed: bool = False
     source: str = "api"
     pages: int = 0
+    meta: dict = field(default_factory=dict)  # thread metadata the pages stated (CommentPage.thread)
 
 
 class ArticleSpider(scrapy.Spider):
@@ -372,6 +373,8 @@ class ArticleSpider(scrapy.Spider):
         col.not_comments += page.not_comments
         if page.reported_count is not None:
             col.reported = page.reported_count
+        if getattr(page, "thread", None):
+            col.meta.update(page.thread)
         if page.cut_pages:  # the server claimed more pages than any thread is allowed to list
             self.inc("comments/page_count_capped")
             self.logger.warning("comment page %s claims %d more pages than are listed; thread incomplete", url,
@@ -414,7 +417,7 @@ class ArticleSpider(scrapy.Spider):
         thread, rows = build_thread(col.ref, col.article_id, raw, parser=adapter.parser,
                                     source=col.source, thread_url=col.thread_url, complete=not col.failed,
                                     reported=col.reported, not_comments=col.not_comments,
-                                    reported_exact=getattr(adapter, "reported_count_is_exact", True))
+                                    reported_exact=getattr(adapter, "reported_count_is_exact", True), meta=col.meta)
         col.ref.inline_body = None  # free the page body
         self.inc(f"comments/source/{col.source}")
         if not thread.is_complete:
