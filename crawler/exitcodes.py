@@ -23,8 +23,10 @@ def exit_code(stats: dict) -> tuple[int, str]:
     if stats.get("run/locked"):
         return LOCKED, f"another run holds the output lock: {stats.get('run/locked')}"
     failed = [k for k, v in stats.items() if k.startswith("export/failed/") and v]
-    if failed or stats.get("export/committed") is False:
-        return NOT_COMMITTED, "output not committed (" + ", ".join(failed or ["export/committed=False"]) + ")"
+    if failed or stats.get("export/committed") is not True:
+        # a commit that did not report success (it failed, or never ran because something raised) is a failure
+        why = ", ".join(failed) or ("export/committed=False" if "export/committed" in stats else "commit never finished")
+        return NOT_COMMITTED, f"output not committed ({why}){_reason_detail(stats)}"
     lost = stats.get("pipeline/drop_errors", 0)
     exceptions = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/") and isinstance(v, int))
     if lost or exceptions:
@@ -32,6 +34,11 @@ def exit_code(stats: dict) -> tuple[int, str]:
     if stats.get("health/collapsed"):
         return HEALTH, f"extraction health collapsed: {stats.get('health/collapsed')}"
     return OK, "ok"
+
+
+def _reason_detail(stats: dict) -> str:
+    detail = stats.get("export/failure")
+    return f": {detail}" if detail else ""
 
 
 def summary_line(stats: dict) -> str:

@@ -47,6 +47,36 @@ def required_nulls(table: str, row: dict) -> list[str]:
     return [c.name for c in TABLES[table] if not c.nullable and row.get(c.name) is None]
 
 
+_INT_RANGES = {pa.int8(): 7, pa.int16(): 15, pa.int32(): 31, pa.int64(): 63}
+
+
+def out_of_range(table: str, row: dict) -> list[tuple[str, bool]]:
+    """(column, nullable) of integer values the column's Arrow type cannot hold (a server's number such as
+    ``X-WP-Total: 10**12`` in an int32 count): they would fail the whole file at write time."""
+    out = []
+    for c in TABLES[table]:
+        bits = _INT_RANGES.get(c.type)
+        v = row.get(c.name)
+        if bits and isinstance(v, int) and not isinstance(v, bool) and not -(2 ** bits) <= v < 2 ** bits:
+            out.append((c.name, c.nullable))
+    return out
+
+
+def close_writer(writer: pq.ParquetWriter) -> None:
+    """Close a ParquetWriter once, whatever happens: a close that fails (disk full) must not be retried by
+    ``ParquetWriter.__del__`` at interpreter exit, which prints a traceback after the run's last line."""
+    try:
+        writer.close()
+    finally:
+        writer.is_open = False
+        handle = getattr(writer, "file_handle", None)
+        if handle is not None:
+            try:
+                handle.close()
+            except Exception:  # noqa: BLE001 - already failing; the first error is the one reported
+                pass
+
+
 class TableWriter:
     """Streams one table's rows into staging part files, one open file per crawl_date."""
 
@@ -73,7 +103,8 @@ class TableWriter:
         writer, staged = self.writers.get(crawl_date, (None, None))
         if writer is None or staged.rows >= self.max_file_rows:
             if writer is not None:
-                writer.close()
+                del self.writers[crawl_date]
+                close_writer(writer)
             self.seq += 1
             path = self.staging / self.table / f"{PARTITION_COLUMN}={crawl_date}" / f"part-{self.run_id}-{self.seq:05d}.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,11 +116,22 @@ class TableWriter:
         staged.rows += len(rows)
 
     def close(self) -> list[StagedFile]:
-        for d in list(self.buffers):
-            self.flush(d)
-        for writer, _ in self.writers.values():
-            writer.close()
-        self.writers.clear()
+        """Flush and close every file; every writer is closed even when one fails (the first error is raised)."""
+        first = None
+        try:
+            for d in list(self.buffers):
+                self.flush(d)
+        except Exception as exc:  # noqa: BLE001
+            first = exc
+        writers, self.writers = list(self.writers.values()), {}
+        self.buffers.clear()
+        for writer, _ in writers:
+            try:
+                close_writer(writer)
+            except Exception as exc:  # noqa: BLE001
+                first = first or exc
+        if first is not None:
+            raise first
         return self.staged
 
 
@@ -112,7 +154,8 @@ def apply_labels(src: Path, dst: Path, lookup, id_column: str, compression: str,
     schema = pf.schema_arrow
     idx = {name: schema.get_field_index(name) for name in LABEL_COLUMNS}
     labelled = kept = 0
-    with pq.ParquetWriter(dst, schema, compression=compression) as writer:
+    writer = pq.ParquetWriter(dst, schema, compression=compression)
+    try:
         for i in range(pf.num_row_groups):
             batch = pf.read_row_group(i)
             ids = batch.column(id_column).to_pylist()
@@ -132,6 +175,8 @@ def apply_labels(src: Path, dst: Path, lookup, id_column: str, compression: str,
             kept += batch.num_rows
             writer.write_table(batch)
             del batch, labels
+    finally:
+        close_writer(writer)
     return labelled, kept
 
 
@@ -155,10 +200,7 @@ class ParquetExportPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        if cls is ParquetExportPipeline and hasattr(getattr(crawler, "run_context", None), "remote_staging"):
-            from .parquet_shared import SharedParquetExport  # shared mode (REDIS_URL): many workers, one dataset
-
-            cls = SharedParquetExport
+        # shared mode (REDIS_URL) puts pipelines.parquet_shared.SharedParquetExport in its place in ITEM_PIPELINES
         exporter = cls(crawler, crawler.settings.get("OUTPUT_DIR", "output"))
         crawler.signals.connect(exporter.item_failed, signal=signals.item_error)
         return exporter
@@ -184,12 +226,19 @@ class ParquetExportPipeline:
     def _fail(self, reason: str, exc: Exception) -> None:
         self.failed = True
         self.stats.inc_value(f"export/failed/{reason}")
+        if not self.stats.get_value("export/failure"):  # the first failure, said in the exit line
+            self.stats.set_value("export/failure", f"{reason}: {type(exc).__name__}: {exc}"[:300])
         logger.error("export failed (%s): %s", reason, exc)
 
     @per_record
     def process_item(self, item, spider=None):
         table = item.table
         row = record_columns(item)
+        for name, nullable in out_of_range(table, row):
+            if not nullable:
+                drop(self.stats, self.step, f"out_of_range_{name}", item, detail=str(row[name])[:40])
+            row[name] = None  # not a number anyone can store: null, counted
+            self.stats.inc_value(f"pipeline/repaired/{self.step}/out_of_range_{name}")
         nulls = required_nulls(table, row)
         if nulls:
             drop(self.stats, self.step, f"null_required_{nulls[0]}", item, detail=", ".join(nulls))
@@ -201,7 +250,7 @@ class ParquetExportPipeline:
                                                        self.max_file_rows, self.compression)
         try:
             writer.add(row["fetched_at"].strftime("%Y-%m-%d"), row)
-        except (OSError, pa.ArrowException) as exc:
+        except (OSError, pa.ArrowException, OverflowError, TypeError, ValueError) as exc:
             self._fail("write", exc)
             drop(self.stats, self.step, "write_failed", item, detail=str(exc))
         self.stats.inc_value(f"export/rows/{table}")
@@ -234,12 +283,15 @@ class ParquetExportPipeline:
                           after_files=advance_dedup_state, pause=self.fault_commit_pause)
             for m in moves:
                 self.stats.inc_value(f"export/files/{m['table']}")
+            self._write_derived("latest", "LATEST_AT_COMMIT")  # before the card, which lists its configs
             self._write_card()
+            self._write_derived("croissant", "CROISSANT_AT_COMMIT")
+            self._write_derived("report", "REPORT_AT_COMMIT")
             try:
                 self.staging.parent.rmdir()  # only succeeds when no other run's staging is left
             except OSError:
                 pass
-        except (OSError, pa.ArrowException) as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever stops the commit, the run must say it was not committed
             self._fail("commit", exc)
         self.stats.set_value("export/committed", not self.failed)
 
@@ -250,6 +302,25 @@ class ParquetExportPipeline:
         except (OSError, duckdb.Error) as exc:
             self.stats.inc_value("export/card/failed")
             logger.error("dataset card not written: %s", exc)
+
+    def _write_derived(self, name: str, setting: str) -> None:
+        """Regenerate a file derived from the committed data (latest/ view, croissant.json, report.html) when
+        its setting is on; counted ``export/<name>/written`` or ``export/<name>/failed`` (logged). A failure
+        here never un-commits the run."""
+        if not self.crawler.settings.getbool(setting, True):
+            return
+        try:
+            if name == "latest":
+                from .dataset.snapshot import write_snapshot as write
+            elif name == "croissant":
+                from .dataset.croissant import write_croissant as write
+            else:
+                from .dataset.report import write_report as write  # imports matplotlib: only when wanted
+            write(self.output)
+            self.stats.inc_value(f"export/{name}/written")
+        except Exception as exc:  # noqa: BLE001 - the data is committed; a derived file must not undo that
+            self.stats.inc_value(f"export/{name}/failed")
+            logger.error("%s not written after commit: %r", name, exc, exc_info=exc)
 
     def _prepare(self, f: StagedFile, labeler) -> dict:
         """Apply duplicate labels (streamed: one look-up per row group); return the rename that will publish the
@@ -277,6 +348,7 @@ class ParquetExportPipeline:
             "started_at": self.started.isoformat(), "finished_at": datetime.now(timezone.utc).isoformat(),
             "files": [{"table": m["table"], "path": m["dst"], "rows": m["rows"]} for m in moves], "rows": rows,
             "health": health,
-            "exit": dict(zip(("code", "reason"), exit_code(self.stats.get_stats()))),  # as known at commit time
+            # as known at commit time (this manifest exists only if the commit goes through)
+            "exit": dict(zip(("code", "reason"), exit_code({**self.stats.get_stats(), "export/committed": True}))),
             "stats": {k: v for k, v in self.stats.get_stats().items() if isinstance(v, (int, float, str, bool))},
         }

@@ -5,6 +5,7 @@ could not keep) or repairs (an implausible date becomes null, counted) according
 """
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime, timedelta, timezone
 
 from crawler.items import ArticleRecord, CommentRecord, ThreadRecord
@@ -51,6 +52,21 @@ def oversize_field(rec, max_body: int) -> str | None:
     return None
 
 
+INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+
+
+def out_of_range_numbers(rec) -> list[str]:
+    """Integer fields a server stated (``X-WP-Total: 10**29``, a ``num_comments`` of -5) that no column can hold
+    or that cannot be a count: outside int64, or a negative ``*_count_*``."""
+    out = []
+    for f in fields(rec):
+        v = getattr(rec, f.name, None)
+        if isinstance(v, int) and not isinstance(v, bool):
+            if v < INT64_MIN or v > INT64_MAX or (v < 0 and "count" in f.name):
+                out.append(f.name)
+    return out
+
+
 def implausible_dates(rec, now: datetime, min_year: int) -> list[str]:
     """Date fields outside [min_year, now + 1 day]."""
     out = []
@@ -82,6 +98,9 @@ class ValidatePipeline:
         big = oversize_field(item, self.max_body)
         if big:
             drop(self.stats, self.step, f"oversize_{big}", item)
+        for name in out_of_range_numbers(item):
+            setattr(item, name, None)  # the server's number is not kept; the row is (exporter drops it if required)
+            self.stats.inc_value(f"pipeline/repaired/{self.step}/out_of_range_{name}")
         for name in implausible_dates(item, datetime.now(timezone.utc), self.min_year):
             setattr(item, name, None)  # the raw string stays in *_raw where the schema has one
             self.stats.inc_value(f"pipeline/repaired/{self.step}/implausible_{name}")

@@ -28,7 +28,8 @@ def front_matter(card: str) -> dict:
 
 def test_front_matter_configs_point_at_every_tables_files(dataset):
     meta = front_matter(render_card(dataset))
-    assert [c["config_name"] for c in meta["configs"]] == list(TABLES)
+    # the versioned tables, then their latest views (latest/, refreshed at each commit)
+    assert [c["config_name"] for c in meta["configs"]] == list(TABLES) + [f"{t}_latest" for t in TABLES]
     for c in meta["configs"]:
         files = list(dataset.glob(c["data_files"][0]["path"]))
         assert files and all(f.suffix == ".parquet" for f in files)

@@ -15,7 +15,7 @@ def count(sql: str) -> int:
     return duckdb.connect().execute(sql).fetchone()[0]
 
 
-VERBS = ["card", "compact", "dedup-rebuild", "dedup-report", "latest"]
+VERBS = ["card", "compact", "croissant", "dedup-rebuild", "dedup-report", "latest", "report", "snapshot"]
 
 
 def dataset(*args: str) -> subprocess.CompletedProcess:

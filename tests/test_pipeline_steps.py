@@ -164,9 +164,10 @@ def test_split_quotes_separates_quoted_words():
 # exit codes -----------------------------------------------------------------------------------------
 def test_exit_codes():
     assert exit_code({"export/committed": True})[0] == OK
-    assert exit_code({"pipeline/drop_errors": 2})[0] == DATA_LOST
-    assert exit_code({"spider_exceptions/KeyError": 1})[0] == DATA_LOST
+    assert exit_code({"export/committed": True, "pipeline/drop_errors": 2})[0] == DATA_LOST
+    assert exit_code({"export/committed": True, "spider_exceptions/KeyError": 1})[0] == DATA_LOST
     assert exit_code({"export/failed/commit": 1, "pipeline/drop_errors": 2})[0] == NOT_COMMITTED
+    assert exit_code({})[0] == NOT_COMMITTED  # a commit that never reported success (it raised) is no success
 
 
 def test_fast_detector_matches_langdetect():

@@ -14,7 +14,7 @@ def test_progress_line_figures_and_rates():
                     "comments/source/api": 9, "comments/source/html": 2, "comments/incomplete_thread": 1})
     line = progress_line(now, before, minutes=0.5)
     assert line == ("progress: 120 pages (240/min) | staged articles=30 (60/min) threads=0 (0/min) "
-                    "comments=600 (1,200/min) | threads open=4 finished=11 (incomplete 1)")
+                    "comments=600 (1,200/min) | threads open=4 complete=10 incomplete=1")
 
 
 def test_demo_crawl_logs_progress_and_keeps_the_summary(demo_run):
@@ -22,7 +22,7 @@ def test_demo_crawl_logs_progress_and_keeps_the_summary(demo_run):
     assert lines, demo_run.stderr[-2000:]
     pattern = re.compile(r"progress: [\d,]+ pages \([\d,]+/min\) \| staged articles=[\d,]+ \([\d,]+/min\) "
                          r"threads=[\d,]+ \([\d,]+/min\) comments=[\d,]+ \([\d,]+/min\) \| threads open=[\d,]+ "
-                         r"finished=[\d,]+ \(incomplete [\d,]+\)$")
+                         r"complete=[\d,]+ incomplete=[\d,]+$")
     assert all(pattern.search(ln) for ln in lines), lines
     tail = demo_run.stderr.strip().splitlines()[-3:]
     assert tail[0].startswith("[demo] Parquet dataset: ")

@@ -15,14 +15,17 @@ import sys
 from scrapy.commands import ScrapyCommand
 
 from crawler.exitcodes import USAGE
-from pipelines.dataset import card, cli, compact, dedup_rebuild, dedup_report, latest
+from pipelines.dataset import card, cli, compact, croissant, dedup_rebuild, dedup_report, latest, report, snapshot
 
 VERBS = {  # verb -> tool module; keep sorted
     "card": card,
     "compact": compact,
+    "croissant": croissant,
     "dedup-rebuild": dedup_rebuild,
     "dedup-report": dedup_report,
     "latest": latest,
+    "report": report,
+    "snapshot": snapshot,
 }
 
 

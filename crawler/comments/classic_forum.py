@@ -42,7 +42,7 @@ from crawler.dates import parse_date
 from crawler.htmltext import element_text
 from crawler.urls import site_of
 
-from .base import CommentPage, RawComment, ThreadRef
+from .base import MAX_LISTED_PAGES, CommentPage, RawComment, ThreadRef
 from .payload import header_value as _header
 from .repost import article_body, repost_source
 from .smf import decode_html
@@ -283,10 +283,16 @@ def forum_date(raw: str, now: datetime | None = None) -> datetime | None:
 
 
 def fill_pages(links: dict[int, str]) -> dict[int, str]:
-    """Page links with the elided pages filled in: the URL of the highest page with its number replaced."""
+    """Page links with the elided pages filled in: the URL of the highest page with its number replaced
+    (at most MAX_LISTED_PAGES filled in: a "last page" number is the server's; see ``cut_pages``)."""
     if not links:
         return {}
     top = max(links)
+    if top > MAX_LISTED_PAGES + 1:
+        links = {n: u for n, u in links.items() if n <= MAX_LISTED_PAGES + 1}
+        if not links:
+            return {}
+        top = max(links)
     template = links[top]
     out = dict(links)
     digits = str(top)
@@ -368,8 +374,10 @@ class ClassicForumAdapter:
             if p.native_id == opening:
                 continue
             out.comments.append(self.to_comment(p, opening, url, page * 10_000 + k, now))
-        links = fill_pages(self.markup.page_links(root, url, topic))
+        stated = self.markup.page_links(root, url, topic)
+        links = fill_pages(stated)
         out.next_urls = [links[n] for n in sorted(links) if n > 1 and n != page]
+        out.cut_pages = max(0, max(stated, default=0) - max(links, default=0))
         return out
 
     @staticmethod

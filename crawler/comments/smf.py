@@ -43,7 +43,7 @@ from crawler.htmltext import QUOTE_XPATH, element_text, parse_fragment
 from crawler.urls import site_of
 
 from .payload import header_value as _header, to_int as _int
-from .base import CommentPage, RawComment, ThreadRef
+from .base import CommentPage, RawComment, ThreadRef, page_range
 from .repost import article_body, repost_source
 
 PLATFORM = "smf"
@@ -101,7 +101,7 @@ class SmfAdapter:
                 continue
             page.comments.append(post_to_comment(msg, container, topic, opening, url, start + k, now))
         if start == 0:
-            page.next_urls = pagination_urls(root, url, topic)
+            page.next_urls, page.cut_pages = pagination_urls(root, url, topic)
         return page
 
     @staticmethod
@@ -308,7 +308,7 @@ def smf_date(raw: str, now: datetime | None = None) -> datetime | None:
     return None
 
 
-def pagination_urls(root, url: str, topic: str) -> list[str]:
+def pagination_urls(root, url: str, topic: str) -> tuple[list[str], int]:
     """Every later page of the topic, from the page links of its first page (see the module rules)."""
     root = getattr(root, "root", root)
     starts: set[int] = set()
@@ -329,10 +329,11 @@ def pagination_urls(root, url: str, topic: str) -> list[str]:
             starts.add(int(t.group(2)))
     starts.discard(0)
     if not starts:
-        return []
+        return [], 0
     step = min(starts)
     last = max(starts)
-    return [page_url(url, topic, n, style) for n in range(step, last + 1, step)]
+    numbers, cut = page_range(step, last, step)  # offsets a page states: capped
+    return [page_url(url, topic, n, style) for n in numbers], cut
 
 
 def page_url(url: str, topic: str, start: int, style: str = "dot") -> str:

@@ -24,7 +24,7 @@ from crawler.parsed_html import parsed_html
 from crawler.urls import site_of
 
 from .payload import decode_body as _decode, header_value as _header, to_int as _int
-from .base import CommentPage, RawComment, ThreadRef
+from .base import CommentPage, RawComment, ThreadRef, page_range
 
 PLATFORM = "wordpress"
 PARSER = "wordpress@1"
@@ -115,7 +115,8 @@ class WordPressAdapter:
         pages = _int(_header(headers, "X-WP-TotalPages")) or 1
         current = start + 1
         if current == 1 and pages > 1:
-            page.next_urls = [_with_page(url, p) for p in range(2, pages + 1)]
+            numbers, page.cut_pages = page_range(2, pages)  # the server's number: capped
+            page.next_urls = [_with_page(url, p) for p in numbers]
         return page
 
     @staticmethod

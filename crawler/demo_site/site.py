@@ -90,7 +90,8 @@ class DemoSite:
         ``add_comments`` {post_id: n} new comments (the first replies to the first comment),
         ``edit_articles`` [post_id] append a correction paragraph, ``delete_articles`` [post_id] the page
         404s and leaves the feed and sitemap, ``delete_comments`` [native_id] the comment disappears,
-        ``rest_down`` [post_id] the story's comments API fails with 500."""
+        ``rest_down`` [post_id] the story's comments API fails with 500, ``edit_comments`` {native_id: text}
+        the comment now reads ``text`` (its author edited it)."""
         next_id = [max((c.native_id for a in self.articles for c in a.comments), default=1000) + 1]
         for post_id, n in (changes.get("add_comments") or {}).items():
             art = self.by_post_id(int(post_id))
@@ -106,6 +107,11 @@ class DemoSite:
             art = self.by_post_id(int(post_id))
             art.paragraphs = art.paragraphs + [C.CORRECTION]
             art.modified = art.published + timedelta(days=1)
+        edits = {int(k): v for k, v in (changes.get("edit_comments") or {}).items()}
+        for art in self.articles:
+            for c in art.comments:
+                if c.native_id in edits:
+                    c.html = f"<p>{edits[c.native_id]}</p>"
         for post_id in changes.get("rest_down") or []:  # the comments API of these stories answers 500
             self.by_post_id(int(post_id)).rest_status = 500
         gone = {int(p) for p in changes.get("delete_articles") or []}

@@ -2,13 +2,13 @@
 
 Every ``PROGRESS_INTERVAL`` seconds (0 switches it off) one INFO line from ``crawler.extensions.progress``::
 
-    progress: 1,204 pages (301/min) | staged articles=150 (38/min) threads=140 (35/min) comments=2,911 (730/min) | threads open=6 finished=140 (incomplete 2)
+    progress: 1,204 pages (301/min) | staged articles=150 (38/min) threads=140 (35/min) comments=2,911 (730/min) | threads open=6 complete=138 incomplete=2
 
 * pages: responses received (``response_received_count``);
 * staged: rows accepted by the Parquet exporter into the run's staging files (``export/rows/<table>``);
   they become visible at commit;
-* threads open: comment threads detected whose pages are still being fetched; finished: threads assembled
-  (``comments/source/*``), of which incomplete (``comments/incomplete_thread``).
+* threads open: comment threads detected whose pages are still being fetched; complete / incomplete: threads
+  assembled (``comments/source/*``) with every comment page read, or not (``comments/incomplete_thread``).
 
 Rates are per minute over the time since the previous line (measured, not assumed to be the interval). The final summary of ``scrapy crawl`` is not changed.
 """
@@ -42,9 +42,9 @@ def progress_line(now: dict, before: dict, minutes: float) -> str:
         return f"{(now[key] - before.get(key, 0)) / minutes:,.0f}/min" if minutes > 0 else "n/a"
 
     staged = " ".join(f"{t}={now[t]:,} ({rate(t)})" for t in TABLES)
+    complete = max(0, now["threads_finished"] - now["threads_incomplete"])
     return (f"progress: {now['pages']:,} pages ({rate('pages')}) | staged {staged} | threads "
-            f"open={now['threads_open']:,} finished={now['threads_finished']:,} "
-            f"(incomplete {now['threads_incomplete']:,})")
+            f"open={now['threads_open']:,} complete={complete:,} incomplete={now['threads_incomplete']:,}")
 
 
 class ProgressLog:

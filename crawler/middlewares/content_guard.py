@@ -12,6 +12,9 @@
 * soft-404: status 200 whose title/heading says "not found" → drop ``content/drop/soft_404``
 * wrong or missing charset: the body is transcoded to UTF-8 and the Content-Type says so
   (``content/charset/transcoded/<from>``), so parsers that decode bytes as UTF-8 get the right text.
+  Decoding is per-byte tolerant: bytes that do not decode in the declared/detected charset become U+FFFD
+  (``content/charset/replaced_pages``, ``content/charset/replaced_bytes``); a few invalid bytes never switch
+  the whole page to another charset.
 
 A dropped response raises ``IgnoreRequest`` (the request's errback, if any, sees it; comment pages
 are then marked incomplete by the spider). Requests with ``meta["content_guard"] = False`` and
@@ -87,9 +90,50 @@ def _decodes(body: bytes, encoding: str) -> bool:
         return False
 
 
+UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+                           rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+                           rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}")
+NON_ASCII = re.compile(rb"[\x80-\xff]")
+SNIFF_BYTES = 2_000_000  # bytes looked at to judge an encoding (the whole body is decoded, byte-tolerantly)
+BAD_SHARE = 0.01  # a declared charset is kept (bad bytes replaced) while at most this share of characters is bad
+
+
+def utf8_evidence(body: bytes) -> tuple[int, int]:
+    """(valid multi-byte UTF-8 sequences, non-ASCII bytes outside any valid sequence) in the first SNIFF_BYTES."""
+    head = body[:SNIFF_BYTES]
+    valid = UTF8_SEQUENCE.findall(head)
+    non_ascii = len(NON_ASCII.findall(head))
+    return len(valid), non_ascii - sum(len(v) for v in valid)
+
+
+def mostly_utf8(body: bytes) -> bool:
+    """UTF-8 text with a few invalid bytes (a stray byte, a pasted cp1252 snippet): at least as many valid
+    multi-byte sequences as stray bytes. A real single-byte page has almost no valid sequences."""
+    valid, invalid = utf8_evidence(body)
+    return valid > 0 and invalid <= valid
+
+
+def bad_characters(body: bytes, encoding: str) -> int:
+    """Characters that do not decode in ``encoding`` (each replaced by U+FFFD when decoded tolerantly)."""
+    try:
+        return body[:SNIFF_BYTES].decode(encoding, errors="replace").count("\ufffd") - \
+            body[:SNIFF_BYTES].count("\ufffd".encode(encoding, errors="ignore") or b"\x00\x00\x00\x00")
+    except LookupError:
+        return len(body)
+
+
+def tolerably(body: bytes, encoding: str) -> bool:
+    """The body is text in ``encoding`` with at most a few undecodable bytes."""
+    bad = bad_characters(body, encoding)
+    return bad <= max(4, BAD_SHARE * min(len(body), SNIFF_BYTES) / 4)
+
+
 def sniff_charset(body: bytes, header_charset: str | None) -> tuple[str, str]:
     """(encoding to use, why). Order: BOM; header charset if the bytes decode with it (and a single-byte
-    header charset is not hiding valid multi-byte UTF-8); in-document declaration; UTF-8; cp1252."""
+    header charset is not hiding valid multi-byte UTF-8); in-document declaration; UTF-8; cp1252.
+
+    Per-byte tolerant: a declared or detected encoding is kept when only a few bytes do not decode (they become
+    U+FFFD when transcoded); one invalid byte never turns a UTF-8 page into cp1252 mojibake."""
     for bom, enc in BOMS:
         if body.startswith(bom):
             return enc, "bom"
@@ -98,7 +142,7 @@ def sniff_charset(body: bytes, header_charset: str | None) -> tuple[str, str]:
     m = META_CHARSET.search(head) or XML_DECL_ENCODING.search(head)
     if m:
         doc = _codec_name(m.group(1).decode("ascii", "ignore"))
-    utf8_ok = _decodes(body, "utf-8")
+    utf8_ok = _decodes(body, "utf-8") or mostly_utf8(body)
     has_non_ascii = not body[:200_000].isascii()
     if header_charset:
         if header_charset == "utf-8" and utf8_ok:
@@ -106,9 +150,12 @@ def sniff_charset(body: bytes, header_charset: str | None) -> tuple[str, str]:
         single_byte = header_charset in ("latin-1", "iso8859-1", "cp1252", "ascii", "iso8859-15")
         if single_byte and has_non_ascii and utf8_ok:
             return "utf-8", "header_wrong"  # valid multi-byte UTF-8 is almost never real latin-1 text
-        if header_charset not in ("utf-8",) and _decodes(body, header_charset):
+        if header_charset != "utf-8" and not _decodes(body, header_charset) and utf8_ok and has_non_ascii:
+            return "utf-8", "header_wrong"  # the bytes are UTF-8 and not what the header says
+        if header_charset not in ("utf-8",) and tolerably(body, header_charset):
             return header_charset, "header"
-    if doc and _decodes(body, doc) and not (doc != "utf-8" and has_non_ascii and utf8_ok):
+    if doc and tolerably(body, doc) and not (doc != "utf-8" and has_non_ascii and utf8_ok) \
+            and (doc != "utf-8" or utf8_ok):
         return doc, "document" if not header_charset else "header_wrong"
     if utf8_ok:
         return "utf-8", "guess" if not header_charset else "header_wrong"
@@ -117,11 +164,9 @@ def sniff_charset(body: bytes, header_charset: str | None) -> tuple[str, str]:
 
 def json_problem(body: bytes) -> str | None:
     """None when the body is valid JSON, else 'truncated_json' (ends early) or 'invalid_json'."""
-    try:
-        json.loads(body.decode("utf-8-sig", errors="strict"))
+    try:  # byte-tolerant: a stray invalid byte inside a string is the charset repair's business, not a drop
+        json.loads(body.decode("utf-8-sig", errors="replace"))
         return None
-    except UnicodeDecodeError:
-        return "invalid_json"
     except ValueError as e:
         text_len = len(body.decode("utf-8-sig", errors="replace").rstrip())
         pos = getattr(e, "pos", 0) or 0
@@ -210,7 +255,8 @@ class ContentGuardMiddleware:
         else:
             missing = header is None
         encoding, why = sniff_charset(response.body, header)
-        if encoding == "utf-8" and header == "utf-8" and not response.body.startswith(codecs.BOM_UTF8):
+        if encoding == "utf-8" and header == "utf-8" and not response.body.startswith(codecs.BOM_UTF8) \
+                and _decodes(response.body, "utf-8"):
             return response  # declared right: nothing to do
         if missing:
             self.stats.inc_value("content/charset/missing")
@@ -221,6 +267,11 @@ class ContentGuardMiddleware:
 
     def _transcode(self, response, ctype: bytes, encoding: str):
         text = response.body.decode(encoding, errors="replace")
+        bad = bad_characters(response.body, encoding)
+        if bad > 0:  # undecodable bytes become U+FFFD, the rest of the page keeps its encoding
+            self.stats.inc_value("content/charset/replaced_pages")
+            self.stats.inc_value("content/charset/replaced_bytes", bad)
+            logger.info("%s: %d undecodable byte(s) in %s replaced by U+FFFD", response.url, bad, encoding)
         if text.startswith("\ufeff"):
             text = text[1:]
         body = text.encode("utf-8")

@@ -20,6 +20,8 @@ What Scrapy 2.19 already does, and what is added here:
 * Items per response: :class:`ItemsPerResponseLimitMiddleware` (spider middleware) keeps at most
   ``LIMITS_MAX_ITEMS_PER_RESPONSE`` items from one callback; the rest count
   ``limits/drop/items_per_response`` and, being lost data, ``pipeline/drop_errors`` (so the crawl exits 3).
+  A thread batch cut this way keeps its thread row marked ``is_complete = false`` with
+  ``comment_count_collected`` = the comments kept (``limits/items_per_response/threads_cut``).
   Requests are not limited.
 """
 from __future__ import annotations
@@ -33,7 +35,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import CancelledError
 from twisted.internet.error import TimeoutError as TxTimeoutError
 
-from crawler.items import RecordBatch
+from crawler.items import CommentRecord, RecordBatch, ThreadRecord
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +180,20 @@ class ItemsPerResponseLimitMiddleware:
         if records is None or room <= 0:
             return None
         obj.records = records[:room]
+        self._mark_cut_threads(obj.records, response)
         return obj
+
+    def _mark_cut_threads(self, kept: list, response) -> None:
+        """A thread whose comments were cut says so: not complete, and the count it collected is what was kept."""
+        threads = [r for r in kept if isinstance(r, ThreadRecord)]
+        for t in threads:
+            collected = sum(1 for r in kept if isinstance(r, CommentRecord) and r.thread_id == t.thread_id)
+            if t.is_complete or collected != t.comment_count_collected:
+                self.stats.inc_value("limits/items_per_response/threads_cut")
+                logger.warning("thread %s cut at the items-per-response cap: %d of %d comments kept, marked "
+                               "incomplete", t.thread_id, collected, t.comment_count_collected)
+            t.is_complete = False
+            t.comment_count_collected = collected
 
     def _count(self, response, n: int, first: bool) -> None:
         self.stats.inc_value("limits/drop/items_per_response", n)

@@ -158,11 +158,10 @@ def case_says_nothing(spelling: str, sentence: str) -> bool:
 
 
 def sentence_spans(text: str) -> tuple[list[int], list[int]]:
-    starts, ends, pos = [0], [], 0
+    starts, ends = [0], []
     for m in _SENTENCE_END.finditer(text):
         ends.append(m.start())
         starts.append(m.end())
-        pos = m.end()
     ends.append(len(text))
     return starts, ends
 

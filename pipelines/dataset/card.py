@@ -59,7 +59,8 @@ def figures(output: Path) -> dict:
         _view(con, output, t)
     f = {"rows": {t: (con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] if t in present else 0)
                   for t in TABLES},
-         "present": present, "sites": [], "date_range": (None, None), "languages": {}}
+         "present": present, "sites": [], "date_range": (None, None), "languages": {},
+         "latest": [t for t in TABLES if any(output.glob(f"latest/{t}/*.parquet"))]}
     if "articles" in present:
         f["sites"] = con.execute("SELECT site, count(DISTINCT article_id) FROM articles WHERE NOT is_tombstone "
                                  "GROUP BY site ORDER BY 2 DESC, 1").fetchall()
@@ -84,6 +85,8 @@ def front_matter(f: dict) -> list[str]:
     for i, t in enumerate(f["present"]):
         out += [f"- config_name: {t}", "  data_files:", "  - split: train", f'    path: "{table_glob(t)}"']
         out += ["  default: true"] if i == 0 else []
+    for t in f.get("latest", []):  # the latest view (scrapy dataset snapshot / LATEST_AT_COMMIT)
+        out += [f"- config_name: {t}_latest", "  data_files:", "  - split: train", f'    path: "latest/{t}/*.parquet"']
     return out + ["---"]
 
 
@@ -122,7 +125,10 @@ def loading_section() -> list[str]:
             "import duckdb", 'duckdb.sql("SELECT a.title, count(*) FROM read_parquet(\'comments/*/*.parquet\') c "',
             '           "JOIN read_parquet(\'articles/*/*.parquet\') a USING (article_id) GROUP BY 1").show()', "",
             "from datasets import load_dataset",
-            'ds_articles = load_dataset("parquet", data_files={"train": "articles/*/*.parquet"})["train"]', "```"]
+            'ds_articles = load_dataset("parquet", data_files={"train": "articles/*/*.parquet"})["train"]',
+            'comments_now = load_dataset(".", "comments_latest")["train"]  # latest version of each comment', "```",
+            "", "`latest/<table>/` holds one row per id at its latest version (tombstoned records left out); "
+            "`croissant.json` describes the tables in MLCommons Croissant; `report.html` shows the data at a glance."]
 
 
 def render_card(output_dir) -> str:

@@ -365,10 +365,50 @@ def r_rest(h, q, n):
         body = rest_comments(total, 10_000, post)
         return h.send(200, body, "application/json; charset=UTF-8",
                       {"X-WP-Total": str(total), "X-WP-TotalPages": "1"})
+    if 9000 < post < 9100:  # a server-stated page count (X-WP-TotalPages) that is absurd or malformed
+        page = int(q.get("page", ["1"])[0])
+        stated = WP_PAGE_COUNTS[post - 9001]
+        items = json.loads(rest_comments(3, 80, post))
+        for k, it in enumerate(items):
+            it["id"] = post * 1_000_000 + page * 10 + k
+            it["content"]["rendered"] = f"<p>Reader note {page}.{k} on the stated page count of this thread.</p>"
+        return h.send(200, json.dumps(items), "application/json; charset=UTF-8",
+                      {"X-WP-Total": stated, "X-WP-TotalPages": stated})
     if post == 8888:  # many comments in one response (items-per-response cap)
         return h.send(200, rest_comments(20, 120, post), "application/json; charset=UTF-8",
                       {"X-WP-Total": "20", "X-WP-TotalPages": "1"})
     h.send(200, b"[]", "application/json; charset=UTF-8", {"X-WP-Total": "0", "X-WP-TotalPages": "0"})
+
+
+WP_PAGE_COUNTS = ["1000000000000", "99999999999999999999999999999", "-5", "1e12", "NaN", "2000", "0x7fffffff",
+                  " 1000000 "]
+
+
+def r_wp_pages_article(h, q, n):
+    k = int(h.path.rsplit("/", 1)[-1])
+    h.send(200, article_html(f"Story whose comment API states {WP_PAGE_COUNTS[k - 1].strip()} pages",
+                             post_id=9000 + k, api=f"{h.base}/wp-json/"))
+
+
+def r_sitemap_chain(h, q, n):
+    """A sitemap index whose only child is itself with the next query number (?x=N+1), plus a urlset child."""
+    x = int(q.get("x", ["0"])[0])
+    h.send(200, sitemap_index(h.base, [f"/c/sitemap-chain?x={x + 1}", f"/c/sitemap-urls-{x}.xml"]),
+           "application/xml; charset=utf-8")
+
+
+def r_sitemap_wide(h, q, n):
+    """An index of ``fan`` children, each again an index of ``fan`` children (``d`` levels)."""
+    d, fan, tag = int(q.get("d", ["0"])[0]), int(q.get("fan", ["10"])[0]), q.get("t", ["0"])[0]
+    if d >= 3:
+        return h.send(200, urlset(h.base, [f"/a/wide-{tag}"]), "application/xml; charset=utf-8")
+    h.send(200, sitemap_index(h.base, [f"/c/sitemap-wide?d={d + 1}&amp;fan={fan}&amp;t={tag}-{i}" for i in range(fan)]),
+           "application/xml; charset=utf-8")
+
+
+def r_sitemap_many_urls(h, q, n):
+    h.send(200, urlset(h.base, [f"/a/many-{i}" for i in range(int(q.get("n", ["100"])[0]))]),
+           "application/xml; charset=utf-8")
 
 
 def r_big_comments_article(h, q, n):
@@ -473,6 +513,28 @@ def r_robots_hop(h, q, n):
     h.send(301, "", None, {"Location": f"/robots-hop/{k + 1}"})
 
 
+# -- decoding: a UTF-8 page with one invalid byte (or a pasted cp1252 word) -------------------------------
+ACCENTED = "Le marché — déjà vu, naïve señora: €100 ₿ 比特币 Ärger"
+BAD_BYTES = {"lone_ff": b"\xff", "truncated": b"\xe2\x80", "continuation": b"\x80", "overlong": b"\xc0\xaf",
+             "surrogate": b"\xed\xa0\x80", "cp1252_word": b"caf\xe9", "nul_free_c1": b"\x9d",
+             "two_bytes": b"\xfe\xfe"}
+
+
+def r_bad_byte(h, q, n):
+    """``/c/bad-byte/<variant>/<declared>``: declared = header (charset=utf-8), meta (only <meta charset>),
+    none (no charset anywhere), latin1 (header says ISO-8859-1)."""
+    _, _, _, variant, declared = h.path.split("?")[0].split("/")[:5]
+    meta = "utf-8" if declared in ("header", "meta") else ""
+    page = article_html(f"Bad byte {variant} {declared}", text=ACCENTED + " " + LOREM, charset_meta=meta or "x-none",
+                        body_extra="<p>MARK</p>")
+    if not meta:
+        page = page.replace('<meta charset="x-none">', "")
+    body = page.encode("utf-8").replace(b"MARK", b"before " + BAD_BYTES[variant] + b" after")
+    ctype = {"header": "text/html; charset=utf-8", "meta": "text/html", "none": "text/html",
+             "latin1": "text/html; charset=ISO-8859-1"}[declared]
+    h.send(200, body, ctype)
+
+
 # -- address policy: pages that point the crawler at other (local) addresses, given in ``to`` -------------
 def rss_items(links: list[str]) -> bytes:
     items = "".join(f"<item><title>Story {i}</title><link>{escape(u)}</link>"
@@ -537,6 +599,8 @@ def r_api_story(h, q, n):
 
 
 ROUTES = {
+    "/c/bad-byte/": r_bad_byte, "/c/wp-pages/": r_wp_pages_article, "/c/sitemap-chain": r_sitemap_chain,
+    "/c/sitemap-wide": r_sitemap_wide, "/c/sitemap-many": r_sitemap_many_urls,
     "/oauth/token": r_oauth_token, "/api/story/": r_api_story,
     "/policy/feed": r_policy_feed, "/policy/sitemap": r_policy_sitemap,
     "/policy/sitemap-index": r_policy_sitemap_index, "/policy/redirect": r_policy_redirect,

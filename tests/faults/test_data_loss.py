@@ -36,4 +36,7 @@ def test_items_per_response_cap(data_loss):
     # the comment page yields 1 thread + 20 comments; the cap keeps the first CAP items
     assert run.stat("limits/drop/items_per_response") == 21 - CAP
     assert len(run.rows("threads")) == 1 and len(run.rows("comments")) == CAP - 1
+    thread = run.rows("threads")[0]  # cut by the cap: says so, with the count it really has
+    assert thread["is_complete"] is False and thread["comment_count_collected"] == CAP - 1
+    assert run.stat("limits/items_per_response/threads_cut") == 1
     assert srv.base + "/c/many-comments" in run.urls()
