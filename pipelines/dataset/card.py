@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from ..schema import PARTITION_COLUMN, SCHEMA_VERSION, TABLES
-from . import cli
+from . import cli, duck
 
 HELP = "regenerate the dataset card OUTPUT_DIR/README.md from the data (also done at each commit)"
 
@@ -53,7 +53,7 @@ def runs(output: Path) -> list[dict]:
 
 def figures(output: Path) -> dict:
     """Every number the card shows, computed from the committed files."""
-    con = duckdb.connect()
+    con = duck.connect()
     present = [t for t in TABLES if _has_files(output, t)]
     for t in present:
         _view(con, output, t)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import cli
+from . import cli, duck
 
 HELP = "row counts of every table: all rows and the latest version of each record"
 ID_COLUMN = {"articles": "article_id", "threads": "thread_id", "comments": "comment_id"}
@@ -48,7 +48,7 @@ def register_latest_views(con: duckdb.DuckDBPyConnection, output_dir: str | Path
 
 
 def run(output_dir: Path, args=None) -> int:
-    con = duckdb.connect()
+    con = duck.connect()
     for table in register_latest_views(con, output_dir):
         n_all = con.execute(f"SELECT count(*) FROM all_{table}").fetchone()[0]
         n_latest = con.execute(f"SELECT count(*) FROM latest_{table}").fetchone()[0]

@@ -31,7 +31,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display: files only (before anything imports pyplot)
 from matplotlib.figure import Figure  # noqa: E402
 
-from . import cli
+from . import cli, duck
 from ..schema import PARTITION_COLUMN, TABLES  # noqa: E402
 
 ID_COLUMN = {"articles": "article_id", "threads": "thread_id", "comments": "comment_id"}
@@ -45,7 +45,7 @@ HELP = "write the self-contained OUTPUT_DIR/report.html (plots and figures of th
 # --- figures ---------------------------------------------------------------------------------------------
 def connect(output: Path) -> tuple[duckdb.DuckDBPyConnection, list[str]]:
     """A DuckDB connection with ``all_<table>`` and ``latest_<table>`` views of the tables that have files."""
-    con = duckdb.connect()
+    con = duck.connect()
     con.execute("SET TimeZone = 'UTC'")  # days are UTC days, whatever the machine's zone
     present = []
     for t in TABLES:

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from . import cli
+from . import cli, duck
 from ..schema import PARTITION_COLUMN, TABLES
 
 LATEST_DIR = "latest"
@@ -60,7 +60,7 @@ def _missing_columns(con, output: Path, table: str) -> list:
 def write_snapshot(output_dir) -> dict[str, int]:
     """Write the latest view of every table that has files; returns rows per table."""
     output = Path(output_dir)
-    con = duckdb.connect()
+    con = duck.connect()
     con.execute("SET preserve_insertion_order = true")
     rows: dict[str, int] = {}
     for table in TABLES:
