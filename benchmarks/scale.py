@@ -76,11 +76,15 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
+MILESTONES = (0.10, 0.25, 0.50, 0.75)
+
+
 class Sampler(threading.Thread):
     """Samples (seconds, rows so far, crawl RSS MB, largest descendant RSS MB) every ``interval`` s."""
 
-    def __init__(self, proc: subprocess.Popen, interval: float = 1.0):
+    def __init__(self, proc: subprocess.Popen, interval: float = 1.0, expected: int = 0):
         super().__init__(daemon=True)
+        self.expected = expected  # rows the site should give (for the live lines only)
         self.proc, self.interval = proc, interval
         self.rows = 0
         self.closing_at: float | None = None  # when Scrapy began closing the spider: every row written
@@ -90,7 +94,12 @@ class Sampler(threading.Thread):
         self.cpu_worker: dict[int, float] = {}
 
     def run(self) -> None:
+        shown = 0
         while self.proc.poll() is None:
+            if self.expected and shown < len(MILESTONES) and self.rows >= MILESTONES[shown] * self.expected:
+                print(f"  [live] {MILESTONES[shown]:.0%} of the expected rows at t={time.perf_counter() - self.t0:.0f} s: "
+                      f"crawl RSS {rss_mb(self.proc.pid):.1f} MB", flush=True)  # in case the run never ends
+                shown += 1
             crawl = rss_mb(self.proc.pid)
             kids = descendants(self.proc.pid)
             worker = max((rss_mb(p) for p in kids), default=0.0)
@@ -133,7 +142,7 @@ def crawl(out: Path, articles: int, comments: int, port: int, log: Path,
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with open(log, "w") as fh:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=fh, stderr=subprocess.PIPE, text=True)
-        sampler = Sampler(proc)
+        sampler = Sampler(proc, expected=articles * (comments + 2))
         sampler.start()
         for line in proc.stderr:  # the log goes to stderr; keep a copy
             fh.write(line)
