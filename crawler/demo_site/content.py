@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -80,6 +81,45 @@ class DemoComment:
     html: str  # comment content as rendered HTML
     date: datetime
     deleted: bool = False
+
+
+class DrawnParagraphs(Sequence):
+    """A generated story's paragraphs as the generator's draws (a few small integers), rendered on each read:
+    a site of 20,000 stories holds 20,000 of these instead of 120,000 strings. Reads like a list."""
+
+    __slots__ = ("i", "ctx", "opener", "mids", "closer")
+
+    def __init__(self, i: int, ctx: dict, opener: int, mids: tuple[int, ...], closer: int):
+        self.i, self.ctx, self.opener, self.mids, self.closer = i, ctx, opener, mids, closer
+
+    def _render(self) -> list[str]:
+        ctx, mids = self.ctx, [MIDDLES[m] for m in self.mids]
+        return [
+            _fill(OPENERS[self.opener], ctx) + " " + _fill(mids[0], ctx),
+            " ".join(_fill(m, ctx) for m in mids[1:3]),
+            " ".join(_fill(m, ctx) for m in mids[3:5]),
+            " ".join(_fill(m, ctx) for m in mids[5:7]),
+            " ".join(_fill(m, ctx) for m in mids[7:9]) + f" Story reference {self.i + 1}.",
+            _fill(CLOSERS[self.closer], ctx),
+        ]
+
+    def __getitem__(self, k):
+        return self._render()[k]
+
+    def __len__(self) -> int:
+        return 6
+
+    def __iter__(self):
+        return iter(self._render())
+
+    def __add__(self, other) -> list[str]:
+        return self._render() + list(other)
+
+    def __radd__(self, other) -> list[str]:
+        return list(other) + self._render()
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other)
 
 
 @dataclass
@@ -155,15 +195,9 @@ def generate_article(i: int, rng: random.Random, n_comments: int, next_comment_i
     ctx = {"coin": coin, "place": place, "event": event}
     title = f"{coin} {event} rattles traders in {place}" if i < len(COINS) else \
         f"{coin} {event} in {place}: what changed (part {i // len(COINS) + 1})"
-    mids = rng.sample(MIDDLES, 9)
-    paragraphs = [
-        _fill(rng.choice(OPENERS), ctx) + " " + _fill(mids[0], ctx),
-        " ".join(_fill(m, ctx) for m in mids[1:3]),
-        " ".join(_fill(m, ctx) for m in mids[3:5]),
-        " ".join(_fill(m, ctx) for m in mids[5:7]),
-        " ".join(_fill(m, ctx) for m in mids[7:9]) + f" Story reference {i + 1}.",
-        _fill(rng.choice(CLOSERS), ctx),
-    ]
+    mids = tuple(rng.sample(range(len(MIDDLES)), 9))  # the same draws as sampling the sentences themselves
+    opener = rng.choice(range(len(OPENERS)))
+    paragraphs = DrawnParagraphs(i, ctx, opener, mids, rng.choice(range(len(CLOSERS))))
     published = BASE_TIME + timedelta(hours=7 * i, minutes=13 * (i % 5))
     art = DemoArticle(
         post_id=100 + i, slug=_slug(title), title=title, paragraphs=paragraphs,
