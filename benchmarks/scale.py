@@ -88,6 +88,7 @@ class Sampler(threading.Thread):
         self.proc, self.interval = proc, interval
         self.rows = 0
         self.closing_at: float | None = None  # when Scrapy began closing the spider: every row written
+        self._current: dict[str, int] = {}  # export/rows/<table> as last logged (one table per log line)
         self.samples: list[tuple[float, int, float, float]] = []
         self.t0 = time.perf_counter()
         self.cpu_crawl = 0.0
@@ -111,7 +112,7 @@ class Sampler(threading.Thread):
 
     def read_log(self, stream) -> None:
         """Follow the child's log: the periodic stats line carries the cumulative export/rows/* counters."""
-        current: dict[str, int] = {}
+        current = self._current
         for line in stream:
             if self.closing_at is None and "Closing spider" in line:
                 self.closing_at = time.perf_counter() - self.t0

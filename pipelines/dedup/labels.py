@@ -392,7 +392,7 @@ def _bucket_pairs(table: str, nodes: list[str]):
 def labeler_for(crawler) -> DedupLabeler:
     """The crawl's shared labeler (created on first use): opens the state and listens for scraped items."""
     existing = getattr(crawler, "dedup_labeler", None)
-    if isinstance(existing, DedupLabeler):
+    if existing is not None:  # this one, or another mode's (shared mode installs its own before the steps)
         return existing
     from scrapy import signals
 
