@@ -88,25 +88,29 @@ def element_text(el: etree._Element) -> str:
     """Text of an element with paragraph structure kept (blank line between blocks)."""
     parts: list[str] = []
 
-    def walk(node) -> None:
-        tag = node.tag if isinstance(node.tag, str) else ""
-        if tag in DROP_TAGS:
-            if node.tail:
-                parts.append(node.tail)
-            return
-        block = tag in BLOCK_TAGS
-        if block:
-            parts.append("\n\n")
-        if tag == "br":
-            parts.append("\n")
-        if node.text and tag:
-            parts.append(node.text)
-        for child in node:
-            walk(child)
-        if block:
-            parts.append("\n\n")
-        if node.tail:
-            parts.append(node.tail)
+    def walk(top) -> None:  # an explicit stack, not recursion: any nesting depth is fine
+        stack: list = [(top, False)]
+        while stack:
+            node, closing = stack.pop()
+            tag = node.tag if isinstance(node.tag, str) else ""
+            if closing:
+                if tag in BLOCK_TAGS:
+                    parts.append("\n\n")
+                if node.tail:
+                    parts.append(node.tail)
+                continue
+            if tag in DROP_TAGS:
+                if node.tail:
+                    parts.append(node.tail)
+                continue
+            if tag in BLOCK_TAGS:
+                parts.append("\n\n")
+            if tag == "br":
+                parts.append("\n")
+            if node.text and tag:
+                parts.append(node.text)
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(node))
 
     tail, el.tail = el.tail, None  # the text after an element is not part of it
     try:

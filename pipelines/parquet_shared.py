@@ -77,7 +77,7 @@ class SharedParquetExport(ParquetExportPipeline):
             if rnd.lost:
                 raise LeaseLost("this worker's lease was taken over; its pages are crawled again elsewhere")
             ds.put_json(f"{remote}/{JOURNAL}", {"run_id": self.run_id, "moves": moves, "manifest": manifest})
-            finish_commit(ds, remote, self.ctx.apply_states)
+            finish_commit(ds, remote, self.ctx.apply_states, pause=self.fault_commit_pause)
             rnd.committed()
             for m in moves:
                 self.stats.inc_value(f"export/files/{m['table']}")

@@ -136,3 +136,38 @@ def test_article_about_bot_checks_is_not_a_challenge():
             f"<h1>Access denied: why readers see bot checks</h1>{paragraphs}</article></body></html>")
     result = parse_article("https://x.example/why-readers-see-bot-checks", page, {})
     assert isinstance(result, ArticleRecord)
+
+
+DEEP_PARAGRAPH = ("The harbour committee met on Tuesday evening, argued about the price of new mooring lines, and in "
+                  "the end agreed to repair the old ones before the winter storms arrive. ")
+
+
+def test_hundred_thousand_nested_divs_parse_without_recursion_error():
+    """A hostile page: 100k nested <div>s around the text. The parse returns (an article or a reason)."""
+    depth = 100_000
+    page = ("<html><head><title>Harbour committee</title></head><body><h1>Harbour committee</h1>"
+            f"<p>{DEEP_PARAGRAPH * 2}</p>" + "<div>" * depth + f"<p>{DEEP_PARAGRAPH}</p>" + "</div>" * depth
+            + "</body></html>")
+    result = parse_article("https://example.org/news/harbour-committee-meets", page.encode(), {})
+    assert isinstance(result, (ArticleRecord, NotArticle))
+    if isinstance(result, ArticleRecord):
+        assert "mooring lines" in result.body_text
+
+
+def test_text_walks_do_not_recurse_on_deep_trees():
+    """A tree deeper than libxml2 builds from markup (it stops at 2048 levels) and than Python's recursion
+    limit, made directly with lxml: the walks use explicit stacks."""
+    import lxml.html
+    from lxml import etree
+
+    from crawler.htmltext import element_text
+    from crawler.sites import maintext
+
+    root = lxml.html.fromstring("<div></div>")  # an HTML element (text_content), children via SubElement
+    node = root
+    for _ in range(5_000):
+        node = etree.SubElement(node, "div")
+    p = etree.SubElement(node, "p")
+    p.text = DEEP_PARAGRAPH
+    assert "mooring lines" in element_text(root)
+    assert any("mooring lines" in b.text for b in maintext.blocks_of([root]))

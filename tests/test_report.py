@@ -138,6 +138,7 @@ QUERIES = {
     "languages": "SELECT 'articles', language, count(*) FROM l_articles GROUP BY 2 UNION ALL "
                  "SELECT 'comments', language, count(*) FROM l_comments GROUP BY 2",
     "duplicate_share_articles": "SELECT site, round(count(duplicate_of) / count(*), 4) FROM l_articles GROUP BY 1",
+    "duplicate_share_comments": "SELECT platform, round(count(duplicate_of) / count(*), 4) FROM l_comments GROUP BY 1",
     "asset_mentions": "SELECT day, t, count(*) FROM (SELECT CAST(CAST(coalesce(published_at, fetched_at) AS DATE) "
                       "AS VARCHAR) AS day, unnest(assets) AS t FROM l_articles UNION ALL SELECT CAST(CAST(coalesce("
                       "published_at, fetched_at) AS DATE) AS VARCHAR), unnest(assets) FROM l_comments) GROUP BY 1, 2",

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from urllib.parse import urlsplit
 
 import pyarrow.fs as pafs
@@ -162,13 +163,16 @@ def read_table(output: str, table: str, columns=None, endpoint: str | None = Non
     return dataset.to_table(columns=columns)
 
 
-def finish_commit(ds: Dataset, staging: str, apply_states=None) -> dict:
-    """Steps 3-5 for a staging prefix holding a journal; safe to repeat after a crash at any point."""
+def finish_commit(ds: Dataset, staging: str, apply_states=None, pause: float = 0.0) -> dict:
+    """Steps 3-5 for a staging prefix holding a journal; safe to repeat after a crash at any point.
+    ``pause`` (seconds slept after each copy) exists only so kill tests can hit the commit window."""
     journal = ds.get_json(f"{staging}/{JOURNAL}")
     for move in journal["moves"]:
         if ds.exists(move["src"]):
             if not (ds.remote and ds.size(move["dst"]) == ds.size(move["src"])):
                 ds.publish(move["src"], move["dst"])
+                if pause:
+                    time.sleep(pause)
         elif not ds.exists(move["dst"]):
             raise FileNotFoundError(f"commit of {journal['run_id']}: neither {move['src']} nor {move['dst']}")
     ds.put_json(f"_manifests/{journal['run_id']}.json", journal["manifest"])

@@ -43,6 +43,8 @@ BLOCK_TAGS = frozenset({"p", "div", "li", "ul", "ol", "dl", "dd", "dt", "h1", "h
                         "address", "details", "summary", "hr", "figure", "caption"})
 # skipped tags that may still wrap the whole body (ASP.NET pages put everything in one <form>)
 WRAPPER_TAGS = frozenset({"aside", "footer", "figure", "form"})
+# tags that say "this is the content": their class words (CMS post classes) do not make them boilerplate
+CONTENT_TAGS = frozenset({"article", "main"})
 CELL_TAGS = frozenset({"td", "th"})
 SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "form", "button", "svg", "iframe", "nav",
                        "aside", "footer", "figure", "figcaption", "select", "input", "textarea", "label",
@@ -52,12 +54,15 @@ SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "form", "butto
 BOILERPLATE_WORDS = frozenset({
     "share", "sharing", "sharebar", "sharetools", "related", "recommended", "recommendations", "newsletter",
     "subscribe", "subscription", "signup", "comment", "comments", "disqus", "ad", "ads", "advert", "adverts",
-    "advertisement", "adslot", "adunit", "dfp", "promo", "promotion", "sponsored", "sidebar", "widget",
+    "advertisement", "adslot", "adunit", "dfp", "promo", "promotion", "sponsored", "sidebar",
     "cookie", "cookies", "consent", "byline", "caption", "credit", "credits", "breadcrumb", "breadcrumbs",
     "tags", "taglist", "popular", "trending", "outbrain", "taboola", "readmore", "gallery", "slideshow",
     "toolbar", "modal", "popup", "overlay", "footer", "nav", "navigation", "menu", "masthead", "author",
-    "bio", "pagination", "pager", "disclaimer", "teaser", "teasers", "timestamp", "dateline",
+    "bio", "pagination", "pager", "disclaimer", "teasers", "timestamp", "dateline",
 })
+# words page builders also put on the blocks that hold the article ("elementor-widget-text-editor"): such an
+# element is boilerplate only when it holds no prose paragraph
+WEAK_BOILERPLATE_WORDS = frozenset({"widget", "teaser"})
 BOILERPLATE_STEMS = re.compile(r"^(share|advert|newsletter|outbrain|taboola|breadcrumb|cookie|subscri|sponsor)")
 LEAD_WORDS = frozenset({"lead", "lede", "summary", "standfirst", "intro", "excerpt"})
 COMMENT_WORDS = frozenset({"comment", "comments", "commentlist", "disqus", "respond"})
@@ -77,7 +82,7 @@ DATE_ONLY = re.compile(
     r"^((published|updated|posted|last updated)\s*:?\s*)?(\w+day,?\s+)?"
     r"(" + MONTH + r"\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d{1,2}(st|nd|rd|th)?\s+" + MONTH + r",?\s+\d{4}|"
     r"\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{2,4})"
-    r"([\s,|at-]+\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s+[a-z]{2,5})?)?$", re.I)
+    r"([\s,|at@-]+\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?(\s+[a-z]{2,5})?)?$", re.I)
 # CMS shortcodes left unrendered: [name_with_underscore ...], [name key="..."], [/name]
 SHORTCODE = re.compile(r"\[(?:/[a-z][a-z0-9_-]*|[a-z][a-z0-9]*_[a-z0-9_-]*[^\]]*|[a-z][a-z0-9_-]*\s+[a-z_-]+=[^\]]*)\]",
                        re.I)
@@ -94,6 +99,8 @@ SIBLING_SHARE = 0.2    # a sibling of the scored winner scoring this share of it
 SIBLING_MIN_SCORE = 5
 SIBLING_MAX_LINK_DENSITY = 0.25
 KNOWN_MIN_SHARE = 0.6  # a known container must hold this share of the scored winner's text
+GROW_MIN_SHARE = 0.25  # an ancestor must add this share of prose to be climbed to ...
+GROW_PROSE_RATIO = 0.1  # ... and add at least this much prose per character of other text
 MAX_SKIP_SHARE = 0.5   # a boilerplate-named element holding more of the text than this is a wrapper
 
 
@@ -161,12 +168,61 @@ def scored_containers(root: etree._Element) -> tuple[etree._Element | None, list
     if not top:
         return None, []
     best, best_score = max(top[:5], key=lambda kv: kv[1] * (1 - link_density(kv[0])))
+    grown = grow(best)
+    if grown is not best:
+        return grown, [grown]
     parent = best.getparent()
     if parent is None:
         return best, [best]
     floor = max(SIBLING_MIN_SCORE, SIBLING_SHARE * best_score)
     return best, [sib for sib in parent if sib is best or (
         scores.get(sib, 0) >= floor and not is_boilerplate(sib) and link_density(sib) < SIBLING_MAX_LINK_DENSITY)]
+
+
+def grow(best: etree._Element) -> etree._Element:
+    """Climb from the scored winner to the ancestor that holds the rest of a body split over many blocks:
+    an ancestor is taken when the text it adds is mostly prose (paragraphs with few links)."""
+    chain = [best]
+    for anc in best.iterancestors():
+        if anc.tag in ("body", "html"):
+            break
+        chain.append(anc)
+    if len(chain) == 1:
+        return best
+    index = {el: i for i, el in enumerate(chain)}
+    top = chain[-1]
+    n = len(chain)
+    prose = [0] * n
+    links = [0] * n
+    hidden = [0] * n
+    def add(el, arr, amount):
+        for node in (el, *el.iterancestors()):
+            i = index.get(node)
+            if i is not None:
+                arr[i] += amount
+                return
+            if node is top:
+                return
+    for p in top.iter(*SCORED_PARAGRAPH_TAGS):
+        t = p.text_content()
+        k = len(t.strip())
+        if k >= PROSE_CHARS and link_density(p) < 0.3 and not in_outside_region(p):
+            add(p, prose, k)
+    for a in top.iter("a"):
+        add(a, links, len(a.text_content()))
+    for sc in top.iter("script", "style", "noscript", "template"):
+        add(sc, hidden, len(sc.text_content()))
+    for i in range(1, n):
+        prose[i] += prose[i - 1]; links[i] += links[i - 1]; hidden[i] += hidden[i - 1]
+    total = [len(el.text_content()) - hidden[i] for i, el in enumerate(chain)]
+    cur = 0
+    for i in range(1, n):
+        d_prose = prose[i] - prose[cur]
+        d_other = total[i] - total[cur] - d_prose
+        if d_prose > GROW_MIN_SHARE * max(prose[cur], 1) and d_prose >= GROW_PROSE_RATIO * d_other \
+                and not is_boilerplate(chain[i]):
+            cur = i
+    return chain[cur]
 
 
 def in_outside_region(el: etree._Element) -> bool:
@@ -247,12 +303,20 @@ def is_boilerplate(el: etree._Element) -> bool:
     names = f'{el.get("class") or ""} {el.get("id") or ""}'.lower()
     if not names.strip():
         return False
-    return any(w in BOILERPLATE_WORDS or BOILERPLATE_STEMS.match(w) for w in CLASS_SPLIT.split(names))
+    words = CLASS_SPLIT.split(names)
+    if tag in CONTENT_TAGS:  # <article class="post author-jane category-news">: only a comment is not content
+        return not COMMENT_WORDS.isdisjoint(words)
+    if any(w in BOILERPLATE_WORDS or BOILERPLATE_STEMS.match(w) for w in words):
+        return True
+    return not WEAK_BOILERPLATE_WORDS.isdisjoint(words) and not has_prose(el)
 
 
 def is_comment_region(el: etree._Element) -> bool:
     names = f'{el.get("class") or ""} {el.get("id") or ""}'.lower()
     return bool(names.strip()) and any(w in COMMENT_WORDS for w in CLASS_SPLIT.split(names))
+
+
+INLINE_SPACE = re.compile(r"\s+")  # outside <pre>, a line break in the source is a space
 
 
 class _Walker:
@@ -272,36 +336,45 @@ class _Walker:
             self.blocks.append(Block(text, self.link_chars, self.tag))
         self.parts, self.link_chars = [], 0
 
-    def walk(self, el, in_link: bool, top: bool = False) -> None:
-        tag = el.tag
-        if not isinstance(tag, str):  # comments, processing instructions
-            self.tail(el, in_link)
-            return
-        if not top and (is_boilerplate(el) or (tag in ("ul", "ol") and is_teaser_list(el))) and not self.is_wrapper(el):
-            self.tail(el, in_link)
-            return
-        block = tag in BLOCK_TAGS
-        if block:
-            self.flush()
-            self.tag = tag
-        elif tag == "br":
-            self.parts.append("\n")
-        link = in_link or tag == "a"
-        if el.text:
-            self.parts.append(el.text)
-            if link:
-                self.link_chars += len(el.text.strip())
-        for child in el:
-            self.walk(child, link)
-        if block:
-            self.flush()
-        elif tag in CELL_TAGS:
-            self.parts.append(" ")
-        self.tail(el, in_link)
+    def walk(self, root, in_link: bool, top: bool = False) -> None:
+        """Text blocks of ``root`` (an explicit stack, not recursion: any nesting depth is fine)."""
+        stack: list = [(root, in_link, top, False)]
+        while stack:
+            el, link_ctx, is_top, in_pre = stack.pop()
+            if isinstance(el, tuple):  # closing an element opened earlier: (element, is block, outer in_link)
+                node, block, outer_link = el
+                if block:
+                    self.flush()
+                elif node.tag in CELL_TAGS:
+                    self.parts.append(" ")
+                self.tail(node, outer_link, in_pre)
+                continue
+            tag = el.tag
+            if not isinstance(tag, str):  # comments, processing instructions
+                self.tail(el, link_ctx, in_pre)
+                continue
+            if not is_top and (is_boilerplate(el) or (tag in ("ul", "ol") and is_teaser_list(el))) \
+                    and not self.is_wrapper(el):
+                self.tail(el, link_ctx, in_pre)
+                continue
+            block = tag in BLOCK_TAGS
+            if block:
+                self.flush()
+                self.tag = tag
+            elif tag == "br":
+                self.parts.append("\n")
+            link = link_ctx or tag == "a"
+            pre = in_pre or tag == "pre"
+            if el.text:
+                self.parts.append(el.text if pre else INLINE_SPACE.sub(" ", el.text))
+                if link:
+                    self.link_chars += len(el.text.strip())
+            stack.append(((el, block, link_ctx), None, False, in_pre))
+            stack.extend((child, link, False, pre) for child in reversed(el))
 
-    def tail(self, el, in_link: bool) -> None:
+    def tail(self, el, in_link: bool, in_pre: bool = False) -> None:
         if el.tail:
-            self.parts.append(el.tail)
+            self.parts.append(el.tail if in_pre else INLINE_SPACE.sub(" ", el.tail))
             if in_link:
                 self.link_chars += len(el.tail.strip())
 

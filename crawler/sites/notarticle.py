@@ -51,6 +51,7 @@ NOT_FREE = re.compile(r'"isAccessibleForFree"\s*:\s*(false|"false"|"False")', re
 
 SHELL_MAX_TEXT = 400          # visible characters below which a page with a mount point is a shell
 CHALLENGE_MAX_TEXT = 1500     # titles, phrases and weak markers only count on a page with less text than this
+CHALLENGE_MIN_PARAGRAPHS = 3  # ... and strong markers on a page with less text or fewer prose paragraphs
 LISTING_MIN_HEADLINES = 8     # headline links needed before a page can be a listing
 LISTING_DECLARED_MIN_PROSE = 1000  # prose that outweighs a stray Article type somewhere in the JSON-LD
 LISTING_RATIO = 5.0           # headline-link characters per character of own body text
@@ -84,10 +85,27 @@ def visible_text_len(sel: Selector, skip: frozenset = NOT_VISIBLE, enough: int |
     return total
 
 
+def prose_paragraphs(sel: Selector, enough: int) -> int:
+    """Paragraphs of prose length on the page (counting stops at ``enough``)."""
+    n = 0
+    root = sel.root
+    if not isinstance(getattr(root, "tag", None), str):
+        return 0
+    for p in root.iter("p"):
+        if len(p.text_content().strip()) >= PROSE_MIN_CHARS:
+            n += 1
+            if n >= enough:
+                break
+    return n
+
+
 def is_challenge(sel: Selector, raw_lower: str) -> bool:
+    long = visible_text_len(sel, enough=CHALLENGE_MAX_TEXT) >= CHALLENGE_MAX_TEXT
     if any(m in raw_lower for m in STRONG_CHALLENGE_MARKERS):
-        return True
-    if visible_text_len(sel, enough=CHALLENGE_MAX_TEXT) >= CHALLENGE_MAX_TEXT:
+        # the scripts of a bot-protection service also ride along on the ordinary pages it protects (a
+        # passive check script, a captcha modal's style): a page with text and paragraphs to read is no block
+        return not (long and prose_paragraphs(sel, CHALLENGE_MIN_PARAGRAPHS) >= CHALLENGE_MIN_PARAGRAPHS)
+    if long:
         return False  # a page with this much to read is not an interstitial, whatever it mentions
     title = (sel.css(SEL_TITLE).get() or "").strip()
     if CHALLENGE_TITLES.match(title) or any(m in raw_lower for m in CHALLENGE_PHRASES):

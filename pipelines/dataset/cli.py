@@ -23,7 +23,7 @@ from crawler.exitcodes import USAGE
 
 def parser_for(tool: ModuleType, prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description=tool.HELP)
-    parser.add_argument("output_dir", metavar="OUTPUT_DIR", type=Path, help="the dataset directory")
+    parser.add_argument("output_dir", metavar="OUTPUT_DIR", help="the dataset directory (or s3://BUCKET/PREFIX)")
     add = getattr(tool, "add_arguments", None)
     if add is not None:
         add(parser)
@@ -37,6 +37,11 @@ def main(tool: ModuleType, argv: list[str] | None = None, prog: str | None = Non
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse printed the usage and the reason (or --help)
         return int(exc.code or 0)
+    if str(args.output_dir).startswith("s3://"):  # a shared-mode dataset on an object store
+        from crawler.shared.mirror import run_on_remote
+
+        return run_on_remote(tool, args, prog)
+    args.output_dir = Path(args.output_dir)
     if not args.output_dir.is_dir():
         print(f"{prog}: no dataset at {args.output_dir} (not a directory)", file=sys.stderr)
         return USAGE

@@ -102,6 +102,8 @@ def figures(output_dir) -> dict[str, list[tuple]]:
             SELECT n, count(*) FROM (SELECT a.article_id, count(c.comment_id) AS n FROM latest_articles a
               LEFT JOIN latest_comments c ON c.article_id = a.article_id GROUP BY 1) GROUP BY 1 ORDER BY 1""")
     if "comments" in present:
+        f["duplicate_share_comments"] = _rows(con, "SELECT platform, round(avg(CASE WHEN duplicate_of IS NOT NULL "
+                                                   "THEN 1 ELSE 0 END), 4) FROM latest_comments GROUP BY 1 ORDER BY 1")
         f["comments_per_platform"] = _rows(con, "SELECT platform, count(*) FROM latest_comments GROUP BY 1 ORDER BY 1")
         f["reply_depth"] = _rows(con, "SELECT depth, count(*) FROM latest_comments GROUP BY 1 ORDER BY 1")
     if "threads" in present:
@@ -140,7 +142,8 @@ def _png(fig: Figure) -> str:
 
 
 def _figure(title: str) -> tuple[Figure, object]:
-    fig = Figure(figsize=(7.5, 3.4), layout="constrained")
+    fig = Figure(figsize=(7.5, 3.4))  # fixed margins: one draw per plot (a layout engine draws twice)
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.9, bottom=0.24)
     ax = fig.subplots()
     ax.set_title(title, fontsize=10)
     return fig, ax
@@ -165,7 +168,19 @@ def _bars(title: str, labels: list[str], values: list[float], xlabel: str = "", 
     return _png(fig)
 
 
-def _lines(title: str, series: dict[str, dict[str, float]], ylabel: str = "") -> str:
+def _histogram(title: str, xs: list[int], counts: list[int], xlabel: str, ylabel: str) -> str:
+    """Counts at numeric positions (a long tail stays readable, unlike one category per value)."""
+    fig, ax = _figure(title)
+    if not counts:
+        _empty(ax)
+    else:
+        ax.bar(xs, counts, width=max(0.8, (max(xs) - min(xs)) / 120), color="#3b6ea8")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+    return _png(fig)
+
+
+def _lines(title: str, series: dict[str, dict[str, float]], ylabel: str = "", share: bool = False) -> str:
     fig, ax = _figure(title)
     xs = sorted({x for s in series.values() for x in s})
     if not xs:
@@ -176,6 +191,8 @@ def _lines(title: str, series: dict[str, dict[str, float]], ylabel: str = "") ->
         step = max(1, len(xs) // 10)
         ax.set_xticks(range(0, len(xs), step), xs[::step], rotation=30, ha="right", fontsize=7)
         ax.set_ylabel(ylabel)
+        if share:
+            ax.set_ylim(-0.02, 1.05)
         ax.legend(fontsize=7, ncols=2)
     return _png(fig)
 
@@ -202,8 +219,8 @@ def plots(f: dict) -> dict[str, str]:
         per_site.setdefault(site, {})[day] = n
     p["articles_per_day"] = _lines("Articles per day (published_at) per source", per_site, "articles")
     dist = f.get("comments_per_article", [])
-    p["comments_per_article"] = _bars("Comments per article (number of articles with n comments)",
-                                      [str(n) for n, _ in dist], [c for _, c in dist], "comments", "articles")
+    p["comments_per_article"] = _histogram("Comments per article (number of articles with n comments)",
+                                           [n for n, _ in dist], [c for _, c in dist], "comments", "articles")
     plat = f.get("comments_per_platform", [])
     p["comments_per_platform"] = _bars("Comments per platform", [k for k, _ in plat], [v for _, v in plat])
     comp: dict[str, dict[str, float]] = {"complete": {}, "incomplete": {}}
@@ -212,8 +229,8 @@ def plots(f: dict) -> dict[str, str]:
     p["thread_completeness"] = _stacked("Threads complete / incomplete per platform",
                                         sorted({r[0] for r in f.get("thread_completeness", [])}), comp)
     depth = f.get("reply_depth", [])
-    p["reply_depth"] = _bars("Reply depth (0 = top level)", [str(d) for d, _ in depth], [n for _, n in depth],
-                             "depth", "comments")
+    p["reply_depth"] = _histogram("Reply depth (0 = top level)", [d for d, _ in depth], [n for _, n in depth],
+                                  "depth", "comments")
     langs: dict[str, dict[str, float]] = {"articles": {}, "comments": {}}
     for t, lang, n in f.get("languages", []):
         langs[t][lang] = n
@@ -226,7 +243,8 @@ def plots(f: dict) -> dict[str, str]:
     runs = {r[0]: i for i, r in enumerate(dict.fromkeys((r[0],) for r in f.get("extraction_health", [])))}
     for run_id, site, metric, v in f.get("extraction_health", []):
         health.setdefault(f"{site} {metric.replace('_share', '')}", {})[f"run {runs[run_id] + 1:02d}"] = v
-    p["extraction_health"] = _lines("Extraction health per site across runs (share of pages with ...)", health, "share")
+    p["extraction_health"] = _lines("Extraction health per site across runs (share of pages with ...)", health, "share",
+                                    share=True)
     totals: dict[str, int] = {}
     for _, ticker, n in f.get("asset_mentions", []):
         totals[ticker] = totals.get(ticker, 0) + n
@@ -250,9 +268,9 @@ SECTIONS = [  # (plot, title, figures shown in its tables, what it says)
      "A thread is complete when every comment page was fetched and collected >= reported."),
     ("reply_depth", "Reply depth", ["reply_depth"], "Comments per depth in the reply tree."),
     ("languages", "Languages", ["languages"], "langdetect's answer per record; und = too short to judge."),
-    ("duplicates", "Duplicate clusters", ["duplicate_share_articles", "largest_clusters"],
-     "Share of articles labelled duplicate per site, and the largest clusters (representative id, members "
-     "including the representative)."),
+    ("duplicates", "Duplicate clusters", ["duplicate_share_articles", "duplicate_share_comments", "largest_clusters"],
+     "Share of articles labelled duplicate per site (plotted) and of comments per platform, and the largest "
+     "clusters (representative id, members including the representative)."),
     ("extraction_health", "Extraction health per site across runs", ["extraction_health"],
      "Share of a site's pages with a body, a title and a date, per run (from the run manifests)."),
     ("asset_mentions", "Asset mentions over time", ["asset_mentions"],
