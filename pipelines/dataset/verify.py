@@ -115,6 +115,11 @@ def manifest_problems(output: Path) -> list[Problem]:
                 replaced.update(f"{part['table']}/{part['partition']}/{n}" for n in part.get("files_before") or [])
         else:
             named += [(rel, f.get("path")) for f in m.get("files") or [] if isinstance(f, dict)]
+    for q in (output / "_quarantine").glob("*/QUARANTINE.json"):  # files verify --quarantine took out
+        try:
+            replaced.update(json.loads(q.read_text()).get("files") or [])
+        except (OSError, ValueError, AttributeError):
+            problems.append(Problem(str(q.relative_to(output)), "quarantine record unreadable"))
     for rel, path in named:
         if path and path not in replaced and not (output / path).exists():
             problems.append(Problem(path, f"named by {rel} but missing"))
@@ -150,7 +155,7 @@ def quarantine(output: Path, found: list[Problem]) -> list[str]:
     from crawler.state.consistency import set_aside
 
     stamp = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
-    done = []
+    done, moved = [], []
     for p in found:
         src = output / p.path
         if src.suffix == ".parquet" and src.exists():
@@ -158,7 +163,10 @@ def quarantine(output: Path, found: list[Problem]) -> list[str]:
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(src), str(dst))
             done.append(f"quarantined {p.path}")
-    if done:
+            moved.append(p.path)
+    if moved:
+        record = output / "_quarantine" / stamp / "QUARANTINE.json"
+        record.write_text(json.dumps({"files": moved, "at": stamp}, indent=1))
         for name in ("crawl.sqlite", "dedup.sqlite"):
             aside = set_aside(output / "_state" / name, f"quarantine-{stamp}")
             if aside is not None:
