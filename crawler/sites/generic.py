@@ -61,7 +61,8 @@ class ArticlePage:
 
     # -- structured data ------------------------------------------------------------------------------
     @cached_property
-    def ld(self) -> dict:
+    def ld_objects(self) -> list[dict]:
+        """Top-level (and @graph) JSON-LD objects of the page."""
         try:
             items = JsonLdExtractor().extract_items(self.sel.root, base_url=self.url)
             flat: list = []
@@ -70,9 +71,21 @@ class ArticlePage:
                     if isinstance(obj, dict):
                         flat.extend(obj["@graph"] if isinstance(obj.get("@graph"), list) else [obj])
         except Exception:  # malformed JSON-LD is common: fall back to meta tags and DOM
-            return {}
-        for obj in flat:
-            types = obj.get("@type") if isinstance(obj, dict) else None
+            return []
+        return [obj for obj in flat if isinstance(obj, dict)]
+
+    @cached_property
+    def ld_types(self) -> frozenset[str]:
+        types: set[str] = set()
+        for obj in self.ld_objects:
+            t = obj.get("@type")
+            types.update(x for x in (t if isinstance(t, list) else [t]) if isinstance(x, str))
+        return frozenset(types)
+
+    @cached_property
+    def ld(self) -> dict:
+        for obj in self.ld_objects:
+            types = obj.get("@type")
             types = types if isinstance(types, list) else [types]
             if any(isinstance(t, str) and ARTICLE_TYPES.search(t) for t in types):
                 return obj
@@ -122,9 +135,11 @@ class ArticlePage:
         return self.main.text
 
     def own_text(self) -> str | None:
-        """Text the fast extractor found on the page itself (what listing detection weighs links against)."""
+        """Text found on the page itself (what listing detection weighs links against): JSON-LD articleBody or
+        the fast extractor's text, whichever is longer; trafilatura's when the fast path found nothing."""
         ld = self.ld_body_text()
-        return ld if ld and len(ld) > len(self.main.fast or "") else self.main.fast
+        own = self.main.fast or self.main.text
+        return ld if ld and len(ld) > len(own or "") else own
 
     def body_text(self) -> str | None:
         """The DOM's main text, unless JSON-LD articleBody is about as long (then it is cleaner)."""
@@ -204,6 +219,13 @@ class ArticlePage:
         """Top-level (or @graph) JSON-LD object of an Article type: the page says it is one article."""
         return bool(self.ld)
 
+    def declares_story(self) -> bool:
+        """The page calls itself an article (og:type article, or a JSON-LD article type that is not a forum
+        post)."""
+        if (self.og("type") or "").strip().lower() == "article":
+            return True
+        return any(ARTICLE_TYPES.search(t) for t in self.ld_types - notarticle.FORUM_LD_TYPES)
+
     def not_article_reason(self, body: str | None = None) -> str | None:
         """Why this page is not an article (challenge, client_shell, listing, paywall) or None."""
         return notarticle.classify(self.sel, self.raw, self.url, body if body is not None else self.own_text(),
@@ -212,6 +234,8 @@ class ArticlePage:
     # -- assembly -------------------------------------------------------------------------------------
     def to_item(self) -> ArticleRecord | NotArticle:
         reason = notarticle.classify_before_extraction(self.sel, self.raw)
+        if not reason and notarticle.is_forum(self.sel, self.ld_types, self.declares_story()):
+            reason = "forum"
         if reason:
             return NotArticle(reason, self.url)
         body = self.body_text()
