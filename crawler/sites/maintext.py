@@ -90,7 +90,8 @@ SHORTCODE = re.compile(r"\[(?:/[a-z][a-z0-9_-]*|[a-z][a-z0-9]*_[a-z0-9_-]*[^\]]*
 # a short line opening with "By" and no sentence end: a byline ("By Jane Doe, Reuters")
 BYLINE = re.compile(r"^by\s+[^.!?\n]{2,60}$", re.I)
 COMMAS = (",", "\uff0c", "\u3001", "\u060c")  # Latin, fullwidth, ideographic, Arabic
-MIN_CHARS = 200        # less fast-path text than this and trafilatura gets a go
+MIN_CHARS = 200        # less fast-path text than this and trafilatura gets a go ...
+WEAK_SHARE = 0.5       # ... and so it does when the fast path holds less than this share of the page's prose
 TEASER_MIN_ITEMS = 3   # a list this long whose items ...
 TEASER_SHARE = 0.8     # ... mostly open with a link is a related-stories box
 PROSE_CHARS = 80       # a paragraph at least this long is prose, not a label
@@ -461,6 +462,17 @@ def without_repeats(blocks: list[Block]) -> list[Block]:
     return out
 
 
+def page_prose(root: etree._Element) -> int:
+    """Characters of prose paragraphs on the whole page outside comment/related/footer regions."""
+    body = root.find(".//body")
+    total = 0
+    for p in (body if body is not None else root).iter(*SCORED_PARAGRAPH_TAGS):
+        n = len(p.text_content().strip())
+        if n >= PROSE_CHARS and link_density(p) < 0.3 and not in_outside_region(p):
+            total += n
+    return total
+
+
 def from_trafilatura(root: etree._Element, url: str | None) -> str | None:
     text = trafilatura.extract(root, url=url, include_comments=False, include_tables=False,
                                deduplicate=False)
@@ -480,10 +492,10 @@ def extract_main(sel_or_root, url: str | None = None) -> MainText:
     if not isinstance(getattr(root, "tag", None), str):
         return MainText(None, None, "none")
     fast = fast_text(root)
-    if fast and len(fast) >= MIN_CHARS:
+    if fast and len(fast) >= MIN_CHARS and len(fast) >= WEAK_SHARE * page_prose(root):
         return MainText(fast, fast, "fast")
     slow = from_trafilatura(root, url)
-    if slow:
+    if slow and len(slow) > len(fast or ""):
         return MainText(fast, slow, "trafilatura")
     return MainText(fast, fast, "fast" if fast else "none")
 
