@@ -128,7 +128,9 @@ class ArticlePage:
         declared = set(_words(" ".join(t for t in (ld, og, tag) if t)))
         h1s = [t for t in (element_text(h.root) for h in self.sel.css(SEL_H1)) if t and len(t) <= TITLE_MAX_CHARS]
         if h1s:
-            share, h1 = max(((_share_in(t, declared), t) for t in h1s), key=lambda st: st[0])
+            # best agreement first, then the <h1> sharing more words (a headline over a logo's site name)
+            share, _, h1 = max(((_share_in(t, declared), len(set(_words(t)) & declared), t) for t in h1s),
+                               key=lambda st: st[:2])
             if not declared or share >= (H1_SINGLE_MIN_SHARE if len(h1s) == 1 else H1_MANY_MIN_SHARE):
                 h1 = h1 if declared or len(h1s) == 1 else h1s[0]
                 for full in (ld, og):  # "Headline: subtitle" declared, the <h1> shows only the headline
