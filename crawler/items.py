@@ -69,6 +69,14 @@ class ThreadRecord(_RunMeta):
     is_complete: bool = False
     source: str = ""
     assets: list[str] | None = None
+    title: str | None = None
+    community: str | None = None
+    author_id: str | None = None
+    score: int | None = None
+    created_at: datetime | None = None
+    discussion_url: str | None = None
+    # Not a column: the raw author name as parsed; the pseudonymise step turns it into author_id.
+    author_name: str | None = None
 
     table = "threads"
 

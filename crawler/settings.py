@@ -85,6 +85,30 @@ DISQUS_API_BASE = ""  # empty = https://disqus.com/api/3.0
 REDDIT_CLIENT_ID = ""  # OAuth app credentials for live Reddit (also read from the environment)
 REDDIT_CLIENT_SECRET = ""
 
+# --- Reddit and Hacker News APIs (crawler/middlewares/reddit_oauth.py, api_budget.py; README "Discussion") ------
+# Every remote origin is a setting, so tests and mirrors point them at local servers. A value may carry a path
+# prefix (http://127.0.0.1:8000/reddit-api): every request whose URL starts with it is an API request.
+REDDIT_TOKEN_URL = "https://www.reddit.com/api/v1/access_token"  # app-only OAuth (client_credentials grant)
+REDDIT_API_ORIGIN = "https://oauth.reddit.com"  # every Reddit API call goes here with the bearer token
+REDDIT_TOKEN_RENEW_MARGIN = 60  # seconds before expires_in at which the token is renewed
+REDDIT_TOKEN_ATTEMPTS = 3  # tries of the token endpoint on network errors, 429, 5xx (a 4xx refuses at once)
+REDDIT_RATELIMIT_PER_MINUTE = 100  # Reddit's budget per OAuth client; X-Ratelimit-* headers also obeyed
+REDDIT_LISTING_LIMIT = 100  # submissions asked per subreddit listing page (Reddit's maximum)
+REDDIT_LISTING_MAX_PAGES = 3  # listing pages followed through `after` per subreddit source (or its max_pages)
+HN_ALGOLIA_URL = "https://hn.algolia.com/api/v1"  # search_by_date, search (url lookup), items/{id} (whole tree)
+HN_FIREBASE_URL = "https://hacker-news.firebaseio.com/v0"  # item/{id}.json: fallback when Algolia fails
+HN_DISCUSSION_URL = "https://news.ycombinator.com/item?id={id}"  # threads.discussion_url for live HN
+HN_ALGOLIA_RATELIMIT_PER_HOUR = 10000  # Algolia's documented limit per IP
+HN_FIREBASE_RATELIMIT_PER_MINUTE = 600  # our own cap (the Firebase API states no limit)
+HN_SEARCH_HITS_PER_PAGE = 50  # stories per hn_search page
+HN_SEARCH_MAX_PAGES = 2  # pages followed per hn_search source (or its max_pages)
+# Discussion lookup by URL: for every article collected, ask these platforms where it is discussed
+# (Reddit /api/info?url= with URL variants, HN Algolia search restricted to `url`) and collect those threads.
+# "auto" = every platform that can be asked: hackernews (no credentials needed) and reddit when
+# REDDIT_CLIENT_ID/SECRET are set; "" or "none" = off; or a comma list ("reddit,hackernews").
+# `scrapy crawl warc` looks up only when this is set explicitly (a replay never goes online by itself).
+DISCUSSION_LOOKUP = "auto"
+
 # --- politeness -----------------------------------------------------------------------------------
 ROBOTSTXT_OBEY = True
 AUTOTHROTTLE_ENABLED = True
@@ -111,6 +135,7 @@ DOWNLOADER_MIDDLEWARES: dict = {
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.middlewares.address_policy.AddressPolicyMiddleware": 50,  # no private/loopback/link-local targets
+    "crawler.middlewares.api_budget.ApiSlotMiddleware": 90,  # API origins: own slot, robots.txt not applied
     "crawler.middlewares.robots.RobotsTxtPolicyMiddleware": 100,  # RFC 9309 outcomes (ROBOTSTXT_OBEY)
     "crawler.middlewares.identity.IdentityMiddleware": 500,  # User-Agent with CONTACT; live crawls need it
     "crawler.middlewares.retry_after.RetryAfterMiddleware": 550,  # RETRY_* + Retry-After per-host backoff
@@ -118,6 +143,9 @@ DOWNLOADER_MIDDLEWARES: dict = {
     "crawler.middlewares.content_guard.ContentGuardMiddleware": 585,  # empty/binary/truncated/charset
     "crawler.middlewares.limits.LimitedHttpCompressionMiddleware": 590,  # decompression bombs, counted
     "crawler.middlewares.limits.SafeRedirectMiddleware": 600,  # loops, max hops, auth/cookie stripping
+    "crawler.middlewares.api_budget.ApiBudgetMiddleware": 880,  # API rate limits (sliding window, X-Ratelimit-*)
+    # bearer token for REDDIT_API_ORIGIN, attached after any budget wait (a token never ages in a queue)
+    "crawler.middlewares.reddit_oauth.RedditOAuthMiddleware": 885,
 }
 SPIDER_MIDDLEWARES: dict = {
     "crawler.middlewares.limits.ItemsPerResponseLimitMiddleware": 950,  # LIMITS_MAX_ITEMS_PER_RESPONSE
@@ -168,6 +196,16 @@ TELNETCONSOLE_ENABLED = False
 CRAWL_STATE_ENABLED = True  # remember fetched pages (ETag, schedule, thread members) in OUTPUT_DIR/_state/crawl.sqlite
 CRAWL_CLOCK = ""  # ISO time to use as "now" for revisit scheduling (tests, backfills); empty = the real clock
 FAULT_INJECT_COMMIT_PAUSE = 0.0  # seconds slept after each file rename at commit: only for kill tests
+
+# --- shared mode: many workers, one frontier, one state, one dataset (crawler/shared/; README "Many machines") ---
+# REDIS_URL switches it on: scrapy-redis's scheduler and seen-set per crawl round, crawl and dedup state in Redis,
+# the run lock a Redis lease. OUTPUT_DIR may then be s3://BUCKET/PREFIX (endpoint from the S3_ENDPOINT_URL
+# environment variable, credentials from the usual AWS_* variables) or a directory every worker mounts.
+REDIS_URL = ""  # redis://HOST:PORT/DB (or rediss://, unix://); empty = local mode, nothing shared
+REDIS_KEY_PREFIX = ""  # namespace of the dataset's Redis keys; empty = derived from OUTPUT_DIR
+WORKER_ID = ""  # stable name of this worker (a restart with the same name takes its place back); empty = host name
+REDIS_LEASE_SECONDS = 30.0  # a worker's lease, renewed every third of it; a dead worker is given up after this
+SHARED_POLL_SECONDS = 0.25  # how often an idle worker looks for new work in the shared queue
 
 # --- WARC capture and replay ---
 # Capture (crawler/middlewares/warc_capture.py): every response of a crawl, with its request, into

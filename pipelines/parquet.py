@@ -186,10 +186,7 @@ class ParquetExportPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        if cls is ParquetExportPipeline and hasattr(getattr(crawler, "run_context", None), "remote_staging"):
-            from .parquet_shared import SharedParquetExport  # shared mode (REDIS_URL): many workers, one dataset
-
-            cls = SharedParquetExport
+        # shared mode (REDIS_URL) puts pipelines.parquet_shared.SharedParquetExport in its place in ITEM_PIPELINES
         exporter = cls(crawler, crawler.settings.get("OUTPUT_DIR", "output"))
         crawler.signals.connect(exporter.item_failed, signal=signals.item_error)
         return exporter

@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 
 from crawler.ids import author_pseudonym
-from crawler.items import CommentRecord
+from crawler.items import CommentRecord, ThreadRecord
 from crawler.urls import site_of
 
 from .batch import per_record
@@ -35,17 +35,19 @@ def load_or_create_salt(output_dir: str) -> bytes:
     return salt
 
 
-def pseudonymise(rec: CommentRecord, salt: bytes | None) -> None:
+def pseudonymise(rec: CommentRecord | ThreadRecord, salt: bytes | None) -> None:
+    """author_name → author_id (comments, and threads' openers: same scoping, platform and host of the URL)."""
     name = rec.author_name
     rec.author_name = None
     if not name:
-        rec.author_id, rec.author_pseudonymised = None, salt is not None
-        return
-    if salt is None:
-        rec.author_id, rec.author_pseudonymised = name, False
+        rec.author_id, flag = None, salt is not None
+    elif salt is None:
+        rec.author_id, flag = name, False
     else:
-        rec.author_id = author_pseudonym(salt, rec.platform, site_of(rec.source_url), name)
-        rec.author_pseudonymised = True
+        url = rec.source_url if isinstance(rec, CommentRecord) else rec.url
+        rec.author_id, flag = author_pseudonym(salt, rec.platform, site_of(url), name), True
+    if isinstance(rec, CommentRecord):
+        rec.author_pseudonymised = flag
 
 
 class PseudonymisePipeline:
@@ -90,6 +92,6 @@ class PseudonymisePipeline:
 
     @per_record
     def process_item(self, item, spider=None):
-        if isinstance(item, CommentRecord):
+        if isinstance(item, (CommentRecord, ThreadRecord)):
             pseudonymise(item, self.salt)
         return item

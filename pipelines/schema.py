@@ -109,7 +109,8 @@ ARTICLE_COLUMNS: list[Column] = [
 THREAD_COLUMNS: list[Column] = [
     Column("thread_id", pa.string(), False,
            "Stable id: hash of platform, host and the platform's thread identifier.", "7d1e...aa"),
-    Column("platform", pa.string(), False, "Comment platform: wordpress, disqus, discourse, reddit, smf, phpbb, xenforo, vbulletin.",
+    Column("platform", pa.string(), False,
+           "Comment platform: wordpress, disqus, discourse, reddit, hackernews, smf, phpbb, xenforo, vbulletin.",
            "wordpress"),
     Column("article_id", pa.string(), False, "Article the thread discusses (joins articles.article_id).",
            "9f2c...e1"),
@@ -125,6 +126,20 @@ THREAD_COLUMNS: list[Column] = [
            "Where the rows came from: 'api' (the platform's JSON API), 'html' (the rendered page), "
            "'embed' (JSON embedded in the page).", "api"),
     _assets_column("Union of the tags of the thread's comments in this version."),
+    Column("title", pa.string(), True,
+           "Title of the discussion (Reddit submission, HN story, forum topic) when the platform states one.",
+           "Miners switch off as fees spike"),
+    Column("community", pa.string(), True,
+           "Where the discussion lives: the subreddit (without r/), 'hackernews', a forum category.",
+           "CryptoCurrency"),
+    Column("author_id", pa.string(), True,
+           "Pseudonym of whoever opened the thread (submitter, story author), made like comments.author_id "
+           "(salted HMAC; the raw name when AUTHOR_PSEUDONYMISE is off); null when not shown.", "a81b...07"),
+    Column("score", pa.int64(), True, "The thread's score (Reddit score, HN points) when shown.", "143"),
+    Column("created_at", TS, True, "When the thread was opened (UTC), if stated.", "2026-11-22T07:20:00Z"),
+    Column("discussion_url", pa.string(), True,
+           "The page a person opens to read the discussion (Reddit permalink, HN item page).",
+           "https://www.reddit.com/r/CryptoCurrency/comments/abc123/miners_switch_off/"),
 ] + _common_tail()
 
 COMMENT_COLUMNS: list[Column] = [

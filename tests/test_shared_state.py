@@ -167,3 +167,17 @@ def test_round_labels_are_computed_once_for_every_worker(r, prefix):
         rnd.committed()
     assert rounds[0].try_end()
     assert not list(r.scan_iter(match=f"{prefix}:r:*"))  # the round's keys, its seen-set included, are gone
+
+
+def test_a_record_key_is_claimed_by_one_live_worker(r, prefix):
+    a = SharedRound(r, prefix, "w1", "inc-a", lease_seconds=0.5)
+    b = SharedRound(r, prefix, "w2", "inc-b", lease_seconds=5)
+    for rnd in (a, b):
+        rnd.acquire_lease()
+        rnd.join()
+    assert a.claim("articles", "http://x/story") and a.claim("articles", "http://x/story")
+    assert not b.claim("articles", "http://x/story")  # fetched twice in one round: the second is dropped
+    assert b.claim("comments", "c1") and not a.claim("comments", "c1")
+    time.sleep(0.8)
+    b.reap()  # a died: what it claimed but never committed goes to whoever fetches it again
+    assert b.claim("articles", "http://x/story")

@@ -20,7 +20,11 @@ from .conftest import REPO, run_crawl
 FIXTURES = REPO / "tests" / "fixtures" / "sources"
 REQUIRED = {"coindesk", "cointelegraph", "decrypt", "theblock", "bitcoincom", "cryptoslate", "cryptonews",
             "beincrypto", "bitcoinmagazine", "cryptopotato", "utoday", "newsbtc", "bitcoinist", "thebitcoinpub",
-            "bitcointalk"}
+            "bitcointalk",
+            # from public crypto feed lists (issue 14)
+            "thedefiant", "blockworks", "cryptobriefing", "ambcrypto", "coingape", "dailyhodl", "cryptoglobe",
+            "coinjournal", "dlnews", "protos", "unchained", "cryptopolitan", "coincentral", "zycrypto"}
+SUBREDDITS = {"r_cryptocurrency", "r_bitcoin", "r_ethereum", "r_cryptomarkets", "r_btc", "r_solana"}
 SALT = "test-salt-sources"
 
 
@@ -38,12 +42,23 @@ REGISTRY = load_sources()
 
 # -- registry ------------------------------------------------------------------------------------------------
 def test_registry_lists_the_required_sources_with_discovery_and_politeness():
-    assert REQUIRED <= set(REGISTRY.sources)
+    assert REQUIRED | SUBREDDITS | {"hackernews"} <= set(REGISTRY.sources)
     for s in REGISTRY.sources.values():
         assert s.discovery and s.domains and s.download_delay >= 1.0 and 1 <= s.concurrency <= 4
         assert all(s.owns(d.url) for d in s.discovery), s.name
     kinds = {d.kind for s in REGISTRY.sources.values() for d in s.discovery}
-    assert kinds == {"feed", "sitemap", "wp_posts", "listing"}
+    assert kinds == {"feed", "sitemap", "wp_posts", "listing", "subreddit", "hn_search"}
+    for name in SUBREDDITS:  # subreddits: the API lists them, linked pages are parsed by their own parser
+        src = REGISTRY.sources[name]
+        assert src.is_api and src.comments == "reddit" and src.parser == "generic"
+    assert REGISTRY.sources["hackernews"].comments == "hackernews"
+    # sitemap paths that public evidence contradicts are fixed (issue 14)
+    sitemaps = {s.name: [d.url for d in s.discovery if d.kind == "sitemap"] for s in REGISTRY.sources.values()}
+    assert sitemaps["coindesk"] == ["https://www.coindesk.com/arc/outboundfeeds/news-sitemap-index/?outputType=xml"]
+    for name, host in (("decrypt", "decrypt.co"), ("newsbtc", "www.newsbtc.com"), ("bitcoinist", "bitcoinist.com")):
+        assert sitemaps[name] == [f"https://{host}/sitemap_index.xml"], name
+    assert sitemaps["utoday"] == []
+    assert [d.url for d in REGISTRY.sources["blockworks"].discovery] == ["https://blockworks.co/feed"]
     assert REGISTRY.sources["thebitcoinpub"].comments == "discourse"
     assert REGISTRY.sources["bitcointalk"].comments == "smf"
     assert {s.name for s in REGISTRY.sources.values() if s.is_discussion} == {"thebitcoinpub", "bitcointalk"}
@@ -85,8 +100,9 @@ def test_docs_list_the_registry():
 
 def test_every_source_has_a_fixture_on_its_own_domain_and_its_parser():
     dirs = {d.name: d for d in make_warcs.fixture_dirs()}
-    assert set(REGISTRY.sources) <= set(dirs)
-    for name, src in REGISTRY.sources.items():
+    web = {n: s for n, s in REGISTRY.sources.items() if not s.is_api}  # API sources: tests/test_reddit_live.py,
+    assert set(web) <= set(dirs)  # tests/test_hackernews.py (local servers speaking their protocols)
+    for name, src in web.items():
         exp = make_warcs.expected(dirs[name])
         assert src.owns(exp["url"]), name
         if exp.get("feed_url"):
@@ -247,10 +263,12 @@ def test_news_all_sources_request_every_discovery_url_each_source_in_its_own_slo
         override = ",".join(f"{d}={site.base}" for d in domains)
         result = run_crawl(tmp_path / "out", "-a", "source=all", "-a", f"base_override={override}",
                            "-a", f"registry={_fast_registry(tmp_path)}", "-s", "CONTACT=tests@example.org",
+                           "-s", f"HN_ALGOLIA_URL={site.base}/hn-api", "-s", "DISCUSSION_LOOKUP=none",
                            "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", spider="news")
         log = list(site.log)
     assert result.returncode == 0, result.stderr[-3000:]
-    discovery = [d for s in REGISTRY.sources.values() for d in s.discovery]
+    # (API kinds go to their API origins, not to the sources' hosts: tests/test_reddit_live.py, test_hackernews.py)
+    discovery = [d for s in REGISTRY.sources.values() for d in s.discovery if not s.is_api]
     for kind in ("feed", "sitemap", "wp_posts", "listing"):
         assert result.stats[f"news/discovery/{kind}"] == sum(1 for d in discovery if d.kind == kind)
     requested = {p for _, p, _ in log}

@@ -13,6 +13,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from crawler.comments.detect import platform_of_json
+from crawler.demo_site.forum_shapes import SMF_GONE_TOPIC
 from crawler.middlewares.warc_capture import OPEN_SUFFIX, ROLE_HEADER, RotatingWarcFile
 from crawler.middlewares.warc_replay import WarcIndex, WarcRecordRef, sniff_kind
 
@@ -41,6 +42,12 @@ def _records(paths):
                 yield path, rec, rec.content_stream().read()
 
 
+def _refetched(urls: list[str]) -> int:
+    """Entry pages asked again on purpose (the errback of a thread whose first page is gone re-reads the page it
+    was entered at: crawler/spiders/thread_entry.py) are served twice in the replay too."""
+    return sum(1 for u in set(urls) if urls.count(u) > 1 and u.endswith(f"topic={SMF_GONE_TOPIC}.20"))
+
+
 def _network_errors(stats: dict) -> list[str]:
     return [k for k in stats if k.startswith("downloader/exception_type_count/") and not k.endswith("IgnoreRequest")]
 
@@ -49,10 +56,24 @@ def _network_errors(stats: dict) -> list[str]:
 def captured(tmp_path_factory):
     """A demo crawl with capture on, small WARC_MAX_SIZE so the files rotate."""
     tmp = tmp_path_factory.mktemp("warc-capture")
-    result = run_crawl(tmp / "live", "-a", f"port={_free_port()}", "-s", f"WARC_CAPTURE_DIR={tmp / 'warc'}",
+    port = _free_port()
+    result = run_crawl(tmp / "live", "-a", f"port={port}", "-s", f"WARC_CAPTURE_DIR={tmp / 'warc'}",
                        "-s", "WARC_MAX_SIZE=30000", "-s", f"AUTHOR_SALT={SALT}")
     assert result.returncode == 0, result.stderr[-3000:]
+    result.port = port
     return tmp, result
+
+
+def _lookup_as_captured(live) -> list[str]:
+    """Settings that make a replay look discussions up as the live demo crawl did (its API origins and client)."""
+    from crawler.demo_site.apis import origins
+    from crawler.demo_site.reddit_api import RedditApi
+
+    args = ["-s", "DISCUSSION_LOOKUP=auto", "-s", f"REDDIT_CLIENT_ID={RedditApi.client_id}",
+            "-s", f"REDDIT_CLIENT_SECRET={RedditApi.client_secret}"]
+    for k, v in origins(f"http://127.0.0.1:{live.port}").items():
+        args += ["-s", f"{k}={v}"]
+    return args
 
 
 def test_capture_writes_complete_rotating_warc_files_with_every_response(captured):
@@ -92,15 +113,23 @@ def test_capture_writes_complete_rotating_warc_files_with_every_response(capture
 def test_replay_of_the_capture_gives_the_same_rows(captured, tmp_path):
     tmp, live = captured
     replay = run_crawl(tmp_path / "replay", "-a", f"path={tmp / 'warc'}/*.warc.gz", "-s", f"AUTHOR_SALT={SALT}",
-                       spider="warc")
+                       *_lookup_as_captured(live), spider="warc")
     assert replay.returncode == 0, replay.stderr[-3000:]
+    assert replay.stats["discussion/lookup/reddit/found"] >= 1  # the lookup's answers came from the WARC
     for table in ("articles", "threads", "comments"):
         assert live.table(table).num_rows > 0
         assert _rows(replay, table) == _rows(live, table), table
     stats = replay.stats
     assert stats.get("warc/replay/missing_record", 0) == 0
-    assert stats["warc/replay/served"] == stats["warc/replay/records"] == live.stats["warc/capture/records"]
-    assert stats["warc/replay/unused_records"] == 0
+    assert stats["warc/replay/records"] == live.stats["warc/capture/records"]
+    # the replay needs no OAuth token (answers come from the records): the captured token exchange stays unused
+    token = live.stats.get("reddit/auth/token_ok", 0)
+    # a thread entered at a later page fetches that page again as a follow-up of its first page: the URL has two
+    # records and the replay, starting from the first page, needs it once
+    urls = [rec.rec_headers.get_header("WARC-Target-URI") for _, rec, _ in _records(sorted((tmp / "warc").iterdir()))
+            if rec.rec_type == "response"]
+    assert stats["warc/replay/served"] + token == len(set(urls)) + _refetched(urls)
+    assert stats["warc/replay/unused_records"] == token
     assert stats["robotstxt/rules/2xx"] == live.stats["robotstxt/rules/2xx"]  # robots.txt served from the WARC
     assert stats.get("robotstxt/forbidden", 0) == live.stats.get("robotstxt/forbidden", 0)
     assert stats["warc/replay/start/feed"] >= 1 and stats["warc/replay/start/sitemap"] >= 1

@@ -58,6 +58,9 @@ class CommentPage:
     next_urls: list[str] = field(default_factory=list)
     reported_count: int | None = None
     error: str | None = None  # a reason when the response could not be parsed
+    # thread metadata the response states (ThreadRecord columns: title, community, author_name, score,
+    # created_at, discussion_url); None when it says nothing about the thread itself
+    thread: dict | None = None
     not_comments: int = 0  # posts the platform's count includes that are not comments (Discourse small actions)
     cut_pages: int = 0  # follow-up pages the server claimed beyond MAX_LISTED_PAGES (not listed: thread incomplete)
 
@@ -91,9 +94,12 @@ class CommentAdapter(Protocol):
     def parse_page(self, url: str, body: bytes, headers: dict, ref: ThreadRef) -> CommentPage: ...
 
 
+THREAD_META = ("title", "community", "author_name", "score", "created_at", "discussion_url")
+
+
 def build_thread(ref: ThreadRef, article_id: str, raw: list[RawComment], *, parser: str, source: str,
                  thread_url: str, complete: bool, reported: int | None, not_comments: int = 0,
-                 reported_exact: bool = True) -> tuple[ThreadRecord, list[CommentRecord]]:
+                 reported_exact: bool = True, meta: dict | None = None) -> tuple[ThreadRecord, list[CommentRecord]]:
     """Assemble collected comments into a thread row and ordered comment rows (pure).
 
     A parent that some comment names but that never arrived becomes a **placeholder** row
@@ -155,5 +161,6 @@ def build_thread(ref: ThreadRef, article_id: str, raw: list[RawComment], *, pars
         comment_count_collected=collected,
         is_complete=complete and (not reported_exact or reported is None or collected + not_comments >= reported),
         source=source, parser=parser,
+        **{k: v for k, v in (meta or {}).items() if k in THREAD_META},
     )
     return thread, rows

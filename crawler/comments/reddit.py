@@ -28,8 +28,14 @@ Rules, in one place:
   ``REDDIT_CLIENT_ID`` / ``REDDIT_CLIENT_SECRET`` (settings first, then the environment). Without them
   :meth:`RedditAdapter.from_settings` logs once that live Reddit is disabled and ``first_requests`` asks
   nothing of reddit.com (JSON already in hand — demo site, WARC replay — is still parsed). With them,
-  reddit.com requests go to ``https://oauth.reddit.com``; fetching the bearer token (client-credentials
-  grant at :data:`TOKEN_URL`) and sending it belongs to the downloader, not to this pure parser.
+  reddit.com requests go to ``REDDIT_API_ORIGIN`` (default ``https://oauth.reddit.com``); fetching the bearer
+  token (client-credentials grant at ``REDDIT_TOKEN_URL``) and sending it belongs to the downloader
+  (:mod:`crawler.middlewares.reddit_oauth`), not to this pure parser. Follow-ups of a response from the API
+  origin (which may carry a path prefix) stay on it.
+- **Thread metadata** (``CommentPage.thread``): the submission's title, subreddit (``community``), author,
+  score, ``created_utc`` and the permalink on ``REDDIT_WEB_ORIGIN`` (``discussion_url``, the page a person opens).
+- **Subreddit listings** (``/r/{sub}/new``, t3 listings): :func:`listing_submissions` gives the submissions and
+  the ``after`` cursor of the next page.
 """
 from __future__ import annotations
 
@@ -53,6 +59,8 @@ PARSER = "reddit@1"
 MORE_BATCH = 100  # /api/morechildren accepts at most 100 ids per call
 OAUTH_ORIGIN = "https://oauth.reddit.com"
 TOKEN_URL = "https://www.reddit.com/api/v1/access_token"
+WEB_ORIGIN = "https://www.reddit.com"
+TOKEN_PATH = "/api/v1/access_token"
 DELETED_BODIES = {"[deleted]", "[removed]"}
 REDDIT_MEDIA_DOMAINS = {"i.redd.it", "v.redd.it", "reddit.com", "www.reddit.com", "old.reddit.com"}
 _COMMENTS_PATH = re.compile(r"/comments/([a-z0-9]+)(?:/([^/]*)(?:/([a-z0-9]+))?)?", re.I)
@@ -83,9 +91,12 @@ class RedditAdapter:
     parser = PARSER
     reported_count_is_exact = False  # num_comments includes comments the API can no longer return
 
-    def __init__(self, credentials: dict | None = None) -> None:
+    def __init__(self, credentials: dict | None = None, api_origin: str = OAUTH_ORIGIN,
+                 web_origin: str = WEB_ORIGIN) -> None:
         self.credentials = credentials
         self.enabled = credentials is not None  # live reddit.com only; other hosts need no credentials
+        self.api_origin = (api_origin or OAUTH_ORIGIN).rstrip("/")
+        self.web_origin = (web_origin or WEB_ORIGIN).rstrip("/")
         self._warned = False
 
     @classmethod
@@ -94,7 +105,13 @@ class RedditAdapter:
         if creds is None:
             logger.info("reddit: live reddit.com disabled (REDDIT_CLIENT_ID / REDDIT_CLIENT_SECRET not set); "
                         "Reddit JSON already in hand is still parsed")
-        return cls(creds)
+        get = (lambda k: settings.get(k)) if settings is not None and hasattr(settings, "get") else (lambda k: None)
+        api = get("REDDIT_API_ORIGIN") or OAUTH_ORIGIN
+        token_url = get("REDDIT_TOKEN_URL") or TOKEN_URL
+        return cls(creds, api_origin=api, web_origin=web_origin_of(token_url))
+
+    def is_api(self, url: str) -> bool:
+        return url.startswith(self.api_origin + "/")
 
     # -- detection ---------------------------------------------------------------------------------
     def detect(self, url: str, body: bytes, headers: dict) -> ThreadRef | None:
@@ -120,14 +137,14 @@ class RedditAdapter:
         if ref.inline_body is not None:
             return []  # the detected response is the thread JSON itself
         origin = ref.extra.get("origin") or f"https://{ref.host}"
-        if is_reddit_host(origin):
+        if is_reddit_host(origin) or origin == self.api_origin:
             if not self.enabled:
                 if not self._warned:
                     logger.info("reddit: thread %s skipped, live reddit.com needs OAuth credentials",
                                 ref.native_thread_id)
                     self._warned = True
                 return []
-            origin = OAUTH_ORIGIN
+            origin = self.api_origin
         return [f"{origin}/comments/{ref.native_thread_id}.json"]
 
     # -- parsing -----------------------------------------------------------------------------------
@@ -140,7 +157,7 @@ class RedditAdapter:
             sub = submission(data) or {}
             things = data[1]["data"].get("children") or []
             link = _strip(sub.get("name") or sub.get("id") or "") or ref.native_thread_id
-            page = CommentPage(reported_count=_int(sub.get("num_comments")))
+            page = CommentPage(reported_count=_int(sub.get("num_comments")), thread=self.thread_meta(sub, url))
         else:
             if data["json"].get("errors"):
                 return CommentPage(error=f"api_errors: {data['json']['errors']}")
@@ -178,8 +195,23 @@ class RedditAdapter:
         return page
 
     def _api_origin(self, url: str) -> str:
+        if self.is_api(url):
+            return self.api_origin
         origin = _origin(url)
-        return OAUTH_ORIGIN if self.enabled and is_reddit_host(origin) else origin
+        return self.api_origin if self.enabled and is_reddit_host(origin) else origin
+
+    def thread_meta(self, sub: dict, url: str) -> dict:
+        """Thread columns from a submission (t3 data)."""
+        permalink = sub.get("permalink") or ""
+        if permalink and self.is_api(url) or is_reddit_host(url):
+            web = self.web_origin + permalink if permalink else None
+        else:
+            web = _origin(url) + permalink if permalink else None
+        author = sub.get("author")
+        return {"title": htmllib.unescape(sub.get("title") or "") or None, "community": sub.get("subreddit") or None,
+                "author_name": None if not author or author == "[deleted]" else author,
+                "score": _int(sub.get("score")), "created_at": parse_date(sub.get("created_utc")),
+                "discussion_url": web}
 
     @staticmethod
     def finalize(raw: list[RawComment]) -> list[RawComment]:
@@ -270,6 +302,29 @@ def comment_text(d: dict) -> tuple[str, str | None]:
             own.append(line)
     q = "\n".join(quoted).strip()
     return "\n".join(own).strip(), q or None
+
+
+def web_origin_of(token_url: str) -> str:
+    """The site a person opens, from the token endpoint: ``https://www.reddit.com/api/v1/access_token`` →
+    ``https://www.reddit.com`` (a mirror's path prefix is kept)."""
+    url = (token_url or TOKEN_URL).split("?", 1)[0]
+    return url[:-len(TOKEN_PATH)] if url.endswith(TOKEN_PATH) else _origin(url)
+
+
+def listing_submissions(body) -> tuple[list[dict], str | None] | None:
+    """(t3 data of each submission, ``after`` cursor) of a subreddit listing; None when not a listing."""
+    data = body if isinstance(body, (list, dict)) else _json(_decode(body))
+    if not _is_listing(data):
+        return None
+    subs = [c.get("data") or {} for c in data["data"]["children"] if isinstance(c, dict) and c.get("kind") == "t3"]
+    return subs, data["data"].get("after") or None
+
+
+def submission_page_url(sub: dict) -> str | None:
+    """The page a submission links to (None for self posts and Reddit-hosted media), as
+    :func:`submission_article_url` says of a thread."""
+    return submission_article_url([{"kind": "Listing", "data": {"children": [{"kind": "t3", "data": sub}]}},
+                                   {"kind": "Listing", "data": {"children": []}}])
 
 
 def morechildren_urls(origin: str, link: str, ids: list[str], size: int = MORE_BATCH) -> list[str]:

@@ -8,7 +8,14 @@ To add one: write it in its own module and append it to EXTRA_ROUTES below.
 from __future__ import annotations
 
 EXTRA_ROUTES: list = []
+# Routes that need the whole request (method, headers, body: OAuth, POST forms) take
+# ``route(site, req: DemoRequest) -> (status, body str|bytes, content_type, headers) | None`` and are asked first.
+REQUEST_ROUTES: list = []
 
 from .forum import forum_route  # noqa: E402  (Discourse, Disqus, Reddit and SMF threads; see forum.py)
 
 EXTRA_ROUTES.append(forum_route)
+
+from .apis import api_route  # noqa: E402  (Reddit-style OAuth API and HN-style API; see apis.py)
+
+REQUEST_ROUTES.append(api_route)

@@ -14,15 +14,28 @@ import json
 import logging
 import sys
 import threading
+from dataclasses import dataclass
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 from . import render as R
-from .routes import EXTRA_ROUTES
+from .routes import EXTRA_ROUTES, REQUEST_ROUTES
 from .site import CHALLENGE_PATH, PRIVATE_PATH, REST_PER_PAGE, DemoSite
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DemoRequest:
+    """What a request route sees (``routes.REQUEST_ROUTES``)."""
+    method: str
+    host: str
+    path: str
+    query: dict
+    headers: object  # the request's headers (email.message.Message: case-insensitive .get)
+    body: bytes
+    base: str
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -33,8 +46,8 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # keep crawl logs readable
         logger.debug("demo site: " + fmt, *args)
 
-    def _send(self, status: int, body: str, ctype: str = "text/html; charset=utf-8", headers=None) -> None:
-        data = body.encode("utf-8")
+    def _send(self, status: int, body: str | bytes, ctype: str = "text/html; charset=utf-8", headers=None) -> None:
+        data = body if isinstance(body, bytes) else body.encode("utf-8")
         if status == 200:  # validators for conditional GET: unchanged content answers 304
             etag = '"' + hashlib.sha1(data).hexdigest()[:20] + '"'
             headers = {**(headers or {}), "ETag": etag}
@@ -55,9 +68,29 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self):  # noqa: N802
         self.do_GET()
 
+    def _request_route(self) -> bool:
+        host = (self.headers.get("Host") or "127.0.0.1").split(":")[0]
+        base = f"http://{'localhost' if host == 'localhost' else '127.0.0.1'}:{self.server.server_address[1]}"
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(min(length, 1 << 20)) if length > 0 else b""
+        req = DemoRequest(self.command, host, parts.path, parse_qs(parts.query), self.headers, body, base)
+        for route in REQUEST_ROUTES:
+            hit = route(self.site, req)
+            if hit is not None:
+                self._send(*hit)
+                return True
+        return False
+
+    def do_POST(self):  # noqa: N802
+        if not self._request_route():
+            self._send(405, R.not_found_page())
+
     def do_GET(self):  # noqa: N802
         if self.latency:
             time.sleep(self.latency)
+        if self._request_route():
+            return
         host = (self.headers.get("Host") or "127.0.0.1").split(":")[0]
         partner = host == "localhost"
         port = self.server.server_address[1]

@@ -95,6 +95,16 @@ end
 redis.call('DEL', KEYS[1])
 return 1
 """
+# KEYS: claims hash, dead; ARGV: field, me. 1 when the field is (now) mine: free, mine, or a dead incarnation's.
+_CLAIM_KEY = """
+local owner = redis.call('HGET', KEYS[1], ARGV[1])
+if owner == ARGV[2] then return 1 end
+if (not owner) or redis.call('SISMEMBER', KEYS[2], owner) == 1 then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  return 1
+end
+return 0
+"""
 # KEYS: lease; ARGV: me, ttl ms. Take a free lease, or renew my own.
 _LEASE = """
 local v = redis.call('GET', KEYS[1])
@@ -141,7 +151,7 @@ class SharedRound:
         self.reaped: list[str] = []
         self._scripts = {name: client.register_script(src) for name, src in (
             ("pop", _POP), ("reap", _REAP), ("done", _CRAWL_DONE), ("claim", _CLAIM), ("end", _END),
-            ("lease", _LEASE), ("release", _RELEASE), ("join", _JOIN))}
+            ("lease", _LEASE), ("release", _RELEASE), ("join", _JOIN), ("claim_key", _CLAIM_KEY))}
 
     # -- keys -----------------------------------------------------------------------------------------
     @property
@@ -247,6 +257,12 @@ class SharedRound:
                                                 self.key("idle"), self.key("crawled")]))
 
     # -- records and labels ---------------------------------------------------------------------------
+    def claim(self, table: str, key: str) -> bool:
+        """The round's "same record fetched twice" rule across workers: the first live claimant keeps a record
+        key (canonical URL, thread id, comment id); a dead incarnation's claims pass to whoever asks next."""
+        return bool(self._scripts["claim_key"](keys=[self.key("claims:" + table), self.key("dead")],
+                                               args=[key, self.me]))
+
     def register(self, table: str, docs: list[dict]) -> None:
         """Records that passed every pipeline step (their dedup keys), for the round's labelling."""
         if not docs:

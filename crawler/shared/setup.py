@@ -12,6 +12,7 @@ from .context import SharedRunContext
 
 logger = logging.getLogger(__name__)
 SCHEDULER = "crawler.shared.scheduler.SharedScheduler"
+EXPORTER, SHARED_EXPORTER = "pipelines.parquet.ParquetExportPipeline", "pipelines.parquet_shared.SharedParquetExport"
 SALT_OBJECT = ".author_salt"
 
 
@@ -21,7 +22,19 @@ def shared_context(crawler, run_id: str, state_enabled: bool) -> SharedRunContex
     if cfg is None:
         return None
     crawler.settings.set("SCHEDULER", SCHEDULER, priority="cmdline")  # before the engine exists
+    use_shared_exporter(crawler.settings)
     return SharedRunContext(cfg, run_id, state_enabled=state_enabled)
+
+
+def use_shared_exporter(settings) -> None:
+    """The Parquet exporter's place in ITEM_PIPELINES goes to the shared-mode exporter (same order)."""
+    def name(component) -> str:
+        return component if isinstance(component, str) else f"{component.__module__}.{component.__qualname__}"
+
+    pipes = settings.getdict("ITEM_PIPELINES")
+    swapped = {SHARED_EXPORTER if name(k) == EXPORTER else k: v for k, v in pipes.items()}
+    if swapped != pipes:
+        settings.set("ITEM_PIPELINES", swapped, priority="cmdline")
 
 
 def after_open(crawler, spider, ctx: SharedRunContext) -> None:

@@ -15,10 +15,13 @@ Forum users are private persons: the opening post's author is not written into `
 """
 from __future__ import annotations
 
+import html as htmllib
+
 from crawler import ids
 from crawler.comments import discourse, phpbb, reddit, smf, vbulletin, xenforo
 from crawler.comments.payload import decode_body, json_or_none
 from crawler.dates import parse_date
+from crawler.htmltext import html_to_text
 from crawler.items import ArticleRecord
 from crawler.urls import canonical, site_of
 
@@ -93,3 +96,63 @@ def topic_article(platform: str, url: str, title: str | None) -> ArticleRecord:
         title=(title or "").strip() or url, body_text="", section=platform, parser=f"{platform}-topic@1",
         body_optional=True,
     )
+
+
+# -- article rows made from a submission / story (discussions found through the APIs) -----------------------
+def reddit_submission_article(sub: dict, web_origin: str) -> ArticleRecord | None:
+    """The article row of a Reddit submission (t3 data): a self post's own text (``section`` = subreddit,
+    ``url`` = its permalink), or — for a link post whose page is not an article — the title and the link
+    with no body (``reddit-submission@1``)."""
+    title = htmllib.unescape(str(sub.get("title") or "")).strip()
+    permalink = sub.get("permalink") or ""
+    if not title or not permalink:
+        return None
+    created = sub.get("created_utc")
+    if sub.get("is_self") or reddit.submission_page_url(sub) is None and not _external(sub):
+        url, body, parser = web_origin.rstrip("/") + permalink, _self_text(sub), "reddit-self-post@1"
+    else:
+        url = htmllib.unescape(sub.get("url_overridden_by_dest") or sub.get("url") or "")
+        body, parser = "", "reddit-submission@1"
+    canon = canonical(url)
+    return ArticleRecord(article_id=ids.article_id(canon), url=url, canonical_url=canon, site=site_of(canon),
+                         title=title, body_text=body, published_at=parse_date(created),
+                         published_at_raw=None if created is None else str(created),
+                         section=sub.get("subreddit") or None, parser=parser, body_optional=True)
+
+
+def _external(sub: dict) -> bool:
+    """A link post to Reddit-hosted media (image, video, gallery): the link is kept as the row's URL."""
+    url = sub.get("url_overridden_by_dest") or sub.get("url") or ""
+    return not sub.get("is_self") and url.startswith(("http://", "https://")) and "/comments/" not in url
+
+
+def _self_text(sub: dict) -> str:
+    html = sub.get("selftext_html")
+    if html:
+        if html.lstrip().startswith("&lt;"):
+            html = htmllib.unescape(html)
+        return html_to_text(html)
+    return str(sub.get("selftext") or "").strip()
+
+
+def hn_story_article(hit: dict, hn) -> ArticleRecord | None:
+    """The article row of a Hacker News story (an Algolia hit or item): an Ask/Show HN text is its own row
+    (``url`` = the HN item page, ``section`` = hackernews, ``hackernews-text@1``); a story with a link gives the
+    title and link with no body (``hackernews-link@1``), used when the linked page is not an article."""
+    sid = str(hit.get("objectID") or hit.get("id") or "")
+    title = htmllib.unescape(str(hit.get("title") or "")).strip()
+    if not sid or not title:
+        return None
+    link = hit.get("url") if isinstance(hit.get("url"), str) and hit["url"].startswith(("http://", "https://")) else None
+    created = hit.get("created_at_i", hit.get("created_at"))
+    if link:
+        url, body, parser = link, "", "hackernews-link@1"
+    else:
+        text = hit.get("story_text") or hit.get("text") or ""
+        url, body, parser = hn.discussion_page(sid, hn.algolia_url), html_to_text(text) if text else "", \
+            "hackernews-text@1"
+    canon = canonical(url)
+    return ArticleRecord(article_id=ids.article_id(canon), url=url, canonical_url=canon, site=site_of(canon),
+                         title=title, body_text=body, published_at=parse_date(created),
+                         published_at_raw=None if created is None else str(created), section="hackernews",
+                         parser=parser, body_optional=True)

@@ -19,8 +19,11 @@ from urllib.parse import urlsplit, urlunsplit
 from crawler.usage import UsageProblem
 
 REGISTRY_PATH = Path(__file__).with_name("sources.json")
-DISCOVERY_KINDS = ("feed", "sitemap", "wp_posts", "listing")
-COMMENT_PLATFORMS = ("none", "wordpress", "disqus", "discourse", "reddit", "smf")
+DISCOVERY_KINDS = ("feed", "sitemap", "wp_posts", "listing", "subreddit", "hn_search")
+API_KINDS = ("subreddit", "hn_search")  # discovered through an API origin (a setting), not the source's web host
+COMMENT_PLATFORMS = ("none", "wordpress", "disqus", "discourse", "reddit", "smf", "hackernews")
+SUBREDDIT_URL = re.compile(r"^https://(www\.|old\.)?reddit\.com/r/[A-Za-z0-9_]{2,21}(/(new|hot|top|rising))?/?$")
+HN_SEARCH_URL = re.compile(r"^https://hn\.algolia\.com/api/v1/search_by_date\?(.+&)?query=[^&]+")
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
 DISCUSSION = "discussion"  # parser value: pages are forum topics, read by the spider's parse_discussion
@@ -50,6 +53,7 @@ class Source:
     download_delay: float
     concurrency: int
     notes: str = ""
+    max_pages: int | None = None  # subreddit / hn_search: listing pages followed (None = the setting)
 
     @property
     def is_discussion(self) -> bool:
@@ -60,6 +64,11 @@ class Source:
     def slot(self) -> str:
         """Downloader slot shared by every request to this source (one politeness budget for all hosts)."""
         return f"source:{self.name}"
+
+    @property
+    def is_api(self) -> bool:
+        """Discovered through an API (subreddit, HN search): the linked pages belong to other sources."""
+        return bool(self.discovery) and all(d.kind in API_KINDS for d in self.discovery)
 
     def owns(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
@@ -85,7 +94,7 @@ class Registry:
 
     def for_url(self, url: str) -> Source | None:
         for s in self.sources.values():
-            if s.owns(url):
+            if not s.is_api and s.owns(url):
                 return s
         return None
 
@@ -108,7 +117,7 @@ def parse_registry(data: dict) -> Registry:
             continue
         if src.name in reg.sources:
             problems.append(f"{where}: duplicate name")
-        for d in src.domains:
+        for d in src.domains if not src.is_api else ():  # many subreddits share reddit.com
             if d in owner:
                 problems.append(f"{where}: domain {d} already belongs to {owner[d]}")
             owner[d] = src.name
@@ -141,6 +150,10 @@ def _source(raw) -> Source:
             errs.append(f"discovery[{j}].kind must be one of {DISCOVERY_KINDS}")
         elif not _http_url(url) or (urlsplit(url).hostname or "") not in domains:
             errs.append(f"discovery[{j}].url must be an http(s) URL on one of the domains")
+        elif kind == "subreddit" and not SUBREDDIT_URL.match(url):
+            errs.append(f"discovery[{j}].url must look like https://www.reddit.com/r/NAME/new")
+        elif kind == "hn_search" and not HN_SEARCH_URL.match(url):
+            errs.append(f"discovery[{j}].url must look like https://hn.algolia.com/api/v1/search_by_date?query=..")
         else:
             discovery.append(Discovery(kind, url))
     if not discovery:
@@ -161,11 +174,14 @@ def _source(raw) -> Source:
     title = raw.get("title")
     if not isinstance(title, str) or not title.strip():
         errs.append("title is required")
+    max_pages = raw.get("max_pages")
+    if max_pages is not None and (not isinstance(max_pages, int) or isinstance(max_pages, bool) or max_pages < 1):
+        errs.append("max_pages must be a positive integer")
     if errs:
         raise SourceRegistryError("; ".join(errs))
     return Source(name=name, title=title.strip(), domains=tuple(domains), home=home, discovery=tuple(discovery),
                   comments=comments, parser=parser, download_delay=float(delay), concurrency=conc,
-                  notes=str(raw.get("notes") or ""))
+                  notes=str(raw.get("notes") or ""), max_pages=max_pages)
 
 
 def _http_url(u) -> bool:
@@ -228,7 +244,10 @@ def render_markdown(registry: Registry | None = None) -> str:
         "",
         "Discovery kinds: `feed` (RSS/Atom), `sitemap` (sitemap or news sitemap, nested indexes followed), "
         "`wp_posts` (WordPress REST `/wp-json/wp/v2/posts`, the `link` of each post), `listing` (a section "
-        "front: its headline links, `crawler/sites/listing.py`). Parser: `generic` (`crawler/sites/generic.py` and the "
+        "front: its headline links, `crawler/sites/listing.py`), `subreddit` (a subreddit's listing through the Reddit "
+        "API at `REDDIT_API_ORIGIN`, pages followed through `after` up to `max_pages` or "
+        "`REDDIT_LISTING_MAX_PAGES`; link posts join the linked page, self posts are their own article), "
+        "`hn_search` (Hacker News stories from the Algolia API at `HN_ALGOLIA_URL`, `search_by_date`). Parser: `generic` (`crawler/sites/generic.py` and the "
         "host overrides in `crawler/sites/overrides.py`) or `discussion` (forum topics: the opening post becomes "
         "the article row without author, `crawler/sites/discussion.py`; replies are comments). Politeness: every request of a source shares "
         "the downloader slot `source:<name>` with the delay (seconds, randomised 0.5-1.5x by Scrapy) and "

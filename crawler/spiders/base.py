@@ -30,10 +30,12 @@ from crawler.sites.generic import NotArticle
 from crawler.sites.overrides import parser_for
 from crawler.shared.setup import SharedUnavailable, after_open, shared_context
 from crawler.state.crawl_state import CorruptState
+from crawler.state.revisits import REVISIT_STATUSES, RevisitPlanner
 from crawler.state.run_context import LockHeld, RunContext
 from crawler.urls import canonical, site_of, strip_tracking
+from pipelines.dedup.rebuild import roll_forward_refresher
 
-from . import revisits
+from . import thread_entry
 
 
 def new_run_id(spider_name: str) -> str:
@@ -57,6 +59,7 @@ class ThreadCollector:
     failed: bool = False
     source: str = "api"
     pages: int = 0
+    meta: dict = field(default_factory=dict)  # thread metadata the pages stated (CommentPage.thread)
 
 
 class ArticleSpider(scrapy.Spider):
@@ -86,7 +89,7 @@ class ArticleSpider(scrapy.Spider):
         return spider
 
     def _open_context(self, crawler) -> None:
-        hook = revisits.dedup_state_refresher(crawler.settings)
+        hook = roll_forward_refresher(crawler.settings)
         try:
             self.ctx.open(roll_forward_hook=hook)
         except LockHeld as exc:
@@ -127,12 +130,20 @@ class ArticleSpider(scrapy.Spider):
         self.ctx.close()
         gc.unfreeze()  # collectable again (matters when one process runs several crawls)
 
-    # -- helpers --------------------------------------------------------------------------------------
+    # -- stats, clock, stamps ---------------------------------------------------------------------------
     def inc(self, key: str, n: int = 1) -> None:
         self.crawler.stats.inc_value(key, n)
 
     def now(self) -> datetime:
         return self.clock or datetime.now(timezone.utc)
+
+    @property
+    def revisits(self) -> RevisitPlanner:
+        """The run's revisit planner (made on first use: the crawl's stats exist only once the crawl starts)."""
+        planner = self.__dict__.get("_revisits")
+        if planner is None:
+            planner = self._revisits = RevisitPlanner(self.ctx, self.crawler.stats, self.clock)
+        return planner
 
     def stamp(self, rec):
         now = datetime.now(timezone.utc)
@@ -146,7 +157,8 @@ class ArticleSpider(scrapy.Spider):
         if self.refusal:
             self.logger.error("refusing to crawl: %s", self.refusal[1])
             return
-        for request in revisits.due_requests(self):
+        for request in self.revisits.due_requests({"article": self.parse_article,
+                                                    "discussion": self.parse_discussion}):
             yield request
         for request in self.discovery_requests():
             yield request
@@ -156,7 +168,7 @@ class ArticleSpider(scrapy.Spider):
         return []
 
     def article_request(self, url: str, **meta) -> scrapy.Request | None:
-        return revisits.plan_article_request(self, strip_tracking(url), self.parse_article, meta)
+        return self.revisits.request(strip_tracking(url), self.parse_article, meta)
 
     # -- discovery ------------------------------------------------------------------------------------
     def parse_feed(self, response: Response):
@@ -216,11 +228,8 @@ class ArticleSpider(scrapy.Spider):
 
     # -- articles -------------------------------------------------------------------------------------
     def parse_article(self, response: Response):
-        if response.status == 304:
-            yield from revisits.not_modified(self, response)
-            return
-        if response.status in (404, 410):
-            yield from revisits.gone(self, response)
+        if response.status in REVISIT_STATUSES:
+            yield from self.revisit_answer(response)
             return
         if not hasattr(response, "text"):
             self.inc("articles/not_article/not_text")
@@ -228,14 +237,26 @@ class ArticleSpider(scrapy.Spider):
         headers = response.headers.to_unicode_dict()
         result = parser_for(response.url)(response.url, response.body, headers)
         if isinstance(result, NotArticle):
+            yield from thread_entry.linked_article_missing(self, response.request, f"not an article: {result.reason}")
             self.inc(f"articles/not_article/{result.reason}")
             self.inc(f"sites/{site_of(response.url)}/not_article/{result.reason}")
             self.logger.info("not an article (%s): %s", result.reason, response.url)
             return
         self.inc("articles/parsed")
-        revisits.record_page(self, response, result)
+        self.revisits.record_page(response, result)
         yield self.stamp(result)
         yield from self.start_threads(response, result)
+
+    def revisit_answer(self, response: Response):
+        """A 304/404/410 to a revisit: what the planner says it means (a tombstone row, threads to collect)."""
+        if response.status == 304:
+            for t in self.revisits.not_modified(response.request.url):
+                ref = ThreadRef(t.platform, t.host, t.native_thread_id, t.article_url)
+                yield from self.collect_thread(ref, t.article_id, t.page_url, urls=t.first_requests)
+            return
+        tombstone = self.revisits.gone(response.request.url, response.status)
+        if tombstone is not None:
+            yield self.stamp(tombstone)
 
     # -- comment threads ------------------------------------------------------------------------------
     def adapter(self, platform: str):
@@ -249,7 +270,7 @@ class ArticleSpider(scrapy.Spider):
             yield from self.collect_thread(ref, article.article_id, page_url, response)
 
     def discussion_request(self, url: str, force: bool = False, **meta) -> scrapy.Request | None:
-        return revisits.plan_article_request(self, url, self.parse_discussion, meta, force=force)
+        return self.revisits.request(url, self.parse_discussion, meta, force=force)
 
     def parse_topic_feed(self, response: Response):
         """A Discourse topic RSS: when it lists a post beyond the replies already collected, revisit the topic
@@ -260,7 +281,7 @@ class ArticleSpider(scrapy.Spider):
             return
         topic_url = response.url.removesuffix(".rss")
         newest = max((p["post_number"] or 0) for p in posts)
-        known = revisits.known_comment_count(self, topic_url)
+        known = self.revisits.known_comment_count(topic_url)
         grown = known is not None and newest - 1 > known  # post 1 is the opening post, not a reply
         if grown:
             self.inc("discovery/topic_rss/new_posts")
@@ -270,12 +291,11 @@ class ArticleSpider(scrapy.Spider):
 
     def parse_discussion(self, response: Response):
         """An entry point that is a discussion itself (forum topic, Reddit thread JSON): the opening post
-        becomes the article row, or the linked page is the article the comments join to."""
-        if response.status == 304:
-            yield from revisits.not_modified(self, response)
-            return
-        if response.status in (404, 410):
-            yield from revisits.gone(self, response)
+        becomes the article row, or the linked page is the article the comments join to; a thread entered
+        anywhere else (a later page, a post anchor, an answer without the opening post) is entered at its
+        opening page, or joins a row made from what the page says (crawler/spiders/thread_entry.py)."""
+        if response.status in REVISIT_STATUSES:
+            yield from self.revisit_answer(response)
             return
         headers = response.headers.to_unicode_dict()
         refs = detect_platform(response.url, response.body, headers, self.adapters)
@@ -286,7 +306,7 @@ class ArticleSpider(scrapy.Spider):
         for ref in refs:
             self.inc(f"comments/detected/{ref.platform}")
             article = opening_article(ref.platform, response.url, response.body, headers)
-            revisits.record_page(self, response, article, kind="discussion")
+            self.revisits.record_page(response, article, kind="discussion")
             if article is not None:
                 self.inc(f"discussion/opening_post/{ref.platform}")
                 yield self.stamp(article)
@@ -294,19 +314,25 @@ class ArticleSpider(scrapy.Spider):
             else:
                 linked = linked_article_url(ref.platform, response.body, response.url)
                 if not linked:
-                    self.inc(f"discussion/no_article/{ref.platform}")
-                    self.logger.warning("discussion at %s has no article to join to; skipped", response.url)
+                    yield from thread_entry.enter(self, ref, response)
                     continue
                 article_id = ids.article_id(canonical(linked))
-                request = self.article_request(linked, discovered_by="discussion")
-                if request is not None:
-                    yield request
+                request = self.article_request(linked, discovered_by="discussion",
+                                               **thread_entry.joins_meta(ref, response))
+                if request is not None:  # the page cannot be had or is no article: a row still joins (thread_entry)
+                    yield request.replace(errback=self.linked_article_failed)
             yield from self.collect_thread(ref, article_id, response.request.url, response)
 
+    def opening_page_failed(self, failure):
+        yield from thread_entry.opening_page_failed(self, failure)
+
+    def linked_article_failed(self, failure):
+        yield from thread_entry.linked_article_missing(self, failure.request, str(failure.value))
+
     def collect_thread(self, ref: ThreadRef, article_id: str, page_url: str, response: Response | None = None,
-                       urls: list[str] | None = None):
+                       urls: list[str] | None = None, failed: bool = False):
         adapter = self.adapter(ref.platform)
-        col = ThreadCollector(ref, article_id, ref.article_url, page_url, reported=ref.reported_count)
+        col = ThreadCollector(ref, article_id, ref.article_url, page_url, reported=ref.reported_count, failed=failed)
         urls = adapter.first_requests(ref) if urls is None else urls
         col.first_requests = list(urls)
         if not urls:  # the entry response itself holds the thread (its follow-ups may still be fetched)
@@ -347,6 +373,8 @@ class ArticleSpider(scrapy.Spider):
         col.not_comments += page.not_comments
         if page.reported_count is not None:
             col.reported = page.reported_count
+        if getattr(page, "thread", None):
+            col.meta.update(page.thread)
         if page.cut_pages:  # the server claimed more pages than any thread is allowed to list
             self.inc("comments/page_count_capped")
             self.logger.warning("comment page %s claims %d more pages than are listed; thread incomplete", url,
@@ -389,16 +417,16 @@ class ArticleSpider(scrapy.Spider):
         thread, rows = build_thread(col.ref, col.article_id, raw, parser=adapter.parser,
                                     source=col.source, thread_url=col.thread_url, complete=not col.failed,
                                     reported=col.reported, not_comments=col.not_comments,
-                                    reported_exact=getattr(adapter, "reported_count_is_exact", True))
+                                    reported_exact=getattr(adapter, "reported_count_is_exact", True), meta=col.meta)
         col.ref.inline_body = None  # free the page body
         self.inc(f"comments/source/{col.source}")
         if not thread.is_complete:
             self.inc("comments/incomplete_thread")
             self.logger.warning("incomplete thread %s: collected %s of %s reported", col.thread_url,
                                 thread.comment_count_collected, thread.comment_count_reported)
-        tombstones = revisits.record_thread(self, col, thread, rows)
+        tombstones = self.revisits.record_thread(col, thread, rows)
         batch = RecordBatch(source_url=col.thread_url)
-        if not thread.is_complete and revisits.thread_known(self, thread.thread_id):
+        if not thread.is_complete and self.revisits.thread_known(thread.thread_id):
             # a revisit that could not read the whole thread says nothing new about it: keep the last complete
             # thread row instead of writing a version with a partial count (comments it did read are kept)
             self.inc("comments/revisit_incomplete_kept")

@@ -8,6 +8,11 @@ response of the built-in server), ``serve`` (``yes`` by default; ``no`` crawls a
 on 127.0.0.1:``port`` — ``python -m crawler.demo_site.server`` — instead of starting one, so several crawl
 processes can share one site; ``articles``, ``comments``, ``changes`` and ``latency_ms`` are then the
 server's business).
+
+The demo server also serves a Reddit-style API behind an OAuth token endpoint and a Hacker News-style API
+(``crawler/demo_site/apis.py``); the crawl points ``REDDIT_TOKEN_URL``, ``REDDIT_API_ORIGIN``,
+``HN_ALGOLIA_URL`` and ``HN_FIREBASE_URL`` at them (with the demo's own client credentials) unless they are
+given on the command line, so the discussion lookup by URL finds where demo stories are discussed.
 """
 from __future__ import annotations
 
@@ -17,8 +22,11 @@ import logging
 import scrapy
 from scrapy import signals
 
+from crawler.comments.detect import default_adapters
 from crawler.comments.disqus import DisqusAdapter
-from crawler.demo_site import forum
+from crawler.demo_site import forum, forum_shapes
+from crawler.demo_site.apis import origins as api_origins
+from crawler.demo_site.reddit_api import RedditApi
 from crawler.demo_site.server import DemoServer
 from crawler.demo_site.site import DemoSite
 from crawler.middlewares.address_policy import allow_origins
@@ -26,12 +34,13 @@ from crawler.middlewares.address_policy import allow_origins
 from crawler.usage import UsageProblem
 
 from .base import ArticleSpider
+from .discussions import DiscussionNavigation
 
 DEFAULT_PORT = 48765
 DEMO_DISQUS_KEY = "demo-public-key"
 
 
-class DemoSpider(ArticleSpider):
+class DemoSpider(DiscussionNavigation, ArticleSpider):
     name = "demo"
     live = False
     # The demo server is local and ours: no need to wait between requests.
@@ -86,6 +95,13 @@ class DemoSpider(ArticleSpider):
         # the demo's Disqus-style API lives on the demo server; any non-empty key is accepted there.
         # DISQUS_API_KEY="" (-s) shows the key-less behaviour: embedded posts only, thread flagged incomplete.
         s = crawler.settings
+        # the demo's discussion APIs (Reddit-style behind OAuth, HN-style) live on the demo server too
+        demo_api = {**api_origins(spider.base), "REDDIT_CLIENT_ID": RedditApi.client_id,
+                    "REDDIT_CLIENT_SECRET": RedditApi.client_secret}
+        for name, value in demo_api.items():
+            s.set(name, value, priority="spider")  # the command line (-s) still wins
+        spider.adapters = default_adapters(s)
+        spider.setup_discussions(s)
         allow_origins(s, [spider.base, spider.partner_base])  # our own local server, nothing else
         key = s.get("DISQUS_API_KEY") if (s.getpriority("DISQUS_API_KEY") or 0) >= 40 else DEMO_DISQUS_KEY
         spider.adapters = [DisqusAdapter(key, api_base=f"{spider.base}/api/3.0") if a.platform == "disqus"
@@ -116,5 +132,10 @@ class DemoSpider(ArticleSpider):
                 yield scrapy.Request(url, callback=self.parse_topic_feed)
                 continue
             request = self.article_request(url) if "disqus" in url else self.discussion_request(url)
+            if request is not None:
+                yield request
+        site = self.server.site if self.server else DemoSite()
+        for _shape, url in forum_shapes.entry_shapes(base, forum.forum_for(site)):  # threads entered anywhere:
+            request = self.discussion_request(url)  # later pages, post anchors, embed topics
             if request is not None:
                 yield request

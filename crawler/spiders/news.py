@@ -3,8 +3,8 @@
 Options (``-a name=value``):
 
 * ``source``: a registry name, a comma-separated list of names, or ``all`` (required).
-* ``kinds``: only these discovery kinds (comma-separated: ``feed``, ``sitemap``, ``wp_posts``, ``listing``;
-  default all of the source's).
+* ``kinds``: only these discovery kinds (comma-separated: ``feed``, ``sitemap``, ``wp_posts``, ``listing``,
+  ``subreddit``, ``hn_search``; default all of the source's).
 * ``base_override``: ``host=http://host:port[,host=...]``; requests to those hosts go to the given origin
   instead (tests serve a source's fixture site on 127.0.0.1 this way; mirrors). With an override, requests
   to any host that is not an override origin are dropped by Scrapy's offsite filter
@@ -12,7 +12,9 @@ Options (``-a name=value``):
   to one origin, pages found on it are given the first such source's slot; discovery URLs keep their own.)
 
 Navigation: feeds → articles, sitemaps → articles (and nested sitemaps), WordPress REST post lists →
-articles, listing pages → ``listing_links`` → articles; articles → comment threads (base class). Every
+articles, listing pages → ``listing_links`` → articles; articles → comment threads (base class);
+subreddit listings and HN searches → threads joined to their linked pages, and every article → discussion
+lookup by URL (``crawler/spiders/discussions.py``). A linked page of a known source gets that source's slot. Every
 request of a source shares the downloader slot ``source:<name>`` whose delay and concurrency come from the
 source's ``politeness`` (``DOWNLOAD_SLOTS``); robots.txt is obeyed (project settings). ``live = True``: the
 crawl refuses to start without ``-s CONTACT=...``.
@@ -28,11 +30,12 @@ from scrapy.http import Response
 from crawler.discovery.wp_rest import wp_posts_links
 from crawler.middlewares.address_policy import allow_origins
 from crawler.sites.listing import listing_links
-from crawler.sites.sources import DISCOVERY_KINDS, Source, SourceRegistryError, load_sources, \
+from crawler.sites.sources import API_KINDS, DISCOVERY_KINDS, Source, SourceRegistryError, load_sources, \
     parse_base_override, rewrite_url
 from crawler.urls import strip_tracking
 
 from .base import ArticleSpider
+from .discussions import DiscussionNavigation
 
 
 class SourceNavigation:
@@ -103,7 +106,7 @@ CALLBACKS = {"feed": "parse_feed", "sitemap": "parse_sitemap", "wp_posts": "pars
              "listing": "parse_listing", "topic_feed": "parse_topic_feed"}
 
 
-class NewsSpider(SourceNavigation, ArticleSpider):
+class NewsSpider(SourceNavigation, DiscussionNavigation, ArticleSpider):
     name = "news"
     live = True
 
@@ -147,7 +150,7 @@ class NewsSpider(SourceNavigation, ArticleSpider):
         # settings are still writable while the spider is created (frozen just after): one downloader slot
         # per source with the source's politeness
         slots = dict(crawler.settings.getdict("DOWNLOAD_SLOTS"))
-        for s in spider.sources:
+        for s in spider.registry.sources.values():  # linked pages of any registry source keep its politeness
             slots.setdefault(s.slot, {"delay": s.download_delay, "concurrency": s.concurrency})
         crawler.settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
         if spider.overrides:  # the origins the operator named may be local (tests, mirrors): only those
@@ -161,6 +164,13 @@ class NewsSpider(SourceNavigation, ArticleSpider):
     def _slot(self, url: str) -> str | None:
         src = self.source_of(url)
         return src.slot if src else None
+
+    def linked_url(self, url: str) -> str:
+        return rewrite_url(url, self.overrides)
+
+    def linked_slot(self, url: str) -> str | None:
+        src = self.source_of(url) or self.registry.for_url(url)
+        return src.slot if src is not None and not src.is_api else None
 
     def _request(self, url: str, callback, src: Source | None = None, **meta) -> scrapy.Request:
         url = rewrite_url(url, self.overrides)
@@ -177,6 +187,11 @@ class NewsSpider(SourceNavigation, ArticleSpider):
                 if d.kind not in self.kinds:
                     continue
                 self.inc(f"news/discovery/{d.kind}")
+                if d.kind in API_KINDS:  # through the API origin (a setting), with the API's own slot and budget
+                    request = self.api_discovery_request(src, d)
+                    if request is not None:
+                        yield request
+                    continue
                 yield self._request(d.url, getattr(self, CALLBACKS[d.kind]), src, source=src.name)
 
     def article_request(self, url: str, **meta) -> scrapy.Request | None:

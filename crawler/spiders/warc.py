@@ -32,15 +32,17 @@ from crawler.middlewares.warc_replay import WarcIndex, expand_paths
 from crawler.usage import UsageProblem
 
 from .base import ArticleSpider
+from .discussions import DiscussionNavigation
 from .news import CALLBACKS, SourceNavigation, load_registry_file
 
 
 DISQUS_LIST_POSTS = "/threads/listPosts.json"
 
 
-class WarcSpider(SourceNavigation, ArticleSpider):
+class WarcSpider(SourceNavigation, DiscussionNavigation, ArticleSpider):
     name = "warc"
     live = False  # answers come from files only
+    lookup_default = False  # discussion lookup only with -s DISCUSSION_LOOKUP=... (answered from the WARC)
     custom_settings = {
         "AUTOTHROTTLE_ENABLED": False,
         "DOWNLOAD_DELAY": 0,

@@ -68,12 +68,16 @@ class ExactDedupPipeline:
         self.comment_min_chars = comment_min_chars
         self.labeler = labeler
         self.seen: dict[str, set[str]] = {"articles": set(), "threads": set(), "comments": set()}
+        self.claim = None  # shared mode: claim(table, key) -> bool, the round's "fetched twice" across workers
 
     @classmethod
     def from_crawler(cls, crawler):
         step = cls(crawler.stats, crawler.settings.getint("COMMENT_DEDUP_MIN_CHARS", COMMENT_DEDUP_MIN_CHARS),
                    labeler_for(crawler))
         step.crawler = crawler
+        round_ = getattr(crawler, "shared_round", None)
+        if round_ is not None:
+            step.claim = round_.claim
         return step
 
     @per_record
@@ -107,3 +111,6 @@ class ExactDedupPipeline:
         if key in seen:
             drop(self.stats, self.step, reason, item, error=False)
         seen.add(key)
+        if self.claim is not None and not self.claim(item.table, key):  # another worker of the round has it
+            self.stats.inc_value(f"dedup/{item.table}/claimed_by_another_worker")
+            drop(self.stats, self.step, reason, item, error=False)

@@ -9,12 +9,13 @@ into a fresh file.
 """
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from types import SimpleNamespace
 
 import pyarrow.dataset as ds
 
-from crawler.state.dedup_store import SeenDoc
+from crawler.state.dedup_store import SeenDoc, SQLiteDedupStore
 
 from . import minhash as mh
 from .keys import COMMENT_NEAR_MIN_WORDS, ID_FIELD, ORDER_URL, THREAD_STATE_FIELDS, thread_hash
@@ -67,3 +68,31 @@ def rebuild_from_dataset(output_dir: str | Path, store) -> int:
         changes[table] = [state_entry(table, r) for r in latest_rows(rows, id_col)]
     return store.apply("rebuild", changes) if changes else 0
 
+
+
+def roll_forward_refresher(settings):
+    """The hook a run gives its run context: after a killed run's commit is rolled forward, the dedup state may
+    have missed it; then it is rebuilt from the dataset (the dataset is the source of truth; the state is a
+    cache of it) and the stale file kept beside it."""
+    output = Path(settings.get("OUTPUT_DIR", "output"))
+    path = Path(settings.get("DEDUP_STATE_PATH") or output / "_state" / "dedup.sqlite")
+
+    def refresh(journal: dict) -> None:
+        if not path.exists():
+            return
+        try:
+            with sqlite3.connect(path) as db:
+                known = db.execute("SELECT 1 FROM runs WHERE run_id = ?", (journal["run_id"],)).fetchone()
+        except sqlite3.DatabaseError:
+            known = None
+        if known:
+            return
+        aside = path.with_name(path.name + f".stale-{journal['run_id']}")
+        path.replace(aside)
+        store = SQLiteDedupStore(path, mh.PARAMS)
+        try:
+            rebuild_from_dataset(output, store)
+        finally:
+            store.close()
+
+    return refresh
