@@ -17,7 +17,8 @@ Pages (read in place, never copied into the repository):
 Extractors: ``ours`` is ``ArticlePage(...).body_text()`` (body only, no not-article checks); ``ours-full`` is
 the whole ``parse_article`` the pipeline uses (every field plus the not-article checks; a page it rejects is
 an empty prediction); ``trafilatura`` is plain ``trafilatura.extract(html)``. Speed is pages/s of wall time
-for the call on a decoded HTML string (parsing included) over every page of the run, best of ``--repeat``.
+for the call on a decoded HTML string (parsing included) over every page of the run, the extractors taking
+turns page by page (a shared machine's changing load hits them alike), best of ``--repeat``.
 
 WCXB scoring (its metric): per page, word bags of lower-cased ``\\w+`` tokens; precision, recall and F1 of
 the bag overlap; means over pages (an empty prediction scores 0). ``with``: share of must-have snippets whose
@@ -286,20 +287,27 @@ def trafilatura_fields(page: Page) -> Output:
 EXTRACTORS = {"ours-full": ours_full, "ours": ours, "trafilatura": trafilatura_default}
 
 
-def run(extractor, pages: list[Page], repeat: int) -> tuple[list[Output], float]:
-    best = float("inf")
-    outputs: list[Output] = []
-    for _ in range(max(1, repeat)):
-        outputs = []
-        start = time.perf_counter()
+def run_all(extractors: dict, pages: list[Page], repeat: int) -> dict:
+    """{name: (outputs, seconds)}. The extractors take turns page by page, so a machine whose load changes
+    during the run slows them alike; seconds are the best of ``repeat`` passes per extractor."""
+    outputs: dict = {name: [] for name in extractors}
+    seconds = {name: float("inf") for name in extractors}
+    for r in range(max(1, repeat)):
+        spent = dict.fromkeys(extractors, 0.0)
         for page in pages:
-            try:
-                outputs.append(extractor(page))
-            except Exception as exc:  # a crash is an empty prediction, reported
-                print(f"  ! {page.corpus}/{page.page_id}: {type(exc).__name__}: {exc}", file=sys.stderr)
-                outputs.append(Output(None, saved=False, reason="crash"))
-        best = min(best, time.perf_counter() - start)
-    return outputs, best
+            for name, extractor in extractors.items():
+                start = time.perf_counter()
+                try:
+                    out = extractor(page)
+                except Exception as exc:  # a crash is an empty prediction, reported
+                    print(f"  ! {name} {page.corpus}/{page.page_id}: {type(exc).__name__}: {exc}", file=sys.stderr)
+                    out = Output(None, saved=False, reason="crash")
+                spent[name] += time.perf_counter() - start
+                if r == 0:
+                    outputs[name].append(out)
+        for name in extractors:
+            seconds[name] = min(seconds[name], spent[name])
+    return {name: (outputs[name], seconds[name]) for name in extractors}
 
 
 def mean(xs) -> float:
@@ -401,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     for fn in EXTRACTORS.values():  # warm up imports so the first extractor timed does not pay for them
         fn(all_pages[0])
 
-    results = {name: run(fn, all_pages, args.repeat) for name, fn in EXTRACTORS.items()}
+    results = run_all(EXTRACTORS, all_pages, args.repeat)
     print(f"pages: " + ", ".join(f"{k} {len(v)}" for k, v in corpora.items()))
     print(f"\n== speed over all {len(all_pages)} pages (decoded HTML string in, parsing included) ==")
     speeds = {name: len(all_pages) / seconds if seconds else 0.0 for name, (_, seconds) in results.items()}
