@@ -224,16 +224,24 @@ class StateDelta:
 
     @classmethod
     def load(cls, path: Path) -> "StateDelta":
-        d = json.loads(path.read_text())
-        threads = ThreadSpool(path.parent / d["threads_file"]) if "threads_file" in d else \
-            ThreadSpool(items=d["threads"].items() if isinstance(d["threads"], dict) else d["threads"])
-        comments = Spool(path.parent / d["comments_file"]) if "comments_file" in d else \
-            Spool(items=[tuple(c) for c in d["comments"]])
-        return cls(d["pages"], threads, comments)
+        """Raises CorruptDelta when the file is empty, truncated or not a delta."""
+        try:
+            d = json.loads(path.read_text())
+            threads = ThreadSpool(path.parent / d["threads_file"]) if "threads_file" in d else \
+                ThreadSpool(items=d["threads"].items() if isinstance(d["threads"], dict) else d["threads"])
+            comments = Spool(path.parent / d["comments_file"]) if "comments_file" in d else \
+                Spool(items=[tuple(c) for c in d["comments"]])
+            return cls(d["pages"], threads, comments)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise CorruptDelta(f"{path}: {exc}") from exc
 
 
 class CorruptState(RuntimeError):
     pass
+
+
+class CorruptDelta(ValueError):
+    """A saved crawl-state delta that cannot be read (empty, truncated)."""
 
 
 class CrawlState:
@@ -304,6 +312,19 @@ class CrawlState:
         platform, host, blob = row
         return {n: cid or ids.comment_id(platform, host, n) for n, (gone, cid) in unpack_members(blob).items()
                 if not gone}
+
+    def applied_runs(self) -> set[str]:
+        """Run ids whose deltas this state holds (see crawler/state/consistency.py)."""
+        try:
+            return {r[0] for r in self.db.execute("SELECT run_id FROM applied_runs")}
+        except sqlite3.DatabaseError as exc:
+            raise CorruptState(f"crawl state {self.path} is unreadable: {exc}") from exc
+
+    def mark_applied(self, run_ids) -> None:
+        """Record runs as covered (a fresh state that starts from the dataset as it is)."""
+        now = iso(datetime.now(timezone.utc))
+        with self.db:
+            self.db.executemany("INSERT OR IGNORE INTO applied_runs VALUES (?, ?)", [(r, now) for r in run_ids])
 
     def applied(self, run_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM applied_runs WHERE run_id = ?", (run_id,)).fetchone() is not None

@@ -188,6 +188,7 @@ class DedupLabeler:
                 self.stats.set_value("dedup/state/pruned_records", self.store.prune(cutoff))
         except StateError as exc:
             self._state_failed("commit", exc)
+            raise  # the run's commit failed: exit 4 with the reason; the next run rebuilds the state
 
     def _changes(self, table: str, run_id: str):
         """(SeenDoc, band keys) of every record of the run (streamed from the scratch file, in id order)."""
@@ -405,8 +406,10 @@ def labeler_for(crawler) -> DedupLabeler:
     store = None
     if s.getbool("DEDUP_STATE_ENABLED", True):
         path = s.get("DEDUP_STATE_PATH") or str(Path(output) / "_state" / "dedup.sqlite")
-        store = open_store(path, mh.PARAMS, crawler.stats, logger,
-                           rebuild=lambda st: rebuild_from_dataset(output, st))
+        spider = getattr(crawler, "spider", None)
+        if getattr(spider, "refusal", None) is None:  # a run that does not hold the lock touches no state
+            store = open_store(path, mh.PARAMS, crawler.stats, logger, output=output,
+                               rebuild=lambda st: rebuild_from_dataset(output, st))
     ctx = getattr(crawler, "run_context", None)
     lab = DedupLabeler(crawler.stats, store, s.getfloat("DEDUP_NEAR_THRESHOLD", 0.6),
                        s.getbool("DEDUP_DROP_DUPLICATES", False),
