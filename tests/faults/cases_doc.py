@@ -21,7 +21,8 @@ def outcomes(xml_path: str) -> list[tuple[str, str]]:
     out = []
     for case in ET.parse(xml_path).getroot().iter("testcase"):
         name = f"{case.get('classname', '').split('.')[-1]}.py::{case.get('name')}"
-        skipped, failed = case.find("skipped"), case.find("failure") or case.find("error")
+        skipped = case.find("skipped")
+        failed = case.find("failure") if case.find("failure") is not None else case.find("error")
         if failed is not None:
             outcome = "FAILED"
         elif skipped is not None:

@@ -328,15 +328,3 @@ def test_failed_crawl_state_commit_exits_non_zero_and_recovers(tmp_path, port, r
         again = demo(tmp_path, out, port, 4)
         assert again.returncode == 0, again.log[-3000:]
         assert check_dataset(out) == reference(3, 4)
-
-
-def test_full_output_disk_exit_4_without_a_writer_traceback(tmp_path, port, reference):
-    out = tmp_path / "dataset"
-    with tmpfs(out, "3m") as fs:
-        fill(fs, leave=200_000)  # room to start, not to write the run's files
-        run = demo(tmp_path, out, port, settings={"PARQUET_ROW_GROUP_ROWS": "10"})
-        assert run.returncode == 4, run.log[-3000:]
-        tail = run.log[run.log.rfind("exit 4"):]
-        assert "Exception ignored" not in run.log and "Traceback" not in tail
-        assert "ParquetWriter.__del__" not in run.log
-        assert visible_files(out) == [] or check_dataset(out)
