@@ -197,6 +197,16 @@ CRAWL_STATE_ENABLED = True  # remember fetched pages (ETag, schedule, thread mem
 CRAWL_CLOCK = ""  # ISO time to use as "now" for revisit scheduling (tests, backfills); empty = the real clock
 FAULT_INJECT_COMMIT_PAUSE = 0.0  # seconds slept after each file rename at commit: only for kill tests
 
+# --- shared mode: many workers, one frontier, one state, one dataset (crawler/shared/; README "Many machines") ---
+# REDIS_URL switches it on: scrapy-redis's scheduler and seen-set per crawl round, crawl and dedup state in Redis,
+# the run lock a Redis lease. OUTPUT_DIR may then be s3://BUCKET/PREFIX (endpoint from the S3_ENDPOINT_URL
+# environment variable, credentials from the usual AWS_* variables) or a directory every worker mounts.
+REDIS_URL = ""  # redis://HOST:PORT/DB (or rediss://, unix://); empty = local mode, nothing shared
+REDIS_KEY_PREFIX = ""  # namespace of the dataset's Redis keys; empty = derived from OUTPUT_DIR
+WORKER_ID = ""  # stable name of this worker (a restart with the same name takes its place back); empty = host name
+REDIS_LEASE_SECONDS = 30.0  # a worker's lease, renewed every third of it; a dead worker is given up after this
+SHARED_POLL_SECONDS = 0.25  # how often an idle worker looks for new work in the shared queue
+
 # --- WARC capture and replay ---
 # Capture (crawler/middlewares/warc_capture.py): every response of a crawl, with its request, into
 # gzip-per-record WARC/1.1 files; off while WARC_CAPTURE_DIR is empty. Replay (warc_replay.py) is used by

@@ -27,6 +27,7 @@ MINIMUM = {
     "LANGUAGE_MIN_CHARS": 0, "LANGUAGE_MAX_CHARS": 1, "COMMENTS_MAX_PAGES_PER_THREAD": 1,
     "CONCURRENT_REQUESTS": 1, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "DOWNLOAD_DELAY": 0, "DOWNLOAD_TIMEOUT": 0,
     "PROGRESS_INTERVAL": 0, "DEDUP_NEAR_THRESHOLD": 0, "COMMENT_DEDUP_MIN_CHARS": 0, "RETRY_TIMES": 0,
+    "REDIS_LEASE_SECONDS": 0.5, "SHARED_POLL_SECONDS": 0.01,
 }
 MAXIMUM = {"DEDUP_NEAR_THRESHOLD": 1}
 ISO_TIME = ("CRAWL_CLOCK",)
@@ -59,6 +60,12 @@ def check_value(name: str, value) -> None:
                 raise UsageProblem(f"{shown} is not valid; allowed: an ISO 8601 time such as "
                                    "2026-11-25T06:00:00+00:00, or empty for the real clock") from None
         return
+    if name == "REDIS_URL":
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise UsageProblem(f"{shown} is not valid; allowed: redis://HOST:PORT/DB, rediss://... or unix://...")
+        return
+    if name == "OUTPUT_DIR" and value.startswith("s3://") and len(value) <= len("s3://"):
+        raise UsageProblem(f"{shown} is not valid; allowed: s3://BUCKET/PREFIX or a directory")
     if name == "PRIVATE_NETWORK_ALLOW":
         from crawler.middlewares.address_policy import Allowance
 

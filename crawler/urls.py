@@ -19,8 +19,9 @@ def strip_tracking(url: str) -> str:
     from urllib.parse import parse_qsl
 
     keep = [k for k, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True) if not TRACKING_PARAMS.match(k)]
-    return url_query_cleaner(url, keep, remove=False, keep_fragments=False) if keep else url_query_cleaner(
-        url, [], keep_fragments=False)
+    # unique=False: a repeated parameter (Discourse's post_ids[]=1&post_ids[]=2) is data, every value is kept
+    return url_query_cleaner(url, keep, remove=False, unique=False, keep_fragments=False) if keep else \
+        url_query_cleaner(url, [], unique=False, keep_fragments=False)
 
 
 def canonical(url: str) -> str:

@@ -26,6 +26,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+
+from crawler.urls import site_of
 
 from . import discourse, hackernews, reddit
 from .base import ThreadRef
@@ -55,15 +58,68 @@ def default_adapters(settings=None) -> list:
 def forum_topic_platform(url: str, body: bytes, headers: dict | None = None) -> str | None:
     """The forum platform whose topic page this HTML response is (Discourse, SMF, phpBB, XenForo, vBulletin),
     judged by markup only; None when it is not one. Never raises."""
+    ref = forum_topic_ref(url, body, headers)
+    return ref.platform if ref is not None else None
+
+
+def forum_topic_ref(url: str, body: bytes, headers: dict | None = None) -> ThreadRef | None:
+    """The thread a forum topic page (HTML) belongs to, as its adapter detects it; None when it is not one."""
     if _looks_like_json(body):
         return None
     for adapter in (DiscourseAdapter(), SmfAdapter(), PhpbbAdapter(), XenforoAdapter(), VbulletinAdapter()):
         try:
-            if adapter.detect(url, body, headers or {}) is not None:
-                return adapter.platform
+            ref = adapter.detect(url, body, headers or {})
         except Exception:  # noqa: BLE001 - detection must never break a crawl
             logger.exception("forum detection failed: %s on %s", adapter.platform, url)
+            continue
+        if ref is not None:
+            return ref
     return None
+
+
+def discussion_record(url: str, body: bytes, headers: dict | None = None) -> tuple[tuple, int] | None:
+    """A response that is a discussion a crawl can start from, recognised by shape only: Reddit thread JSON,
+    Discourse topic JSON or ``/posts.json`` batch, a forum topic page. Returns (thread key, rank): records of one
+    thread share the key; the lowest rank is the best entry (the one holding the opening post; for Discourse
+    the JSON, whose ids and parents are real). None for anything else."""
+    if _looks_like_json(body):
+        text = body.decode("utf-8", errors="replace") if isinstance(body, (bytes, bytearray)) else body
+        try:
+            data = json.loads(text.lstrip("\ufeff \t\r\n"))
+        except ValueError:
+            return None
+        kind = discourse.json_kind(data)
+        if kind in ("topic", "posts"):
+            tid = str(data.get("id") or (discourse.topic_path(url) or {}).get("id") or "")
+            if not tid:
+                return None
+            has_first = any(isinstance(p, dict) and p.get("post_number") == 1 for p in data["post_stream"]["posts"])
+            return ("discourse", _host(url), tid), 0 if has_first else 3
+        if reddit.json_kind(data) == "thread":
+            sub = reddit.submission(data) or {}
+            link = str(sub.get("id") or "") or (reddit._link_from_url(url) or "")
+            if not link:
+                return None
+            m = reddit._COMMENTS_PATH.search(url.split("?")[0])
+            is_permalink_of_a_comment = bool(m and m.group(3))  # "continue this thread": a follow-up
+            return ("reddit", "reddit.com" if reddit.is_reddit_host(url) else _host(url), link), \
+                1 if is_permalink_of_a_comment else 0
+        return None
+    ref = forum_topic_ref(url, body, headers)
+    if ref is None:
+        return None
+    if ref.platform == "discourse":
+        m = re.search(r"[?&]page=(\d+)", url)
+        rank = 1 if not m or int(m.group(1)) <= 1 else 1 + int(m.group(1))
+    elif ref.platform == "smf":
+        rank = 1 + (ref.extra.get("start") or 0)
+    else:
+        rank = 1 if ref.extra.get("has_opening_post") else 1 + (ref.extra.get("page") or 1)
+    return (ref.platform, ref.host, ref.native_thread_id), rank
+
+
+def _host(url: str) -> str:
+    return site_of(url)
 
 
 def detect_platform(url: str, body: bytes, headers: dict, adapters: list | None = None) -> list[ThreadRef]:

@@ -28,6 +28,10 @@ What is served (``entry_urls(base)`` lists where a crawl starts):
   two pages (the first is the opening post), quotes with and without links to earlier posts (one across
   pages, one of the opening post, one nested), signatures, an edited post, and one hidden decoy post
   whose permalink points into another topic.
+- **Entry shapes** (:mod:`forum_shapes`, ``entry_shapes(base, forum)``): repost topics of the founding example
+  entered at their crawler page, topic JSON and a ``/posts.json`` answer without post 1; an embed topic; SMF
+  topics entered through a post anchor, at a later page, and at a later page of a topic whose first page is
+  gone.
 """
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ from email.utils import format_datetime
 from html import escape
 
 from . import forum_content as F
+from . import forum_shapes as shapes
 from .content import BASE_TIME, DemoArticle
 
 JSON = "application/json; charset=utf-8"
@@ -95,6 +100,9 @@ class FTopic:
     posts: list[FPost]
     article: DemoArticle | None = None
     json_refused: bool = False
+    featured_link: str | None = None
+    page_footer: list[str] | None = None  # sister-site links at the foot of the page (crawler view)
+    opening: str | None = None  # post 1 rendered by forum_shapes ("seed" repost, "embed" companion line)
 
 
 @dataclass
@@ -141,6 +149,8 @@ class DemoForum:
     reddit_article: DemoArticle | None
     reddit_comments: list[RComment]
     smf_posts: list[SPost]
+    extra_topics: list[FTopic]  # forum_shapes' Discourse topics
+    smf_topics: dict  # topic id → (title, posts), topic 7 included
 
 
 _CACHE: dict[int, tuple[object, DemoForum]] = {}
@@ -227,8 +237,11 @@ def build_forum(site) -> DemoForum:
                             reply_to=2 if n == 4 else None))
     refused = FTopic(REFUSED_TOPIC_ID, REFUSED_SLUG, "Node operator licensing consultation", rposts, None, True)
 
+    smf = _smf_posts(start)
+    smf_topics = {SMF_TOPIC: (F.SMF_TITLE, smf), **shapes.smf_entry_topics(SPost, start, _line)}
     return DemoForum(topic, refused, _pick(site, 5), _disqus_posts(start), _pick(site, 6),
-                     _reddit_comments(start), _smf_posts(start))
+                     _reddit_comments(start), smf, shapes.build_topics(FTopic, FPost, start, _pick(site, 2)),
+                     smf_topics)
 
 
 def _disqus_posts(start: datetime) -> list[DPost]:
@@ -344,8 +357,14 @@ def _opening_html(topic: FTopic, base: str) -> str:
             f"<hr><p><small>More from our network: {footer}</small></p>")
 
 
+def _cooked(topic: FTopic, p: FPost, base: str) -> str:
+    if p.html is not None:
+        return p.html
+    return shapes.opening_cooked(topic, base) or _opening_html(topic, base)
+
+
 def _post_json(topic: FTopic, p: FPost, base: str) -> dict:
-    cooked = _opening_html(topic, base) if p.html is None else p.html
+    cooked = _cooked(topic, p, base)
     if p.hidden:
         cooked = ""
     updated = p.edited or p.created
@@ -381,6 +400,7 @@ def discourse_topic_json(topic: FTopic, base: str) -> str:
         "archetype": "regular", "slug": topic.slug, "category_id": 5, "word_count": 4200, "deleted_at": None,
         "highest_post_number": topic.posts[-1].number, "chunk_size": DISCOURSE_CHUNK,
         "details": {"created_by": {"id": 500, "username": topic.posts[0].user}, "participants": []},
+        "featured_link": topic.featured_link,
     }
     return json.dumps(data, ensure_ascii=False)
 
@@ -398,7 +418,7 @@ def discourse_crawler_html(topic: FTopic, base: str, page: int) -> str | None:
     url = f"{base}/forum/t/{topic.slug}/{topic.id}"
     items = []
     for p in chunk:
-        cooked = _opening_html(topic, base) if p.html is None else p.html
+        cooked = _cooked(topic, p, base)
         if p.hidden:
             cooked = "<p>This post was flagged by the community and is temporarily hidden.</p>"
         items.append(
@@ -419,22 +439,26 @@ def discourse_crawler_html(topic: FTopic, base: str, page: int) -> str | None:
                f'class="topic-body crawler-post"><span itemprop="name"><b><a rel="next" itemprop="url" '
                f'href="/forum/t/{topic.slug}/{topic.id}?page={page + 1}">next page →</a></b></span></div>')
     rel_next = f'<link rel="next" href="/forum/t/{topic.slug}/{topic.id}?page={page + 1}">' if nav else ""
+    featured = (f'<a class="topic-featured-link" rel="nofollow ugc" href="{topic.featured_link}">'
+                f'{escape(topic.featured_link.split("/")[2])}</a>' if topic.featured_link else "")
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(topic.title)} - '
             f'{F.FORUM_NAME}</title><meta name="generator" content="Discourse 3.2.0 - https://github.com/discourse/discourse">'
             f'<link rel="canonical" href="{url}{"?page=" + str(page) if page > 1 else ""}">{rel_next}'
             f'<link rel="alternate" type="application/rss+xml" href="{url}.rss"></head><body>'
             f'<header class="d-header"><a href="/forum/">{F.FORUM_NAME}</a></header><div id="main-outlet" class="wrap">'
-            f'<div id="topic-title"><h1><a href="{url}">{escape(topic.title)}</a></h1></div>'
+            f'<div id="topic-title"><h1><a href="{url}">{escape(topic.title)}</a></h1>{featured}</div>'
             + "".join(items) + nav +
             '</div><footer class="noscript-footer-nav"><a href="/forum/">Home</a> <a href="/forum/categories">'
-            "Categories</a> <a href=\"/forum/guidelines\">Guidelines</a></footer></body></html>\n")
+            "Categories</a> <a href=\"/forum/guidelines\">Guidelines</a></footer>"
+            + (f'<div class="sister-sites">{shapes.seed_footer_html()}</div>' if topic.page_footer else "")
+            + "</body></html>\n")
 
 
 def discourse_rss(topic: FTopic, base: str) -> str:
     url = f"{base}/forum/t/{topic.slug}/{topic.id}"
     items = []
     for p in sorted(topic.posts, key=lambda x: -x.number)[:25]:
-        cooked = _opening_html(topic, base) if p.html is None else p.html
+        cooked = _cooked(topic, p, base)
         items.append(f"<item><title>{escape(topic.title)}</title><dc:creator><![CDATA[{p.user}]]></dc:creator>"
                      f"<description><![CDATA[{cooked}]]></description><link>{url}/{p.number}</link>"
                      f"<pubDate>{format_datetime(p.created)}</pubDate>"
@@ -445,7 +469,7 @@ def discourse_rss(topic: FTopic, base: str) -> str:
 
 
 def _discourse_route(forum: DemoForum, path: str, query: dict, base: str):
-    for topic in (forum.topic, forum.refused):
+    for topic in (forum.topic, forum.refused, *forum.extra_topics):
         tid = str(topic.id)
         json_paths = (f"/forum/t/{topic.slug}/{tid}.json", f"/forum/t/{tid}.json")
         if path in json_paths:
@@ -662,20 +686,20 @@ def _smf_date(dt: datetime) -> str:
     return dt.astimezone(timezone.utc).strftime("%B %d, %Y, %I:%M:%S %p")
 
 
-def smf_topic_page(forum: DemoForum, base: str, start: int) -> str | None:
-    posts = forum.smf_posts
+def smf_topic_page(forum: DemoForum, base: str, start: int, topic: int = SMF_TOPIC) -> str | None:
+    title, posts = forum.smf_topics[topic]
     chunk = posts[start: start + SMF_PER_PAGE]
     if not chunk or start % SMF_PER_PAGE:
         return None
     script = f"{base}/smf/index.php"
     n_pages = -(-len(posts) // SMF_PER_PAGE)
     nav = " ".join(f"[<b>{k + 1}</b>]" if k * SMF_PER_PAGE == start else
-                   f'<a class="navPages" href="{script}?topic={SMF_TOPIC}.{k * SMF_PER_PAGE}">{k + 1}</a>'
+                   f'<a class="navPages" href="{script}?topic={topic}.{k * SMF_PER_PAGE}">{k + 1}</a>'
                    for k in range(n_pages))
     rows = []
     for k, p in enumerate(chunk):
         number = start + k + 1
-        subject = F.SMF_TITLE if number == 1 else f"Re: {F.SMF_TITLE}"
+        subject = title if number == 1 else f"Re: {title}"
         modified = f"<i>&#171; <b>Last Edit:</b> {_smf_date(p.edited)} by {escape(p.author)} &#187;</i>" if p.edited else ""
         sig = f'<hr width="100%" size="1" class="hrcolor" /><div class="signature">{escape(p.signature)}</div>' \
             if p.signature else ""
@@ -684,13 +708,13 @@ def smf_topic_page(forum: DemoForum, base: str, start: int) -> str | None:
             f'<tr><td valign="top" width="16%" rowspan="2" class="poster_info"><b><a href="{script}?action=profile;u='
             f'{sum(map(ord, p.author)) % 900 + 10}">{escape(p.author)}</a></b><div class="smalltext">Member<br />Activity: '
             f'{(p.msg * 7) % 400 + 12}</div></td><td valign="top" width="85%" class="td_headerandpost"><table width="100%">'
-            f'<tr><td valign="middle"><div class="subject" id="subject_{p.msg}"><a href="{script}?topic={SMF_TOPIC}.msg{p.msg}'
+            f'<tr><td valign="middle"><div class="subject" id="subject_{p.msg}"><a href="{script}?topic={topic}.msg{p.msg}'
             f'#msg{p.msg}">{escape(subject)}</a></div><div class="smalltext">{_smf_date(p.created)}</div></td>'
-            f'<td align="right" class="td_buttons"><a class="message_number" href="{script}?topic={SMF_TOPIC}.msg{p.msg}'
+            f'<td align="right" class="td_buttons"><a class="message_number" href="{script}?topic={topic}.msg{p.msg}'
             f'#msg{p.msg}">#{number}</a></td></tr></table><hr class="hrcolor" /><div class="post">{p.html}</div></td></tr>'
             f'<tr><td valign="bottom" class="smalltext"><table width="100%"><tr><td class="smalltext" id="modified_{p.msg}">'
             f"{modified}</td></tr></table>{sig}</td></tr></table></td></tr>")
-        if start == 0 and k == 1:  # a hidden decoy "post" that belongs to no topic on this page
+        if start == 0 and k == 1 and topic == SMF_TOPIC:  # a hidden decoy "post" that belongs to no topic on this page
             rows.append(
                 '<tr class="hidden-decoy" style="display:none"><td><table><tr><td class="poster_info"><b>'
                 '<a href="#">4815162342</a></b></td><td class="td_headerandpost"><div class="subject" id="subject_4815162342">'
@@ -698,12 +722,12 @@ def smf_topic_page(forum: DemoForum, base: str, start: int) -> str | None:
                 '<div class="smalltext">4815162342</div><div class="post">4815162342</div></td></tr></table></td></tr>')
     return (f'<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/'
             f'xhtml1-transitional.dtd">\n<html><head><meta http-equiv="Content-Type" content="text/html; charset=UTF-8" />'
-            f"<title>{escape(F.SMF_TITLE)}</title></head><body><div id=\"bodyarea\"><div class=\"nav\"><a href=\"{script}\">"
+            f"<title>{escape(title)}</title></head><body><div id=\"bodyarea\"><div class=\"nav\"><a href=\"{script}\">"
             f"{F.FORUM_NAME} Classic</a> &gt; <a href=\"{script}?board=3.0\">Governance</a></div>"
             f'<table><tr><td class="middletext">Pages: {nav}</td></tr></table>'
             f'<table class="bordercolor" width="100%">' + "".join(rows) + "</table>"
             f'<table><tr><td class="middletext">Pages: {nav}</td></tr></table></div>'
-            f'<script type="text/javascript">smf_topic = {SMF_TOPIC};\n\tsmf_start = {start};</script>'
+            f'<script type="text/javascript">smf_topic = {topic};\n\tsmf_start = {start};</script>'
             '<div class="copyright"><a href="https://www.simplemachines.org/">Powered by SMF 1.1</a></div></body></html>\n')
 
 
@@ -717,10 +741,19 @@ def _smf_route(forum: DemoForum, query: dict, base: str):
         k, _, v = extra.partition("=")
         if k == "start" and v.isdigit():
             start = int(v)
-    if topic != str(SMF_TOPIC):
-        return 404, "<html><body>The topic or board you are looking for appears to be either missing or off limits to you."\
-                    "</body></html>", HTML, {}
-    body = smf_topic_page(forum, base, start)
+    missing = (404, "<html><body>The topic or board you are looking for appears to be either missing or off limits "
+                    "to you.</body></html>", HTML, {})
+    if not topic.isdigit() or int(topic) not in forum.smf_topics:
+        return missing
+    posts = forum.smf_topics[int(topic)][1]
+    if rest.startswith("msg") and rest[3:].isdigit():  # a post anchor: the page that holds the post
+        k = next((k for k, p in enumerate(posts) if p.msg == int(rest[3:])), None)
+        if k is None:
+            return missing
+        start = k - k % SMF_PER_PAGE
+    if int(topic) == shapes.SMF_GONE_TOPIC and start == 0:
+        return missing  # the first page (and its opening post) is gone
+    body = smf_topic_page(forum, base, start, int(topic))
     if body is None:
         return 404, "<html><body>Page not found.</body></html>", HTML, {}
     return 200, body, HTML, {}

@@ -63,3 +63,43 @@ SMF_SIGNATURES = ["Running a node since the testnet days.", "Keys off exchanges.
 
 DISQUS_SHORTNAME = "blockledger-demo"
 REDDIT_SUBREDDIT = "cryptodemo"
+
+# The founding example, in this project's own words: a news story (China's leader calling for the country to
+# lead in blockchain) reposted on a forum with a bullet summary, then the body; five replies about NEO; a
+# footer of sister-site links. Used by the demo forum's repost topics (forum_shapes.py) and the test fixtures.
+SEED_STORY_URL = "https://abacus-news.example/tech/article/3034850/leader-wants-china-lead-blockchain"
+SEED_STORY_HOST = "abacus-news.example"
+SEED_CITED_URL = "https://neo-project.example/governance"
+SEED_TITLE = "China's leader wants the country to take the lead in blockchain"
+SEED_BULLETS = [
+    "The head of state told a study session of senior officials that blockchain should become a core technology.",
+    "Officials were asked to speed up research, set standards and train engineers.",
+    "Shares of companies with blockchain projects rose sharply the next morning.",
+]
+SEED_BODY = [
+    "At a study session for the ruling party's top officials, the country's leader described blockchain as an "
+    "important breakthrough for independent innovation and said the nation should take the leading position "
+    "in the field.",
+    "He asked universities and companies to invest more in the basic research behind distributed ledgers and "
+    "to help write international standards, so that the country has a voice in how the technology is governed.",
+    "The remarks named finance, supply chains and public services as the first places to apply it, and warned "
+    "against speculation dressed up as innovation.",
+    "Local projects such as the NEO network were quick to point out that they already work with several city "
+    "governments on pilot schemes.",
+]
+SEED_FOOTER = ["YEN", "DCTV", "Bitcoin Lambo", "10 Days of Bitcoin", "CEO's Brainpan"]
+SEED_REPLIES = [  # (post number, user, reply_to_post_number, text)
+    (2, "neo_nomad", None, "This is the biggest endorsement NEO could have hoped for without being named in the speech."),
+    (3, "gas_station", 2, "Careful, NEO was named by the reporters, not by the speech. Still good for the ecosystem."),
+    (4, "quietnode", 1, "Does anyone know whether the pilot schemes run on NEO mainnet or on a private fork?"),
+    (5, "ledgerlark", 3, "Agreed, and the price already ran ahead of the news before the weekend."),
+    (6, "orbit_ops", 4, "Private deployments as far as I know. The mainnet numbers did not move much."),
+]
+EMBED_REPLIES = [
+    "Good write-up. The part about validator turnout matches what I saw on the explorer.",
+    "I would like a follow-up on how the delegates were chosen in the first place.",
+    "Posting here because the site's own comment box is this forum now.",
+]
+SMF_ENTRY_TITLES = {8: "Node operator checklist after the council vote",
+                    9: "Fee estimates during the upgrade window",
+                    10: "Archived: validator rewards before the change"}

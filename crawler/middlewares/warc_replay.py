@@ -8,6 +8,13 @@ the record itself (our header also says ``listing``, ``discussion``, ``thread_pa
 ``wp_posts`` (a WordPress REST post list), ``json`` (comment API responses recognised by their shape with
 :func:`crawler.comments.detect.platform_of_json`; served when the navigation asks for them) or ``other``.
 
+**Discussions.** A record without our role header that is a discussion by shape
+(:func:`crawler.comments.detect.discussion_record`: Reddit thread JSON, Discourse topic JSON or posts batch,
+a forum topic page) is ``discussion``, with the thread it belongs to. The replay starts from one record per
+thread, the best entry (the one holding the opening post; Discourse JSON before its HTML); the thread's
+other records answer the follow-ups the navigation asks for. (Records of our own capture carry their role:
+the live crawl's navigation is replayed as it was.)
+
 :class:`WarcReplayMiddleware` (downloader middleware, order 950, next to the downloader) answers every GET
 whose URL has a record with that record, rebuilt as the original HTTP response: status, headers and body as
 recorded (``Content-Encoding`` kept, so the project's decompression middleware decodes it exactly as in a
@@ -43,7 +50,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
 from w3lib.url import canonicalize_url
 
-from crawler.comments.detect import platform_of_json
+from crawler.comments.detect import discussion_record, platform_of_json
 from crawler.urls import strip_tracking
 
 from .warc_capture import ROLE_HEADER
@@ -70,6 +77,8 @@ class WarcRecordRef:
     kind: str
     platform: str | None = None
     served: bool = False
+    thread: tuple | None = None  # discussion records: (platform, host, native thread id)
+    rank: int = 0  # among one thread's records, the lowest is the entry the replay starts from
 
 
 def url_key(url: str) -> str:
@@ -183,6 +192,8 @@ class WarcIndex:
         role = rec.rec_headers.get_header(ROLE_HEADER)
         kind = role or sniff_kind(url, status, ctype, head)
         platform = None
+        thread, rank = None, 0
+        body = None
         if kind in ("json", "other", "thread_page", "wp_posts") and 200 <= status < 300 \
                 and head.lstrip()[:1] in (b"{", b"["):
             body = head + stream.read(JSON_MAX_BYTES)
@@ -191,7 +202,16 @@ class WarcIndex:
                 kind = "wp_posts"
             if platform:
                 self.count(f"warc/replay/records/json/{platform}")
-        return WarcRecordRef(url, path, -1, date, status, kind, platform)
+        if role is None and kind in ("json", "article"):  # a foreign record: is it a discussion by shape?
+            if body is None:
+                body = head + stream.read(JSON_MAX_BYTES)
+            found = discussion_record(url, body, {"Content-Type": ctype})
+            if found is not None:
+                thread, rank = found
+                kind = "discussion"
+                platform = thread[0]
+                self.count(f"warc/replay/records/discussion/{platform}")
+        return WarcRecordRef(url, path, -1, date, status, kind, platform, thread=thread, rank=rank)
 
     def add(self, ref: WarcRecordRef) -> None:
         self.records.append(ref)
@@ -211,6 +231,12 @@ class WarcIndex:
         articles (2xx)."""
         chosen = {id(r) for r in self.by_key.values()}
         firsts = [r for r in self.records if id(r) in chosen and r.kind in START_KINDS and 200 <= r.status < 300]
+        best: dict[tuple, WarcRecordRef] = {}  # one entry per thread (see the module docs)
+        for r in firsts:
+            if r.thread is not None and (r.thread not in best or r.rank < best[r.thread].rank):
+                best[r.thread] = r
+        entries = {id(r) for r in best.values()}
+        firsts = [r for r in firsts if r.thread is None or id(r) in entries]
         return sorted(firsts, key=lambda r: START_KINDS.index(r.kind))
 
 

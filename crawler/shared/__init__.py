@@ -45,6 +45,11 @@ class SharedConfig:
 
 
 def redis_client(url: str):
+    """A client that retries a dropped connection a few times, briefly (a Redis restart), then fails."""
     import redis
+    from redis.backoff import ExponentialBackoff
+    from redis.retry import Retry
 
-    return redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=10, retry_on_timeout=True)
+    return redis.Redis.from_url(url, socket_timeout=30, socket_connect_timeout=5,
+                                retry=Retry(ExponentialBackoff(cap=2.0, base=0.2), 3),
+                                retry_on_error=[redis.ConnectionError, redis.TimeoutError])

@@ -14,7 +14,8 @@ must change, and why:
 * **Reliable pop**: a request popped from the shared queue is recorded as taken by this incarnation in the same
   Lua script, so a worker killed with ``-9`` loses nothing: its taken requests go back to the queue.
 * **Local requests**: a request that carries in-process state (a comment thread page: ``cb_kwargs`` hold the
-  thread being collected) cannot be handed to another process; it stays in this worker's memory queue.
+  thread being collected; a linked page a discussion waits for) cannot be handed to another process; it stays
+  in this worker's memory queue.
   Anything that does not serialise stays local too (counted ``scheduler/local/unserialisable``).
 * **Fingerprints**: the seen-set uses the crawler's request fingerprinter (Scrapy's, as in local mode), not
   scrapy-redis's own hash, so both modes agree on what "the same request" is.
@@ -61,8 +62,14 @@ class RoundQueue(PriorityQueue):
         return self._decode_request(data) if data else None
 
 
+LOCAL_META = ("thread_page", "join_key", "shared_local")  # answers only this process can use
+
+
 def is_local(request) -> bool:
-    return bool(request.meta.get("thread_page") or request.meta.get("shared_local"))
+    """A request whose answer needs this process's memory: a comment-thread page (its collector is in
+    ``cb_kwargs``), a page a discussion waits for to join its thread (``join_key``: the pending join lives in
+    this spider), or anything marked ``shared_local``."""
+    return any(request.meta.get(k) for k in LOCAL_META)
 
 
 class SharedScheduler(RedisScheduler):

@@ -35,6 +35,8 @@ from crawler.state.run_context import LockHeld, RunContext
 from crawler.urls import canonical, site_of, strip_tracking
 from pipelines.dedup.rebuild import roll_forward_refresher
 
+from . import thread_entry
+
 
 def new_run_id(spider_name: str) -> str:
     return f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{spider_name}-{uuid.uuid4().hex[:6]}"
@@ -235,6 +237,7 @@ class ArticleSpider(scrapy.Spider):
         headers = response.headers.to_unicode_dict()
         result = parser_for(response.url)(response.url, response.body, headers)
         if isinstance(result, NotArticle):
+            yield from thread_entry.linked_article_missing(self, response.request, f"not an article: {result.reason}")
             self.inc(f"articles/not_article/{result.reason}")
             self.inc(f"sites/{site_of(response.url)}/not_article/{result.reason}")
             self.logger.info("not an article (%s): %s", result.reason, response.url)
@@ -288,7 +291,9 @@ class ArticleSpider(scrapy.Spider):
 
     def parse_discussion(self, response: Response):
         """An entry point that is a discussion itself (forum topic, Reddit thread JSON): the opening post
-        becomes the article row, or the linked page is the article the comments join to."""
+        becomes the article row, or the linked page is the article the comments join to; a thread entered
+        anywhere else (a later page, a post anchor, an answer without the opening post) is entered at its
+        opening page, or joins a row made from what the page says (crawler/spiders/thread_entry.py)."""
         if response.status in REVISIT_STATUSES:
             yield from self.revisit_answer(response)
             return
@@ -309,19 +314,25 @@ class ArticleSpider(scrapy.Spider):
             else:
                 linked = linked_article_url(ref.platform, response.body, response.url)
                 if not linked:
-                    self.inc(f"discussion/no_article/{ref.platform}")
-                    self.logger.warning("discussion at %s has no article to join to; skipped", response.url)
+                    yield from thread_entry.enter(self, ref, response)
                     continue
                 article_id = ids.article_id(canonical(linked))
-                request = self.article_request(linked, discovered_by="discussion")
-                if request is not None:
-                    yield request
+                request = self.article_request(linked, discovered_by="discussion",
+                                               **thread_entry.joins_meta(ref, response))
+                if request is not None:  # the page cannot be had or is no article: a row still joins (thread_entry)
+                    yield request.replace(errback=self.linked_article_failed)
             yield from self.collect_thread(ref, article_id, response.request.url, response)
 
+    def opening_page_failed(self, failure):
+        yield from thread_entry.opening_page_failed(self, failure)
+
+    def linked_article_failed(self, failure):
+        yield from thread_entry.linked_article_missing(self, failure.request, str(failure.value))
+
     def collect_thread(self, ref: ThreadRef, article_id: str, page_url: str, response: Response | None = None,
-                       urls: list[str] | None = None):
+                       urls: list[str] | None = None, failed: bool = False):
         adapter = self.adapter(ref.platform)
-        col = ThreadCollector(ref, article_id, ref.article_url, page_url, reported=ref.reported_count)
+        col = ThreadCollector(ref, article_id, ref.article_url, page_url, reported=ref.reported_count, failed=failed)
         urls = adapter.first_requests(ref) if urls is None else urls
         col.first_requests = list(urls)
         if not urls:  # the entry response itself holds the thread (its follow-ups may still be fetched)

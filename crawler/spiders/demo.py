@@ -24,7 +24,7 @@ from scrapy import signals
 
 from crawler.comments.detect import default_adapters
 from crawler.comments.disqus import DisqusAdapter
-from crawler.demo_site import forum
+from crawler.demo_site import forum, forum_shapes
 from crawler.demo_site.apis import origins as api_origins
 from crawler.demo_site.reddit_api import RedditApi
 from crawler.demo_site.server import DemoServer
@@ -132,5 +132,10 @@ class DemoSpider(DiscussionNavigation, ArticleSpider):
                 yield scrapy.Request(url, callback=self.parse_topic_feed)
                 continue
             request = self.article_request(url) if "disqus" in url else self.discussion_request(url)
+            if request is not None:
+                yield request
+        site = self.server.site if self.server else DemoSite()
+        for _shape, url in forum_shapes.entry_shapes(base, forum.forum_for(site)):  # threads entered anywhere:
+            request = self.discussion_request(url)  # later pages, post anchors, embed topics
             if request is not None:
                 yield request
