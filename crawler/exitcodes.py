@@ -25,7 +25,8 @@ def exit_code(stats: dict) -> tuple[int, str]:
     failed = [k for k, v in stats.items() if k.startswith("export/failed/") and v]
     if failed or stats.get("export/committed") is not True:
         # a commit that did not report success (it failed, or never ran because something raised) is a failure
-        why = ", ".join(failed) or ("export/committed=False" if "export/committed" in stats else "commit never finished")
+        why = ", ".join(f"{k}: {stats[k]}" if isinstance(stats[k], str) else k for k in failed) or \
+            ("export/committed=False" if "export/committed" in stats else "commit never finished")
         return NOT_COMMITTED, f"output not committed ({why}){_reason_detail(stats)}"
     lost = stats.get("pipeline/drop_errors", 0)
     exceptions = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/") and isinstance(v, int))

@@ -195,7 +195,9 @@ TELNETCONSOLE_ENABLED = False
 # --- incremental runs (crawler/state/) -----------------------------------------------------------
 CRAWL_STATE_ENABLED = True  # remember fetched pages (ETag, schedule, thread members) in OUTPUT_DIR/_state/crawl.sqlite
 CRAWL_CLOCK = ""  # ISO time to use as "now" for revisit scheduling (tests, backfills); empty = the real clock
+DATASET_VERIFY_AT_START = True  # sizes + footers of every committed file before a crawl; damage -> exit 4 with names
 FAULT_INJECT_COMMIT_PAUSE = 0.0  # seconds slept after each file rename at commit: only for kill tests
+FAULT_INJECT_KILL_AT = ""  # fault tests only: SIGKILL at journal | first_rename | manifest | crawl_state
 
 # --- shared mode: many workers, one frontier, one state, one dataset (crawler/shared/; README "Many machines") ---
 # REDIS_URL switches it on: scrapy-redis's scheduler and seen-set per crawl round, crawl and dedup state in Redis,

@@ -23,7 +23,7 @@ from scrapy import signals
 from crawler.exitcodes import exit_code
 from crawler.items import record_columns
 
-from crawler.state.run_context import DELTA, JOURNAL, finish_commit, write_json_atomic
+from crawler.state.run_context import DELTA, JOURNAL, fault_kill, finish_commit, write_json_atomic
 
 from .batch import per_record, records_of
 from .dataset.card import write_card
@@ -180,6 +180,8 @@ class ParquetExportPipeline:
         self.max_file_rows = s.getint("PARQUET_FILE_MAX_ROWS", 500_000)
         self.compression = s.get("PARQUET_COMPRESSION", "zstd")
         self.fault_commit_pause = s.getfloat("FAULT_INJECT_COMMIT_PAUSE", 0.0)  # kill tests only
+        self.fault_kill_at = s.get("FAULT_INJECT_KILL_AT") or None  # fault tests only
+        self.verify_at_start = s.getbool("DATASET_VERIFY_AT_START", True)
         self.writers: dict[str, TableWriter] = {}
         self.started = datetime.now(timezone.utc)
         self.failed = False
@@ -204,10 +206,31 @@ class ParquetExportPipeline:
         self.stats.set_value("export/output_dir", str(self.output))
         if self.refused:  # e.g. another run holds the lock: write nothing at all
             return
+        if self.verify_at_start:
+            self._verify_dataset()
+            if self.refused:
+                return
         try:
             self.staging.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             self._fail("staging_unwritable", exc)
+
+    def _verify_dataset(self) -> None:
+        """Sizes and footers of every committed file (``scrapy dataset verify --quick``): a damaged file makes the
+        run refuse before it crawls, naming the file (exit 4); ``scrapy dataset verify --quarantine`` repairs."""
+        from .dataset.verify import quick_problems
+
+        found = quick_problems(self.output)
+        if not found:
+            return
+        names = "; ".join(str(p) for p in found[:5]) + (f"; and {len(found) - 5} more" if len(found) > 5 else "")
+        msg = f"damaged dataset ({len(found)} problem(s)): {names} - see `scrapy dataset verify {self.output}`"
+        logger.error(msg)
+        self.stats.set_value("export/failed/damaged_dataset", msg)
+        spider = self.crawler.spider
+        if getattr(spider, "refusal", None) is None:
+            spider.refusal = ("export/failed/damaged_dataset", msg)
+        self.refused = True
 
     def _fail(self, reason: str, exc: Exception) -> None:
         self.failed = True
@@ -254,6 +277,9 @@ class ParquetExportPipeline:
             moves = [self._prepare(f, labels.get(f.table, {}), drops.get(f.table, set())) for f in staged]
             if self.failed:
                 raise OSError("earlier write failures; not committing")
+            for key in ("dedup/state/unavailable", "dedup/state/read_failed", "dedup/state/busy"):
+                if self.stats.get_value(key):  # without the cross-run state, unchanged rows would be written again
+                    raise OSError(f"dedup state not usable ({key}); not committing")
             for m in moves:  # every target directory must exist before the journal promises the commit
                 target = (self.output / m["dst"]).parent
                 target.mkdir(parents=True, exist_ok=True)
@@ -263,13 +289,14 @@ class ParquetExportPipeline:
             if self.ctx is not None and self.ctx.state is not None:
                 self.ctx.delta.save(self.staging / DELTA)
             write_json_atomic(self.staging / JOURNAL, {"run_id": self.run_id, "moves": moves, "manifest": manifest})
+            fault_kill("journal", self.fault_kill_at)
 
             def advance_dedup_state(journal):  # before the journal goes: a kill here is rolled forward
                 if labeler is not None and hasattr(labeler, "commit"):
                     labeler.commit(self.run_id)
 
             finish_commit(self.output, self.staging, self.ctx.state if self.ctx else None,  # atomic renames
-                          after_files=advance_dedup_state, pause=self.fault_commit_pause)
+                          after_files=advance_dedup_state, pause=self.fault_commit_pause, kill_at=self.fault_kill_at)
             for m in moves:
                 self.stats.inc_value(f"export/files/{m['table']}")
             self._write_derived("latest", "LATEST_AT_COMMIT")  # before the card, which lists its configs

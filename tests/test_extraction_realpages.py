@@ -108,7 +108,8 @@ def test_article_fields(name):
     truth = ground_truth(name)
     if truth and "publish_date" in (truth.get("ground_truth") or {}):
         expected = truth["ground_truth"]["publish_date"]
-        assert (result.published_at is None) == (expected is None)
+        if expected:  # (where the truth has none, a date the page shows may still be found)
+            assert result.published_at is not None and result.published_at.date().isoformat() == expected[:10]
     else:
         assert result.published_at is not None
     assert len(result.body_text) >= 500

@@ -15,7 +15,8 @@ import sys
 from scrapy.commands import ScrapyCommand
 
 from crawler.exitcodes import USAGE
-from pipelines.dataset import card, cli, compact, croissant, dedup_rebuild, dedup_report, latest, report, snapshot
+from pipelines.dataset import (card, cli, compact, croissant, dedup_rebuild, dedup_report, latest, report, snapshot,
+                              verify)
 
 VERBS = {  # verb -> tool module; keep sorted
     "card": card,
@@ -26,6 +27,7 @@ VERBS = {  # verb -> tool module; keep sorted
     "latest": latest,
     "report": report,
     "snapshot": snapshot,
+    "verify": verify,
 }
 
 

@@ -287,7 +287,11 @@ class SharedRound:
                 time.sleep(poll)
                 continue
             if self._scripts["claim"](keys=[owner, dead], args=[self.me]):
-                labels = compute()
+                try:
+                    labels = compute()
+                except Exception:
+                    self._scripts["release"](keys=[owner], args=[self.me])  # let another worker try
+                    raise
                 pipe = self.r.pipeline(transaction=True)
                 for table, lab in labels.items():
                     if lab:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from extruct.jsonld import JsonLdExtractor
+from htmldate import find_date
+from lxml import etree
 
 from crawler import ids
 from crawler.dates import parse_date
@@ -38,6 +40,18 @@ SEL_TAGS = 'meta[property="article:tag"]::attr(content)'
 SEL_SYNDICATION = ('link[rel="original-source"]::attr(href), link[rel="syndication-source"]::attr(href), '
                    'meta[name="syndication-source"]::attr(content), meta[name="original-source"]::attr(content)')
 MIN_BODY_CHARS = 200
+TITLE_MAX_CHARS = 300       # a longer <h1> is not a headline
+H1_SINGLE_MIN_SHARE = 0.3   # share of an <h1>'s words found in the declared titles for it to be the headline
+H1_MANY_MIN_SHARE = 0.5     # ... when the page has several <h1>s (the best-matching one is taken)
+TITLE_SITE_SEPARATOR = re.compile(r"\s+[|\-\u2013\u2014\u00b7\u00bb]\s+")
+SUBTITLE = re.compile(r"^\s*:\s*\S")  # the rest of a declared title that continues the <h1>
+WORDS = re.compile(r"\w+")
+NOT_NAMES = frozenset({"by", "admin", "staff", "author", "editor", "guest"})
+XP_BYLINE = etree.XPath('//body//*[@itemprop="author" or contains(@class, "author") or contains(@class, "byline")]')
+BYLINE_MAX_TRIES = 20
+NAME_LIKE = re.compile(r"^[A-Z][\w.'\-]*(?: [A-Z][\w.'\-]*){1,4}$")
+ORGANISATION_TYPES = frozenset({"Organization", "NewsMediaOrganization", "Corporation", "WebSite", "Brand"})
+SEL_AUTHOR_LINK = 'a[rel="author"]::text, a[href*="/author/"]::text, a[href*="/authors/"]::text'
 TITLE_SITE_SUFFIX = re.compile(r"^\s+[|\-\u2013\u2014:\u00b7\u00bb]\s*\S")
 LD_MIN_SHARE = 0.8  # JSON-LD articleBody wins when at least this long relative to the DOM text
 LD_MARKUP = re.compile(r"</?(p|br|div|span|a|h[1-6]|ul|li|strong|em|b|i|body)\b", re.I)
@@ -61,7 +75,8 @@ class ArticlePage:
 
     # -- structured data ------------------------------------------------------------------------------
     @cached_property
-    def ld(self) -> dict:
+    def ld_objects(self) -> list[dict]:
+        """Top-level (and @graph) JSON-LD objects of the page."""
         try:
             items = JsonLdExtractor().extract_items(self.sel.root, base_url=self.url)
             flat: list = []
@@ -70,9 +85,21 @@ class ArticlePage:
                     if isinstance(obj, dict):
                         flat.extend(obj["@graph"] if isinstance(obj.get("@graph"), list) else [obj])
         except Exception:  # malformed JSON-LD is common: fall back to meta tags and DOM
-            return {}
-        for obj in flat:
-            types = obj.get("@type") if isinstance(obj, dict) else None
+            return []
+        return [obj for obj in flat if isinstance(obj, dict)]
+
+    @cached_property
+    def ld_types(self) -> frozenset[str]:
+        types: set[str] = set()
+        for obj in self.ld_objects:
+            t = obj.get("@type")
+            types.update(x for x in (t if isinstance(t, list) else [t]) if isinstance(x, str))
+        return frozenset(types)
+
+    @cached_property
+    def ld(self) -> dict:
+        for obj in self.ld_objects:
+            types = obj.get("@type")
             types = types if isinstance(types, list) else [types]
             if any(isinstance(t, str) and ARTICLE_TYPES.search(t) for t in types):
                 return obj
@@ -93,13 +120,24 @@ class ArticlePage:
         return canonical(self.url)
 
     def title(self) -> str | None:
+        """The visible headline: the <h1> that agrees with the page's declared titles (JSON-LD headline,
+        og:title, <title>), else the JSON-LD headline, else og:title or <title> without a " | Site" part."""
         ld = self.ld.get("headline") or self.ld.get("name")
-        if isinstance(ld, str) and ld.strip():
-            return ld.strip()
-        og, h1 = self.og("title"), self.h1_text()
-        if og and h1 and og != h1 and og.startswith(h1) and TITLE_SITE_SUFFIX.match(og[len(h1):]):
-            return h1  # og:title is the headline plus " | Site name"
-        return og or h1 or _clean(self.sel.css(SEL_TITLE).get())
+        ld = _unescaped(ld) if isinstance(ld, str) else None
+        og, tag = _unescaped(self.og("title")), _unescaped(_clean(self.sel.css(SEL_TITLE).get()))
+        declared = set(_words(" ".join(t for t in (ld, og, tag) if t)))
+        h1s = [t for t in (element_text(h.root) for h in self.sel.css(SEL_H1)) if t and len(t) <= TITLE_MAX_CHARS]
+        if h1s:
+            # best agreement first, then the <h1> sharing more words (a headline over a logo's site name)
+            share, _, h1 = max(((_share_in(t, declared), len(set(_words(t)) & declared), t) for t in h1s),
+                               key=lambda st: st[:2])
+            if not declared or share >= (H1_SINGLE_MIN_SHARE if len(h1s) == 1 else H1_MANY_MIN_SHARE):
+                h1 = h1 if declared or len(h1s) == 1 else h1s[0]
+                for full in (ld, og):  # "Headline: subtitle" declared, the <h1> shows only the headline
+                    if full and full.lower().startswith(h1.lower()) and SUBTITLE.match(full[len(h1):]):
+                        return full
+                return h1
+        return ld or _without_site_part(og) or _without_site_part(tag)
 
     def h1_text(self) -> str | None:
         h1 = self.sel.css(SEL_H1)
@@ -122,9 +160,11 @@ class ArticlePage:
         return self.main.text
 
     def own_text(self) -> str | None:
-        """Text the fast extractor found on the page itself (what listing detection weighs links against)."""
+        """Text found on the page itself (what listing detection weighs links against): JSON-LD articleBody or
+        the fast extractor's text, whichever is longer; trafilatura's when the fast path found nothing."""
         ld = self.ld_body_text()
-        return ld if ld and len(ld) > len(self.main.fast or "") else self.main.fast
+        own = self.main.fast or self.main.text
+        return ld if ld and len(ld) > len(own or "") else own
 
     def body_text(self) -> str | None:
         """The DOM's main text, unless JSON-LD articleBody is about as long (then it is cleaner)."""
@@ -140,26 +180,47 @@ class ArticlePage:
     def authors_raw(self) -> list[str]:
         names = _ld_names(self.ld.get("author"))
         if not names:
-            names = [a for a in [self.meta("author"), self.meta("parsely-author")] if a]
+            names = [a for a in [self.meta("author"), self.meta("parsely-author")] if a and not a.startswith("http")]
         if not names:
             names = [t.strip() for t in self.sel.css(SEL_AUTHOR_DOM).getall() if t.strip()]
-        return list(dict.fromkeys(names))
+        if not names:
+            names = [t.strip() for t in self.sel.css(SEL_AUTHOR_LINK).getall()[:3] if t.strip()]
+        if not names:
+            names = self.byline_names()
+        return list(dict.fromkeys(_unescaped(n) for n in names if _unescaped(n)))
 
     def authors(self) -> list[str]:
         out = []
         for raw in self.authors_raw():
-            for part in re.split(r"\s*(?:,|\band\b|&)\s*", re.sub(r"^\s*by\s+", "", raw, flags=re.I)):
+            for part in re.split(r"\s*(?:,|\band\b|&|\|)\s*", re.sub(r"^\s*by\s*:?\s*", "", raw, flags=re.I)):
                 part = part.strip()
-                if part and not part.startswith("http") and len(part) < 80:
+                if part and not part.startswith("http") and len(part) < 80 and part.lower() not in NOT_NAMES:
                     out.append(part)
         return list(dict.fromkeys(out))
+
+    def byline_names(self) -> list[str]:
+        """A name-like text (two to five capitalised words) in the first element whose class or itemprop
+        says author/byline: ``<div class="the-author">Jane Doe</div>``."""
+        for el in XP_BYLINE(self.sel.root)[:BYLINE_MAX_TRIES]:
+            text = re.sub(r"^\s*(by|written by|author)\s*:?\s*", "", " ".join(el.text_content().split()), flags=re.I)
+            if NAME_LIKE.match(text) and text.lower() not in NOT_NAMES:
+                return [text]
+        return []
 
     def published_at_raw(self) -> str | None:
         for cand in (self.ld.get("datePublished"), self.sel.css(SEL_ARTICLE_META.format("published_time")).get(),
                      self.meta("date"), self.meta("pubdate"), self.sel.css(SEL_TIME_DOM).get()):
             if isinstance(cand, str) and cand.strip():
                 return cand.strip()
-        return None
+        return self.found_date()
+
+    def found_date(self) -> str | None:
+        """No structured date: htmldate's quick search (URL, page elements, visible date patterns), as
+        YYYY-MM-DD; None when it finds none."""
+        try:
+            return find_date(self.sel.root, url=self.url, extensive_search=False, original_date=True)
+        except Exception:  # htmldate on odd markup: no date rather than no article
+            return None
 
     def modified_at_raw(self) -> str | None:
         for cand in (self.ld.get("dateModified"), self.sel.css(SEL_ARTICLE_META.format("modified_time")).get(),
@@ -204,6 +265,13 @@ class ArticlePage:
         """Top-level (or @graph) JSON-LD object of an Article type: the page says it is one article."""
         return bool(self.ld)
 
+    def declares_story(self) -> bool:
+        """The page calls itself an article (og:type article, or a JSON-LD article type that is not a forum
+        post)."""
+        if (self.og("type") or "").strip().lower() == "article":
+            return True
+        return any(ARTICLE_TYPES.search(t) for t in self.ld_types - notarticle.FORUM_LD_TYPES)
+
     def not_article_reason(self, body: str | None = None) -> str | None:
         """Why this page is not an article (challenge, client_shell, listing, paywall) or None."""
         return notarticle.classify(self.sel, self.raw, self.url, body if body is not None else self.own_text(),
@@ -212,6 +280,8 @@ class ArticlePage:
     # -- assembly -------------------------------------------------------------------------------------
     def to_item(self) -> ArticleRecord | NotArticle:
         reason = notarticle.classify_before_extraction(self.sel, self.raw)
+        if not reason and notarticle.is_forum(self.sel, self.ld_types, self.declares_story()):
+            reason = "forum"
         if reason:
             return NotArticle(reason, self.url)
         body = self.body_text()
@@ -250,12 +320,40 @@ def _abs(base: str, href: str) -> str:
     return urljoin(base, href.strip())
 
 
+def _words(text: str | None) -> list[str]:
+    return WORDS.findall((text or "").lower())
+
+
+def _share_in(text: str, words: set[str]) -> float:
+    own = set(_words(text))
+    return len(own & words) / len(own) if own else 0.0
+
+
+def _unescaped(text: str | None) -> str | None:
+    """Entities left in structured data (``&#8211;``, ``&amp;``) decoded; None for an empty string."""
+    if not text:
+        return None
+    return " ".join(html.unescape(html.unescape(text)).split()) or None
+
+
+def _without_site_part(title: str | None) -> str | None:
+    """"Headline | Site name" → "Headline" (the longest part between separators)."""
+    if not title:
+        return None
+    parts = [p for p in TITLE_SITE_SEPARATOR.split(title) if p.strip()]
+    return max(parts, key=len).strip() if len(parts) > 1 else title
+
+
 def _ld_names(value) -> list[str]:
+    """Names of the JSON-LD author(s): people, not the publishing organisation."""
     if value is None:
         return []
     if isinstance(value, str):
         return [value.strip()] if value.strip() else []
     if isinstance(value, dict):
+        kind = value.get("@type")
+        if any(k in ORGANISATION_TYPES for k in (kind if isinstance(kind, list) else [kind]) if isinstance(k, str)):
+            return []
         return _ld_names(value.get("name"))
     if isinstance(value, list):
         return [n for v in value for n in _ld_names(v)]

@@ -38,6 +38,7 @@ CONTAINER_ITEMPROP = "articleBody"
 CONTAINER_PREFILTER = etree.XPath('//*[@itemprop="articleBody" or contains(@class, "ntent") or '
                                   'contains(@class, "ody") or contains(@class, "ext")]')
 SCORED_PARAGRAPH_TAGS = ("p", "pre")
+DIRECT_TEXT_TAGS = ("div", "blockquote", "td", "dd")  # scored for their own text
 BLOCK_TAGS = frozenset({"p", "div", "li", "ul", "ol", "dl", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6",
                         "blockquote", "pre", "tr", "table", "section", "article", "header", "main", "center",
                         "address", "details", "summary", "hr", "figure", "caption"})
@@ -89,7 +90,8 @@ SHORTCODE = re.compile(r"\[(?:/[a-z][a-z0-9_-]*|[a-z][a-z0-9]*_[a-z0-9_-]*[^\]]*
 # a short line opening with "By" and no sentence end: a byline ("By Jane Doe, Reuters")
 BYLINE = re.compile(r"^by\s+[^.!?\n]{2,60}$", re.I)
 COMMAS = (",", "\uff0c", "\u3001", "\u060c")  # Latin, fullwidth, ideographic, Arabic
-MIN_CHARS = 200        # less fast-path text than this and trafilatura gets a go
+MIN_CHARS = 200        # less fast-path text than this and trafilatura gets a go ...
+WEAK_SHARE = 0.5       # ... and so it does when the fast path holds less than this share of the page's prose
 TEASER_MIN_ITEMS = 3   # a list this long whose items ...
 TEASER_SHARE = 0.8     # ... mostly open with a link is a related-stories box
 PROSE_CHARS = 80       # a paragraph at least this long is prose, not a label
@@ -99,8 +101,10 @@ SIBLING_SHARE = 0.2    # a sibling of the scored winner scoring this share of it
 SIBLING_MIN_SCORE = 5
 SIBLING_MAX_LINK_DENSITY = 0.25
 KNOWN_MIN_SHARE = 0.6  # a known container must hold this share of the scored winner's text
+GROW_PROSE_TAGS = ("p", "pre")
 GROW_MIN_SHARE = 0.25  # an ancestor must add this share of prose to be climbed to ...
 GROW_PROSE_RATIO = 0.1  # ... and add at least this much prose per character of other text
+REPEAT_MIN_CHARS = 50  # a block this long that repeats an earlier one is dropped
 MAX_SKIP_SHARE = 0.5   # a boilerplate-named element holding more of the text than this is a wrapper
 
 
@@ -157,14 +161,15 @@ def scored_containers(root: etree._Element) -> tuple[etree._Element | None, list
         grand = parent.getparent()
         if grand is not None:
             scores[grand] = scores.get(grand, 0) + score / 2
-    for div in root.iter("div"):  # text held directly by a div, split by <br>
+    for div in root.iter(*DIRECT_TEXT_TAGS):  # text held directly by a block, split by <br>
         direct = (div.text or "") + "".join(c.tail or "" for c in div)
         n = len(direct.strip())
         if n >= 100:
             scores[div] = scores.get(div, 0) + 1 + count_commas(direct) + min(n // 100, 3)
     if not scores:
         return None, []
-    top = [kv for kv in sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:8] if not in_outside_region(kv[0])]
+    top = [kv for kv in sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:8]
+           if not in_outside_region(kv[0]) and not is_boilerplate(kv[0])]
     if not top:
         return None, []
     best, best_score = max(top[:5], key=lambda kv: kv[1] * (1 - link_density(kv[0])))
@@ -203,7 +208,7 @@ def grow(best: etree._Element) -> etree._Element:
                 return
             if node is top:
                 return
-    for p in top.iter(*SCORED_PARAGRAPH_TAGS):
+    for p in top.iter(*GROW_PROSE_TAGS):
         t = p.text_content()
         k = len(t.strip())
         if k >= PROSE_CHARS and link_density(p) < 0.3 and not in_outside_region(p):
@@ -293,8 +298,8 @@ def is_lead(el: etree._Element) -> bool:
 # -- walk -----------------------------------------------------------------------------------------------
 def is_boilerplate(el: etree._Element) -> bool:
     tag = el.tag
-    if tag in SKIP_TAGS:
-        return True
+    if tag in SKIP_TAGS and not (tag == "figure" and el.find(".//table") is not None):
+        return True  # (a table in a <figure>, as block editors wrap them, is content)
     if el.get("hidden") is not None or el.get("aria-hidden") == "true":
         return True
     style = el.get("style")
@@ -437,13 +442,39 @@ def fast_text(root: etree._Element) -> str | None:
     if not containers:
         return None
     headline = _headline(root)
-    blocks = [b for b in blocks_of(containers) if keep_block(b, headline)]
+    blocks = without_repeats([b for b in blocks_of(containers) if keep_block(b, headline)])
     text = "\n\n".join(b.text for b in blocks).strip()
     return text or None
 
 
+def without_repeats(blocks: list[Block]) -> list[Block]:
+    """Drop a block that repeats an earlier one word for word (a page carrying its text twice, for two
+    layouts, or a pull quote); short labels ("Pros", "Step 1") may repeat."""
+    seen: set[str] = set()
+    out = []
+    for b in blocks:
+        if len(b.text) >= REPEAT_MIN_CHARS:
+            key = b.text.casefold()
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(b)
+    return out
+
+
+def page_prose(root: etree._Element) -> int:
+    """Characters of prose paragraphs on the whole page outside comment/related/footer regions."""
+    body = root.find(".//body")
+    total = 0
+    for p in (body if body is not None else root).iter(*SCORED_PARAGRAPH_TAGS):
+        n = len(p.text_content().strip())
+        if n >= PROSE_CHARS and link_density(p) < 0.3 and not in_outside_region(p):
+            total += n
+    return total
+
+
 def from_trafilatura(root: etree._Element, url: str | None) -> str | None:
-    text = trafilatura.extract(root, url=url, include_comments=False, include_tables=False,
+    text = trafilatura.extract(root, url=url, fast=True, include_comments=False, include_tables=False,
                                deduplicate=False)
     return text.strip() if text and len(text.strip()) >= MIN_CHARS else None
 
@@ -461,10 +492,10 @@ def extract_main(sel_or_root, url: str | None = None) -> MainText:
     if not isinstance(getattr(root, "tag", None), str):
         return MainText(None, None, "none")
     fast = fast_text(root)
-    if fast and len(fast) >= MIN_CHARS:
+    if fast and len(fast) >= MIN_CHARS and len(fast) >= WEAK_SHARE * page_prose(root):
         return MainText(fast, fast, "fast")
     slow = from_trafilatura(root, url)
-    if slow:
+    if slow and len(slow) > len(fast or ""):
         return MainText(fast, slow, "trafilatura")
     return MainText(fast, fast, "fast" if fast else "none")
 

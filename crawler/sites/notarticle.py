@@ -6,15 +6,20 @@
 * ``challenge``: an anti-bot interstitial or block page (Cloudflare, DDoS-Guard, Incapsula, PerimeterX ...);
 * ``client_shell``: the server sent an empty application shell; the text arrives by JavaScript;
 * ``listing``: a home page, section front or forum board: headline links outweigh the page's own text;
+* ``forum``: a discussion thread (forum topic, Q&A page): its structured data says so (``QAPage``,
+  ``DiscussionForumPosting``), or, on a page that does not call itself an article, the text sits in four or more
+  same-shaped post blocks (siblings with the same tag and class, the class naming a post, message, reply or
+  answer); such a page belongs to a comment adapter (discussion entry), never to an article row;
 * ``paywall``: the page says it is not free (``isAccessibleForFree: false``) and shows only a teaser.
 
-The first two are decided before any extraction (cheap); the last two need the extracted body text.
+The first three are decided before any extraction (cheap); the last two need the extracted body text.
 """
 from __future__ import annotations
 
 import json
 import re
 
+from lxml import etree
 from parsel import Selector
 
 from . import listing
@@ -52,11 +57,23 @@ NOT_FREE = re.compile(r'"isAccessibleForFree"\s*:\s*(false|"false"|"False")', re
 SHELL_MAX_TEXT = 400          # visible characters below which a page with a mount point is a shell
 CHALLENGE_MAX_TEXT = 1500     # titles, phrases and weak markers only count on a page with less text than this
 CHALLENGE_MIN_PARAGRAPHS = 3  # ... and strong markers on a page with less text or fewer prose paragraphs
+STRONG_CHALLENGE_MAX_TEXT = 3000  # ... or, whatever its paragraphs, less text than this
 LISTING_MIN_HEADLINES = 8     # headline links needed before a page can be a listing
 LISTING_DECLARED_MIN_PROSE = 1000  # prose that outweighs a stray Article type somewhere in the JSON-LD
 LISTING_RATIO = 5.0           # headline-link characters per character of own body text
 PROSE_MIN_CHARS = 80         # a paragraph shorter than this is a label, date or button, not prose
 PAYWALL_MAX_BODY = 1500       # a not-free page with less body text than this is a teaser
+
+
+FORUM_LD_TYPES = frozenset({"DiscussionForumPosting", "QAPage"})
+# class words of one post in a thread (phpBB "post", XenForo "message", vBulletin "postbit", Q&A "answer" ...)
+POST_WORDS = frozenset({"post", "posts", "message", "reply", "replies", "answer", "postbit", "postcontainer",
+                        "posting"})
+SEL_POSTISH = etree.XPath("//*[contains(@class, 'post') or contains(@class, 'message') or "
+                          "contains(@class, 'repl') or contains(@class, 'answer')]")
+CLASS_SPLIT = re.compile(r"[\s_\-]+")
+FORUM_MIN_POSTS = 4       # same-shaped post blocks with text of their own ...
+POST_MIN_CHARS = 150      # ... of at least this many characters each
 
 
 NOT_VISIBLE = frozenset({"script", "style", "template", "noscript"})
@@ -100,12 +117,16 @@ def prose_paragraphs(sel: Selector, enough: int) -> int:
 
 
 def is_challenge(sel: Selector, raw_lower: str) -> bool:
-    long = visible_text_len(sel, enough=CHALLENGE_MAX_TEXT) >= CHALLENGE_MAX_TEXT
     if any(m in raw_lower for m in STRONG_CHALLENGE_MARKERS):
         # the scripts of a bot-protection service also ride along on the ordinary pages it protects (a
-        # passive check script, a captcha modal's style): a page with text and paragraphs to read is no block
-        return not (long and prose_paragraphs(sel, CHALLENGE_MIN_PARAGRAPHS) >= CHALLENGE_MIN_PARAGRAPHS)
-    if long:
+        # passive check script, a captcha modal's style): a page with much text, or text in paragraphs, is no
+        # block page
+        visible = visible_text_len(sel, enough=STRONG_CHALLENGE_MAX_TEXT)
+        if visible >= STRONG_CHALLENGE_MAX_TEXT:
+            return False
+        return not (visible >= CHALLENGE_MAX_TEXT
+                    and prose_paragraphs(sel, CHALLENGE_MIN_PARAGRAPHS) >= CHALLENGE_MIN_PARAGRAPHS)
+    if visible_text_len(sel, enough=CHALLENGE_MAX_TEXT) >= CHALLENGE_MAX_TEXT:
         return False  # a page with this much to read is not an interstitial, whatever it mentions
     title = (sel.css(SEL_TITLE).get() or "").strip()
     if CHALLENGE_TITLES.match(title) or any(m in raw_lower for m in CHALLENGE_PHRASES):
@@ -175,6 +196,29 @@ def _not_free(block: str) -> bool:
                 return True
             stack.extend(v for v in obj.values() if isinstance(v, (dict, list)))
     return False
+
+
+def repeated_posts(root) -> int:
+    """The largest number of sibling elements of one shape (tag + class) whose class names a post and which
+    hold text of their own."""
+    groups: dict = {}
+    for el in SEL_POSTISH(root):
+        cls = el.get("class") or ""
+        if POST_WORDS.isdisjoint(CLASS_SPLIT.split(cls.lower())):
+            continue
+        key = (el.getparent(), el.tag, cls)
+        groups[key] = groups.get(key, 0) + (len(el.text_content().strip()) >= POST_MIN_CHARS)
+    return max(groups.values(), default=0)
+
+
+def is_forum(sel: Selector, ld_types: frozenset = frozenset(), declares_story: bool = False) -> bool:
+    """A discussion thread: declared as one in JSON-LD, or (on a page not declared an article) its text in
+    FORUM_MIN_POSTS or more same-shaped post blocks."""
+    if ld_types & FORUM_LD_TYPES:
+        return True
+    if declares_story or not isinstance(getattr(sel.root, "tag", None), str):
+        return False
+    return repeated_posts(sel.root) >= FORUM_MIN_POSTS
 
 
 def classify_before_extraction(sel: Selector, raw: str) -> str | None:

@@ -100,6 +100,7 @@ class ArticleSpider(scrapy.Spider):
             return
         except OSError as exc:  # the output location cannot be created or written
             self.refusal = ("export/failed/output_unwritable", f"output directory {self.ctx.output}: {exc}")
+            self.ctx.close()
             return
         except CorruptState as exc:  # keep the broken file for inspection, start a fresh state
             broken = self.ctx.output / "_state" / "crawl.sqlite"
@@ -108,7 +109,17 @@ class ArticleSpider(scrapy.Spider):
             self.logger.error("%s; moved it to %s and started a new crawl state (known pages are fetched "
                               "again; rows already written are recognised by the dedup state)", exc, aside)
             self._state_recreated = str(aside)
-            self.ctx.open(roll_forward_hook=hook)
+            try:
+                self.ctx.open(roll_forward_hook=hook)
+            except Exception as exc2:  # noqa: BLE001
+                self._refuse_recovery(exc2)
+        except Exception as exc:  # noqa: BLE001 - e.g. a full disk while a killed run's commit is rolled forward
+            self._refuse_recovery(exc)
+
+    def _refuse_recovery(self, exc: Exception) -> None:
+        """Recovery of earlier runs or the state check failed: this run writes nothing and says why (exit 4)."""
+        self.refusal = ("export/failed/recovery", f"{type(exc).__name__}: {exc}")
+        self.ctx.close()
 
     def _record_run(self, spider):
         stats = self.crawler.stats
@@ -121,6 +132,8 @@ class ArticleSpider(scrapy.Spider):
             stats.inc_value("run/recovered/discarded_staging")
         if getattr(self, "_state_recreated", None):
             stats.set_value("state/corrupt_recreated", self._state_recreated)
+        for event in self.ctx.events:
+            stats.inc_value(event)
         # What exists now (modules, settings, registries, the demo site) lives for the whole run: keep it out
         # of the collector's full passes, which otherwise rescan it every time the heap grows.
         gc.collect()

@@ -71,12 +71,20 @@ class StateDelta:
 
     @classmethod
     def load(cls, path: Path) -> "StateDelta":
-        d = json.loads(path.read_text())
-        return cls(d["pages"], d["threads"], [tuple(c) for c in d["comments"]])
+        """Raises CorruptDelta when the file is empty, truncated or not a delta."""
+        try:
+            d = json.loads(path.read_text())
+            return cls(d["pages"], d["threads"], [tuple(c) for c in d["comments"]])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CorruptDelta(f"{path}: {exc}") from exc
 
 
 class CorruptState(RuntimeError):
     pass
+
+
+class CorruptDelta(ValueError):
+    """A saved crawl-state delta that cannot be read (empty, truncated)."""
 
 
 class CrawlState:
@@ -129,6 +137,19 @@ class CrawlState:
         rows = self.db.execute("SELECT native_id, comment_id FROM thread_comments WHERE thread_id = ? AND gone = 0",
                                (thread_id,)).fetchall()
         return dict(rows)
+
+    def applied_runs(self) -> set[str]:
+        """Run ids whose deltas this state holds (see crawler/state/consistency.py)."""
+        try:
+            return {r[0] for r in self.db.execute("SELECT run_id FROM applied_runs")}
+        except sqlite3.DatabaseError as exc:
+            raise CorruptState(f"crawl state {self.path} is unreadable: {exc}") from exc
+
+    def mark_applied(self, run_ids) -> None:
+        """Record runs as covered (a fresh state that starts from the dataset as it is)."""
+        now = iso(datetime.now(timezone.utc))
+        with self.db:
+            self.db.executemany("INSERT OR IGNORE INTO applied_runs VALUES (?, ?)", [(r, now) for r in run_ids])
 
     def applied(self, run_id: str) -> bool:
         return self.db.execute("SELECT 1 FROM applied_runs WHERE run_id = ?", (run_id,)).fetchone() is not None

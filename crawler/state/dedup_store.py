@@ -24,6 +24,14 @@ class StateError(Exception):
     """The state file is unreadable, corrupt or from an incompatible version."""
 
 
+class StateBusy(StateError):
+    """The state file is locked by another process: not corrupt, and never to be moved aside."""
+
+
+def _is_busy(exc: Exception) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc))
+
+
 @dataclass(frozen=True)
 class SeenDoc:
     """One record as last committed: its content hash and version, and its duplicate cluster."""
@@ -89,7 +97,7 @@ class SQLiteDedupStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._has: dict[str, bool] = {}
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None)
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=10)
             if self.db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise StateError(f"integrity check failed for {self.path}")
             self.db.executescript(_SCHEMA)
@@ -99,6 +107,8 @@ class SQLiteDedupStore:
             elif fmt != STATE_FORMAT or stored_params != params:
                 raise StateError(f"state format {fmt}/{stored_params} does not match {STATE_FORMAT}/{params}")
         except sqlite3.DatabaseError as exc:
+            if _is_busy(exc):
+                raise StateBusy(f"{self.path}: {exc}") from exc
             raise StateError(f"{self.path}: {exc}") from exc
 
     def meta(self, key: str) -> str | None:
@@ -183,6 +193,21 @@ class SQLiteDedupStore:
         return n_docs
 
     @_guarded
+    def applied_runs(self) -> set[str]:
+        """Run ids whose records this state holds (see crawler/state/consistency.py)."""
+        return {r[0] for r in self.db.execute("SELECT run_id FROM runs")}
+
+    def mark_runs(self, run_ids: Iterable[str]) -> None:
+        """Record runs as covered (by a rebuild from the dataset that holds them)."""
+        now = datetime.now(timezone.utc).isoformat()
+        try:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.executemany("INSERT OR IGNORE INTO runs VALUES (?, ?, 0)", [(r, now) for r in run_ids])
+        except sqlite3.DatabaseError as exc:
+            raise StateError(f"{self.path}: {exc}") from exc
+
+    @_guarded
     def counts(self) -> dict[str, int]:
         rows = self.db.execute("SELECT tbl, COUNT(*) FROM docs GROUP BY tbl").fetchall()
         return dict(rows) | {"runs": self.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]}
@@ -191,33 +216,63 @@ class SQLiteDedupStore:
         self.db.close()
 
 
-def open_store(path: str | Path, params: str, stats, logger, rebuild=None) -> SQLiteDedupStore | None:
-    """Open the state; a corrupt or incompatible file is moved aside (kept for inspection), logged as an
-    error, counted (``dedup/state/corrupt``) and replaced by a fresh store that ``rebuild(store)`` refills
-    from the dataset. Returns None (counted ``dedup/state/unavailable``) when even that fails."""
+def open_store(path: str | Path, params: str, stats, logger, rebuild=None, output: str | Path | None = None):
+    """Open the state and make sure it matches the committed dataset before anything reads it.
+
+    A corrupt or incompatible file, a missing one (while the dataset has runs), or one that does not match the
+    dataset's committed runs (:mod:`crawler.state.consistency`) is moved aside (kept for inspection), logged,
+    counted (``dedup/state/corrupt``, ``dedup/state/rebuilt/<missing|behind|ahead|corrupt>``) and replaced by
+    a store that ``rebuild(store)`` refills from the dataset. A state that is busy (another process holds it)
+    is never touched (``dedup/state/busy``). Returns None (counted ``dedup/state/unavailable``) when
+    no state can be had; the run then fails (``export/failed/dedup_state``), it never writes without one."""
+    from .consistency import committed_runs, set_aside, verdict
+
     path = Path(path)
+    output = Path(output) if output is not None else path.parent.parent
+    existed = path.exists()
+    reason = None
     try:
-        return SQLiteDedupStore(path, params)
-    except OSError as exc:  # cannot even create the file: nothing to move aside
-        logger.error("dedup state unavailable (%s): this run deduplicates within itself only", exc)
-        stats.inc_value("dedup/state/unavailable")
-        return None
-    except StateError as exc:
-        aside = path.with_name(f"{path.name}.broken-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}")
-        logger.error("dedup state unusable (%s); moved to %s, starting a fresh state", exc, aside.name)
-        stats.inc_value("dedup/state/corrupt")
-    try:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            p = path.with_name(path.name + suffix)
-            if p.exists():
-                p.replace(aside.with_name(aside.name + suffix))
         store = SQLiteDedupStore(path, params)
-        if rebuild is not None:
-            n = rebuild(store)
-            stats.inc_value("dedup/state/rebuilt_records", n)
-            logger.warning("dedup state rebuilt from the dataset: %d records", n)
+    except StateBusy as exc:  # someone else is using it: leave it exactly as it is
+        stats.inc_value("dedup/state/busy")
+        logger.error("dedup state busy (%s); not touched, this run will not commit", exc)
+        return None
+    except OSError as exc:  # cannot even create the file: nothing to move aside
+        return _unavailable(stats, logger, exc)
+    except StateError as exc:
+        logger.error("dedup state unusable (%s); moving it aside, rebuilding it from the dataset", exc)
+        stats.inc_value("dedup/state/corrupt")
+        store, reason = None, "corrupt"
+    if store is not None:
+        committed = committed_runs(output)
+        try:
+            v = verdict(committed, store.applied_runs() if existed else None)
+        except StateError as exc:
+            v, store = None, store.close()
+            reason = "corrupt"
+            logger.error("dedup state unreadable (%s); rebuilding it from the dataset", exc)
+        if v is not None and v.matches:
+            return store
+        if v is not None:
+            reason = v.status
+            logger.warning("dedup state does not match the dataset: %s; rebuilding it from the dataset", v)
+            if store is not None:
+                store.close()
+    try:
+        tag = "broken" if reason == "corrupt" else reason  # dedup.sqlite.broken-<time>, .behind-<time>, …
+        set_aside(path, f"{tag}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}")
+        store = SQLiteDedupStore(path, params)
+        n = rebuild(store) if rebuild is not None else 0
+        store.mark_runs(committed_runs(output))
+        stats.inc_value("dedup/state/rebuilt_records", n)
+        stats.inc_value(f"dedup/state/rebuilt/{reason}")
+        logger.warning("dedup state rebuilt from the dataset (%s): %d records", reason, n)
         return store
     except (StateError, OSError) as exc:
-        logger.error("dedup state unavailable (%s): this run deduplicates within itself only", exc)
-        stats.inc_value("dedup/state/unavailable")
-        return None
+        return _unavailable(stats, logger, exc)
+
+
+def _unavailable(stats, logger, exc):
+    logger.error("dedup state unavailable (%s): this run cannot know what earlier runs wrote", exc)
+    stats.inc_value("dedup/state/unavailable")
+    return None

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .crawl_state import CorruptState, CrawlState, StateDelta
+from .consistency import committed_runs, set_aside, verdict
+from .crawl_state import CorruptDelta, CorruptState, CrawlState, StateDelta
 from .run_lock import LockHeld, RunLock
 
 logger = logging.getLogger(__name__)
@@ -57,29 +58,89 @@ def write_json_atomic(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
+class DamagedJournal(ValueError):
+    """COMMIT.json is empty, truncated or not a journal."""
+
+
+def read_journal(staging: Path) -> dict:
+    try:
+        journal = json.loads((staging / JOURNAL).read_text())
+        if not isinstance(journal, dict) or not {"run_id", "moves", "manifest"} <= set(journal):
+            raise ValueError("not a commit journal")
+        return journal
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DamagedJournal(f"{staging / JOURNAL}: {exc}") from exc
+
+
+def fault_kill(point: str, wanted: str | None) -> None:
+    """Fault tests only (``FAULT_INJECT_KILL_AT``): die by SIGKILL at a named point of the commit."""
+    if wanted and wanted == point:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def finish_commit(output: Path, staging: Path, state: CrawlState | None, after_files=None,
-                  pause: float = 0.0) -> dict:
+                  pause: float = 0.0, events: list | None = None, kill_at: str | None = None) -> dict:
     """Steps 3-4 for a staging dir holding a journal; safe to repeat after a crash at any point.
-    ``pause`` (seconds slept after each rename) exists only so kill tests can hit the commit window."""
-    journal = json.loads((staging / JOURNAL).read_text())
+    ``pause`` (seconds slept after each rename) exists only so kill tests can hit the commit window.
+    ``events`` collects what recovery had to work around (a file a compaction already merged, a damaged delta)."""
+    journal = read_journal(staging)
+    events = events if events is not None else []
     for move in journal["moves"]:
         src, dst = output / move["src"], output / move["dst"]
         if src.exists():
             dst.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dst)
+            fault_kill("first_rename", kill_at)
             if pause:
                 time.sleep(pause)
         elif not dst.exists():
-            raise FileNotFoundError(f"commit of {journal['run_id']}: neither {src} nor {dst} exists")
+            # it was published and then replaced (a compaction merged it into a new file, which holds its rows):
+            # nothing left to move; the rest of the commit still has to happen
+            logger.warning("commit of %s: %s is gone (merged by a compaction?); completing the rest",
+                           journal["run_id"], dst)
+            events.append("missing_file")
     manifests = output / "_manifests"
     manifests.mkdir(parents=True, exist_ok=True)
     write_json_atomic(manifests / f"{journal['run_id']}.json", journal["manifest"])
+    fault_kill("manifest", kill_at)
     if state is not None and (staging / DELTA).exists():
-        state.apply(StateDelta.load(staging / DELTA), journal["run_id"])
+        try:
+            delta = StateDelta.load(staging / DELTA)
+        except CorruptDelta as exc:  # the state stays behind the dataset: the consistency check rebuilds it
+            logger.error("crawl-state delta of %s unreadable (%s); the crawl state will be rebuilt",
+                         journal["run_id"], exc)
+            events.append("damaged_delta")
+        else:
+            state.apply(delta, journal["run_id"])
+    fault_kill("crawl_state", kill_at)
     if after_files is not None:
         after_files(journal)
     shutil.rmtree(staging, ignore_errors=True)
     return journal
+
+
+def roll_back_damaged(output: Path, staging: Path) -> str:
+    """A staging dir whose journal cannot be read. If the run's manifest was written, every rename had happened
+    (the manifest comes after them): the run is committed, only the journal's removal is missing. Otherwise the
+    run is undone: files of it already renamed into the dataset are removed, so nothing half-visible stays."""
+    run_id = staging.name
+    manifest = output / "_manifests" / f"{run_id}.json"
+    try:
+        files = json.loads(manifest.read_text())["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        files = None
+    if files is not None and all((output / f["path"]).exists() for f in files):
+        shutil.rmtree(staging, ignore_errors=True)
+        return "completed"
+    for table_dir in (p for p in output.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))):
+        for f in table_dir.glob(f"*/part-{run_id}-*.parquet"):
+            f.unlink()
+    if manifest.exists():
+        manifest.unlink()
+    shutil.rmtree(staging, ignore_errors=True)
+    return "rolled_back"
 
 
 @dataclass
@@ -91,6 +152,7 @@ class RunContext:
     delta: StateDelta = field(default_factory=StateDelta)
     recovered: list[str] = field(default_factory=list)
     discarded: list[str] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)  # what recovery and the state check did, as stat names
     took_lock: bool = False
 
     @property
@@ -100,27 +162,36 @@ class RunContext:
     def open(self, roll_forward_hook=None) -> "RunContext":
         """Lock, recover leftovers of killed runs, open the crawl state. Raises LockHeld / CorruptState."""
         self.output.mkdir(parents=True, exist_ok=True)
-        self.took_lock = acquire_lock(self.output, self.run_id)
+        self.took_lock = acquire_lock(self.output, self.run_id)  # nothing below runs without the lock
         state_path = self.output / "_state" / "crawl.sqlite"
+        existed = state_path.exists()
         if self.state_enabled:
             self.state = CrawlState(state_path)
         self.recover(roll_forward_hook)
+        if self.state is not None:
+            self.check_state(state_path, existed)
         return self
 
-    def recover(self, roll_forward_hook=None) -> None:
-        root = self.output / "_staging"
-        if not root.is_dir():
+    def check_state(self, path: Path, existed: bool) -> None:
+        """The crawl state must match the committed dataset (crawler/state/consistency.py); when it does not
+        (missing, behind, ahead) it is set aside and a fresh state starts from the dataset as it is: every page
+        is fetched again, and the dedup state (rebuilt from the Parquet files) keeps unchanged rows out."""
+        committed = committed_runs(self.output)
+        v = verdict(committed, self.state.applied_runs() if existed else None)
+        if v.matches:
             return
-        # compact-* folders belong to pipelines/dataset/compact.py (copies or already-replaced files: safe to drop)
-        for d in sorted(p for p in root.iterdir() if p.is_dir() and p.name != self.run_id):
-            if (d / JOURNAL).exists():
-                finish_commit(self.output, d, self.state, roll_forward_hook)
-                self.recovered.append(d.name)
-                logger.warning("rolled forward the commit of killed run %s", d.name)
-            else:
-                shutil.rmtree(d, ignore_errors=True)
-                self.discarded.append(d.name)
-                logger.warning("discarded uncommitted leftovers of killed run %s", d.name)
+        logger.warning("crawl state does not match the dataset: %s; starting a fresh crawl state", v)
+        self.state.close()
+        set_aside(path, f"{v.status}-{self.run_id}")
+        self.state = CrawlState(path)
+        self.state.mark_applied(committed)
+        self.events.append(f"state/crawl/rebuilt/{v.status}")
+
+    def recover(self, roll_forward_hook=None) -> None:
+        recovered, discarded, events = recover_staging(self.output, self.state, roll_forward_hook, skip=self.run_id)
+        self.recovered += recovered
+        self.discarded += discarded
+        self.events += events
 
     def close(self) -> None:
         if self.state is not None:
@@ -129,8 +200,39 @@ class RunContext:
             release_lock(self.output)
 
 
+def recover_staging(output: Path, state: CrawlState | None, roll_forward_hook=None, skip: str | None = None):
+    """Finish or undo what killed runs left under ``_staging/`` (the caller holds the lock): a journal is rolled
+    forward, a damaged journal is completed or rolled back (:func:`roll_back_damaged`), a staging dir without a
+    journal is deleted (nothing of it was visible). Used by every run and by compaction, before anything else.
+    Returns (rolled forward, discarded, event stat names)."""
+    recovered, discarded, events = [], [], []
+    root = output / "_staging"
+    if not root.is_dir():
+        return recovered, discarded, events
+    # compact-* folders belong to pipelines/dataset/compact.py (copies or already-replaced files: safe to drop)
+    for d in sorted(p for p in root.iterdir() if p.is_dir() and p.name != skip):
+        if (d / JOURNAL).exists():
+            try:
+                found: list[str] = []
+                finish_commit(output, d, state, roll_forward_hook, events=found)
+                events += [f"run/recovered/{e}" for e in found]
+            except DamagedJournal as exc:
+                outcome = roll_back_damaged(output, d)
+                logger.error("commit journal of run %s is damaged (%s): %s", d.name, exc, outcome.replace("_", " "))
+                events.append(f"run/recovered/damaged_journal_{outcome}")
+                continue
+            recovered.append(d.name)
+            logger.warning("rolled forward the commit of killed run %s", d.name)
+        else:
+            shutil.rmtree(d, ignore_errors=True)
+            discarded.append(d.name)
+            logger.warning("discarded uncommitted leftovers of killed run %s", d.name)
+    return recovered, discarded, events
+
+
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 
 
-__all__ = ["RunContext", "LockHeld", "CorruptState", "finish_commit", "write_json_atomic", "JOURNAL", "DELTA"]
+__all__ = ["RunContext", "LockHeld", "CorruptState", "DamagedJournal", "finish_commit", "read_journal",
+           "write_json_atomic", "JOURNAL", "DELTA"]

@@ -31,7 +31,8 @@ def parser_for(tool: ModuleType, prog: str) -> argparse.ArgumentParser:
 
 
 def main(tool: ModuleType, argv: list[str] | None = None, prog: str | None = None) -> int:
-    prog = prog or f"python -m {tool.__name__}"
+    name = tool.__spec__.name if tool.__name__ == "__main__" and tool.__spec__ else tool.__name__
+    prog = prog or f"python -m {name}"
     parser = parser_for(tool, prog)
     try:
         args = parser.parse_args(argv)

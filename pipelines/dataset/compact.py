@@ -30,6 +30,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from crawler.exitcodes import LOCKED, NOT_COMMITTED, OK
+from crawler.state.crawl_state import CrawlState
+from crawler.state.run_context import recover_staging
 from crawler.state.run_lock import LockHeld, RunLock
 
 from ..schema import PARTITION_COLUMN, TABLES, arrow_schema
@@ -40,6 +42,34 @@ logger = logging.getLogger(__name__)
 AT_FDCWD, RENAME_EXCHANGE = -100, 2
 DEFAULT_TARGET_ROWS = 1_000_000
 DEFAULT_ROW_GROUP_ROWS = 10_000
+DEFAULT_GRACE_SECONDS = 3600  # replaced files stay in _compact_retired/ this long before they are deleted
+RETIRED = "_compact_retired"
+
+
+def retire(output: Path, old_files_dir: Path, tag: str, table: str, partition: str) -> Path:
+    """Keep a swapped-out partition's files (still openable by anyone holding them) under
+    ``_compact_retired/<tag>/<table>/<partition>/`` until the grace period is over."""
+    dest = output / RETIRED / tag / table / partition
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.rename(old_files_dir, dest)
+    return dest
+
+
+def remove_retired(output: Path, grace: float, now: float | None = None) -> list[str]:
+    """Delete retired compaction leftovers older than ``grace`` seconds (by the time they were retired)."""
+    import time
+
+    now = time.time() if now is None else now
+    root, done = output / RETIRED, []
+    for d in sorted(root.iterdir()) if root.is_dir() else []:
+        if now - d.stat().st_mtime >= grace:
+            shutil.rmtree(d, ignore_errors=True)
+            done.append(f"removed retired {d.name} (older than the {grace:.0f} s grace period)")
+    try:
+        root.rmdir()
+    except OSError:
+        pass
+    return done
 
 
 def plan_groups(files: list[tuple[str, int]], target_rows: int) -> list[list[str]]:
@@ -213,7 +243,10 @@ def compact_partition(output: Path, old: Path, table: str, tag: str, args, stats
     bump(stats, "compact/partitions")
     logger.info("swapped %s with %s (%d files -> %d, %d rows)", key, method, len(sized), len(names), after_rows)
     fsync_dir(old.parent)
-    shutil.rmtree(new if method == "renameat2" else parking.parent.parent, ignore_errors=True)
+    # the replaced files are not deleted now: they are retired, and removed after the grace period
+    retire(output, new if method == "renameat2" else parking, tag, table, old.name)
+    if method != "renameat2":
+        shutil.rmtree(parking.parent.parent, ignore_errors=True)
     return {"table": table, "partition": old.name, "files_before": [n for n, _ in sized], "files_after": names,
             "rows": after_rows, "swap": method}
 
@@ -233,7 +266,21 @@ def compact(output: Path, args) -> tuple[int, dict]:
     started = datetime.now(timezone.utc)
     tag = f"compact-{started:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
     stats: dict[str, int] = {}
-    recovered = recover_parked(output)
+    # first finish what killed crawls left: a journal names files by their partition paths, so it must be
+    # completed before any of them is replaced (or every later crawl would find them gone)
+    state_path = output / "_state" / "crawl.sqlite"
+    state = CrawlState(state_path) if state_path.exists() else None
+    try:
+        forward, discarded, events = recover_staging(output, state)
+    finally:
+        if state is not None:
+            state.close()
+    recovered = [f"rolled forward run {r}" for r in forward] + [f"discarded run leftovers {r}" for r in discarded]
+    recovered += [f"{e}" for e in events]
+    for r in forward:
+        bump(stats, "compact/recovered/rolled_forward")
+    recovered += recover_parked(output)
+    recovered += remove_retired(output, getattr(args, "grace_seconds", DEFAULT_GRACE_SECONDS))
     for d in sorted((output / "_staging").glob("compact-*")):
         shutil.rmtree(d, ignore_errors=True)  # leftovers of a killed compaction: copies or old files
         recovered.append(f"removed {d.name}")
@@ -268,6 +315,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--min-files", type=int, default=2)
     parser.add_argument("--target-rows", type=int, default=DEFAULT_TARGET_ROWS)
     parser.add_argument("--row-group-rows", type=int, default=DEFAULT_ROW_GROUP_ROWS)
+    parser.add_argument("--grace-seconds", type=float, default=DEFAULT_GRACE_SECONDS,
+                        help="replaced files are kept this long in _compact_retired/ before deletion")
 
 
 def run(output_dir: Path, args) -> int:

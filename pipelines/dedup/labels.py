@@ -120,6 +120,7 @@ class DedupLabeler:
             self.stats.set_value("dedup/state/committed_records", n)
         except StateError as exc:
             self._state_failed("commit", exc)
+            raise  # the run's commit failed: exit 4 with the reason; the next run rebuilds the state
 
     # -- internals ----------------------------------------------------------------------------------------
     def _state_failed(self, what: str, exc: Exception) -> None:
@@ -172,8 +173,10 @@ def labeler_for(crawler) -> DedupLabeler:
     store = None
     if s.getbool("DEDUP_STATE_ENABLED", True):
         path = s.get("DEDUP_STATE_PATH") or str(Path(output) / "_state" / "dedup.sqlite")
-        store = open_store(path, mh.PARAMS, crawler.stats, logger,
-                           rebuild=lambda st: rebuild_from_dataset(output, st))
+        spider = getattr(crawler, "spider", None)
+        if getattr(spider, "refusal", None) is None:  # a run that does not hold the lock touches no state
+            store = open_store(path, mh.PARAMS, crawler.stats, logger, output=output,
+                               rebuild=lambda st: rebuild_from_dataset(output, st))
     lab = DedupLabeler(crawler.stats, store, s.getfloat("DEDUP_NEAR_THRESHOLD", 0.6),
                        s.getbool("DEDUP_DROP_DUPLICATES", False))
     crawler.signals.connect(lab.scraped, signal=signals.item_scraped)

@@ -535,6 +535,21 @@ def r_bad_byte(h, q, n):
     h.send(200, body, ctype)
 
 
+# -- hostile nesting: 100k nested elements around (and after) the story --------------------------------------
+NESTINGS = {"div": ("<div>", "</div>"), "inline": ("<b>", "</b>"), "list": ("<ul><li>", "</li></ul>"),
+            "table": ("<table><tr><td>", "</td></tr></table>"), "unclosed": ("<div>", ""),
+            "blockquote": ("<blockquote>", "</blockquote>")}
+
+
+def r_nested(h, q, n):
+    """``/c/nested/<kind>/<depth>``: a normal story whose body also holds ``depth`` nested elements."""
+    _, _, _, kind, depth = h.path.split("?")[0].split("/")[:5]
+    open_, close = NESTINGS[kind]
+    d = int(depth)
+    deep = open_ * d + "<p>Deep text at the bottom of the nesting.</p>" + close * d
+    h.send(200, article_html(f"Nested {kind} {depth}", body_extra=deep))
+
+
 # -- address policy: pages that point the crawler at other (local) addresses, given in ``to`` -------------
 def rss_items(links: list[str]) -> bytes:
     items = "".join(f"<item><title>Story {i}</title><link>{escape(u)}</link>"
@@ -599,7 +614,7 @@ def r_api_story(h, q, n):
 
 
 ROUTES = {
-    "/c/bad-byte/": r_bad_byte, "/c/wp-pages/": r_wp_pages_article, "/c/sitemap-chain": r_sitemap_chain,
+    "/c/bad-byte/": r_bad_byte, "/c/nested/": r_nested, "/c/wp-pages/": r_wp_pages_article, "/c/sitemap-chain": r_sitemap_chain,
     "/c/sitemap-wide": r_sitemap_wide, "/c/sitemap-many": r_sitemap_many_urls,
     "/oauth/token": r_oauth_token, "/api/story/": r_api_story,
     "/policy/feed": r_policy_feed, "/policy/sitemap": r_policy_sitemap,

@@ -9,6 +9,7 @@ Disqus API key (sent in every comments API URL), replayed afterwards to the same
 from __future__ import annotations
 
 import base64
+import re
 import gzip
 import zlib
 from pathlib import Path
@@ -120,6 +121,14 @@ def test_demo_capture_with_an_api_key_holds_no_key_and_replays(demo_capture, tmp
     assert run.stat("comments/detected/disqus") >= 1
     records = every_record_bytes(tmp / "warc")
     assert secrets_found(records, [DISQUS_KEY]) == []
+    # the demo's Reddit-style API is behind OAuth (client credentials, bearer tokens): none of it is recorded
+    from crawler.demo_site.reddit_api import RedditApi
+
+    assert run.stat("reddit/auth/token_ok", 0) >= 1
+    basic = base64.b64encode(f"{RedditApi.client_id}:{RedditApi.client_secret}".encode()).decode()
+    assert secrets_found(records, [RedditApi.client_secret, basic]) == []
+    assert not any(re.search(rb"Bearer (?!\[redacted\])", r) for r in records)
+    assert not any(re.search(rb'"access_token": *"(?!\[redacted\])', r) for r in records)
     replay = run_crawl(tmp_path, spider="warc", args={"path": str(tmp / "warc")},
                        settings={"AUTHOR_SALT": "warc-salt"})
     assert replay.returncode == 0, replay.log[-3000:]
