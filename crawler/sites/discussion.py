@@ -21,6 +21,7 @@ from crawler import ids
 from crawler.comments import discourse, invision, phpbb, reddit, smf, vbulletin, xenforo
 from crawler.comments.payload import decode_body, json_or_none
 from crawler.dates import parse_date
+from crawler.discovery.reddit_listing import submission_page_url
 from crawler.htmltext import html_to_text
 from crawler.items import ArticleRecord
 from crawler.urls import canonical, site_of
@@ -109,7 +110,7 @@ def reddit_submission_article(sub: dict, web_origin: str) -> ArticleRecord | Non
     if not title or not permalink:
         return None
     created = sub.get("created_utc")
-    if sub.get("is_self") or reddit.submission_page_url(sub) is None and not _external(sub):
+    if sub.get("is_self") or submission_page_url(sub) is None and not _external(sub):
         url, body, parser = web_origin.rstrip("/") + permalink, _self_text(sub), "reddit-self-post@1"
     else:
         url = htmllib.unescape(sub.get("url_overridden_by_dest") or sub.get("url") or "")
