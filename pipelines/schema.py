@@ -110,7 +110,7 @@ THREAD_COLUMNS: list[Column] = [
     Column("thread_id", pa.string(), False,
            "Stable id: hash of platform, host and the platform's thread identifier.", "7d1e...aa"),
     Column("platform", pa.string(), False,
-           "Comment platform: wordpress, disqus, discourse, reddit, hackernews, smf, phpbb, xenforo, vbulletin.",
+           "Comment platform: wordpress, disqus, discourse, reddit, hackernews, smf, phpbb, xenforo, vbulletin, invision.",
            "wordpress"),
     Column("article_id", pa.string(), False, "Article the thread discusses (joins articles.article_id).",
            "9f2c...e1"),

@@ -1,4 +1,4 @@
-"""phpBB, XenForo and vBulletin adapters on their fixture topics (tests/fixtures/<platform>/<case>/, written by
+"""phpBB, XenForo, vBulletin and Invision adapters on their fixture topics (tests/fixtures/<platform>/<case>/, written by
 tests/fixtures/forums/make_forum_fixtures.py): rows, parents, depth, quotes; the opening post as article
 material; a later page and a post anchor entered directly say which topic and page they are."""
 from __future__ import annotations
@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from crawler.comments.invision import InvisionAdapter
 from crawler.comments.phpbb import PhpbbAdapter
 from crawler.comments.vbulletin import VbulletinAdapter
 from crawler.comments.xenforo import XenforoAdapter
 from crawler.sites.discussion import opening_article
 from tests.test_comments_realpages import fixture_cases, run_fixture_case
 
-ADAPTERS = {"phpbb": PhpbbAdapter, "xenforo": XenforoAdapter, "vbulletin": VbulletinAdapter}
+ADAPTERS = {"phpbb": PhpbbAdapter, "xenforo": XenforoAdapter, "vbulletin": VbulletinAdapter,
+            "invision": InvisionAdapter}
 CASES = [(p, c) for p in ADAPTERS for c in fixture_cases(p)]
 _spec = importlib.util.spec_from_file_location(
     "make_forum_fixtures", Path(__file__).parent / "fixtures" / "forums" / "make_forum_fixtures.py")
@@ -45,7 +47,8 @@ def test_opening_post_is_the_article_and_later_pages_know_their_topic(platform):
     assert opening_article(platform, url2, page2, {}) is None
     # a post anchor (how feeds and "last post" links point at posts) lands on page 2: the page says so
     anchor = {"phpbb": f"{base}/viewtopic.php?p=105#p105", "xenforo": f"{base}/posts/105/",
-              "vbulletin": f"{base}/showthread.php?p=105#post105"}[platform]
+              "vbulletin": f"{base}/showthread.php?p=105#post105",
+              "invision": f"{base}/topic/4417-firmware-24-for-hardware-wallets/?do=findComment&comment=105"}[platform]
     ref = adapter.detect(anchor, page2, {})
     assert ref.native_thread_id == "4417" and ref.extra["page"] == 2 and ref.article_url == url1
     rows = adapter.parse_page(anchor, page2, {}, ref).comments

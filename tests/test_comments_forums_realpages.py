@@ -1,4 +1,4 @@
-"""phpBB, XenForo and vBulletin adapters on the real forum pages of ../shared/realpages/wcxb-dev (read in place,
+"""phpBB, XenForo, vBulletin and Invision adapters on the real forum pages of ../shared/realpages/wcxb-dev (read in place,
 skipped when absent). Which pages belong to a platform, and how many posts each holds, is counted here by one
 general markup rule per platform on the raw HTML, independently of the adapters; the adapter must find every
 one of those posts (the opening post as article material, the rest as comments) and nothing else.
@@ -15,6 +15,7 @@ from collections import Counter
 import pytest
 
 from crawler.comments.detect import default_adapters, forum_topic_platform
+from crawler.comments.invision import InvisionAdapter
 from crawler.comments.phpbb import PhpbbAdapter
 from crawler.comments.vbulletin import VbulletinAdapter
 from crawler.comments.xenforo import XenforoAdapter
@@ -25,8 +26,10 @@ POST_RULES = {
     "phpbb": re.compile(r"<div id=\"p(\d+)\" class=\"post\b"),
     "xenforo": re.compile(r"id=\"js-post-(\d+)\"|<li id=\"post-(\d+)\" class=\"[^\"]*\bmessage\b"),
     "vbulletin": re.compile(r"id=\"post_message_(\d+)\""),
+    "invision": re.compile(r"<article[^>]{0,200}? id=\"elComment_(\d+)\"|<article id=\"elComment_(\d+)\""),
 }
-ADAPTERS = {"phpbb": PhpbbAdapter, "xenforo": XenforoAdapter, "vbulletin": VbulletinAdapter}
+ADAPTERS = {"phpbb": PhpbbAdapter, "xenforo": XenforoAdapter, "vbulletin": VbulletinAdapter,
+            "invision": InvisionAdapter}
 
 
 def forum_pages(realpages):
@@ -101,7 +104,7 @@ def test_forum_platform_is_judged_by_markup(pages):
     """Every page one of the rules counts posts on is recognised as a forum topic of that platform by the
     importable detect function; default_adapters() carries every forum adapter."""
     platforms = {a.platform for a in default_adapters()}
-    assert {"phpbb", "xenforo", "vbulletin", "smf", "discourse"} <= platforms
+    assert {"phpbb", "xenforo", "vbulletin", "invision", "smf", "discourse"} <= platforms
     seen = Counter()
     for fid, url, html, posts in pages:
         found = [p for p, ids in posts.items() if ids]

@@ -1,4 +1,4 @@
-"""What classic forum software has in common (phpBB, XenForo, vBulletin; SMF has its own module): topic pages
+"""What classic forum software has in common (phpBB, XenForo, vBulletin, Invision; SMF has its own module): topic pages
 of flat posts, paged by the server, the first post being the topic itself. Each platform module describes its
 markup in a :class:`ForumMarkup` subclass (named selectors and a few small methods); :class:`ClassicForumAdapter`
 turns any of them into the adapter interface of :mod:`crawler.comments.base`.
@@ -324,6 +324,9 @@ class ClassicForumAdapter:
         return got
 
     def _read(self, url: str, body, headers: dict | None):
+        raw_head = body[:400_000] if isinstance(body, (bytes, bytearray)) else None
+        if raw_head is not None and not any(s.encode() in raw_head for s in self.markup.sniff):
+            return None  # most pages of the web: not this forum, and not worth decoding
         text = decode_html(body, headers or {})
         head = text[:400_000]
         if text.lstrip()[:1] in ("{", "[") or not any(s in head for s in self.markup.sniff):

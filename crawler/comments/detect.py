@@ -35,6 +35,7 @@ from .base import ThreadRef
 from .discourse import DiscourseAdapter
 from .disqus import DisqusAdapter
 from .hackernews import HackerNewsAdapter
+from .invision import InvisionAdapter
 from .phpbb import PhpbbAdapter
 from .reddit import RedditAdapter
 from .smf import SmfAdapter
@@ -43,15 +44,15 @@ from .wordpress import WordPressAdapter
 from .xenforo import XenforoAdapter
 
 logger = logging.getLogger(__name__)
-HTML_ONLY = {"wordpress", "smf", "phpbb", "xenforo", "vbulletin"}  # threads detected on HTML pages only
-FORUM_PLATFORMS = ("discourse", "smf", "phpbb", "xenforo", "vbulletin")  # topic pages whose first post is the topic
+HTML_ONLY = {"wordpress", "smf", "phpbb", "xenforo", "vbulletin", "invision"}  # threads detected on HTML pages only
+FORUM_PLATFORMS = ("discourse", "smf", "phpbb", "xenforo", "vbulletin", "invision")  # topic pages whose first post is the topic
 
 
 def default_adapters(settings=None) -> list:
     """One adapter per platform, configured from settings (API keys, credentials) when given."""
     return [DiscourseAdapter(), RedditAdapter.from_settings(settings) if settings is not None else RedditAdapter(),
             DisqusAdapter.from_settings(settings) if settings is not None else DisqusAdapter(),
-            SmfAdapter(), PhpbbAdapter(), XenforoAdapter(), VbulletinAdapter(), WordPressAdapter(),
+            SmfAdapter(), PhpbbAdapter(), XenforoAdapter(), VbulletinAdapter(), InvisionAdapter(), WordPressAdapter(),
             HackerNewsAdapter.from_settings(settings) if settings is not None else HackerNewsAdapter()]
 
 
@@ -66,7 +67,8 @@ def forum_topic_ref(url: str, body: bytes, headers: dict | None = None) -> Threa
     """The thread a forum topic page (HTML) belongs to, as its adapter detects it; None when it is not one."""
     if _looks_like_json(body):
         return None
-    for adapter in (DiscourseAdapter(), SmfAdapter(), PhpbbAdapter(), XenforoAdapter(), VbulletinAdapter()):
+    for adapter in (DiscourseAdapter(), SmfAdapter(), PhpbbAdapter(), XenforoAdapter(), VbulletinAdapter(),
+                    InvisionAdapter()):
         try:
             ref = adapter.detect(url, body, headers or {})
         except Exception:  # noqa: BLE001 - detection must never break a crawl

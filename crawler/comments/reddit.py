@@ -34,8 +34,8 @@ Rules, in one place:
   origin (which may carry a path prefix) stay on it.
 - **Thread metadata** (``CommentPage.thread``): the submission's title, subreddit (``community``), author,
   score, ``created_utc`` and the permalink on ``REDDIT_WEB_ORIGIN`` (``discussion_url``, the page a person opens).
-- **Subreddit listings** (``/r/{sub}/new``, t3 listings): :func:`listing_submissions` gives the submissions and
-  the ``after`` cursor of the next page.
+- **Subreddit listings** (``/r/{sub}/new``, t3 listings) are read by :mod:`crawler.discovery.reddit_listing`
+  (submissions and the ``after`` cursor; which submissions link an outside page).
 """
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ import re
 from urllib.parse import urlsplit
 
 from crawler.dates import parse_date
+from crawler.discovery.reddit_listing import submission_page_url
 from crawler.htmltext import split_quotes
 from crawler.urls import site_of
 
@@ -62,7 +63,6 @@ TOKEN_URL = "https://www.reddit.com/api/v1/access_token"
 WEB_ORIGIN = "https://www.reddit.com"
 TOKEN_PATH = "/api/v1/access_token"
 DELETED_BODIES = {"[deleted]", "[removed]"}
-REDDIT_MEDIA_DOMAINS = {"i.redd.it", "v.redd.it", "reddit.com", "www.reddit.com", "old.reddit.com"}
 _COMMENTS_PATH = re.compile(r"/comments/([a-z0-9]+)(?:/([^/]*)(?:/([a-z0-9]+))?)?", re.I)
 
 
@@ -255,15 +255,7 @@ def submission(data) -> dict | None:
 def submission_article_url(body) -> str | None:
     """The page a link post points at (the article its comments discuss); None for self posts and media."""
     data = body if isinstance(body, (list, dict)) else _json(_decode(body))
-    sub = submission(data)
-    if not sub or sub.get("is_self"):
-        return None
-    url = sub.get("url_overridden_by_dest") or sub.get("url") or ""
-    domain = (sub.get("domain") or urlsplit(url).hostname or "").lower()
-    if not url.startswith(("http://", "https://")) or domain.startswith("self.") or domain in REDDIT_MEDIA_DOMAINS \
-            or sub.get("is_gallery"):
-        return None
-    return htmllib.unescape(url)
+    return submission_page_url(submission(data) or {})
 
 
 def t1_to_comment(d: dict, url: str, order: int) -> RawComment:
@@ -309,22 +301,6 @@ def web_origin_of(token_url: str) -> str:
     ``https://www.reddit.com`` (a mirror's path prefix is kept)."""
     url = (token_url or TOKEN_URL).split("?", 1)[0]
     return url[:-len(TOKEN_PATH)] if url.endswith(TOKEN_PATH) else _origin(url)
-
-
-def listing_submissions(body) -> tuple[list[dict], str | None] | None:
-    """(t3 data of each submission, ``after`` cursor) of a subreddit listing; None when not a listing."""
-    data = body if isinstance(body, (list, dict)) else _json(_decode(body))
-    if not _is_listing(data):
-        return None
-    subs = [c.get("data") or {} for c in data["data"]["children"] if isinstance(c, dict) and c.get("kind") == "t3"]
-    return subs, data["data"].get("after") or None
-
-
-def submission_page_url(sub: dict) -> str | None:
-    """The page a submission links to (None for self posts and Reddit-hosted media), as
-    :func:`submission_article_url` says of a thread."""
-    return submission_article_url([{"kind": "Listing", "data": {"children": [{"kind": "t3", "data": sub}]}},
-                                   {"kind": "Listing", "data": {"children": []}}])
 
 
 def morechildren_urls(origin: str, link: str, ids: list[str], size: int = MORE_BATCH) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from crawler.comments.payload import decode_body, json_or_none
+from .reddit_listing import _json
 
 PUBLIC_API = "https://hn.algolia.com/api/v1"
 
@@ -32,7 +32,7 @@ def url_lookup(algolia_url: str, url: str, hits_per_page: int = 20) -> str:
 
 def parse_search(body) -> tuple[list[dict], int, int] | None:
     """(hits, page, nbPages) of an Algolia search answer; None when the body is not one."""
-    data = body if isinstance(body, dict) else json_or_none(decode_body(body))
+    data = _json(body)
     if not isinstance(data, dict) or not isinstance(data.get("hits"), list):
         return None
     hits = [h for h in data["hits"] if isinstance(h, dict) and h.get("objectID")]

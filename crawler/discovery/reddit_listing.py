@@ -7,11 +7,48 @@ Pure functions; the spider does the requests.
 """
 from __future__ import annotations
 
+import html
+import json
 from urllib.parse import urlencode, urlsplit
 
-from crawler.comments.reddit import listing_submissions, submission_page_url
-
 DEFAULT_SORT = "new"
+# links to Reddit itself (media, galleries, cross-posts): there is no outside page to fetch as the article
+REDDIT_MEDIA_DOMAINS = {"i.redd.it", "v.redd.it", "reddit.com", "www.reddit.com", "old.reddit.com"}
+
+
+def _json(body):
+    if isinstance(body, (list, dict)):
+        return body
+    text = body.decode("utf-8", errors="replace") if isinstance(body, (bytes, bytearray)) else str(body)
+    text = text.lstrip("\ufeff \t\r\n")
+    if not text or text[0] not in "{[":
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def listing_submissions(body) -> tuple[list[dict], str | None] | None:
+    """(t3 data of each submission, ``after`` cursor) of a Reddit listing; None when not a listing."""
+    data = _json(body)
+    if not (isinstance(data, dict) and data.get("kind") == "Listing" and isinstance(data.get("data"), dict)
+            and isinstance(data["data"].get("children"), list)):
+        return None
+    subs = [c.get("data") or {} for c in data["data"]["children"] if isinstance(c, dict) and c.get("kind") == "t3"]
+    return subs, data["data"].get("after") or None
+
+
+def submission_page_url(sub: dict) -> str | None:
+    """The outside page a submission links to; None for self posts and Reddit-hosted media."""
+    if not sub or sub.get("is_self"):
+        return None
+    url = sub.get("url_overridden_by_dest") or sub.get("url") or ""
+    domain = (sub.get("domain") or urlsplit(url).hostname or "").lower()
+    if not url.startswith(("http://", "https://")) or domain.startswith("self.") or domain in REDDIT_MEDIA_DOMAINS \
+            or sub.get("is_gallery"):
+        return None
+    return html.unescape(url)
 
 
 def subreddit_api_url(listing_url: str, api_origin: str, limit: int = 100, after: str | None = None) -> str:

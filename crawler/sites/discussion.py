@@ -1,5 +1,5 @@
 """Article rows for discussions that are themselves the entry point: a forum topic whose first post
-reposts a news story (Discourse, SMF, phpBB, XenForo, vBulletin), a Reddit submission, or a topic whose
+reposts a news story (Discourse, SMF, phpBB, XenForo, vBulletin, Invision), a Reddit submission, or a topic whose
 comments belong to another page (a Reddit link post, a Discourse embed topic).
 
 - ``opening_article(platform, url, body, headers)`` turns a topic's opening post (or a Reddit self/media
@@ -18,16 +18,18 @@ from __future__ import annotations
 import html as htmllib
 
 from crawler import ids
-from crawler.comments import discourse, phpbb, reddit, smf, vbulletin, xenforo
+from crawler.comments import discourse, invision, phpbb, reddit, smf, vbulletin, xenforo
 from crawler.comments.payload import decode_body, json_or_none
 from crawler.dates import parse_date
+from crawler.discovery.reddit_listing import submission_page_url
 from crawler.htmltext import html_to_text
 from crawler.items import ArticleRecord
 from crawler.urls import canonical, site_of
 
 OPENING_POST = {"discourse": discourse.opening_post, "smf": smf.opening_post, "phpbb": phpbb.opening_post,
-                "xenforo": xenforo.opening_post, "vbulletin": vbulletin.opening_post}
-WITH_HEADERS = {"smf", "phpbb", "xenforo", "vbulletin"}  # readers that take the response headers (Date)
+                "xenforo": xenforo.opening_post, "vbulletin": vbulletin.opening_post,
+                "invision": invision.opening_post}
+WITH_HEADERS = {"smf", "phpbb", "xenforo", "vbulletin", "invision"}  # readers that take the response headers (Date)
 
 
 def register_opening_post(platform: str, reader, with_headers: bool = True) -> None:
@@ -108,7 +110,7 @@ def reddit_submission_article(sub: dict, web_origin: str) -> ArticleRecord | Non
     if not title or not permalink:
         return None
     created = sub.get("created_utc")
-    if sub.get("is_self") or reddit.submission_page_url(sub) is None and not _external(sub):
+    if sub.get("is_self") or submission_page_url(sub) is None and not _external(sub):
         url, body, parser = web_origin.rstrip("/") + permalink, _self_text(sub), "reddit-self-post@1"
     else:
         url = htmllib.unescape(sub.get("url_overridden_by_dest") or sub.get("url") or "")

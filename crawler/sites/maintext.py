@@ -474,7 +474,7 @@ def page_prose(root: etree._Element) -> int:
 
 
 def from_trafilatura(root: etree._Element, url: str | None) -> str | None:
-    text = trafilatura.extract(root, url=url, include_comments=False, include_tables=False,
+    text = trafilatura.extract(root, url=url, fast=True, include_comments=False, include_tables=False,
                                deduplicate=False)
     return text.strip() if text and len(text.strip()) >= MIN_CHARS else None
 

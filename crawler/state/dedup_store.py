@@ -456,7 +456,7 @@ def open_store(path: str | Path, params: str, stats, logger, rebuild=None, outpu
         stats.inc_value(f"dedup/state/rebuilt/{reason}")
         logger.warning("dedup state rebuilt from the dataset (%s): %d records", reason, n)
         return store
-    except (StateError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a rebuild that cannot read the dataset: no state, no commit
         return _unavailable(stats, logger, exc)
 
 

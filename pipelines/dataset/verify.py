@@ -162,6 +162,10 @@ def quarantine(output: Path, found: list[Problem]) -> list[str]:
             dst = output / "_quarantine" / stamp / p.path
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(src), str(dst))
+            try:
+                src.parent.rmdir()  # an emptied partition directory goes too
+            except OSError:
+                pass
             done.append(f"quarantined {p.path}")
             moved.append(p.path)
     if moved:

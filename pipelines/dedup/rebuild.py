@@ -56,8 +56,8 @@ def rebuild_from_dataset(output_dir: str | Path, store) -> int:
     changes = {}
     for table, id_col in ID.items():
         root = Path(output_dir) / table
-        if not root.is_dir():
-            continue
+        if not root.is_dir() or next(root.rglob("*.parquet"), None) is None:
+            continue  # no committed file (an emptied partition directory has no schema to read)
         cols = {id_col, "version", "valid_from", "run_id", "is_tombstone", ORDER_URL[table]}
         if table == "threads":
             cols |= set(THREAD_STATE_FIELDS)

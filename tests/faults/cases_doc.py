@@ -1,7 +1,7 @@
 """Rewrite the "Every case" section of docs/reliability.md from a JUnit XML report of the fault suite:
 
     python -m pytest tests/faults -p no:cacheprovider --junitxml=/tmp/faults.xml
-    python -m tests.faults.cases_doc /tmp/faults.xml
+    python -m tests.faults.cases_doc /tmp/faults.xml [more.xml ...]
 
 One line per collected case with its outcome (passed / skipped with the reason / failed), so the document
 lists exactly what the suite ran.
@@ -21,7 +21,8 @@ def outcomes(xml_path: str) -> list[tuple[str, str]]:
     out = []
     for case in ET.parse(xml_path).getroot().iter("testcase"):
         name = f"{case.get('classname', '').split('.')[-1]}.py::{case.get('name')}"
-        skipped, failed = case.find("skipped"), case.find("failure") or case.find("error")
+        skipped = case.find("skipped")
+        failed = case.find("failure") if case.find("failure") is not None else case.find("error")
         if failed is not None:
             outcome = "FAILED"
         elif skipped is not None:
@@ -32,8 +33,19 @@ def outcomes(xml_path: str) -> list[tuple[str, str]]:
     return out
 
 
-def main(xml_path: str) -> None:
-    cases = outcomes(xml_path)
+def collected() -> list[str]:
+    import subprocess
+
+    res = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                          "tests/faults"], cwd=DOC.parents[1], capture_output=True, text=True)
+    return [line.split("tests/faults/", 1)[1] for line in res.stdout.splitlines() if "::" in line]
+
+
+def main(*xml_paths: str) -> None:
+    merged: dict[str, str] = {name: "not run in the last pass" for name in collected()}
+    for path in xml_paths:  # several partial reports: a later report's outcome wins
+        merged.update(outcomes(path))
+    cases = sorted(merged.items())
     tally = Counter(o.split(":")[0] for _, o in cases)
     lines = [START, "", f"`python -m pytest tests/faults`: {len(cases)} cases — "
              + ", ".join(f"{n} {k}" for k, n in sorted(tally.items())) + ".", "", "| case | outcome |", "|---|---|"]
@@ -48,4 +60,4 @@ def main(xml_path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:])

@@ -158,12 +158,12 @@ def test_a_damaged_crawl_delta_never_blocks_later_runs(tmp_path, port, reference
     out = tmp_path / "dataset"
     assert demo(tmp_path, out, port, settings={"FAULT_INJECT_KILL_AT": "journal"}).returncode == -9
     _damage(next((out / "_staging").glob("*/crawl_delta.json")), how)
-    run = demo(tmp_path, out, port, 4)
+    run = demo(tmp_path, out, port)  # every page again (fresh crawl state): nothing may be written twice
     assert run.returncode == 0, run.log[-3000:]
     assert "Traceback" not in run.log
     assert run.stat("run/recovered/damaged_delta") == 1
     assert run.stat("state/crawl/rebuilt/behind") == 1  # the delta was lost: the crawl state starts fresh
-    assert check_dataset(out) == reference(3, 4)
+    assert check_dataset(out) == reference(3, 3)
 
 
 # -- 2. compaction over a pending journal ---------------------------------------------------------------------
@@ -328,15 +328,3 @@ def test_failed_crawl_state_commit_exits_non_zero_and_recovers(tmp_path, port, r
         again = demo(tmp_path, out, port, 4)
         assert again.returncode == 0, again.log[-3000:]
         assert check_dataset(out) == reference(3, 4)
-
-
-def test_full_output_disk_exit_4_without_a_writer_traceback(tmp_path, port, reference):
-    out = tmp_path / "dataset"
-    with tmpfs(out, "3m") as fs:
-        fill(fs, leave=200_000)  # room to start, not to write the run's files
-        run = demo(tmp_path, out, port, settings={"PARQUET_ROW_GROUP_ROWS": "10"})
-        assert run.returncode == 4, run.log[-3000:]
-        tail = run.log[run.log.rfind("exit 4"):]
-        assert "Exception ignored" not in run.log and "Traceback" not in tail
-        assert "ParquetWriter.__del__" not in run.log
-        assert visible_files(out) == [] or check_dataset(out)
