@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO))
 COMMON = {
     "LOG_LEVEL": "WARNING", "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0, "CONCURRENT_REQUESTS": 16,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "TELNETCONSOLE_ENABLED": False,
+    "DISCUSSION_LOOKUP": "none",  # the raw baseline fetches pages only; API lookups would not compare like for like
 }
 
 

@@ -84,7 +84,8 @@ def test_worker_and_crawl_process_give_the_same_languages(tmp_path):
 @pytest.mark.parametrize("after", [0.0, 1.0], ids=["while-starting", "mid-crawl"])
 def test_a_killed_worker_loses_nothing(tmp_path, after):
     port = free_port()
-    big = ["-a", "articles=300", "-a", "comments=12"]
+    # discussion lookups (Reddit/HN APIs) are not what this test is about: off, so the crawl stays short
+    big = ["-a", "articles=300", "-a", "comments=12", "-s", "DISCUSSION_LOOKUP=none"]
     proc = start(tmp_path / "killed", port, *big)
     below = wait_for_worker(proc)
     assert below, "the language worker never started"

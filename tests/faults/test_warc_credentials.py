@@ -110,8 +110,10 @@ def demo_capture(tmp_path_factory):
     run = run_crawl(tmp, spider="demo", args={"articles": "4", "comments": "3", "port": "0"},
                     settings={"WARC_CAPTURE_DIR": str(tmp / "warc"), "DISQUS_API_KEY": DISQUS_KEY,
                               "AUTHOR_SALT": "warc-salt",
-                              # the replay below looks nothing up (tests/test_warc.py replays lookups too)
-                              "DISCUSSION_LOOKUP": "none"})
+                              # the capture looks discussions up on the demo's OAuth Reddit API (so the token
+                              # exchange is in the WARC); the replay below looks nothing up (tests/test_warc.py
+                              # replays lookups too)
+                              "DISCUSSION_LOOKUP": "reddit"})
     return run, tmp
 
 
