@@ -3,6 +3,8 @@ Two runs: the first records a page and its thread, its delta is applied as a com
 from that state. Scrapy requests and responses are real objects; no spider is involved."""
 from __future__ import annotations
 
+import json
+
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -59,6 +61,9 @@ def first_run(tmp_path: Path) -> None:
     assert p.record_thread(col, thread, rows) == []  # nothing known yet: no tombstones
     assert p.delta.pages[PAGE]["etag"] == '"v1"' and p.delta.pages[PAGE]["comment_count"] == 2
     p.ctx.state.apply(p.delta, p.ctx.run_id)
+    # a commit also writes the run's manifest: the state then matches the dataset (crawler/state/consistency.py)
+    (p.ctx.output / "_manifests").mkdir(parents=True, exist_ok=True)
+    (p.ctx.output / "_manifests" / f"{p.ctx.run_id}.json").write_text(json.dumps({"run_id": p.ctx.run_id}))
     p.ctx.close()
 
 
