@@ -15,7 +15,7 @@ def count(sql: str) -> int:
     return duckdb.connect().execute(sql).fetchone()[0]
 
 
-VERBS = ["card", "compact", "croissant", "dedup-rebuild", "dedup-report", "latest", "report", "snapshot"]
+VERBS = ["card", "compact", "croissant", "dedup-rebuild", "dedup-report", "latest", "report", "snapshot", "verify"]
 
 
 def dataset(*args: str) -> subprocess.CompletedProcess:
