@@ -45,6 +45,46 @@ def test_ambiguous_words(text, lang, want):
     assert tag_assets(text, lang) == want
 
 
+# one case (or a pair: the rule and the ordinary English it must leave alone) per rule added after the first
+# held-out measurement, by class of miss (the rules are described in pipelines/assets/matching.py)
+@pytest.mark.parametrize("text,lang,want", [
+    # context vocabulary: derivatives, chart reading, scaling, lending
+    ("Open interest in DOT perpetuals doubled overnight.", "en", ["DOT"]),
+    ("Traders watched whether ATOM would hold the support level.", "en", ["ATOM"]),
+    ("Cosmos zones and their rollups share one security model.", "en", ["ATOM"]),
+    ("Borrowers posted Ether as collateral on the lending desk.", "en", ["ETH"]),
+    # context words that are everyday nouns no longer count on their own
+    ("A broken LINK in the supply chain delayed the shipment.", "en", []),
+    # payment construction
+    ("The gallery priced the sculpture in ether.", "en", ["ETH"]),
+    ("She paid the invoice in full and on time.", "en", []),
+    # a unit noun right after the spelling; a numeral before a singular noun stays a count
+    ("The studio handed out DOT tokens to early testers.", "en", ["DOT"]),
+    ("Only ONE coin on the list went up.", "en", []),
+    ("The team minted fresh ONE tokens for the grant.", "en", ["ONE"]),
+    # several ambiguous spellings vouch for each other
+    ("Stellar and Cosmos announced a joint grant programme.", "en", ["ATOM", "XLM"]),
+    ("Put ONE DOT on the map for every school.", "en", []),
+    # names of several words: each word in any case; plural of *coin names
+    ("He still calls it bitcoin Cash in every post.", "en", ["BCH"]),
+    ("A new chain launched on the OP stack this week.", "en", ["OP"]),
+    ("My cousin lost two dogecoins in a phishing scam.", "en", ["DOGE"]),
+    # pairs written as one symbol; quote side not counted
+    ("LINKUSDT spiked on the futures board.", "en", ["LINK"]),
+    ("The ETHBTC chart keeps sliding.", "en", ["ETH"]),
+    # hyphenated compounds: crypto suffixes keep the spelling, ordinary compounds do not
+    ("The desk offers DOT-margined contracts.", "en", ["DOT"]),
+    ("A NEO-based wallet added hardware support.", "en", ["NEO"]),
+    ("The one-off fee was waived.", "en", []),
+    # a ticker in parentheses after a name, unless the name spells it as an acronym
+    ("Harmony (ONE) cut its validator count.", "en", ["ONE"]),
+    ("The Department of Transportation (DOT) fined the hauler.", "en", []),
+    ("Neo (NEO) moved its headquarters.", "en", ["NEO"]),
+])
+def test_rules_added_for_recall(text, lang, want):
+    assert tag_assets(text, lang) == want
+
+
 def test_a_thread_is_the_document_for_its_comments(matcher):
     thread = ThreadRecord(thread_id="t")
     named = CommentRecord(comment_id="a", thread_id="t", body_text="NEO tokens are cheap right now.", language="en")
