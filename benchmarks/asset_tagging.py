@@ -11,7 +11,13 @@ Three sets by default, each printed on its own:
   multi-word names, glued pairs, compounds, parenthesised tickers) and general rules added, so it is no
   longer a clean held-out figure;
 * ``heldout2.jsonl`` — written fresh and committed before the revised rules were run on it (and before the
-  old held-out set was re-measured): the honest figure for the revised rules.
+  old held-out set was re-measured). Measured once (recall 0.853), then its misses analysed by class in
+  turn (a second round: "chain" back among the context words with the idioms of "link" excluded,
+  conversions "swapped ... for DOT", percent spelled out), so it is no longer clean either;
+* ``heldout3.jsonl`` — written fresh and committed before the second round was run on it: the honest
+  figure for the rules as they stand.
+
+Every set is printed on its own (no pooled figure: the sets differ in how clean they are).
 
 Every sentence carries its language (as the pipeline's language step would give it) and the tickers a
 careful reader would tag. Each (sentence, ticker) pair the matcher emits is a prediction: precision =
@@ -37,6 +43,7 @@ from pipelines.assets.registry import load_registry  # noqa: E402
 LABELLED = ROOT / "tests" / "fixtures" / "assets" / "labelled.jsonl"
 HELDOUT = ROOT / "tests" / "fixtures" / "assets" / "heldout.jsonl"
 HELDOUT2 = ROOT / "tests" / "fixtures" / "assets" / "heldout2.jsonl"
+HELDOUT3 = ROOT / "tests" / "fixtures" / "assets" / "heldout3.jsonl"
 
 
 def load_set(path: Path) -> list[dict]:
@@ -67,7 +74,7 @@ def main(argv=None) -> int:
     ap.add_argument("--errors", action="store_true", help="list every wrong sentence")
     args = ap.parse_args(argv)
     matcher = AssetMatcher(load_registry(args.registry))
-    for path in args.set or [LABELLED, HELDOUT, HELDOUT2]:
+    for path in args.set or [LABELLED, HELDOUT, HELDOUT2, HELDOUT3]:
         report(path, matcher, args.errors)
     return 0
 

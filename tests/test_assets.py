@@ -53,8 +53,6 @@ def test_ambiguous_words(text, lang, want):
     ("Traders watched whether ATOM would hold the support level.", "en", ["ATOM"]),
     ("Cosmos zones and their rollups share one security model.", "en", ["ATOM"]),
     ("Borrowers posted Ether as collateral on the lending desk.", "en", ["ETH"]),
-    # context words that are everyday nouns no longer count on their own
-    ("A broken LINK in the supply chain delayed the shipment.", "en", []),
     # payment construction
     ("The gallery priced the sculpture in ether.", "en", ["ETH"]),
     ("She paid the invoice in full and on time.", "en", []),
@@ -80,6 +78,14 @@ def test_ambiguous_words(text, lang, want):
     ("Harmony (ONE) cut its validator count.", "en", ["ONE"]),
     ("The Department of Transportation (DOT) fined the hauler.", "en", []),
     ("Neo (NEO) moved its headquarters.", "en", ["NEO"]),
+    # round 2 (from the second held-out set's misses): "chain" counts again, the idioms of "link" do not
+    ("Validators of the ATOM chain upgraded overnight.", "en", ["ATOM"]),
+    ("A broken LINK in the supply chain delayed the shipment.", "en", []),
+    ("Her thesis found the missing LINK between the two theories.", "en", []),
+    # conversion construction; percent spelled out
+    ("He swapped his stablecoins for DOT last week.", "en", ["DOT"]),
+    ("Someone converted the grant money to ether.", "en", ["ETH"]),
+    ("ATOM slid 6 percent after the vote.", "en", ["ATOM"]),
 ])
 def test_rules_added_for_recall(text, lang, want):
     assert tag_assets(text, lang) == want

@@ -20,7 +20,7 @@ Rules, in order of confidence:
     named unambiguously anywhere in the text (``Chainlink`` … ``LINK``);
   - a *weak* signal: a context word of the text's language or of English (``token``, ``staking``,
     ``futures``, ``rollups``, ``precio`` …) in the sentence or the one before or after it, a payment
-    construction (``paid for it in ether``, ``priced in DOT``), another asset named unambiguously in the
+    construction (``paid for it in ether``, ``priced in DOT``, ``swapped it for DOT``), another asset named unambiguously in the
     sentence (``BTC, ETH and LINK``), or another ambiguous spelling in the sentence that could itself count
     on a weak signal (``Maker raised the DAI savings rate``, ``LINK, DOT, ATOM``).
 
@@ -54,7 +54,7 @@ _QUANTITY_BEFORE = re.compile(
 _PRICE_AFTER = re.compile(
     r"^(?:'s)?\s*(?:is\s+|was\s+|trades\s+|traded\s+|at|@|to|hits?|hit|above|below|around|near|a|à|em|por|en|"
     r"bei|auf|up|down|rose|fell|jumped|dropped|gained|lost|climbed|slid)?\s*"
-    r"(?:\(?\s*[+\-−]?\s*\d[\d,.]*\s?%|(?:\$|€|£|US\$|USD\s?)\s?\d|\d[\d,.]*\s?(?:\$|€|USD|dollars|dólares))")
+    r"(?:\(?\s*[+\-−]?\s*\d[\d,.]*\s?(?:%|percent\b|per\s?cent\b|pct\b)|(?:\$|€|£|US\$|USD\s?)\s?\d|\d[\d,.]*\s?(?:\$|€|USD|dollars|dólares))")
 _QUOTES = "USDT|USDC|BUSD|USD|BTC|ETH|EUR|KRW|JPY"
 _PAIR_AFTER = re.compile(rf"^[/-](?:{_QUOTES})\b")
 _PAIR_BEFORE = re.compile(r"(?:USDT|USDC|USD|BTC|ETH|EUR)/$")
@@ -65,8 +65,9 @@ _UNIT_COMPOUND = re.compile(r"^-(?:denominated|margined|settled|pegged|backed|co
 _CRYPTO_COMPOUND = re.compile(r"^-(?:based|powered|native|staking|holders?|stakers?|rewards?|price|pairs?)\b", re.I)
 _PAREN_BEFORE = re.compile(r"((?:[\w'’.&]+\s+){0,6}?[A-Z][\w'’.&]*)\s*\(\s*$")
 _PAYMENT_BEFORE = re.compile(
-    r"\b(?:paid|pay|pays|paying|priced|denominated|payable|settled|donated|accepts?|accepted)\b"
-    r"[^.!?;]{0,40}?\bin\s+$", re.I)
+    r"\b(?:(?:paid|pay|pays|paying|priced|denominated|payable|settled|donated|accepts?|accepted)\b"
+    r"[^.!?;]{0,40}?\bin|(?:convert|converted|converts|converting|swap|swapped|swaps|swapping|exchanged)\b"
+    r"[^.!?;]{0,40}?\b(?:to|for))\s+$", re.I)
 _WORD_BEFORE = re.compile(r"([\w]+)[\s\-]*$")
 _WORD_AFTER = re.compile(r"^[\s\-]*([\w]+)")
 _LETTERS = re.compile(r"[^\W\d_]")
