@@ -14,7 +14,10 @@ Three sets by default, each printed on its own:
   old held-out set was re-measured). Measured once (recall 0.853), then its misses analysed by class in
   turn (a second round: "chain" back among the context words with the idioms of "link" excluded,
   conversions "swapped ... for DOT", percent spelled out), so it is no longer clean either;
-* ``heldout3.jsonl`` — written fresh and committed before the second round was run on it: the honest
+* ``heldout3.jsonl`` — written fresh and committed before the second round was run on it. Measured once
+  (recall 0.800), then a third round from its misses (an everyday word such as ONE, GAS, SAND with market
+  vocabulary counts beside another asset; prices in words and after "slipped under"), so not clean either;
+* ``heldout4.jsonl`` — written fresh and committed before the third round was run on it: the honest
   figure for the rules as they stand.
 
 Every set is printed on its own (no pooled figure: the sets differ in how clean they are).
@@ -44,6 +47,7 @@ LABELLED = ROOT / "tests" / "fixtures" / "assets" / "labelled.jsonl"
 HELDOUT = ROOT / "tests" / "fixtures" / "assets" / "heldout.jsonl"
 HELDOUT2 = ROOT / "tests" / "fixtures" / "assets" / "heldout2.jsonl"
 HELDOUT3 = ROOT / "tests" / "fixtures" / "assets" / "heldout3.jsonl"
+HELDOUT4 = ROOT / "tests" / "fixtures" / "assets" / "heldout4.jsonl"
 
 
 def load_set(path: Path) -> list[dict]:
@@ -74,7 +78,7 @@ def main(argv=None) -> int:
     ap.add_argument("--errors", action="store_true", help="list every wrong sentence")
     args = ap.parse_args(argv)
     matcher = AssetMatcher(load_registry(args.registry))
-    for path in args.set or [LABELLED, HELDOUT, HELDOUT2, HELDOUT3]:
+    for path in args.set or [LABELLED, HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4]:
         report(path, matcher, args.errors)
     return 0
 

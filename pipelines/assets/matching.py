@@ -51,10 +51,13 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+|(?<=[;:])\s+")
 _QUANTITY_BEFORE = re.compile(
     r"(?:\d[\d,.]*\s?(?:[kKmMbB]|bn|mn|mln|million|billion|thousand|mil|millones|milhões|Mio\.?)?|\$\d[\d,.]*)"
     r"\s+$")
+_NUMBER_WORDS = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|a\s+hundred|hundred)"
 _PRICE_AFTER = re.compile(
-    r"^(?:'s)?\s*(?:is\s+|was\s+|trades\s+|traded\s+|at|@|to|hits?|hit|above|below|around|near|a|à|em|por|en|"
-    r"bei|auf|up|down|rose|fell|jumped|dropped|gained|lost|climbed|slid)?\s*"
-    r"(?:\(?\s*[+\-−]?\s*\d[\d,.]*\s?(?:%|percent\b|per\s?cent\b|pct\b)|(?:\$|€|£|US\$|USD\s?)\s?\d|\d[\d,.]*\s?(?:\$|€|USD|dollars|dólares))")
+    r"^(?:'s)?\s*(?:(?:is|was|trades|traded|trading|hits?|up|down|rose|fell|jumped|dropped|gained|lost|climbed|slid|"
+    r"slipped|sank|surged|soared|plunged|tumbled|rallied|crashed|bounced|sits|sat)\s+)?"
+    r"(?:@|(?:at|to|above|below|under|over|past|around|near|by|a|à|em|por|en|bei|auf)(?!\w))?\s*"
+    rf"(?:{_NUMBER_WORDS}\s+(?:dollars|cents|euros|bucks)\b|"
+    r"\(?\s*[+\-−]?\s*\d[\d,.]*\s?(?:%|percent\b|per\s?cent\b|pct\b)|(?:\$|€|£|US\$|USD\s?)\s?\d|\d[\d,.]*\s?(?:\$|€|USD|dollars|dólares))")
 _QUOTES = "USDT|USDC|BUSD|USD|BTC|ETH|EUR|KRW|JPY"
 _PAIR_AFTER = re.compile(rf"^[/-](?:{_QUOTES})\b")
 _PAIR_BEFORE = re.compile(r"(?:USDT|USDC|USD|BTC|ETH|EUR)/$")
@@ -111,6 +114,7 @@ def _is_acronym(words: str, spelling: str) -> bool:
 
 _NUMERALS = {"one", "two", "ten", "uno", "un", "une", "ein", "eine", "um", "uma"}
 _WEAK = "weak"  # an ambiguous spelling that would count with one more weak signal
+_EVERYDAY = "everyday"  # an everyday word with market vocabulary around it: counts beside another asset
 _SMALL_WORDS = {"of", "the", "and", "for", "on", "in", "to", "a", "an", "de", "du", "des", "la", "le", "el", "y"}
 
 
@@ -184,11 +188,16 @@ class AssetMatcher:
             if v in (True, _WEAK):
                 open_here.setdefault(i, set()).add(t)
         found |= {t for i, t, v in verdicts if v == _WEAK and open_here.get(i, set()) - {t}}
+        # an everyday word (ONE, GAS, SAND in English) with market vocabulary around it counts in the company
+        # of another asset in its sentence (SAND and MANA both slumped)
+        found |= {t for i, t, v in verdicts
+                  if v == _EVERYDAY and (open_here.get(i, set()) | by_sentence.get(i, set())) - {t}}
         return sorted(found)
 
     def _ambiguous_counts(self, text: str, s: int, e: int, f: Form, sentence: str, nearby: str, lang: str,
                           sure_here: set[str]):
-        """True (counts), False (does not), or ``_WEAK`` (would count with one more weak signal)."""
+        """True (counts), False (does not), ``_WEAK`` (would count with one more weak signal) or ``_EVERYDAY``
+        (an everyday word of the language with market vocabulary nearby: counts beside another asset)."""
         spelling, before, after = text[s:e], text[max(0, s - 60):s], text[e:e + 40]
         pair = bool(_PAIR_AFTER.match(after) or _PAIR_BEFORE.search(before))
         unit_compound = bool(_UNIT_COMPOUND.match(after))
@@ -209,11 +218,12 @@ class AssetMatcher:
             strong = bool(named) and not _is_acronym(named.group(1), spelling)
         if strong:
             return True
-        if lang in f.asset.common_word_in or case_says_nothing(spelling, sentence):
+        if case_says_nothing(spelling, sentence):
             return False
-        if sure_here - {f.ticker} or _PAYMENT_BEFORE.search(before):
-            return True
-        if any(p.search(nearby) for p in (self.context.get("en"), self.context.get(lang)) if p is not None):
+        context = any(p.search(nearby) for p in (self.context.get("en"), self.context.get(lang)) if p is not None)
+        if lang in f.asset.common_word_in:
+            return _EVERYDAY if context else False
+        if sure_here - {f.ticker} or _PAYMENT_BEFORE.search(before) or context:
             return True
         return _WEAK
 
