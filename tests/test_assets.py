@@ -91,6 +91,13 @@ def test_ambiguous_words(text, lang, want):
     ("SAND and ATOM both rallied after the listing.", "en", ["ATOM", "SAND"]),
     ("GAS prices rose again and the market shrugged.", "en", []),
     ("LINK slipped below seven dollars.", "en", ["LINK"]),
+    # round 4 (from the fourth held-out set's misses): everyday words vouch for each other; holder nouns;
+    # German noun compounds
+    ("GAS and ONE led the losers on the exchange today.", "en", ["GAS", "ONE"]),
+    ("Put ONE DOT on the map for every school.", "en", []),
+    ("SAND whales have been selling into every bounce.", "en", ["SAND"]),
+    ("Ether-Anleger verkauften am Freitag.", "de", ["ETH"]),
+    ("The ether-soaked rag was thrown away.", "en", []),
 ])
 def test_rules_added_for_recall(text, lang, want):
     assert tag_assets(text, lang) == want

@@ -14,7 +14,7 @@ Rules, in order of confidence:
 
   - a *strong* signal: a quantity before it (``500 LINK``, ``1.2M DOT``), a price or percentage after it
     (``DOT at $5``, ``SOL +4%``), a trading pair (``NEO/USDT``, glued as exchanges write symbols:
-    ``DOTUSDT``), a unit noun right after it (``SAND tokens``, ``NEO coins``), a unit compound
+    ``DOTUSDT``), a unit or holder noun right after it (``SAND tokens``, ``NEO coins``, ``DOT stakers``), a unit compound
     (``SOL-denominated``, ``ETH-margined``), a ticker in parentheses after a name (``Harmony (ONE)``) unless
     the words before it spell it as an acronym (``Department of Transportation (DOT)``), or the same asset
     named unambiguously anywhere in the text (``Chainlink`` … ``LINK``);
@@ -25,7 +25,12 @@ Rules, in order of confidence:
     on a weak signal (``Maker raised the DAI savings rate``, ``LINK, DOT, ATOM``).
 
   A hyphen joins an ambiguous spelling into an ordinary word (``neo-liberal``, ``one-time``) except before
-  a crypto suffix (``-based``, ``-denominated``, ``-backed`` …).
+  a crypto suffix (``-based``, ``-denominated``, ``-backed`` …) and, in German, before a capitalised noun
+  (``Ether-Kurs``: a compound that still needs a signal).
+
+  In a language where the spelling is an everyday word (``common_word_in``), a weak signal is not enough on
+  its own: the spelling counts when market vocabulary is near it *and* another asset is named in its
+  sentence (``SAND and MANA both slumped``).
 
   In a comment thread, an asset that one comment names for sure is a strong signal for its ambiguous
   spellings in the other comments (``known``: the thread is the document).
@@ -61,7 +66,7 @@ _PRICE_AFTER = re.compile(
 _QUOTES = "USDT|USDC|BUSD|USD|BTC|ETH|EUR|KRW|JPY"
 _PAIR_AFTER = re.compile(rf"^[/-](?:{_QUOTES})\b")
 _PAIR_BEFORE = re.compile(r"(?:USDT|USDC|USD|BTC|ETH|EUR)/$")
-_UNIT_AFTER = re.compile(r"^\s+(?:tokens?|coins?|Token|Coins?)\b")
+_UNIT_AFTER = re.compile(r"^\s+(?:tokens?|coins?|Token|Coins?|holders?|stakers?|whales|hodlers|bagholders)\b")
 # hyphenated crypto compounds: the first group makes the spelling a unit of account (a strong signal), the
 # second only keeps the hyphen from making it an ordinary word
 _UNIT_COMPOUND = re.compile(r"^-(?:denominated|margined|settled|pegged|backed|collateralized|collateralised)\b", re.I)
@@ -112,6 +117,7 @@ def _is_acronym(words: str, spelling: str) -> bool:
     return False
 
 
+_NOUNS_CAPITALISED = {"de", "lb"}
 _NUMERALS = {"one", "two", "ten", "uno", "un", "une", "ein", "eine", "um", "uma"}
 _WEAK = "weak"  # an ambiguous spelling that would count with one more weak signal
 _EVERYDAY = "everyday"  # an everyday word with market vocabulary around it: counts beside another asset
@@ -189,9 +195,14 @@ class AssetMatcher:
                 open_here.setdefault(i, set()).add(t)
         found |= {t for i, t, v in verdicts if v == _WEAK and open_here.get(i, set()) - {t}}
         # an everyday word (ONE, GAS, SAND in English) with market vocabulary around it counts in the company
-        # of another asset in its sentence (SAND and MANA both slumped)
-        found |= {t for i, t, v in verdicts
-                  if v == _EVERYDAY and (open_here.get(i, set()) | by_sentence.get(i, set())) - {t}}
+        # of another asset in its sentence (SAND and MANA both slumped), another everyday one included
+        # (ONE and NEAR were the worst performers on the exchange)
+        everyday_here: dict[int, set[str]] = {}
+        for i, t, v in verdicts:
+            if v == _EVERYDAY:
+                everyday_here.setdefault(i, set()).add(t)
+        found |= {t for i, t, v in verdicts if v == _EVERYDAY and (
+            open_here.get(i, set()) | by_sentence.get(i, set()) | everyday_here[i]) - {t}}
         return sorted(found)
 
     def _ambiguous_counts(self, text: str, s: int, e: int, f: Form, sentence: str, nearby: str, lang: str,
@@ -201,7 +212,8 @@ class AssetMatcher:
         spelling, before, after = text[s:e], text[max(0, s - 60):s], text[e:e + 40]
         pair = bool(_PAIR_AFTER.match(after) or _PAIR_BEFORE.search(before))
         unit_compound = bool(_UNIT_COMPOUND.match(after))
-        if not (pair or unit_compound or _CRYPTO_COMPOUND.match(after)) and (
+        noun_compound = lang == "de" and after[:1] == "-" and after[1:2].isupper()  # Ether-Kurs, DOT-Token
+        if not (pair or unit_compound or noun_compound or _CRYPTO_COMPOUND.match(after)) and (
                 after[:1] == "-" and after[1:2].isalpha() or before[-1:] == "-" and before[-2:-1].isalpha()):
             return False  # part of a hyphenated word: neo-liberal, one-time
         prev, nxt = _WORD_BEFORE.search(before), _WORD_AFTER.match(after)
@@ -218,7 +230,7 @@ class AssetMatcher:
             strong = bool(named) and not _is_acronym(named.group(1), spelling)
         if strong:
             return True
-        if case_says_nothing(spelling, sentence):
+        if case_says_nothing(spelling, sentence, lang):
             return False
         context = any(p.search(nearby) for p in (self.context.get("en"), self.context.get(lang)) if p is not None)
         if lang in f.asset.common_word_in:
@@ -228,13 +240,14 @@ class AssetMatcher:
         return _WEAK
 
 
-def case_says_nothing(spelling: str, sentence: str) -> bool:
+def case_says_nothing(spelling: str, sentence: str, lang: str = "") -> bool:
     """True when the sentence's own casing hides whether ``spelling`` is a name: capitals in a shouted
-    sentence, a capitalised word in a title-case headline."""
+    sentence, a capitalised word in a title-case headline (not in German, where every noun is capitalised
+    and a sentence of nouns looks like a headline)."""
     if spelling.isupper():
         letters = _LETTERS.findall(sentence)
         return len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.6
-    if spelling[:1].isupper():
+    if spelling[:1].isupper() and lang not in _NOUNS_CAPITALISED:
         words = _WORDS4.findall(sentence)
         return len(words) >= 3 and sum(w[0].isupper() for w in words) / len(words) >= 0.7
     return False
