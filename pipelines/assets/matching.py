@@ -58,9 +58,14 @@ _QUANTITY_BEFORE = re.compile(
     r"\s+$")
 _NUMBER_WORDS = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|a\s+hundred|hundred)"
 _PRICE_AFTER = re.compile(
-    r"^(?:'s)?\s*(?:(?:is|was|trades|traded|trading|hits?|up|down|rose|fell|jumped|dropped|gained|lost|climbed|slid|"
-    r"slipped|sank|surged|soared|plunged|tumbled|rallied|crashed|bounced|sits|sat)\s+)?"
-    r"(?:@|(?:at|to|above|below|under|over|past|around|near|by|a|à|em|por|en|bei|auf)(?!\w))?\s*"
+    r"^(?:'s)?\s*(?:(?:a|ha|è|é|hat|ist)\s+)?"
+    r"(?:(?:is|was|trades|traded|trading|hits?|up|down|rose|fell|jumped|dropped|gained|lost|climbed|slid|"
+    r"slipped|sank|surged|soared|plunged|tumbled|rallied|crashed|bounced|sits|sat|"
+    r"sube|subió|subiu|sobe|baja|bajó|cae|cayó|caiu|cai|ganó|ganhou|perdió|perdeu|"  # es, pt
+    r"grimpe|grimpé|chute|chuté|recule|reculé|bondit|bondi|gagné|perdu|"  # fr (after "a")
+    r"steigt|stieg|gestiegen|fällt|fiel|gefallen|legte|verlor|verloren|salito|sceso|sale|scende)\s+)?"  # de, it
+    r"(?:@|(?:at|to|above|below|under|over|past|around|near|by|a|à|em|por|en|bei|auf|un|una|um|uma|de|du|di|"
+    r"von|hasta|até|jusqu'à)(?!\w))?\s*"
     rf"(?:{_NUMBER_WORDS}\s+(?:dollars|cents|euros|bucks)\b|"
     r"\(?\s*[+\-−]?\s*\d[\d,.]*\s?(?:%|percent\b|per\s?cent\b|pct\b)|(?:\$|€|£|US\$|USD\s?)\s?\d|\d[\d,.]*\s?(?:\$|€|USD|dollars|dólares))")
 _QUOTES = "USDT|USDC|BUSD|USD|BTC|ETH|EUR|KRW|JPY"
