@@ -76,7 +76,7 @@ def score(rows: list[dict], matcher: AssetMatcher) -> dict:
 
 
 def has_ambiguous(text: str, matcher: AssetMatcher) -> bool:
-    return any(matcher.forms[m.group()].ambiguous for m in matcher.pattern.finditer(text))
+    return any(matcher.form_of(m.group()).ambiguous for m in matcher.pattern.finditer(text))
 
 
 def main(argv=None) -> int:
