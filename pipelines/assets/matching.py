@@ -51,16 +51,22 @@ from dataclasses import dataclass
 
 from .registry import Asset, Registry
 
-_URLS = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.I)
+_URLS = re.compile(r"(?:https?://|www\.)\S+", re.I)
+_EMAILS = re.compile(r"\S+@\S+\.\w+")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+|(?<=[;:])\s+")
 _QUANTITY_BEFORE = re.compile(
     r"(?:\d[\d,.]*\s?(?:[kKmMbB]|bn|mn|mln|million|billion|thousand|mil|millones|milhões|Mio\.?)?|\$\d[\d,.]*)"
     r"\s+$")
 _NUMBER_WORDS = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|a\s+hundred|hundred)"
 _PRICE_AFTER = re.compile(
-    r"^(?:'s)?\s*(?:(?:is|was|trades|traded|trading|hits?|up|down|rose|fell|jumped|dropped|gained|lost|climbed|slid|"
-    r"slipped|sank|surged|soared|plunged|tumbled|rallied|crashed|bounced|sits|sat)\s+)?"
-    r"(?:@|(?:at|to|above|below|under|over|past|around|near|by|a|à|em|por|en|bei|auf)(?!\w))?\s*"
+    r"^(?:'s)?\s*(?:(?:a|ha|è|é|hat|ist)\s+)?"
+    r"(?:(?:is|was|trades|traded|trading|hits?|up|down|rose|fell|jumped|dropped|gained|lost|climbed|slid|"
+    r"slipped|sank|surged|soared|plunged|tumbled|rallied|crashed|bounced|sits|sat|"
+    r"sube|subió|subiu|sobe|baja|bajó|cae|cayó|caiu|cai|ganó|ganhou|perdió|perdeu|"  # es, pt
+    r"grimpe|grimpé|chute|chuté|recule|reculé|bondit|bondi|gagné|perdu|"  # fr (after "a")
+    r"steigt|stieg|gestiegen|fällt|fiel|gefallen|legte|verlor|verloren|salito|sceso|sale|scende)\s+)?"  # de, it
+    r"(?:@|(?:at|to|above|below|under|over|past|around|near|by|a|à|em|por|en|bei|auf|un|una|um|uma|de|du|di|"
+    r"von|hasta|até|jusqu'à)(?!\w))?\s*"
     rf"(?:{_NUMBER_WORDS}\s+(?:dollars|cents|euros|bucks)\b|"
     r"\(?\s*[+\-−]?\s*\d[\d,.]*\s?(?:%|percent\b|per\s?cent\b|pct\b)|(?:\$|€|£|US\$|USD\s?)\s?\d|\d[\d,.]*\s?(?:\$|€|USD|dollars|dólares))")
 _QUOTES = "USDT|USDC|BUSD|USD|BTC|ETH|EUR|KRW|JPY"
@@ -101,6 +107,25 @@ def _variants(form: str) -> set[str]:
     if form.lower().endswith("coin"):
         out |= {f + ("S" if f.isupper() else "s") for f in out}
     return out
+
+
+def trie_regex(words) -> str:
+    """A regex matching exactly ``words``, longest first at each place, as a trie of characters."""
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie) or "(?!)"
 
 
 def _is_acronym(words: str, spelling: str) -> bool:
@@ -145,11 +170,23 @@ class AssetMatcher:
         self.forms = forms
         tickers = sorted({a.ticker for a in registry.assets}, key=lambda t: (-len(t), t))
         # exchange symbols written without a separator (DOTUSDT, ETHBTC): read as the pair DOT/USDT
-        self.glued_pair = re.compile(rf"(?<![\w$])({'|'.join(tickers)})({_QUOTES})(?!\w)")
-        alternation = "|".join(re.escape(f) for f in sorted(forms, key=lambda f: (-len(f), f)))
-        self.pattern = re.compile(rf"(?<![\w$])(?:{alternation})(?!\w)")
+        self.glued_pair = re.compile(rf"(?<![\w$])({trie_regex(tickers)})({_QUOTES})(?!\w)")
+        # one alternation of the unambiguous spellings matched without regard to case (they count in any case;
+        # a smaller alternation than all their casings, so faster), then the ambiguous ones in exact case;
+        # longest first within each (a trie: Python's re tries a flat alternation of ~500 spellings at
+        # every position, five times slower). No ambiguous spelling equals an unambiguous one but for case (checked).
+        self.plain = {f.lower(): form for f, form in forms.items() if not form.ambiguous}
+        exact = {f for f, form in forms.items() if form.ambiguous}
+        clash = sorted(f for f in exact if f.lower() in self.plain)
+        if clash:
+            raise ValueError(f"ambiguous spellings {clash} equal unambiguous ones but for case")
+        self.pattern = re.compile(rf"(?<![\w$])(?:(?i:{trie_regex(self.plain)})(?!\w)|{trie_regex(exact)}(?!\w))")
         self.context = {lang: re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in sorted(
             words, key=len, reverse=True)) + r")(?!\w)", re.I) for lang, words in registry.context_words.items()}
+
+    def form_of(self, spelling: str) -> Form:
+        """The registry form a matched spelling stands for."""
+        return self.forms.get(spelling) or self.plain[spelling.lower()]
 
     def tag(self, text: str | None, language: str | None = None, known: frozenset | set = frozenset()) -> list[str]:
         """Sorted tickers ``text`` talks about. ``known``: tickers the surrounding document (the comment's
@@ -157,13 +194,15 @@ class AssetMatcher:
         if not text:
             return []
         text = _URLS.sub(lambda m: " " * len(m.group()), text)
+        if "@" in text:
+            text = _EMAILS.sub(lambda m: " " * len(m.group()), text)
         text = self.glued_pair.sub(lambda m: m.group(1) + "/" + m.group(2), text)
         hits, last_end = [], -2
         for m in self.pattern.finditer(text):
             if m.start() == last_end + 1 and text[last_end] in "/-" and hits:
                 last_end = m.end()  # the quote side of a trading pair (NEO/USDT): the text is about NEO
                 continue
-            hits.append((m.start(), m.end(), self.forms[m.group()]))
+            hits.append((m.start(), m.end(), self.form_of(m.group())))
             last_end = m.end()
         if not hits:
             return []
