@@ -45,6 +45,71 @@ def test_ambiguous_words(text, lang, want):
     assert tag_assets(text, lang) == want
 
 
+# one case (or a pair: the rule and the ordinary English it must leave alone) per rule added after the first
+# held-out measurement, by class of miss (the rules are described in pipelines/assets/matching.py)
+@pytest.mark.parametrize("text,lang,want", [
+    # context vocabulary: derivatives, chart reading, scaling, lending
+    ("Open interest in DOT perpetuals doubled overnight.", "en", ["DOT"]),
+    ("Traders watched whether ATOM would hold the support level.", "en", ["ATOM"]),
+    ("Cosmos zones and their rollups share one security model.", "en", ["ATOM"]),
+    ("Borrowers posted Ether as collateral on the lending desk.", "en", ["ETH"]),
+    # payment construction
+    ("The gallery priced the sculpture in ether.", "en", ["ETH"]),
+    ("She paid the invoice in full and on time.", "en", []),
+    # a unit noun right after the spelling; a numeral before a singular noun stays a count
+    ("The studio handed out DOT tokens to early testers.", "en", ["DOT"]),
+    ("Only ONE coin on the list went up.", "en", []),
+    ("The team minted fresh ONE tokens for the grant.", "en", ["ONE"]),
+    # several ambiguous spellings vouch for each other
+    ("Stellar and Cosmos announced a joint grant programme.", "en", ["ATOM", "XLM"]),
+    ("Put ONE DOT on the map for every school.", "en", []),
+    # names of several words: each word in any case; plural of *coin names
+    ("He still calls it bitcoin Cash in every post.", "en", ["BCH"]),
+    ("A new chain launched on the OP stack this week.", "en", ["OP"]),
+    ("My cousin lost two dogecoins in a phishing scam.", "en", ["DOGE"]),
+    # pairs written as one symbol; quote side not counted
+    ("LINKUSDT spiked on the futures board.", "en", ["LINK"]),
+    ("The ETHBTC chart keeps sliding.", "en", ["ETH"]),
+    # hyphenated compounds: crypto suffixes keep the spelling, ordinary compounds do not
+    ("The desk offers DOT-margined contracts.", "en", ["DOT"]),
+    ("A NEO-based wallet added hardware support.", "en", ["NEO"]),
+    ("The one-off fee was waived.", "en", []),
+    # a ticker in parentheses after a name, unless the name spells it as an acronym
+    ("Harmony (ONE) cut its validator count.", "en", ["ONE"]),
+    ("The Department of Transportation (DOT) fined the hauler.", "en", []),
+    ("Neo (NEO) moved its headquarters.", "en", ["NEO"]),
+    # round 2 (from the second held-out set's misses): "chain" counts again, the idioms of "link" do not
+    ("Validators of the ATOM chain upgraded overnight.", "en", ["ATOM"]),
+    ("A broken LINK in the supply chain delayed the shipment.", "en", []),
+    ("Her thesis found the missing LINK between the two theories.", "en", []),
+    # conversion construction; percent spelled out
+    ("He swapped his stablecoins for DOT last week.", "en", ["DOT"]),
+    ("Someone converted the grant money to ether.", "en", ["ETH"]),
+    ("ATOM slid 6 percent after the vote.", "en", ["ATOM"]),
+    # round 3 (from the third held-out set's misses): an everyday word with market vocabulary counts beside
+    # another asset, not alone; prices in words, after a movement verb and a preposition
+    ("SAND and ATOM both rallied after the listing.", "en", ["ATOM", "SAND"]),
+    ("GAS prices rose again and the market shrugged.", "en", []),
+    ("LINK slipped below seven dollars.", "en", ["LINK"]),
+    # round 4 (from the fourth held-out set's misses): everyday words vouch for each other; holder nouns;
+    # German noun compounds
+    ("GAS and ONE led the losers on the exchange today.", "en", ["GAS", "ONE"]),
+    ("Put ONE DOT on the map for every school.", "en", []),
+    ("SAND whales have been selling into every bounce.", "en", ["SAND"]),
+    ("Ether-Anleger verkauften am Freitag.", "de", ["ETH"]),
+    ("The ether-soaked rag was thrown away.", "en", []),
+    # round 5 (from the fifth held-out set's misses): price moves in Spanish, Portuguese, French, German;
+    # network roles and chain mechanics as market vocabulary
+    ("Ayer el SOL bajó un 4% frente al dólar.", "es", ["SOL"]),
+    ("O SOL ganhou 6% na semana.", "pt", ["SOL"]),
+    ("Le SOL a chuté de 10 % dans la nuit.", "fr", ["SOL"]),
+    ("Le SOL de la cuisine est en carrelage.", "fr", []),
+    ("Delegators moved their ATOM to smaller validators.", "en", ["ATOM"]),
+])
+def test_rules_added_for_recall(text, lang, want):
+    assert tag_assets(text, lang) == want
+
+
 def test_a_thread_is_the_document_for_its_comments(matcher):
     thread = ThreadRecord(thread_id="t")
     named = CommentRecord(comment_id="a", thread_id="t", body_text="NEO tokens are cheap right now.", language="en")
