@@ -15,22 +15,22 @@ Rules, in order of confidence:
   - a *strong* signal: a quantity before it (``500 LINK``, ``1.2M DOT``), a price or percentage after it
     (``DOT at $5``, ``SOL +4%``), a trading pair (``NEO/USDT``, glued as exchanges write symbols:
     ``DOTUSDT``), a unit or holder noun right after it (``SAND tokens``, ``NEO coins``, ``DOT stakers``), a unit compound
-    (``SOL-denominated``, ``ETH-margined``), a ticker in parentheses after a name (``Harmony (ONE)``) unless
-    the words before it spell it as an acronym (``Department of Transportation (DOT)``), or the same asset
+    (``SOL-denominated``, ``ETH-margined``), or the same asset
     named unambiguously anywhere in the text (``Chainlink`` … ``LINK``);
   - a *weak* signal: a context word of the text's language or of English (``token``, ``staking``,
     ``futures``, ``rollups``, ``precio`` …) in the sentence or the one before or after it, a payment
-    construction (``paid for it in ether``, ``priced in DOT``, ``swapped it for DOT``), another asset named unambiguously in the
-    sentence (``BTC, ETH and LINK``), or another ambiguous spelling in the sentence that could itself count
-    on a weak signal (``Maker raised the DAI savings rate``, ``LINK, DOT, ATOM``).
+    construction (``paid for it in ether``, ``priced in DOT``), another asset named unambiguously in the
+    sentence (``BTC, ETH and LINK``), or another ambiguous spelling close by in the sentence (at most 40
+    characters between them) that could itself count on a weak signal (``Maker raised the DAI savings
+    rate``, ``LINK, DOT, ATOM``).
 
   A hyphen joins an ambiguous spelling into an ordinary word (``neo-liberal``, ``one-time``) except before
   a crypto suffix (``-based``, ``-denominated``, ``-backed`` …) and, in German, before a capitalised noun
   (``Ether-Kurs``: a compound that still needs a signal).
 
   In a language where the spelling is an everyday word (``common_word_in``), a weak signal is not enough on
-  its own: the spelling counts when market vocabulary is near it *and* another asset is named in its
-  sentence (``SAND and MANA both slumped``).
+  its own: the spelling counts when market vocabulary is near it *and* another asset is named close by in
+  its sentence (``SAND and MANA both slumped``).
 
   In a comment thread, an asset that one comment names for sure is a strong signal for its ambiguous
   spellings in the other comments (``known``: the thread is the document).
@@ -77,11 +77,9 @@ _UNIT_AFTER = re.compile(r"^\s+(?:tokens?|coins?|Token|Coins?|holders?|stakers?|
 # second only keeps the hyphen from making it an ordinary word
 _UNIT_COMPOUND = re.compile(r"^-(?:denominated|margined|settled|pegged|backed|collateralized|collateralised)\b", re.I)
 _CRYPTO_COMPOUND = re.compile(r"^-(?:based|powered|native|staking|holders?|stakers?|rewards?|price|pairs?)\b", re.I)
-_PAREN_BEFORE = re.compile(r"((?:[\w'’.&]+\s+){0,6}?[A-Z][\w'’.&]*)\s*\(\s*$")
 _PAYMENT_BEFORE = re.compile(
-    r"\b(?:(?:paid|pay|pays|paying|priced|denominated|payable|settled|donated|accepts?|accepted)\b"
-    r"[^.!?;]{0,40}?\bin|(?:convert|converted|converts|converting|swap|swapped|swaps|swapping|exchanged)\b"
-    r"[^.!?;]{0,40}?\b(?:to|for))\s+$", re.I)
+    r"\b(?:paid|pay|pays|paying|priced|denominated|payable|settled|donated|accepts?|accepted)\b"
+    r"[^.!?;]{0,40}?\bin\s+$", re.I)
 _WORD_BEFORE = re.compile(r"([\w]+)[\s\-]*$")
 _WORD_AFTER = re.compile(r"^[\s\-]*([\w]+)")
 _LETTERS = re.compile(r"[^\W\d_]")
@@ -128,25 +126,11 @@ def trie_regex(words) -> str:
     return build(trie) or "(?!)"
 
 
-def _is_acronym(words: str, spelling: str) -> bool:
-    """``Department of Transportation`` spells ``DOT``: the initials of the last few words (with or without
-    the small words) are the spelling."""
-    ws = [w for w in re.split(r"[\s&]+", words) if w]
-    target = spelling.upper()
-    for n in range(1, len(ws) + 1):
-        tail = ws[-n:]
-        for initials in ("".join(w[0] for w in tail),
-                         "".join(w[0] for w in tail if w.lower() not in _SMALL_WORDS)):
-            if initials.upper() == target:
-                return True
-    return False
-
-
+_COMPANY_GAP = 40  # characters between two spellings that keep each other company
 _NOUNS_CAPITALISED = {"de", "lb"}
 _NUMERALS = {"one", "two", "ten", "uno", "un", "une", "ein", "eine", "um", "uma"}
 _WEAK = "weak"  # an ambiguous spelling that would count with one more weak signal
 _EVERYDAY = "everyday"  # an everyday word with market vocabulary around it: counts beside another asset
-_SMALL_WORDS = {"of", "the", "and", "for", "on", "in", "to", "a", "an", "de", "du", "des", "la", "le", "el", "y"}
 
 
 class AssetMatcher:
@@ -216,32 +200,29 @@ class AssetMatcher:
             if not f.ambiguous:
                 by_sentence.setdefault(bisect.bisect_right(starts, s) - 1, set()).add(f.ticker)
         lang = (language or "").split("-")[0].lower()
-        verdicts = []  # (sentence index, ticker, verdict) of each ambiguous spelling not yet settled
+        verdicts = []  # (sentence index, start, end, ticker, verdict) of each ambiguous spelling not yet settled
         for s, e, f in hits:
             if not f.ambiguous or f.ticker in found:
                 continue
             i = bisect.bisect_right(starts, s) - 1
             sentence = text[starts[i]:ends[i]]
             nearby = text[starts[max(0, i - 1)]:ends[min(len(ends) - 1, i + 1)]]
-            verdicts.append((i, f.ticker, self._ambiguous_counts(
+            verdicts.append((i, s, e, f.ticker, self._ambiguous_counts(
                 text, s, e, f, sentence, nearby, lang, by_sentence.get(i, set()))))
-        found |= {t for _, t, v in verdicts if v is True}
-        # a spelling that only lacks a weak signal counts when another asset's spelling in its sentence could
-        # itself count on one (Maker ... DAI; LINK, DOT, ATOM)
-        open_here: dict[int, set[str]] = {}
-        for i, t, v in verdicts:
-            if v in (True, _WEAK):
-                open_here.setdefault(i, set()).add(t)
-        found |= {t for i, t, v in verdicts if v == _WEAK and open_here.get(i, set()) - {t}}
-        # an everyday word (ONE, GAS, SAND in English) with market vocabulary around it counts in the company
-        # of another asset in its sentence (SAND and MANA both slumped), another everyday one included
-        # (ONE and NEAR were the worst performers on the exchange)
-        everyday_here: dict[int, set[str]] = {}
-        for i, t, v in verdicts:
-            if v == _EVERYDAY:
-                everyday_here.setdefault(i, set()).add(t)
-        found |= {t for i, t, v in verdicts if v == _EVERYDAY and (
-            open_here.get(i, set()) | by_sentence.get(i, set()) | everyday_here[i]) - {t}}
+        found |= {t for _, _, _, t, v in verdicts if v is True}
+        # a spelling that only lacks a weak signal counts in the company of another asset's spelling close by
+        # in its sentence that could itself count on one (Maker raised the DAI ...; LINK, DOT, ATOM); an
+        # everyday word (ONE, GAS, SAND in English) with market vocabulary around it counts in the company of
+        # any other asset close by (SAND and MANA both slumped; ONE and NEAR were the worst performers ...).
+        # Close by: a menu or a list of services run together into one "sentence" is not company.
+        sure = [(bisect.bisect_right(starts, s) - 1, s, e, f.ticker) for s, e, f in hits if not f.ambiguous]
+        weak_company = [(i, s, e, t) for i, s, e, t, v in verdicts if v is True or v == _WEAK]
+        any_company = weak_company + sure + [(i, s, e, t) for i, s, e, t, v in verdicts if v == _EVERYDAY]
+        for i, s, e, t, v in verdicts:
+            pool = weak_company if v == _WEAK else any_company if v == _EVERYDAY else ()
+            if any(j == i and u != t and (0 <= s - e2 <= _COMPANY_GAP or 0 <= s2 - e <= _COMPANY_GAP)
+                   for j, s2, e2, u in pool):
+                found.add(t)
         return sorted(found)
 
     def _ambiguous_counts(self, text: str, s: int, e: int, f: Form, sentence: str, nearby: str, lang: str,
@@ -264,9 +245,6 @@ class AssetMatcher:
         if unit and spelling.lower() in _NUMERALS and not unit.group().rstrip().endswith("s"):
             unit = None  # "ONE token" is a count (one token), "ONE tokens" a name
         strong = pair or unit_compound or bool(unit or _QUANTITY_BEFORE.search(before) or _PRICE_AFTER.match(after))
-        if not strong and spelling.isupper() and after.lstrip()[:1] == ")":
-            named = _PAREN_BEFORE.search(before)  # Harmony (ONE), but not Department of Transportation (DOT)
-            strong = bool(named) and not _is_acronym(named.group(1), spelling)
         if strong:
             return True
         if case_says_nothing(spelling, sentence, lang):
