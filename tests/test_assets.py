@@ -112,6 +112,30 @@ def test_rules_added_for_recall(text, lang, want):
     assert tag_assets(text, lang) == want
 
 
+# precision rules from a check of the tags on general (non-crypto) web pages: own-words sentences of each
+# class of false positive found there
+@pytest.mark.parametrize("text,lang,want", [
+    # unit words are no aliases: "lumens" of brightness (the asset's name keeps counting)
+    ("The desk lamp gives 900 lumens of warm light.", "en", []),
+    ("Stellar Lumens holders voted on the inflation pool.", "en", ["XLM"]),
+    # tickers that are common acronyms need a signal like any ambiguous spelling
+    ("DOGE staff met the agency's engineers on Monday.", "en", []),
+    ("DOGE rallied 12% after the listing.", "en", ["DOGE"]),
+    ("The ICP award went to a documentary photographer.", "en", []),
+    # a lower-case name that is an ordinary word
+    ("Hikers escape the tether of their phones.", "en", []),
+    ("Tether minted another batch of stablecoins.", "en", ["USDT"]),
+    # the end of a longer proper name, a product's model letter, a domain
+    ("Reviewers liked the new Laptop Neo for its battery and said to buy it.", "en", []),
+    ("I invested in a Compact Bread Maker last winter.", "en", []),
+    ("I invested in a lens that the EOS R cannot keep up with.", "en", []),
+    ("Charts are powered by Polygon.io and another data vendor.", "en", []),
+    ("Cardano's ADA and Maker's DAI both rallied.", "en", ["ADA", "DAI", "MKR"]),
+])
+def test_rules_added_for_precision(text, lang, want):
+    assert tag_assets(text, lang) == want
+
+
 def test_a_thread_is_the_document_for_its_comments(matcher):
     thread = ThreadRecord(thread_id="t")
     named = CommentRecord(comment_id="a", thread_id="t", body_text="NEO tokens are cheap right now.", language="en")

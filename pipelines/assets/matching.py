@@ -24,6 +24,11 @@ Rules, in order of confidence:
     characters between them) that could itself count on a weak signal (``Maker raised the DAI savings
     rate``, ``LINK, DOT, ATOM``).
 
+  A capitalised ambiguous spelling right after a capitalised word inside a sentence ends a longer proper
+  name (``MacBook Neo``, ``Bread Maker``, ``Canon EOS``; not in German, where nouns are capitalised; a
+  possessive is not a name: ``Cardano's ADA``), and one followed by ``.io``/``.com`` … is a domain
+  (``Polygon.io``), and one followed by a model letter a product (``EOS R6``): none counts.
+
   A hyphen joins an ambiguous spelling into an ordinary word (``neo-liberal``, ``one-time``) except before
   a crypto suffix (``-based``, ``-denominated``, ``-backed`` …) and, in German, before a capitalised noun
   (``Ether-Kurs``: a compound that still needs a signal).
@@ -80,6 +85,10 @@ _CRYPTO_COMPOUND = re.compile(r"^-(?:based|powered|native|staking|holders?|stake
 _PAYMENT_BEFORE = re.compile(
     r"\b(?:paid|pay|pays|paying|priced|denominated|payable|settled|donated|accepts?|accepted)\b"
     r"[^.!?;]{0,40}?\bin\s+$", re.I)
+_DOMAIN_AFTER = re.compile(r"^\.(?:io|com|org|net|ai|co|xyz|finance|app|dev)\b", re.I)
+_MODEL_AFTER = re.compile(r"^\s[B-HJ-Z]\d{0,3}\b(?!['’])")  # a model letter: EOS R, EOS R6 (not "I", "A")
+_CAPITALISED_BEFORE = re.compile(r"(?<![\w'’])[A-Z][\w&.-]*\s$")  # "Sun's TRON" (a possessive) does not match
+_LEAD_CHARS = " \t\"'“”‘’«»([{-–—*•#0123456789.,:;"
 _WORD_BEFORE = re.compile(r"([\w]+)[\s\-]*$")
 _WORD_AFTER = re.compile(r"^[\s\-]*([\w]+)")
 _LETTERS = re.compile(r"[^\W\d_]")
@@ -149,8 +158,12 @@ class AssetMatcher:
                 plain |= {f, "$" + f[1:].lower(), "$" + f[1:].title()}
             for f in plain:
                 forms.setdefault(f, Form(a.ticker, False, a))
+            written = {a.ticker, *a.names, *a.aliases, *a.cashtags}
             for f in a.ambiguous:
-                forms.setdefault(f, Form(a.ticker, True, a))  # an exact-case unambiguous spelling wins
+                if f not in written and f in forms and forms[f].ticker == a.ticker:
+                    forms[f] = Form(a.ticker, True, a)  # "tether": a casing of the name that is an ordinary word
+                else:
+                    forms.setdefault(f, Form(a.ticker, True, a))  # an exact-case unambiguous spelling wins
         self.forms = forms
         tickers = sorted({a.ticker for a in registry.assets}, key=lambda t: (-len(t), t))
         # exchange symbols written without a separator (DOTUSDT, ETHBTC): read as the pair DOT/USDT
@@ -158,10 +171,11 @@ class AssetMatcher:
         # one alternation of the unambiguous spellings matched without regard to case (they count in any case;
         # a smaller alternation than all their casings, so faster), then the ambiguous ones in exact case;
         # longest first within each (a trie: Python's re tries a flat alternation of ~500 spellings at
-        # every position, five times slower). No ambiguous spelling equals an unambiguous one but for case (checked).
+        # every position, five times slower). No ambiguous spelling equals another asset's unambiguous one but for case (checked); an ambiguous
+        # casing of an asset's own name ("tether") is found by form_of before the case-insensitive entry.
         self.plain = {f.lower(): form for f, form in forms.items() if not form.ambiguous}
         exact = {f for f, form in forms.items() if form.ambiguous}
-        clash = sorted(f for f in exact if f.lower() in self.plain)
+        clash = sorted(f for f in exact if f.lower() in self.plain and self.plain[f.lower()].ticker != forms[f].ticker)
         if clash:
             raise ValueError(f"ambiguous spellings {clash} equal unambiguous ones but for case")
         self.pattern = re.compile(rf"(?<![\w$])(?:(?i:{trie_regex(self.plain)})(?!\w)|{trie_regex(exact)}(?!\w))")
@@ -208,7 +222,7 @@ class AssetMatcher:
             sentence = text[starts[i]:ends[i]]
             nearby = text[starts[max(0, i - 1)]:ends[min(len(ends) - 1, i + 1)]]
             verdicts.append((i, s, e, f.ticker, self._ambiguous_counts(
-                text, s, e, f, sentence, nearby, lang, by_sentence.get(i, set()))))
+                text, s, e, f, sentence, nearby, lang, by_sentence.get(i, set()), text[starts[i]:s])))
         found |= {t for _, _, _, t, v in verdicts if v is True}
         # a spelling that only lacks a weak signal counts in the company of another asset's spelling close by
         # in its sentence that could itself count on one (Maker raised the DAI ...; LINK, DOT, ATOM); an
@@ -226,7 +240,7 @@ class AssetMatcher:
         return sorted(found)
 
     def _ambiguous_counts(self, text: str, s: int, e: int, f: Form, sentence: str, nearby: str, lang: str,
-                          sure_here: set[str]):
+                          sure_here: set[str], lead: str = ""):
         """True (counts), False (does not), ``_WEAK`` (would count with one more weak signal) or ``_EVERYDAY``
         (an everyday word of the language with market vocabulary nearby: counts beside another asset)."""
         spelling, before, after = text[s:e], text[max(0, s - 60):s], text[e:e + 40]
@@ -236,6 +250,12 @@ class AssetMatcher:
         if not (pair or unit_compound or noun_compound or _CRYPTO_COMPOUND.match(after)) and (
                 after[:1] == "-" and after[1:2].isalpha() or before[-1:] == "-" and before[-2:-1].isalpha()):
             return False  # part of a hyphenated word: neo-liberal, one-time
+        if _DOMAIN_AFTER.match(after) or _MODEL_AFTER.match(after):
+            return False  # Polygon.io: a company's domain name; Canon EOS R6: a product's model name
+        if spelling[:1].isupper() and lang not in _NOUNS_CAPITALISED:
+            name = _CAPITALISED_BEFORE.search(lead)
+            if name and lead[:name.start()].strip(_LEAD_CHARS):
+                return False  # the end of a longer proper name mid-sentence: MacBook Neo, Bread Maker, Canon EOS
         prev, nxt = _WORD_BEFORE.search(before), _WORD_AFTER.match(after)
         if prev and prev.group(1).lower() in {w.lower().rstrip("-") for w in f.asset.not_after}:
             return False
