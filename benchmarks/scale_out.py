@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -147,6 +148,7 @@ def main() -> None:
         for n in [int(x) for x in args.workers.split(",")]:
             site.reset()
             prefix = f"bench{n}-{int(time.time())}"
+            cpu0, load0 = resource.getrusage(resource.RUSAGE_CHILDREN), os.getloadavg()[0]
             wall, codes = run_workers(n, site.srv.port, redis_svc.url, s3_svc.url, f"s3://bench/{prefix}", prefix,
                                       args.per_domain, tmp, kill=args.kill)
             times = sorted(site.times)
@@ -154,8 +156,12 @@ def main() -> None:
             crawl = (times[-1] - times[0]) if pages > 1 else float("nan")
             results[n] = pages / crawl
             last = f"s3://bench/{prefix}" if n > 1 else last
+            cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
             print(f"{n} worker(s): {pages} responses; crawl {crawl:.1f} s = {pages / crawl:.1f} pages/s; "
-                  f"end-to-end {wall:.1f} s = {pages / wall:.1f} pages/s; exit codes {codes}", flush=True)
+                  f"end-to-end {wall:.1f} s = {pages / wall:.1f} pages/s; exit codes {codes}; worker CPU "
+                  f"{cpu:.1f} s ({1000 * cpu / max(pages, 1):.1f} ms/response incl. start-up and commit); load "
+                  f"average {load0:.1f} -> {os.getloadavg()[0]:.1f}", flush=True)
         if args.kill and last is not None:
             compare_with_single_process(site.srv.port, last, s3_svc.url, tmp)
         if 1 in results and 3 in results:
