@@ -74,18 +74,16 @@ def test_ambiguous_words(text, lang, want):
     ("The desk offers DOT-margined contracts.", "en", ["DOT"]),
     ("A NEO-based wallet added hardware support.", "en", ["NEO"]),
     ("The one-off fee was waived.", "en", []),
-    # a ticker in parentheses after a name, unless the name spells it as an acronym
-    ("Harmony (ONE) cut its validator count.", "en", ["ONE"]),
+    # a ticker in parentheses is no signal by itself (on general web pages it is mostly an acronym)
     ("The Department of Transportation (DOT) fined the hauler.", "en", []),
-    ("Neo (NEO) moved its headquarters.", "en", ["NEO"]),
+    ("Read our Accessibility Statement (ADA) before you book.", "en", []),
     # round 2 (from the second held-out set's misses): "chain" counts again, the idioms of "link" do not
     ("Validators of the ATOM chain upgraded overnight.", "en", ["ATOM"]),
     ("A broken LINK in the supply chain delayed the shipment.", "en", []),
     ("Her thesis found the missing LINK between the two theories.", "en", []),
-    # conversion construction; percent spelled out
-    ("He swapped his stablecoins for DOT last week.", "en", ["DOT"]),
-    ("Someone converted the grant money to ether.", "en", ["ETH"]),
+    # percent spelled out; no conversion construction (on general web pages "convert it to ADA" is a language)
     ("ATOM slid 6 percent after the vote.", "en", ["ATOM"]),
+    ("Then ask the model to convert the code to ADA.", "en", []),
     # round 3 (from the third held-out set's misses): an everyday word with market vocabulary counts beside
     # another asset, not alone; prices in words, after a movement verb and a preposition
     ("SAND and ATOM both rallied after the listing.", "en", ["ATOM", "SAND"]),
@@ -95,6 +93,10 @@ def test_ambiguous_words(text, lang, want):
     # German noun compounds
     ("GAS and ONE led the losers on the exchange today.", "en", ["GAS", "ONE"]),
     ("Put ONE DOT on the map for every school.", "en", []),
+    # company means close by: a menu run together into one long "sentence" is not company
+    ("Website Hosting ADA Compliance Services Media Production Video Production Photography Branding Logo "
+     "Design Print Design Packaging Design Copywriting Content Strategy Email Campaigns Landing Pages CRO "
+     "Services CRO Audits", "en", []),
     ("SAND whales have been selling into every bounce.", "en", ["SAND"]),
     ("Ether-Anleger verkauften am Freitag.", "de", ["ETH"]),
     ("The ether-soaked rag was thrown away.", "en", []),
@@ -107,6 +109,30 @@ def test_ambiguous_words(text, lang, want):
     ("Delegators moved their ATOM to smaller validators.", "en", ["ATOM"]),
 ])
 def test_rules_added_for_recall(text, lang, want):
+    assert tag_assets(text, lang) == want
+
+
+# precision rules from a check of the tags on general (non-crypto) web pages: own-words sentences of each
+# class of false positive found there
+@pytest.mark.parametrize("text,lang,want", [
+    # unit words are no aliases: "lumens" of brightness (the asset's name keeps counting)
+    ("The desk lamp gives 900 lumens of warm light.", "en", []),
+    ("Stellar Lumens holders voted on the inflation pool.", "en", ["XLM"]),
+    # tickers that are common acronyms need a signal like any ambiguous spelling
+    ("DOGE staff met the agency's engineers on Monday.", "en", []),
+    ("DOGE rallied 12% after the listing.", "en", ["DOGE"]),
+    ("The ICP award went to a documentary photographer.", "en", []),
+    # a lower-case name that is an ordinary word
+    ("Hikers escape the tether of their phones.", "en", []),
+    ("Tether minted another batch of stablecoins.", "en", ["USDT"]),
+    # the end of a longer proper name, a product's model letter, a domain
+    ("Reviewers liked the new Laptop Neo for its battery and said to buy it.", "en", []),
+    ("I invested in a Compact Bread Maker last winter.", "en", []),
+    ("I invested in a lens that the EOS R cannot keep up with.", "en", []),
+    ("Charts are powered by Polygon.io and another data vendor.", "en", []),
+    ("Cardano's ADA and Maker's DAI both rallied.", "en", ["ADA", "DAI", "MKR"]),
+])
+def test_rules_added_for_precision(text, lang, want):
     assert tag_assets(text, lang) == want
 
 

@@ -15,22 +15,27 @@ Rules, in order of confidence:
   - a *strong* signal: a quantity before it (``500 LINK``, ``1.2M DOT``), a price or percentage after it
     (``DOT at $5``, ``SOL +4%``), a trading pair (``NEO/USDT``, glued as exchanges write symbols:
     ``DOTUSDT``), a unit or holder noun right after it (``SAND tokens``, ``NEO coins``, ``DOT stakers``), a unit compound
-    (``SOL-denominated``, ``ETH-margined``), a ticker in parentheses after a name (``Harmony (ONE)``) unless
-    the words before it spell it as an acronym (``Department of Transportation (DOT)``), or the same asset
+    (``SOL-denominated``, ``ETH-margined``), or the same asset
     named unambiguously anywhere in the text (``Chainlink`` … ``LINK``);
   - a *weak* signal: a context word of the text's language or of English (``token``, ``staking``,
     ``futures``, ``rollups``, ``precio`` …) in the sentence or the one before or after it, a payment
-    construction (``paid for it in ether``, ``priced in DOT``, ``swapped it for DOT``), another asset named unambiguously in the
-    sentence (``BTC, ETH and LINK``), or another ambiguous spelling in the sentence that could itself count
-    on a weak signal (``Maker raised the DAI savings rate``, ``LINK, DOT, ATOM``).
+    construction (``paid for it in ether``, ``priced in DOT``), another asset named unambiguously in the
+    sentence (``BTC, ETH and LINK``), or another ambiguous spelling close by in the sentence (at most 40
+    characters between them) that could itself count on a weak signal (``Maker raised the DAI savings
+    rate``, ``LINK, DOT, ATOM``).
+
+  A capitalised ambiguous spelling right after a capitalised word inside a sentence ends a longer proper
+  name (``MacBook Neo``, ``Bread Maker``, ``Canon EOS``; not in German, where nouns are capitalised; a
+  possessive is not a name: ``Cardano's ADA``), and one followed by ``.io``/``.com`` … is a domain
+  (``Polygon.io``), and one followed by a model letter a product (``EOS R6``): none counts.
 
   A hyphen joins an ambiguous spelling into an ordinary word (``neo-liberal``, ``one-time``) except before
   a crypto suffix (``-based``, ``-denominated``, ``-backed`` …) and, in German, before a capitalised noun
   (``Ether-Kurs``: a compound that still needs a signal).
 
   In a language where the spelling is an everyday word (``common_word_in``), a weak signal is not enough on
-  its own: the spelling counts when market vocabulary is near it *and* another asset is named in its
-  sentence (``SAND and MANA both slumped``).
+  its own: the spelling counts when market vocabulary is near it *and* another asset is named close by in
+  its sentence (``SAND and MANA both slumped``).
 
   In a comment thread, an asset that one comment names for sure is a strong signal for its ambiguous
   spellings in the other comments (``known``: the thread is the document).
@@ -77,11 +82,13 @@ _UNIT_AFTER = re.compile(r"^\s+(?:tokens?|coins?|Token|Coins?|holders?|stakers?|
 # second only keeps the hyphen from making it an ordinary word
 _UNIT_COMPOUND = re.compile(r"^-(?:denominated|margined|settled|pegged|backed|collateralized|collateralised)\b", re.I)
 _CRYPTO_COMPOUND = re.compile(r"^-(?:based|powered|native|staking|holders?|stakers?|rewards?|price|pairs?)\b", re.I)
-_PAREN_BEFORE = re.compile(r"((?:[\w'’.&]+\s+){0,6}?[A-Z][\w'’.&]*)\s*\(\s*$")
 _PAYMENT_BEFORE = re.compile(
-    r"\b(?:(?:paid|pay|pays|paying|priced|denominated|payable|settled|donated|accepts?|accepted)\b"
-    r"[^.!?;]{0,40}?\bin|(?:convert|converted|converts|converting|swap|swapped|swaps|swapping|exchanged)\b"
-    r"[^.!?;]{0,40}?\b(?:to|for))\s+$", re.I)
+    r"\b(?:paid|pay|pays|paying|priced|denominated|payable|settled|donated|accepts?|accepted)\b"
+    r"[^.!?;]{0,40}?\bin\s+$", re.I)
+_DOMAIN_AFTER = re.compile(r"^\.(?:io|com|org|net|ai|co|xyz|finance|app|dev)\b", re.I)
+_MODEL_AFTER = re.compile(r"^\s[B-HJ-Z]\d{0,3}\b(?!['’])")  # a model letter: EOS R, EOS R6 (not "I", "A")
+_CAPITALISED_BEFORE = re.compile(r"(?<![\w'’])[A-Z][\w&.-]*\s$")  # "Sun's TRON" (a possessive) does not match
+_LEAD_CHARS = " \t\"'“”‘’«»([{-–—*•#0123456789.,:;"
 _WORD_BEFORE = re.compile(r"([\w]+)[\s\-]*$")
 _WORD_AFTER = re.compile(r"^[\s\-]*([\w]+)")
 _LETTERS = re.compile(r"[^\W\d_]")
@@ -128,25 +135,11 @@ def trie_regex(words) -> str:
     return build(trie) or "(?!)"
 
 
-def _is_acronym(words: str, spelling: str) -> bool:
-    """``Department of Transportation`` spells ``DOT``: the initials of the last few words (with or without
-    the small words) are the spelling."""
-    ws = [w for w in re.split(r"[\s&]+", words) if w]
-    target = spelling.upper()
-    for n in range(1, len(ws) + 1):
-        tail = ws[-n:]
-        for initials in ("".join(w[0] for w in tail),
-                         "".join(w[0] for w in tail if w.lower() not in _SMALL_WORDS)):
-            if initials.upper() == target:
-                return True
-    return False
-
-
+_COMPANY_GAP = 40  # characters between two spellings that keep each other company
 _NOUNS_CAPITALISED = {"de", "lb"}
 _NUMERALS = {"one", "two", "ten", "uno", "un", "une", "ein", "eine", "um", "uma"}
 _WEAK = "weak"  # an ambiguous spelling that would count with one more weak signal
 _EVERYDAY = "everyday"  # an everyday word with market vocabulary around it: counts beside another asset
-_SMALL_WORDS = {"of", "the", "and", "for", "on", "in", "to", "a", "an", "de", "du", "des", "la", "le", "el", "y"}
 
 
 class AssetMatcher:
@@ -165,8 +158,12 @@ class AssetMatcher:
                 plain |= {f, "$" + f[1:].lower(), "$" + f[1:].title()}
             for f in plain:
                 forms.setdefault(f, Form(a.ticker, False, a))
+            written = {a.ticker, *a.names, *a.aliases, *a.cashtags}
             for f in a.ambiguous:
-                forms.setdefault(f, Form(a.ticker, True, a))  # an exact-case unambiguous spelling wins
+                if f not in written and f in forms and forms[f].ticker == a.ticker:
+                    forms[f] = Form(a.ticker, True, a)  # "tether": a casing of the name that is an ordinary word
+                else:
+                    forms.setdefault(f, Form(a.ticker, True, a))  # an exact-case unambiguous spelling wins
         self.forms = forms
         tickers = sorted({a.ticker for a in registry.assets}, key=lambda t: (-len(t), t))
         # exchange symbols written without a separator (DOTUSDT, ETHBTC): read as the pair DOT/USDT
@@ -174,10 +171,11 @@ class AssetMatcher:
         # one alternation of the unambiguous spellings matched without regard to case (they count in any case;
         # a smaller alternation than all their casings, so faster), then the ambiguous ones in exact case;
         # longest first within each (a trie: Python's re tries a flat alternation of ~500 spellings at
-        # every position, five times slower). No ambiguous spelling equals an unambiguous one but for case (checked).
+        # every position, five times slower). No ambiguous spelling equals another asset's unambiguous one but for case (checked); an ambiguous
+        # casing of an asset's own name ("tether") is found by form_of before the case-insensitive entry.
         self.plain = {f.lower(): form for f, form in forms.items() if not form.ambiguous}
         exact = {f for f, form in forms.items() if form.ambiguous}
-        clash = sorted(f for f in exact if f.lower() in self.plain)
+        clash = sorted(f for f in exact if f.lower() in self.plain and self.plain[f.lower()].ticker != forms[f].ticker)
         if clash:
             raise ValueError(f"ambiguous spellings {clash} equal unambiguous ones but for case")
         self.pattern = re.compile(rf"(?<![\w$])(?:(?i:{trie_regex(self.plain)})(?!\w)|{trie_regex(exact)}(?!\w))")
@@ -216,36 +214,33 @@ class AssetMatcher:
             if not f.ambiguous:
                 by_sentence.setdefault(bisect.bisect_right(starts, s) - 1, set()).add(f.ticker)
         lang = (language or "").split("-")[0].lower()
-        verdicts = []  # (sentence index, ticker, verdict) of each ambiguous spelling not yet settled
+        verdicts = []  # (sentence index, start, end, ticker, verdict) of each ambiguous spelling not yet settled
         for s, e, f in hits:
             if not f.ambiguous or f.ticker in found:
                 continue
             i = bisect.bisect_right(starts, s) - 1
             sentence = text[starts[i]:ends[i]]
             nearby = text[starts[max(0, i - 1)]:ends[min(len(ends) - 1, i + 1)]]
-            verdicts.append((i, f.ticker, self._ambiguous_counts(
-                text, s, e, f, sentence, nearby, lang, by_sentence.get(i, set()))))
-        found |= {t for _, t, v in verdicts if v is True}
-        # a spelling that only lacks a weak signal counts when another asset's spelling in its sentence could
-        # itself count on one (Maker ... DAI; LINK, DOT, ATOM)
-        open_here: dict[int, set[str]] = {}
-        for i, t, v in verdicts:
-            if v in (True, _WEAK):
-                open_here.setdefault(i, set()).add(t)
-        found |= {t for i, t, v in verdicts if v == _WEAK and open_here.get(i, set()) - {t}}
-        # an everyday word (ONE, GAS, SAND in English) with market vocabulary around it counts in the company
-        # of another asset in its sentence (SAND and MANA both slumped), another everyday one included
-        # (ONE and NEAR were the worst performers on the exchange)
-        everyday_here: dict[int, set[str]] = {}
-        for i, t, v in verdicts:
-            if v == _EVERYDAY:
-                everyday_here.setdefault(i, set()).add(t)
-        found |= {t for i, t, v in verdicts if v == _EVERYDAY and (
-            open_here.get(i, set()) | by_sentence.get(i, set()) | everyday_here[i]) - {t}}
+            verdicts.append((i, s, e, f.ticker, self._ambiguous_counts(
+                text, s, e, f, sentence, nearby, lang, by_sentence.get(i, set()), text[starts[i]:s])))
+        found |= {t for _, _, _, t, v in verdicts if v is True}
+        # a spelling that only lacks a weak signal counts in the company of another asset's spelling close by
+        # in its sentence that could itself count on one (Maker raised the DAI ...; LINK, DOT, ATOM); an
+        # everyday word (ONE, GAS, SAND in English) with market vocabulary around it counts in the company of
+        # any other asset close by (SAND and MANA both slumped; ONE and NEAR were the worst performers ...).
+        # Close by: a menu or a list of services run together into one "sentence" is not company.
+        sure = [(bisect.bisect_right(starts, s) - 1, s, e, f.ticker) for s, e, f in hits if not f.ambiguous]
+        weak_company = [(i, s, e, t) for i, s, e, t, v in verdicts if v is True or v == _WEAK]
+        any_company = weak_company + sure + [(i, s, e, t) for i, s, e, t, v in verdicts if v == _EVERYDAY]
+        for i, s, e, t, v in verdicts:
+            pool = weak_company if v == _WEAK else any_company if v == _EVERYDAY else ()
+            if any(j == i and u != t and (0 <= s - e2 <= _COMPANY_GAP or 0 <= s2 - e <= _COMPANY_GAP)
+                   for j, s2, e2, u in pool):
+                found.add(t)
         return sorted(found)
 
     def _ambiguous_counts(self, text: str, s: int, e: int, f: Form, sentence: str, nearby: str, lang: str,
-                          sure_here: set[str]):
+                          sure_here: set[str], lead: str = ""):
         """True (counts), False (does not), ``_WEAK`` (would count with one more weak signal) or ``_EVERYDAY``
         (an everyday word of the language with market vocabulary nearby: counts beside another asset)."""
         spelling, before, after = text[s:e], text[max(0, s - 60):s], text[e:e + 40]
@@ -255,6 +250,12 @@ class AssetMatcher:
         if not (pair or unit_compound or noun_compound or _CRYPTO_COMPOUND.match(after)) and (
                 after[:1] == "-" and after[1:2].isalpha() or before[-1:] == "-" and before[-2:-1].isalpha()):
             return False  # part of a hyphenated word: neo-liberal, one-time
+        if _DOMAIN_AFTER.match(after) or _MODEL_AFTER.match(after):
+            return False  # Polygon.io: a company's domain name; Canon EOS R6: a product's model name
+        if spelling[:1].isupper() and lang not in _NOUNS_CAPITALISED:
+            name = _CAPITALISED_BEFORE.search(lead)
+            if name and lead[:name.start()].strip(_LEAD_CHARS):
+                return False  # the end of a longer proper name mid-sentence: MacBook Neo, Bread Maker, Canon EOS
         prev, nxt = _WORD_BEFORE.search(before), _WORD_AFTER.match(after)
         if prev and prev.group(1).lower() in {w.lower().rstrip("-") for w in f.asset.not_after}:
             return False
@@ -264,9 +265,6 @@ class AssetMatcher:
         if unit and spelling.lower() in _NUMERALS and not unit.group().rstrip().endswith("s"):
             unit = None  # "ONE token" is a count (one token), "ONE tokens" a name
         strong = pair or unit_compound or bool(unit or _QUANTITY_BEFORE.search(before) or _PRICE_AFTER.match(after))
-        if not strong and spelling.isupper() and after.lstrip()[:1] == ")":
-            named = _PAREN_BEFORE.search(before)  # Harmony (ONE), but not Department of Transportation (DOT)
-            strong = bool(named) and not _is_acronym(named.group(1), spelling)
         if strong:
             return True
         if case_says_nothing(spelling, sentence, lang):
