@@ -19,7 +19,7 @@ from typing import Protocol
 
 import xxhash
 
-STATE_FORMAT = "2"
+STATE_FORMAT = "3"
 TABLES = ("articles", "threads", "comments")
 _TBL = {t: i for i, t in enumerate(TABLES)}
 # Row key = the id's first 64 bits with the top bit flipped: keys then sort as the ids do, so a run's records
@@ -67,7 +67,7 @@ class DedupStore(Protocol):
     def close(self) -> None: ...
 
 
-# Format 2 — what the decisions need, in as few bytes as SQLite allows (docs/performance.md, "State format"):
+# Format 3 (2 + bands by signed-version number) — what the decisions need, in as few bytes as SQLite allows (docs/performance.md, "State format"):
 # * docs: the row key ``n`` is the first 64 bits of the 128-bit hex id, so a look-up by id is a rowid look-up and
 #   no index repeats the id; the row keeps the id's other 64 bits (the whole id only after a key collision, text
 #   for ids that are not 32 hex digits). Content hashes are two 64-bit integers (``h``, ``hr``); only records
@@ -75,7 +75,9 @@ class DedupStore(Protocol):
 #   representative, which has its hash (content duplicate) or its cluster (near duplicate). ``rep`` is NULL for
 #   a record that is its own representative; ``cluster`` is NULL (none), 1 (= rep) or an id. URLs and run ids
 #   are stored once, in ``urls`` / ``runs``, and referenced by small integers.
-# * bands: one (band key, n) pair per LSH band of a signed record, WITHOUT ROWID: 64-bit band keys, nothing else.
+# * bands: one (band key, s) pair per LSH band of a signed record, WITHOUT ROWID: 64-bit band keys and ``s``, a
+#   small number given to each signed record version (docs.s, its own partial index), not the 8-byte row key:
+#   2-3 bytes instead of 8 in each of a signed record's 32 band rows (format 3; format 2 had the row key).
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runs(n INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, committed_at TEXT NOT NULL,
@@ -84,12 +86,13 @@ CREATE TABLE IF NOT EXISTS urls(n INTEGER PRIMARY KEY, h INTEGER NOT NULL, url T
 CREATE INDEX IF NOT EXISTS urls_hash ON urls(h);
 CREATE TABLE IF NOT EXISTS docs(n INTEGER PRIMARY KEY, tbl INTEGER NOT NULL, id NOT NULL, h INTEGER NOT NULL,
   hr NOT NULL, version INTEGER NOT NULL, rep, cluster, published, url INTEGER NOT NULL, run INTEGER NOT NULL,
-  ix INTEGER NOT NULL, sig BLOB);
+  ix INTEGER NOT NULL, sig BLOB, s INTEGER);
 CREATE INDEX IF NOT EXISTS docs_hash ON docs(h) WHERE ix = 1;
-CREATE TABLE IF NOT EXISTS bands(key INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY(key, n)) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS docs_s ON docs(s) WHERE s IS NOT NULL;
+CREATE TABLE IF NOT EXISTS bands(key INTEGER NOT NULL, s INTEGER NOT NULL, PRIMARY KEY(key, s)) WITHOUT ROWID;
 """
-_SELECT = ("SELECT d.n, d.tbl, d.id, d.h, d.hr, d.version, d.rep, d.cluster, d.published, u.url, r.run_id, d.sig "
-           "FROM docs d LEFT JOIN urls u ON u.n = d.url LEFT JOIN runs r ON r.n = d.run")
+_SELECT = ("SELECT d.n, d.tbl, d.id, d.h, d.hr, d.version, d.rep, d.cluster, d.published, u.url, r.run_id, d.sig"
+           ", d.s FROM docs d LEFT JOIN urls u ON u.n = d.url LEFT JOIN runs r ON r.n = d.run")
 _BATCH = 2000
 
 
@@ -256,7 +259,7 @@ class SQLiteDedupStore:
             return []
         marks = ",".join("?" * len(keys))
         cap = f"SELECT key FROM bands WHERE key IN ({marks}) GROUP BY key HAVING count(*) <= ?" if max_bucket else marks
-        q = (f"{_SELECT} WHERE d.n IN (SELECT DISTINCT n FROM bands WHERE key IN ({cap})) AND d.tbl = ? ORDER BY d.n")
+        q = (f"{_SELECT} WHERE d.s IN (SELECT DISTINCT s FROM bands WHERE key IN ({cap})) AND d.tbl = ? ORDER BY d.n")
         args = (*keys, max_bucket, _TBL[table]) if max_bucket else (*keys, _TBL[table])
         return [self._doc(r) for r in self.db.execute(q, args)]
 
@@ -275,7 +278,7 @@ class SQLiteDedupStore:
         return n
 
     def _write(self, tbl: int, batch: list[tuple[SeenDoc, list[int]]], run_n: int, urls: dict, stale: list,
-               fresh: bool) -> None:
+               fresh: bool, next_s: list[int]) -> None:
         """Upsert one batch of records: new ones inserted, known ones updated in place. ``fresh``: the table had
         no record before this commit (a first run): nothing to look up."""
         existing = {} if fresh else self._lookup(tbl, [d.id for d, _ in batch])
@@ -288,21 +291,24 @@ class SQLiteDedupStore:
             pub = d.published_at
             if pub is not None and float(pub).is_integer():
                 pub = int(pub)
+            sn = None
+            if bands or d.sig is not None:  # a signed version: a new number (its band rows carry it)
+                sn, next_s[0] = next_s[0], next_s[0] + 1
+                band_rows += [(k, sn) for k in bands]
             cols = (h, hr, d.version, rep, cluster, pub, self._url(d.order_url or "", urls), run_n, int(rep is None),
-                    d.sig)
+                    d.sig, sn)
             old = existing.get(d.id)
             if old is not None:
                 updates.append((*cols, old[0]))
-                if old[11] is not None:  # the old version's band rows can never match again: dropped
-                    stale.append(old[0])
-                band_rows += [(k, old[0]) for k in bands]
+                if old[12] is not None:  # the old version's band rows can never match again: dropped
+                    stale.append(old[12])
             else:
                 n = _home(tbl, d.id)
                 stored_id = bytes.fromhex(d.id[16:]) if _HEX32.match(d.id) else _enc_id(d.id)
                 inserts.append([n, tbl, stored_id, *cols])
                 new_bands.append((d.id, bands))
         before = self.db.total_changes
-        self.db.executemany("INSERT OR IGNORE INTO docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
+        self.db.executemany("INSERT OR IGNORE INTO docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
         if self.db.total_changes - before < len(inserts):  # some home keys hold other records: probe further
             for row, (rid, _) in zip(inserts, new_bands):
                 if self.db.execute("SELECT 1 FROM docs WHERE n = ? AND tbl = ? AND id IS ?",
@@ -312,14 +318,10 @@ class SQLiteDedupStore:
                 while self.db.execute("SELECT 1 FROM docs WHERE n = ?", (n,)).fetchone():
                     n = _signed((n + 1) & 0xFFFFFFFFFFFFFFFF)
                 row[0], row[2] = n, _enc_id(rid)  # off its home key: the whole id is kept
-                self.db.execute("INSERT INTO docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
-        for row, (_, bands) in zip(inserts, new_bands):
-            band_rows += [(k, row[0]) for k in bands]
+                self.db.execute("INSERT INTO docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
         self.db.executemany("UPDATE docs SET h=?, hr=?, version=?, rep=?, cluster=?, published=?, url=?, run=?, "
-                            "ix=?, sig=? WHERE n = ?", updates)
-        if stale:
-            self.db.executemany("DELETE FROM bands WHERE n = ?", [(n,) for n in stale])
-            stale.clear()
+                            "ix=?, sig=?, s=? WHERE n = ?", updates)
+        band_rows.sort()
         self.db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", band_rows)
 
     def apply(self, run_id: str, changes: Mapping[str, Iterable[tuple[SeenDoc, list[int]]]]) -> int:
@@ -334,7 +336,8 @@ class SQLiteDedupStore:
                 "INSERT INTO runs(run_id, committed_at, docs) VALUES (?, ?, 0)",
                 (run_id, datetime.now(timezone.utc).isoformat())).lastrowid
             urls: dict[str, int] = {}
-            stale: list[int] = []
+            stale: list[int] = []  # numbers of signed versions replaced in this commit: their band rows go
+            next_s = [(self.db.execute("SELECT max(s) FROM docs").fetchone()[0] or 0) + 1]
             for table, docs in changes.items():
                 tbl = _TBL[table]
                 fresh = self.db.execute("SELECT 1 FROM docs WHERE tbl = ? LIMIT 1", (tbl,)).fetchone() is None
@@ -342,12 +345,13 @@ class SQLiteDedupStore:
                 for item in docs:
                     batch.append(item)
                     if len(batch) >= _BATCH:
-                        self._write(tbl, batch, run_n, urls, stale, fresh)
+                        self._write(tbl, batch, run_n, urls, stale, fresh, next_s)
                         n_docs += len(batch)
                         batch = []
                 if batch:
-                    self._write(tbl, batch, run_n, urls, stale, fresh)
+                    self._write(tbl, batch, run_n, urls, stale, fresh, next_s)
                     n_docs += len(batch)
+            self._drop_bands(stale)
             self.db.execute("UPDATE runs SET committed_at = ?, docs = ? WHERE n = ?",
                             (datetime.now(timezone.utc).isoformat(), n_docs, run_n))
             self.db.execute("COMMIT")
@@ -356,6 +360,18 @@ class SQLiteDedupStore:
                 self.db.execute("ROLLBACK")
             raise StateError(f"{self.path}: {exc}") from exc
         return n_docs
+
+    def _drop_bands(self, numbers: list[int]) -> None:
+        """Delete the band rows of these signed versions: one pass over the band table for all of them (it is
+        keyed by band key; a DELETE per number would each scan it)."""
+        if not numbers:
+            return
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS gone(s INTEGER PRIMARY KEY)")
+        self.db.execute("DELETE FROM gone")
+        self.db.executemany("INSERT OR IGNORE INTO gone VALUES (?)", [(s,) for s in numbers])
+        self.db.execute("DELETE FROM bands WHERE s IN (SELECT s FROM gone)")
+        self.db.execute("DELETE FROM gone")
+        numbers.clear()
 
     @_guarded
     def prune(self, before: datetime) -> int:
@@ -366,12 +382,13 @@ class SQLiteDedupStore:
         try:
             old = "SELECT n FROM runs WHERE committed_at < ?"
             cut = before.astimezone(timezone.utc).isoformat()
-            ns = [r[0] for r in self.db.execute(f"SELECT n FROM docs WHERE sig IS NOT NULL AND run IN ({old})",
-                                                (cut,))]
+            rows = self.db.execute(f"SELECT n, s FROM docs WHERE (sig IS NOT NULL OR s IS NOT NULL) AND run IN ({old})",
+                                   (cut,)).fetchall()
+            ns = [r[0] for r in rows]
+            self._drop_bands([r[1] for r in rows if r[1] is not None])
             for part in _chunks(ns, 500):
                 marks = ",".join("?" * len(part))
-                self.db.execute(f"DELETE FROM bands WHERE n IN ({marks})", part)
-                self.db.execute(f"UPDATE docs SET sig = NULL WHERE n IN ({marks})", part)
+                self.db.execute(f"UPDATE docs SET sig = NULL, s = NULL WHERE n IN ({marks})", part)
             self.db.execute("COMMIT")
         except sqlite3.DatabaseError:
             self.db.execute("ROLLBACK")
