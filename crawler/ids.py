@@ -1,6 +1,7 @@
 """Stable identifiers: the same input gives the same id on every machine and run."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -28,6 +29,7 @@ def comment_id(platform: str, host: str, native_id: str) -> str:
 _WS = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=256)  # a record's text is normalised by three steps (hash, eligibility, tokens)
 def normalise_for_hash(text: str) -> str:
     """Case-folded, NFKC, whitespace-collapsed text: what content hashes are computed on."""
     return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
