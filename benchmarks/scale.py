@@ -89,6 +89,15 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
+def is_derive(pid: int) -> bool:
+    """Whether a descendant is the post-commit derived-files child (pipelines/dataset/derive.py), not the worker."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return b"pipelines.dataset.derive" in fh.read()
+    except OSError:
+        return False
+
+
 MILESTONES = (0.10, 0.25, 0.50, 0.75)
 
 
@@ -98,6 +107,7 @@ class Sampler(threading.Thread):
     def __init__(self, proc: subprocess.Popen, interval: float = 1.0, expected: int = 0, server_pid: int = 0):
         super().__init__(daemon=True)
         self.server_pid, self.server_peak, self.server_cpu = server_pid, 0.0, 0.0
+        self.derive_peak = 0.0  # the child that writes latest/, card, croissant, report after the commit
         self.expected = expected  # rows the site should give (for the live lines only)
         self.proc, self.interval = proc, interval
         self.rows = 0
@@ -116,8 +126,11 @@ class Sampler(threading.Thread):
                       f"crawl RSS {rss_mb(self.proc.pid):.1f} MB", flush=True)  # in case the run never ends
                 shown += 1
             crawl = rss_mb(self.proc.pid)
-            kids = descendants(self.proc.pid)
+            kids = [p for p in descendants(self.proc.pid) if not is_derive(p)]  # the language worker
             worker = max((rss_mb(p) for p in kids), default=0.0)
+            for p in descendants(self.proc.pid):
+                if is_derive(p):
+                    self.derive_peak = max(self.derive_peak, rss_mb(p))
             self.samples.append((time.perf_counter() - self.t0, self.rows, crawl, worker))
             self.cpu_crawl = max(self.cpu_crawl, cpu_seconds(self.proc.pid))
             for p in kids:
@@ -280,6 +293,8 @@ def main() -> None:
         if r25 and r100:
             print(f"RSS at 100 % / RSS at 25 %: {r100[0] / r25[0]:.3f}; peak / RSS at 25 %: {peak / r25[0]:.3f}")
         print(f"language worker peak RSS: {worker:.1f} MB")
+        print(f"derived-files child after the commit (latest/, card, croissant, report; its own process): peak RSS "
+              f"{sampler.derive_peak:.1f} MB")
         if server_pid:
             print(f"demo server process (not the crawl): peak RSS {sampler.server_peak:.1f} MB, "
                   f"CPU {sampler.server_cpu:.1f} s")

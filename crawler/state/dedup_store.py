@@ -170,6 +170,8 @@ class SQLiteDedupStore:
             self.db.execute("PRAGMA cache_size = -16384")  # 16 MB of pages for the commit's batched upserts
             if not fresh and self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone() is None:
                 raise StateError(f"{self.path} is not a dedup state")
+            if not fresh and (self.meta("format") or STATE_FORMAT) != STATE_FORMAT:  # before the schema meets it
+                raise StateError(f"state format {self.meta('format')} does not match {STATE_FORMAT}")
             self.db.executescript(_SCHEMA)
             fmt, stored_params = self.meta("format"), self.meta("params")
             if fmt is None:
