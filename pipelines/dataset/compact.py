@@ -36,6 +36,7 @@ from crawler.state.run_lock import LockHeld, RunLock
 
 from ..schema import PARTITION_COLUMN, TABLES, arrow_schema
 from . import cli
+from .writer import reading, writing
 
 HELP = "merge the small per-run files of each partition into few large ones, atomically"
 logger = logging.getLogger(__name__)
@@ -142,14 +143,15 @@ def target_schema(table: str, paths: list[Path]) -> pa.Schema:
 def merge_files(sources: list[Path], dest: Path, schema: pa.Schema, row_group_rows: int) -> int:
     """Stream sources into one file in row groups of row_group_rows; returns rows written."""
     n, buf, buffered = 0, [], 0
-    with pq.ParquetWriter(dest, schema, compression="zstd") as writer:
+    with writing(dest, schema, compression="zstd") as writer:  # closed exactly once, also on a full disk
         for src in sources:
-            for batch in pq.ParquetFile(src).iter_batches(batch_size=row_group_rows):
-                buf.append(align(batch, schema))
-                buffered += batch.num_rows
-                if buffered >= row_group_rows:
-                    writer.write_table(pa.Table.from_batches(buf, schema), row_group_size=row_group_rows)
-                    n, buf, buffered = n + buffered, [], 0
+            with reading(src) as pf:
+                for batch in pf.iter_batches(batch_size=row_group_rows):
+                    buf.append(align(batch, schema))
+                    buffered += batch.num_rows
+                    if buffered >= row_group_rows:
+                        writer.write_table(pa.Table.from_batches(buf, schema), row_group_size=row_group_rows)
+                        n, buf, buffered = n + buffered, [], 0
         if buf:
             writer.write_table(pa.Table.from_batches(buf, schema), row_group_size=row_group_rows)
             n += buffered

@@ -328,3 +328,20 @@ def test_failed_crawl_state_commit_exits_non_zero_and_recovers(tmp_path, port, r
         again = demo(tmp_path, out, port, 4)
         assert again.returncode == 0, again.log[-3000:]
         assert check_dataset(out) == reference(3, 4)
+
+
+@pytest.mark.parametrize("leave", [200_000, 400_000])  # room to start; the run's files fail while written / at commit
+def test_full_output_disk_exit_4_without_a_writer_traceback_then_recovers(tmp_path, port, reference, leave):
+    out = tmp_path / "dataset"
+    with tmpfs(out, "3m") as fs:
+        filler = fill(fs, leave=leave)
+        run = demo(tmp_path, out, port, settings={"PARQUET_ROW_GROUP_ROWS": "10"})
+        assert run.returncode == 4, run.log[-3000:]
+        assert "exit 4: output not committed" in summary(run)
+        assert "Exception ignored" not in run.log and "ParquetWriter.__del__" not in run.log
+        assert "Traceback" not in run.log[run.log.rfind("[demo] exit 4"):]  # nothing after the last line
+        assert visible_files(out) == []  # nothing half-committed
+        filler.unlink()
+        again = demo(tmp_path, out, port, settings={"PARQUET_ROW_GROUP_ROWS": "10"})
+        assert again.returncode == 0, again.log[-3000:]
+        assert check_dataset(out) == reference(3)
