@@ -31,6 +31,7 @@ class SharedRunContext:
     delta: StateDelta = field(default_factory=StateDelta)
     recovered: list[str] = field(default_factory=list)
     discarded: list[str] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)  # what recovery worked around, as stat names (as run_context)
     took_lock: bool = False
     round: SharedRound | None = None
     dataset: Dataset | None = None
