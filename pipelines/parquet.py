@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 from scrapy import signals
@@ -26,7 +25,6 @@ from crawler.items import record_columns
 from crawler.state.run_context import DELTA, JOURNAL, fault_kill, finish_commit, write_json_atomic
 
 from .batch import per_record, records_of
-from .dataset.card import write_card
 from .drops import drop
 from .health import finish as finish_health
 from .schema import PARTITION_COLUMN, SCHEMA_VERSION, TABLES, arrow_schema
@@ -310,10 +308,7 @@ class ParquetExportPipeline:
                           after_files=advance_dedup_state, pause=self.fault_commit_pause, kill_at=self.fault_kill_at)
             for m in moves:
                 self.stats.inc_value(f"export/files/{m['table']}")
-            self._write_derived("latest", "LATEST_AT_COMMIT")  # before the card, which lists its configs
-            self._write_card()
-            self._write_derived("croissant", "CROISSANT_AT_COMMIT")
-            self._write_derived("report", "REPORT_AT_COMMIT")
+            self._write_derived()
             try:
                 self.staging.parent.rmdir()  # only succeeds when no other run's staging is left
             except OSError:
@@ -322,32 +317,23 @@ class ParquetExportPipeline:
             self._fail("commit", exc)
         self.stats.set_value("export/committed", not self.failed)
 
-    def _write_card(self) -> None:
-        """Regenerate OUTPUT_DIR/README.md; a failure here never un-commits the run."""
-        try:
-            write_card(self.output)
-        except (OSError, duckdb.Error) as exc:
-            self.stats.inc_value("export/card/failed")
-            logger.error("dataset card not written: %s", exc)
+    def _write_derived(self) -> None:
+        """Regenerate the files derived from the committed data, in a child process (pipelines/dataset/derive.py:
+        their DuckDB/pyarrow buffers and matplotlib stay out of the crawl's memory): the ``latest/`` view, the card
+        README.md (after it: it lists its configs), croissant.json, report.html, each when its setting is on
+        (the card always). Counted ``export/<name>/written`` or ``export/<name>/failed`` (logged). A failure here
+        never un-commits the run."""
+        from .dataset.derive import derive_in_child
 
-    def _write_derived(self, name: str, setting: str) -> None:
-        """Regenerate a file derived from the committed data (latest/ view, croissant.json, report.html) when
-        its setting is on; counted ``export/<name>/written`` or ``export/<name>/failed`` (logged). A failure
-        here never un-commits the run."""
-        if not self.crawler.settings.getbool(setting, True):
-            return
-        try:
-            if name == "latest":
-                from .dataset.snapshot import write_snapshot as write
-            elif name == "croissant":
-                from .dataset.croissant import write_croissant as write
+        settings = self.crawler.settings
+        names = [n for n, setting in (("latest", "LATEST_AT_COMMIT"), ("card", None), ("croissant", "CROISSANT_AT_COMMIT"),
+                                      ("report", "REPORT_AT_COMMIT")) if setting is None or settings.getbool(setting, True)]
+        for name, error in derive_in_child(self.output, names).items():
+            if error is None:
+                self.stats.inc_value(f"export/{name}/written")
             else:
-                from .dataset.report import write_report as write  # imports matplotlib: only when wanted
-            write(self.output)
-            self.stats.inc_value(f"export/{name}/written")
-        except Exception as exc:  # noqa: BLE001 - the data is committed; a derived file must not undo that
-            self.stats.inc_value(f"export/{name}/failed")
-            logger.error("%s not written after commit: %r", name, exc, exc_info=exc)
+                self.stats.inc_value(f"export/{name}/failed")
+                logger.error("%s not written after commit: %s", "dataset card" if name == "card" else name, error)
 
     def _prepare(self, f: StagedFile, labeler) -> dict:
         """Apply duplicate labels (streamed: one look-up per row group); return the rename that will publish the
