@@ -14,6 +14,7 @@ from functools import cached_property
 from extruct.jsonld import JsonLdExtractor
 from htmldate import find_date
 from lxml import etree
+from parsel.csstranslator import css2xpath
 
 from crawler import ids
 from crawler.dates import parse_date
@@ -55,6 +56,16 @@ SEL_AUTHOR_LINK = 'a[rel="author"]::text, a[href*="/author/"]::text, a[href*="/a
 TITLE_SITE_SUFFIX = re.compile(r"^\s+[|\-\u2013\u2014:\u00b7\u00bb]\s*\S")
 LD_MIN_SHARE = 0.8  # JSON-LD articleBody wins when at least this long relative to the DOM text
 LD_MARKUP = re.compile(r"</?(p|br|div|span|a|h[1-6]|ul|li|strong|em|b|i|body)\b", re.I)
+
+
+def _compiled(css: str) -> etree.XPath:
+    """A CSS selector (with parsel's ``::text`` / ``::attr()``) compiled once to an lxml XPath."""
+    return etree.XPath(css2xpath(css))
+
+
+XP_META = etree.XPath("//meta[@content]")
+XP_H1 = etree.XPath("//h1")
+XP_TITLE_TEXT = etree.XPath("//title/text()")
 
 
 @dataclass
@@ -105,15 +116,58 @@ class ArticlePage:
                 return obj
         return {}
 
+    @cached_property
+    def metas(self) -> tuple[dict[str, str], dict[str, str]]:
+        """({property: content}, {name: content}) of the page's <meta> tags, the first of each kept: one
+        pass over the tree instead of one selector per field."""
+        by_property: dict[str, str] = {}
+        by_name: dict[str, str] = {}
+        root = self.sel.root
+        if isinstance(getattr(root, "tag", None), str):
+            for m in XP_META(root):
+                content = m.get("content")
+                prop, name = m.get("property"), m.get("name")
+                if prop is not None:
+                    by_property.setdefault(prop, content)
+                if name is not None:
+                    by_name.setdefault(name, content)
+        return by_property, by_name
+
     def og(self, name: str) -> str | None:
-        return _clean(self.sel.css(SEL_OG.format(name)).get())
+        return _clean(self.metas[0].get(f"og:{name}"))
+
+    def article_meta(self, name: str) -> str | None:
+        return _clean(self.metas[0].get(f"article:{name}"))
 
     def meta(self, name: str) -> str | None:
-        return _clean(self.sel.css(SEL_META_NAME.format(name)).get())
+        return _clean(self.metas[1].get(name))
+
+    def select(self, css: str) -> list:
+        """Results of a CSS selector (compiled once per selector string) on the page's tree."""
+        xp = _SELECTORS.get(css)
+        if xp is None:
+            xp = _SELECTORS[css] = _compiled(css)
+        root = self.sel.root
+        return xp(root) if isinstance(getattr(root, "tag", None), str) else []
+
+    def select_first(self, css: str) -> str | None:
+        found = self.select(css)
+        return str(found[0]) if found else None
+
+    @cached_property
+    def h1_elements(self) -> list:
+        root = self.sel.root
+        return XP_H1(root) if isinstance(getattr(root, "tag", None), str) else []
+
+    @cached_property
+    def title_tag(self) -> str | None:
+        root = self.sel.root
+        found = XP_TITLE_TEXT(root) if isinstance(getattr(root, "tag", None), str) else []
+        return _clean(str(found[0])) if found else None
 
     # -- fields ---------------------------------------------------------------------------------------
     def canonical_url(self) -> str:
-        for cand in (self.sel.css(SEL_CANONICAL).get(), self.og("url")):
+        for cand in (self.select_first(SEL_CANONICAL), self.og("url")):
             # a canonical pointing at another host is a claim about the source, not this page's identity
             if cand and same_site(self.url, _abs(self.url, cand)):
                 return canonical(_abs(self.url, cand))
@@ -124,9 +178,9 @@ class ArticlePage:
         og:title, <title>), else the JSON-LD headline, else og:title or <title> without a " | Site" part."""
         ld = self.ld.get("headline") or self.ld.get("name")
         ld = _unescaped(ld) if isinstance(ld, str) else None
-        og, tag = _unescaped(self.og("title")), _unescaped(_clean(self.sel.css(SEL_TITLE).get()))
+        og, tag = _unescaped(self.og("title")), _unescaped(self.title_tag)
         declared = set(_words(" ".join(t for t in (ld, og, tag) if t)))
-        h1s = [t for t in (element_text(h.root) for h in self.sel.css(SEL_H1)) if t and len(t) <= TITLE_MAX_CHARS]
+        h1s = [t for t in (element_text(h) for h in self.h1_elements) if t and len(t) <= TITLE_MAX_CHARS]
         if h1s:
             # best agreement first, then the <h1> sharing more words (a headline over a logo's site name)
             share, _, h1 = max(((_share_in(t, declared), len(set(_words(t)) & declared), t) for t in h1s),
@@ -140,8 +194,8 @@ class ArticlePage:
         return ld or _without_site_part(og) or _without_site_part(tag)
 
     def h1_text(self) -> str | None:
-        h1 = self.sel.css(SEL_H1)
-        return (element_text(h1[0].root) or None) if h1 else None
+        h1 = self.h1_elements
+        return (element_text(h1[0]) or None) if h1 else None
 
     def ld_body_text(self) -> str | None:
         """JSON-LD articleBody as plain text (some sites put HTML in it)."""
@@ -178,16 +232,20 @@ class ArticlePage:
         return (d.strip() if isinstance(d, str) and d.strip() else None) or self.og("description") or self.meta("description")
 
     def authors_raw(self) -> list[str]:
+        return list(self._authors_raw)
+
+    @cached_property
+    def _authors_raw(self) -> tuple[str, ...]:
         names = _ld_names(self.ld.get("author"))
         if not names:
             names = [a for a in [self.meta("author"), self.meta("parsely-author")] if a and not a.startswith("http")]
         if not names:
-            names = [t.strip() for t in self.sel.css(SEL_AUTHOR_DOM).getall() if t.strip()]
+            names = [t.strip() for t in self.select(SEL_AUTHOR_DOM) if t.strip()]
         if not names:
-            names = [t.strip() for t in self.sel.css(SEL_AUTHOR_LINK).getall()[:3] if t.strip()]
+            names = [t.strip() for t in self.select(SEL_AUTHOR_LINK)[:3] if t.strip()]
         if not names:
             names = self.byline_names()
-        return list(dict.fromkeys(_unescaped(n) for n in names if _unescaped(n)))
+        return tuple(dict.fromkeys(_unescaped(n) for n in names if _unescaped(n)))
 
     def authors(self) -> list[str]:
         out = []
@@ -208,8 +266,8 @@ class ArticlePage:
         return []
 
     def published_at_raw(self) -> str | None:
-        for cand in (self.ld.get("datePublished"), self.sel.css(SEL_ARTICLE_META.format("published_time")).get(),
-                     self.meta("date"), self.meta("pubdate"), self.sel.css(SEL_TIME_DOM).get()):
+        for cand in (self.ld.get("datePublished"), self.article_meta("published_time"),
+                     self.meta("date"), self.meta("pubdate"), self.select_first(SEL_TIME_DOM)):
             if isinstance(cand, str) and cand.strip():
                 return cand.strip()
         return self.found_date()
@@ -223,8 +281,7 @@ class ArticlePage:
             return None
 
     def modified_at_raw(self) -> str | None:
-        for cand in (self.ld.get("dateModified"), self.sel.css(SEL_ARTICLE_META.format("modified_time")).get(),
-                     self.og("updated_time")):
+        for cand in (self.ld.get("dateModified"), self.article_meta("modified_time"), self.og("updated_time")):
             if isinstance(cand, str) and cand.strip():
                 return cand.strip()
         return None
@@ -232,11 +289,10 @@ class ArticlePage:
     def section(self) -> str | None:
         s = self.ld.get("articleSection")
         s = s[0] if isinstance(s, list) and s else s
-        return (s.strip() if isinstance(s, str) and s.strip() else None) or _clean(
-            self.sel.css(SEL_ARTICLE_META.format("section")).get())
+        return (s.strip() if isinstance(s, str) and s.strip() else None) or self.article_meta("section")
 
     def tags(self) -> list[str]:
-        tags = [t.strip() for t in self.sel.css(SEL_TAGS).getall() if t.strip()]
+        tags = [t.strip() for t in self.select(SEL_TAGS) if t.strip()]
         kw = self.ld.get("keywords")
         if not tags and isinstance(kw, str):
             tags = [t.strip() for t in kw.split(",") if t.strip()]
@@ -253,9 +309,9 @@ class ArticlePage:
         return (img if isinstance(img, str) else None) or self.og("image")
 
     def syndicated_from(self) -> str | None:
-        src = self.sel.css(SEL_SYNDICATION).get()
+        src = self.select_first(SEL_SYNDICATION)
         if not src:
-            for cand in (self.sel.css(SEL_CANONICAL).get(), self.og("url")):
+            for cand in (self.select_first(SEL_CANONICAL), self.og("url")):
                 if cand and not same_site(self.url, _abs(self.url, cand)):
                     src = cand
                     break
@@ -303,6 +359,9 @@ class ArticlePage:
             modified_at=parse_date(mod_raw), section=self.section(), tags=self.tags(), image_url=self.image_url(),
             syndicated_from=self.syndicated_from(), parser=self.parser,
         )
+
+
+_SELECTORS: dict[str, etree.XPath] = {}
 
 
 def parse_article(url: str, body: bytes | str, headers: dict | None = None) -> ArticleRecord | NotArticle:
