@@ -59,3 +59,50 @@ def _from_epoch(value: float) -> datetime | None:
         return datetime.fromtimestamp(float(value), tz=timezone.utc)
     except (OverflowError, OSError, ValueError):
         return None
+
+
+# -- dates a reader sees on a page -------------------------------------------------------------------------
+_MONTHS = {m: i + 1 for i, names in enumerate((
+    ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
+    ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+    ("december", "dec"))) for m in names}
+_MONTH_RE = r"(january|february|march|april|may|june|july|august|september|october|november|december|" \
+            r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
+_ORD = r"(?:st|nd|rd|th)?"
+_SHOWN_PATTERNS = (
+    # "September 4, 2025", "Sep. 4th 2025"
+    (re.compile(r"\b" + _MONTH_RE + r"\s+(\d{1,2})" + _ORD + r",?\s+(\d{4})\b", re.I), ("m", "d", "y")),
+    # "4 September 2025", "04 Sep, 2025", "4th of September 2025"
+    (re.compile(r"\b(\d{1,2})" + _ORD + r"\s+(?:of\s+)?" + _MONTH_RE + r",?\s+(\d{4})\b", re.I), ("d", "m", "y")),
+    # "2025-09-04", "2025/09/04", "2025.09.04"
+    (re.compile(r"\b(\d{4})([-/.])(\d{1,2})\2(\d{1,2})\b"), ("y", None, "n1", "n2")),
+    # "09/04/2025", "4.9.2025": day and month order unknown, both read
+    (re.compile(r"\b(\d{1,2})([-/.])(\d{1,2})\2(\d{4})\b"), ("a", None, "b", "y")),
+)
+
+
+def days_shown(text: str) -> set[str]:
+    """Days (``YYYY-MM-DD``) written in a text the way pages print them: month names in English
+    ("September 4, 2025", "4 Sep 2025"), ISO-like ("2025-09-04") and numeric with a four-digit year
+    ("09/04/2025", read both day-first and month-first)."""
+    found: set[str] = set()
+    if not text:
+        return found
+
+    def add(y: int, m: int, d: int) -> None:
+        if 1 <= m <= 12 and 1 <= d <= 31 and 1900 <= y <= 2200:
+            found.add(f"{y:04d}-{m:02d}-{d:02d}")
+
+    for pattern, order in _SHOWN_PATTERNS:
+        for match in pattern.finditer(text):
+            g = match.groups()
+            if order == ("m", "d", "y"):
+                add(int(g[2]), _MONTHS[g[0].lower()], int(g[1]))
+            elif order == ("d", "m", "y"):
+                add(int(g[2]), _MONTHS[g[1].lower()], int(g[0]))
+            elif order[0] == "y":
+                add(int(g[0]), int(g[2]), int(g[3]))
+            else:
+                add(int(g[3]), int(g[2]), int(g[0]))  # day first
+                add(int(g[3]), int(g[0]), int(g[2]))  # month first
+    return found

@@ -17,7 +17,7 @@ from lxml import etree
 from parsel.csstranslator import css2xpath
 
 from crawler import ids
-from crawler.dates import parse_date
+from crawler.dates import days_shown, parse_date
 from crawler.htmltext import element_text, html_to_text, normalise_whitespace
 from crawler.items import ArticleRecord
 from crawler.parsed_html import parsed_html
@@ -37,6 +37,9 @@ SEL_H1 = "h1"
 SEL_TITLE = "title::text"
 SEL_AUTHOR_DOM = '[rel="author"]::text, .author-name::text, .byline a::text, [itemprop="author"] [itemprop="name"]::text'
 SEL_TIME_DOM = "time[datetime]::attr(datetime)"
+SEL_ITEMPROP_PUBLISHED = '[itemprop="datePublished"]::attr(content), [itemprop="datePublished"]::attr(datetime)'
+XP_VISIBLE_TEXT = etree.XPath("//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript "
+                              "or ancestor::template)]")
 SEL_TAGS = 'meta[property="article:tag"]::attr(content)'
 SEL_SYNDICATION = ('link[rel="original-source"]::attr(href), link[rel="syndication-source"]::attr(href), '
                    'meta[name="syndication-source"]::attr(content), meta[name="original-source"]::attr(content)')
@@ -47,6 +50,7 @@ H1_MANY_MIN_SHARE = 0.5     # ... when the page has several <h1>s (the best-matc
 TITLE_SITE_SEPARATOR = re.compile(r"\s+[|\-\u2013\u2014\u00b7\u00bb]\s+")
 SUBTITLE = re.compile(r"^\s*:\s*\S")  # the rest of a declared title that continues the <h1>
 WORDS = re.compile(r"\w+")
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 NOT_NAMES = frozenset({"by", "admin", "staff", "author", "editor", "guest"})
 XP_BYLINE = etree.XPath('//body//*[@itemprop="author" or contains(@class, "author") or contains(@class, "byline")]')
 BYLINE_MAX_TRIES = 20
@@ -266,19 +270,45 @@ class ArticlePage:
         return []
 
     def published_at_raw(self) -> str | None:
+        """The publication date the page states, the article's own first: its JSON-LD datePublished, the
+        article:published_time / date / pubdate meta tags, then a datePublished of any other JSON-LD object
+        (a WebPage beside the article), microdata datePublished, the first <time datetime>; else a date
+        found on the page (:meth:`found_date`). The modified date is never taken for it."""
         for cand in (self.ld.get("datePublished"), self.article_meta("published_time"),
-                     self.meta("date"), self.meta("pubdate"), self.select_first(SEL_TIME_DOM)):
+                     self.meta("date"), self.meta("pubdate")):
             if isinstance(cand, str) and cand.strip():
+                return cand.strip()
+        for obj in self.ld_objects:
+            cand = obj.get("datePublished")
+            if isinstance(cand, str) and cand.strip():
+                return cand.strip()
+        for css in (SEL_ITEMPROP_PUBLISHED, SEL_TIME_DOM):
+            cand = self.select_first(css)
+            if cand and cand.strip():
                 return cand.strip()
         return self.found_date()
 
     def found_date(self) -> str | None:
-        """No structured date: htmldate's quick search (URL, page elements, visible date patterns), as
-        YYYY-MM-DD; None when it finds none."""
+        """No structured date: htmldate's quick search (URL, page elements, date patterns), as YYYY-MM-DD;
+        when that finds none, its extensive search over the page's text, taken only when that day is written
+        out on the page (a bare year or a copyright line becomes "January 1st" there); None otherwise."""
         try:
-            return find_date(self.sel.root, url=self.url, extensive_search=False, original_date=True)
+            found = find_date(self.sel.root, url=self.url, extensive_search=False, original_date=True)
+            if found:
+                return found
+            found = find_date(self.sel.root, url=self.url, extensive_search=True, original_date=True)
         except Exception:  # htmldate on odd markup: no date rather than no article
             return None
+        return found if found and found in self.days_shown() else None
+
+    def days_shown(self) -> set[str]:
+        """Days (YYYY-MM-DD) written in the page's visible text or in its <time datetime> attributes."""
+        root = self.sel.root
+        if not isinstance(getattr(root, "tag", None), str):
+            return set()
+        days = days_shown(" ".join(XP_VISIBLE_TEXT(root)))
+        days.update(m.group(0) for t in self.select(SEL_TIME_DOM) for m in [DAY.match(str(t).strip())] if m)
+        return days
 
     def modified_at_raw(self) -> str | None:
         for cand in (self.ld.get("dateModified"), self.article_meta("modified_time"), self.og("updated_time")):
