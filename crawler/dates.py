@@ -85,9 +85,23 @@ def days_shown(text: str) -> set[str]:
     """Days (``YYYY-MM-DD``) written in a text the way pages print them: month names in English
     ("September 4, 2025", "4 Sep 2025"), ISO-like ("2025-09-04") and numeric with a four-digit year
     ("09/04/2025", read both day-first and month-first)."""
-    found: set[str] = set()
+    return {d for _, days in _days_written(text) for d in days}
+
+
+def first_day_shown(text: str) -> str | None:
+    """The first day written in a text that reads one way only ("09/04/2025" does not, "13/04/2025" does)."""
+    for _, days in sorted(_days_written(text), key=lambda pd: pd[0]):
+        if len(days) == 1:
+            return next(iter(days))
+    return None
+
+
+def _days_written(text: str) -> list[tuple[int, set[str]]]:
+    """(position, the days a date written there can be) for every date written in the text."""
+    out: list[tuple[int, set[str]]] = []
     if not text:
-        return found
+        return out
+    found: set[str] = set()
 
     def add(y: int, m: int, d: int) -> None:
         if 1 <= m <= 12 and 1 <= d <= 31 and 1900 <= y <= 2200:
@@ -95,6 +109,7 @@ def days_shown(text: str) -> set[str]:
 
     for pattern, order in _SHOWN_PATTERNS:
         for match in pattern.finditer(text):
+            found = set()
             g = match.groups()
             if order == ("m", "d", "y"):
                 add(int(g[2]), _MONTHS[g[0].lower()], int(g[1]))
@@ -105,4 +120,20 @@ def days_shown(text: str) -> set[str]:
             else:
                 add(int(g[3]), int(g[2]), int(g[0]))  # day first
                 add(int(g[3]), int(g[0]), int(g[2]))  # month first
-    return found
+            if found:
+                out.append((match.start(), found))
+    return out
+
+
+def first_day_in(texts, chunk: int = 4000) -> str | None:
+    """:func:`first_day_shown` over a sequence of texts (a page's text nodes in order), read a few thousand
+    characters at a time so a page whose date sits near the top is not read to the end."""
+    buf = ""
+    for t in texts:
+        buf = f"{buf} {t}"
+        if len(buf) >= chunk:
+            found = first_day_shown(buf)
+            if found:
+                return found
+            buf = buf[-40:]  # a date cut by the chunk's end is read with the next chunk
+    return first_day_shown(buf) if buf.strip() else None

@@ -17,7 +17,7 @@ from lxml import etree
 from parsel.csstranslator import css2xpath
 
 from crawler import ids
-from crawler.dates import days_shown, parse_date
+from crawler.dates import first_day_in, parse_date
 from crawler.htmltext import element_text, html_to_text, normalise_whitespace
 from crawler.items import ArticleRecord
 from crawler.parsed_html import parsed_html
@@ -38,8 +38,9 @@ SEL_TITLE = "title::text"
 SEL_AUTHOR_DOM = '[rel="author"]::text, .author-name::text, .byline a::text, [itemprop="author"] [itemprop="name"]::text'
 SEL_TIME_DOM = "time[datetime]::attr(datetime)"
 SEL_ITEMPROP_PUBLISHED = '[itemprop="datePublished"]::attr(content), [itemprop="datePublished"]::attr(datetime)'
-XP_VISIBLE_TEXT = etree.XPath("//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript "
-                              "or ancestor::template)]")
+# text nodes a reader sees (script and style elements hold only text, so the parent test is enough)
+XP_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]")
+URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:/|-|$)")
 SEL_TAGS = 'meta[property="article:tag"]::attr(content)'
 SEL_SYNDICATION = ('link[rel="original-source"]::attr(href), link[rel="syndication-source"]::attr(href), '
                    'meta[name="syndication-source"]::attr(content), meta[name="original-source"]::attr(content)')
@@ -55,6 +56,22 @@ NOT_NAMES = frozenset({"by", "admin", "staff", "author", "editor", "guest"})
 XP_BYLINE = etree.XPath('//body//*[@itemprop="author" or contains(@class, "author") or contains(@class, "byline")]')
 BYLINE_MAX_TRIES = 20
 NAME_LIKE = re.compile(r"^[A-Z][\w.'\-]*(?: [A-Z][\w.'\-]*){1,4}$")
+BY_PREFIX = re.compile(r"^\s*(by|written by|posted by|author)\s*:?\s*", re.I)
+# a short body text opening with "By" (or "Written by", "Posted by"), the name up to a separator or the end
+BY_LINE = re.compile(r"^(?:written |posted |words )?by:?\s+([^|\u2022\u00b7,;:()\d]{2,60}?)"
+                     r"(?:\s*(?:[|\u2022\u00b7,;:(\d]|\s(?:on|at|in|and|for|from|updated|published)\s).*)?$", re.I)
+# candidate texts for a "By Jane Doe" line (narrowed in C, checked in Python): short, with "by" in them
+XP_BY_CANDIDATES = etree.XPath("//body//text()[string-length(.) < 200 and (contains(., 'By') or contains(., 'by'))]")
+BY_ALONE = re.compile(r"^(?:written |posted )?by:?$", re.I)
+NOT_BYLINE_PLACES = frozenset({"script", "style", "a", "button", "nav", "footer", "form", "label", "select",
+                               "option", "textarea"})
+BY_LINE_MAX_CHARS = 90
+SHORT_BYLINE_CHARS = 120
+BYLINE_SEPARATOR = re.compile(r"\s*[|\u2022\u00b7,;]\s*|\s+-\s+")
+META_AUTHOR_NAMES = ("author", "parsely-author", "sailthru.author", "dc.creator", "DC.creator", "dcterms.creator")
+# words in a link or label that is not a name ("More about Jane", "See all posts", "Learn more")
+NOT_NAME_WORDS = frozenset({"more", "about", "all", "see", "view", "articles", "posts", "stories", "learn", "read",
+                            "contributor", "reviews", "profile", "follow", "contact", "share", "comments"})
 ORGANISATION_TYPES = frozenset({"Organization", "NewsMediaOrganization", "Corporation", "WebSite", "Brand"})
 SEL_AUTHOR_LINK = 'a[rel="author"]::text, a[href*="/author/"]::text, a[href*="/authors/"]::text'
 TITLE_SITE_SUFFIX = re.compile(r"^\s+[|\-\u2013\u2014:\u00b7\u00bb]\s*\S")
@@ -240,15 +257,25 @@ class ArticlePage:
 
     @cached_property
     def _authors_raw(self) -> tuple[str, ...]:
-        names = _ld_names(self.ld.get("author"))
+        """The first source that names someone: the article's JSON-LD author (people; ``@id`` references
+        followed), author meta tags, author markup (rel/itemprop/class), author-page links, a name in an
+        author/byline element, a "By Jane Doe" line; last, a JSON-LD author that is an organisation (a
+        company blog signs as the company)."""
+        by_id = {o.get("@id"): o for o in self.ld_objects if isinstance(o.get("@id"), str)}
+        names = _ld_names(self.ld.get("author"), by_id)
         if not names:
-            names = [a for a in [self.meta("author"), self.meta("parsely-author")] if a and not a.startswith("http")]
+            names = [a for a in (*(self.meta(n) for n in META_AUTHOR_NAMES), self.article_meta("author"))
+                     if a and _not_a_handle(a)][:1]
         if not names:
-            names = [t.strip() for t in self.select(SEL_AUTHOR_DOM) if t.strip()]
+            names = [t.strip() for t in self.select(SEL_AUTHOR_DOM) if _name_text(t)]
         if not names:
-            names = [t.strip() for t in self.select(SEL_AUTHOR_LINK)[:3] if t.strip()]
+            names = [t.strip() for t in self.select(SEL_AUTHOR_LINK)[:3] if _name_text(t)]
         if not names:
             names = self.byline_names()
+        if not names:
+            names = self.by_line_names()
+        if not names:
+            names = _ld_names(self.ld.get("author"), by_id, organisations=True)
         return tuple(dict.fromkeys(_unescaped(n) for n in names if _unescaped(n)))
 
     def authors(self) -> list[str]:
@@ -262,11 +289,51 @@ class ArticlePage:
 
     def byline_names(self) -> list[str]:
         """A name-like text (two to five capitalised words) in the first element whose class or itemprop
-        says author/byline: ``<div class="the-author">Jane Doe</div>``."""
-        for el in XP_BYLINE(self.sel.root)[:BYLINE_MAX_TRIES]:
-            text = re.sub(r"^\s*(by|written by|author)\s*:?\s*", "", " ".join(el.text_content().split()), flags=re.I)
-            if NAME_LIKE.match(text) and text.lower() not in NOT_NAMES:
+        says author/byline, as its whole text or one text of its own: ``<div class="the-author">Jane
+        Doe</div>``, ``<div class="post-author"><img> <span>Jane Doe</span> <span>3 May</span></div>``."""
+        found = XP_BYLINE(self.sel.root)[:BYLINE_MAX_TRIES]
+        # an element whose class names the name ("author-name") first, then any author/byline element
+        named = [el for el in found if "name" in (el.get("class") or "").lower()]
+        for el in named + found:
+            text = BY_PREFIX.sub("", " ".join(el.text_content().split()))
+            if NAME_LIKE.match(text) and _name_text(text):
                 return [text]
+            if len(text) <= SHORT_BYLINE_CHARS:  # "Jane Doe • May 3, 2025": the name before a separator,
+                # or one text of its own ("<img> <span>Jane Doe</span> <span>3 May</span>")
+                for part in (BYLINE_SEPARATOR.split(text, 1)[0], *el.itertext()):
+                    part = BY_PREFIX.sub("", " ".join(part.split()))
+                    if part != text and NAME_LIKE.match(part) and _name_text(part):
+                        return [part]
+        return []
+
+    def by_line_names(self) -> list[str]:
+        """The name in the first short "By Jane Doe" / "Written by Jane Doe" text of the page's body (up to
+        a separator: "By Jane Doe • 3 min read"), or in the element right after a bare "By" ("By <a>Jane
+        Doe</a>"); texts in links, buttons, navigation, footers and forms do not count."""
+        root = self.sel.root
+        if not isinstance(getattr(root, "tag", None), str):
+            return []
+        tries = 0
+        for text in XP_BY_CANDIDATES(root):
+            line = " ".join(str(text).split())
+            if len(line) >= BY_LINE_MAX_CHARS or not line[:12].lower().replace("written ", "").replace(
+                    "posted ", "").startswith("by"):
+                continue
+            holder = text.getparent()
+            if holder is None or any(el.tag in NOT_BYLINE_PLACES for el in (holder, *holder.iterancestors())
+                                     if not (text.is_tail and el is holder)):
+                continue
+            tries += 1
+            if tries > BYLINE_MAX_TRIES:
+                break
+            if BY_ALONE.match(line):
+                after = holder.getnext() if text.is_tail else (holder[0] if len(holder) else None)
+                name = " ".join(after.text_content().split()) if after is not None and isinstance(after.tag, str) else ""
+            else:
+                m = BY_LINE.match(line)
+                name = m.group(1).strip() if m else ""
+            if name and NAME_LIKE.match(name) and _name_text(name):
+                return [name]
         return []
 
     def published_at_raw(self) -> str | None:
@@ -289,26 +356,22 @@ class ArticlePage:
         return self.found_date()
 
     def found_date(self) -> str | None:
-        """No structured date: htmldate's quick search (URL, page elements, date patterns), as YYYY-MM-DD;
-        when that finds none, its extensive search over the page's text, taken only when that day is written
-        out on the page (a bare year or a copyright line becomes "January 1st" there); None otherwise."""
-        try:
-            found = find_date(self.sel.root, url=self.url, extensive_search=False, original_date=True)
-            if found:
-                return found
-            found = find_date(self.sel.root, url=self.url, extensive_search=True, original_date=True)
-        except Exception:  # htmldate on odd markup: no date rather than no article
-            return None
-        return found if found and found in self.days_shown() else None
-
-    def days_shown(self) -> set[str]:
-        """Days (YYYY-MM-DD) written in the page's visible text or in its <time datetime> attributes."""
+        """No structured date: a date in the URL (``/2026/03/14/``), else the first full date written in the
+        page's visible text (the byline's, on most pages; a bare year, as in a copyright line, is no date),
+        else htmldate's quick search; as YYYY-MM-DD, None when none is found."""
+        m = URL_DATE.search(self.url or "")
+        if m and 1 <= int(m.group(2)) <= 12 and 1 <= int(m.group(3)) <= 31:
+            return f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
         root = self.sel.root
         if not isinstance(getattr(root, "tag", None), str):
-            return set()
-        days = days_shown(" ".join(XP_VISIBLE_TEXT(root)))
-        days.update(m.group(0) for t in self.select(SEL_TIME_DOM) for m in [DAY.match(str(t).strip())] if m)
-        return days
+            return None
+        found = first_day_in(XP_VISIBLE_TEXT(root))
+        if found:
+            return found
+        try:
+            return find_date(root, url=self.url, extensive_search=False, original_date=True)
+        except Exception:  # htmldate on odd markup: no date rather than no article
+            return None
 
     def modified_at_raw(self) -> str | None:
         for cand in (self.ld.get("dateModified"), self.article_meta("modified_time"), self.og("updated_time")):
@@ -433,17 +496,35 @@ def _without_site_part(title: str | None) -> str | None:
     return max(parts, key=len).strip() if len(parts) > 1 else title
 
 
-def _ld_names(value) -> list[str]:
-    """Names of the JSON-LD author(s): people, not the publishing organisation."""
-    if value is None:
+def _ld_names(value, by_id: dict | None = None, organisations: bool = False, _depth: int = 0) -> list[str]:
+    """Names of the JSON-LD author(s): people, not the publishing organisation (``organisations``: only
+    the organisations). ``{"@id": ...}`` references are looked up in ``by_id`` (Yoast's @graph)."""
+    if value is None or _depth > 3:
         return []
     if isinstance(value, str):
-        return [value.strip()] if value.strip() else []
+        return [value.strip()] if value.strip() and not organisations else []
     if isinstance(value, dict):
+        ref = value.get("@id")
+        if by_id and isinstance(ref, str) and "name" not in value and by_id.get(ref) is not None:
+            return _ld_names(by_id[ref], by_id, organisations, _depth + 1)
         kind = value.get("@type")
-        if any(k in ORGANISATION_TYPES for k in (kind if isinstance(kind, list) else [kind]) if isinstance(k, str)):
+        is_org = any(k in ORGANISATION_TYPES for k in (kind if isinstance(kind, list) else [kind]) if isinstance(k, str))
+        if is_org != organisations:
             return []
-        return _ld_names(value.get("name"))
+        name = value.get("name")
+        return [name.strip()] if isinstance(name, str) and name.strip() else []
     if isinstance(value, list):
-        return [n for v in value for n in _ld_names(v)]
+        return [n for v in value for n in _ld_names(v, by_id, organisations, _depth + 1)]
     return []
+
+
+def _not_a_handle(text: str) -> bool:
+    """An author meta tag's value that is a name, not a profile URL, a numeric id or an @handle."""
+    t = text.strip()
+    return bool(t) and not t.startswith(("http", "@", "/")) and not t.isdigit()
+
+
+def _name_text(text: str) -> bool:
+    """A short text that can be a person's or team's name (no "More about ...", "See all posts")."""
+    words = _words(text)
+    return 0 < len(words) <= 8 and NOT_NAME_WORDS.isdisjoint(words) and " ".join(words) not in NOT_NAMES
