@@ -96,11 +96,34 @@ def first_day_shown(text: str) -> str | None:
     return None
 
 
+_YEAR = re.compile(r"(?<!\d)(?:19|20|21)\d\d(?!\d)")
+_AROUND_YEAR = (28, 8)  # characters before / after a year that a date around it can take
+
+
 def _days_written(text: str) -> list[tuple[int, set[str]]]:
-    """(position, the days a date written there can be) for every date written in the text."""
+    """(position, the days a date written there can be) for every date written in the text. Every date
+    pattern holds a four-digit year, so only the stretches around years are searched."""
     out: list[tuple[int, set[str]]] = []
     if not text:
         return out
+    spans: list[list[int]] = []
+    for m in _YEAR.finditer(text):
+        start, end = max(0, m.start() - _AROUND_YEAR[0]), m.end() + _AROUND_YEAR[1]
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = end
+        else:
+            spans.append([start, end])
+    seen: set[int] = set()
+    for start, end in spans:
+        for pos, days in _days_in(text[start:end]):
+            if start + pos not in seen:
+                seen.add(start + pos)
+                out.append((start + pos, days))
+    return out
+
+
+def _days_in(text: str) -> list[tuple[int, set[str]]]:
+    out: list[tuple[int, set[str]]] = []
     found: set[str] = set()
 
     def add(y: int, m: int, d: int) -> None:

@@ -39,7 +39,7 @@ SEL_AUTHOR_DOM = '[rel="author"]::text, .author-name::text, .byline a::text, [it
 SEL_TIME_DOM = "time[datetime]::attr(datetime)"
 SEL_ITEMPROP_PUBLISHED = '[itemprop="datePublished"]::attr(content), [itemprop="datePublished"]::attr(datetime)'
 # text nodes a reader sees (script and style elements hold only text, so the parent test is enough)
-XP_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]")
+XP_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]", smart_strings=False)
 URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:/|-|$)")
 SEL_TAGS = 'meta[property="article:tag"]::attr(content)'
 SEL_SYNDICATION = ('link[rel="original-source"]::attr(href), link[rel="syndication-source"]::attr(href), '
@@ -85,6 +85,7 @@ def _compiled(css: str) -> etree.XPath:
 
 
 XP_META = etree.XPath("//meta[@content]")
+XP_LINK = etree.XPath("//link[@rel and @href]")
 XP_H1 = etree.XPath("//h1")
 XP_TITLE_TEXT = etree.XPath("//title/text()")
 
@@ -143,6 +144,7 @@ class ArticlePage:
         pass over the tree instead of one selector per field."""
         by_property: dict[str, str] = {}
         by_name: dict[str, str] = {}
+        self._meta_tags = []
         root = self.sel.root
         if isinstance(getattr(root, "tag", None), str):
             for m in XP_META(root):
@@ -150,9 +152,26 @@ class ArticlePage:
                 prop, name = m.get("property"), m.get("name")
                 if prop is not None:
                     by_property.setdefault(prop, content)
+                    if prop == "article:tag":
+                        self._meta_tags.append(content)
                 if name is not None:
                     by_name.setdefault(name, content)
         return by_property, by_name
+
+    _meta_tags: list
+
+    @cached_property
+    def links(self) -> dict[str, str]:
+        """{rel: href} of the page's <link> elements, the first of each rel kept."""
+        root = self.sel.root
+        found: dict[str, str] = {}
+        if isinstance(getattr(root, "tag", None), str):
+            for el in XP_LINK(root):
+                found.setdefault(el.get("rel"), el.get("href"))
+        return found
+
+    def canonical_link(self) -> str | None:
+        return self.links.get("canonical")
 
     def og(self, name: str) -> str | None:
         return _clean(self.metas[0].get(f"og:{name}"))
@@ -188,7 +207,7 @@ class ArticlePage:
 
     # -- fields ---------------------------------------------------------------------------------------
     def canonical_url(self) -> str:
-        for cand in (self.select_first(SEL_CANONICAL), self.og("url")):
+        for cand in (self.canonical_link(), self.og("url")):
             # a canonical pointing at another host is a claim about the source, not this page's identity
             if cand and same_site(self.url, _abs(self.url, cand)):
                 return canonical(_abs(self.url, cand))
@@ -228,8 +247,12 @@ class ArticlePage:
         return text or None
 
     @cached_property
+    def fast(self) -> maintext.FastText:
+        return maintext.extract_fast(self.sel)
+
+    @cached_property
     def main(self) -> maintext.MainText:
-        return maintext.extract_main(self.sel, self.url)
+        return maintext.extract_main(self.sel, self.url, self.fast)
 
     def dom_body_text(self) -> str | None:
         return self.main.text
@@ -238,7 +261,7 @@ class ArticlePage:
         """Text found on the page itself (what listing detection weighs links against): JSON-LD articleBody or
         the fast extractor's text, whichever is longer; trafilatura's when the fast path found nothing."""
         ld = self.ld_body_text()
-        own = self.main.fast or self.main.text
+        own = self.fast.text or self.main.text  # trafilatura runs only when the fast path found nothing
         return ld if ld and len(ld) > len(own or "") else own
 
     def body_text(self) -> str | None:
@@ -385,7 +408,8 @@ class ArticlePage:
         return (s.strip() if isinstance(s, str) and s.strip() else None) or self.article_meta("section")
 
     def tags(self) -> list[str]:
-        tags = [t.strip() for t in self.select(SEL_TAGS) if t.strip()]
+        self.metas  # noqa: B018 (collects the article:tag values)
+        tags = [t.strip() for t in self._meta_tags if t and t.strip()]
         kw = self.ld.get("keywords")
         if not tags and isinstance(kw, str):
             tags = [t.strip() for t in kw.split(",") if t.strip()]
@@ -402,9 +426,10 @@ class ArticlePage:
         return (img if isinstance(img, str) else None) or self.og("image")
 
     def syndicated_from(self) -> str | None:
-        src = self.select_first(SEL_SYNDICATION)
+        src = (self.links.get("original-source") or self.links.get("syndication-source")
+               or self.meta("syndication-source") or self.meta("original-source"))
         if not src:
-            for cand in (self.select_first(SEL_CANONICAL), self.og("url")):
+            for cand in (self.canonical_link(), self.og("url")):
                 if cand and not same_site(self.url, _abs(self.url, cand)):
                     src = cand
                     break
@@ -433,11 +458,13 @@ class ArticlePage:
             reason = "forum"
         if reason:
             return NotArticle(reason, self.url)
-        body = self.body_text()
+        # decided on the page's own text before the body is chosen: a listing or a teaser is not worth
+        # trafilatura's time
         reason = notarticle.classify_after_extraction(self.sel, self.raw, self.url, self.own_text(),
                                                       self.declares_article())
         if reason:
             return NotArticle(reason, self.url)
+        body = self.body_text()
         if not body or len(body) < MIN_BODY_CHARS:
             return NotArticle("no_body", self.url)
         title = self.title()

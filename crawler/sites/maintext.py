@@ -352,6 +352,8 @@ def is_boilerplate(el: etree._Element) -> bool:
     tag = el.tag
     if tag in SKIP_TAGS and not (tag == "figure" and el.find(".//table") is not None):
         return True  # (a table in a <figure>, as block editors wrap them, is content)
+    if not len(el.attrib):  # most elements carry no attributes at all
+        return False
     if el.get("hidden") is not None or el.get("aria-hidden") == "true":
         return True
     style = el.get("style")
@@ -533,18 +535,35 @@ class MainText:
     source: str  # "fast", "trafilatura" or "none"
 
 
-def extract_main(sel_or_root, url: str | None = None) -> MainText:
+@dataclass
+class FastText:
+    """The fast path's text and whether it is enough on its own (else trafilatura gets a go)."""
+    text: str | None
+    enough: bool
+
+
+def extract_fast(sel_or_root) -> FastText:
+    root = getattr(sel_or_root, "root", sel_or_root)
+    if not isinstance(getattr(root, "tag", None), str):
+        return FastText(None, True)
+    paras = Paragraphs(root)
+    fast = fast_text(root, paras)
+    return FastText(fast, bool(fast and len(fast) >= MIN_CHARS and len(fast) >= WEAK_SHARE * page_prose(root, paras)))
+
+
+def extract_main(sel_or_root, url: str | None = None, fast: FastText | None = None) -> MainText:
+    """The main text: the fast path's when it is enough, else trafilatura's when that is longer.
+    ``fast``: the fast path's result when the caller has it already."""
     root = getattr(sel_or_root, "root", sel_or_root)
     if not isinstance(getattr(root, "tag", None), str):
         return MainText(None, None, "none")
-    paras = Paragraphs(root)
-    fast = fast_text(root, paras)
-    if fast and len(fast) >= MIN_CHARS and len(fast) >= WEAK_SHARE * page_prose(root, paras):
-        return MainText(fast, fast, "fast")
+    fast = fast or extract_fast(root)
+    if fast.enough:
+        return MainText(fast.text, fast.text, "fast" if fast.text else "none")
     slow = from_trafilatura(root, url)
-    if slow and len(slow) > len(fast or ""):
-        return MainText(fast, slow, "trafilatura")
-    return MainText(fast, fast, "fast" if fast else "none")
+    if slow and len(slow) > len(fast.text or ""):
+        return MainText(fast.text, slow, "trafilatura")
+    return MainText(fast.text, fast.text, "fast" if fast.text else "none")
 
 
 def extract(sel_or_root, url: str | None = None) -> str | None:

@@ -159,6 +159,8 @@ def is_listing(sel: Selector, url: str, body: str | None, declared: bool | None 
     inside an ItemList); such a page with some prose of its own is never a listing. None: look for any
     Article type in the JSON-LD (weaker: home pages list NewsArticle items), and ask for more prose."""
     own = prose_len(body)
+    if declared and own >= PROSE_MIN_CHARS:
+        return False  # the page says it is one article and has prose of its own (whatever it links to)
     heads = listing.headline_links(sel.root, url) if url else {}
     if len(heads) >= LISTING_MIN_HEADLINES and sum(len(t) for t in heads.values()) >= LISTING_RATIO * max(own, 1):
         if declared:
