@@ -1,10 +1,42 @@
 """Asset tagging quality on labelled sets of own-words sentences.
 
-    python benchmarks/asset_tagging.py [--set FILE ...] [--registry FILE] [--errors]
+    python benchmarks/asset_tagging.py [--set FILE ...] [--registry FILE] [--errors] [--realpages [DIR]]
 
-Two sets by default: ``tests/fixtures/assets/labelled.jsonl`` (written with the rules, covering the ambiguous
-cases: NEO/neo-, LINK, ONE, SOL in Spanish, DOT, compound, maker, ...; the test asserts the goals on it) and
-``heldout.jsonl`` (written after the rules were frozen and never used to change them: the honest figure).
+Three sets by default, each printed on its own:
+
+* ``tests/fixtures/assets/labelled.jsonl`` — written with the first rules, covering the ambiguous cases
+  (NEO/neo-, LINK, ONE, SOL in Spanish, DOT, compound, maker, ...); the test asserts the goals on it;
+* ``heldout.jsonl`` — written after the first rules were frozen. Its misses were then analysed by class
+  (missing market vocabulary, everyday nouns among the context words, unit nouns, co-mentioned tickers,
+  multi-word names, glued pairs, compounds, parenthesised tickers) and general rules added, so it is no
+  longer a clean held-out figure;
+* ``heldout2.jsonl`` — written fresh and committed before the revised rules were run on it (and before the
+  old held-out set was re-measured). Measured once (recall 0.853), then its misses analysed by class in
+  turn (a second round: "chain" back among the context words with the idioms of "link" excluded,
+  conversions "swapped ... for DOT", percent spelled out), so it is no longer clean either;
+* ``heldout3.jsonl`` — written fresh and committed before the second round was run on it. Measured once
+  (recall 0.800), then a third round from its misses (an everyday word such as ONE, GAS, SAND with market
+  vocabulary counts beside another asset; prices in words and after "slipped under"), so not clean either;
+* ``heldout4.jsonl`` — written fresh and committed before the third round was run on it. Measured once
+  (recall 0.875), then a fourth round from its misses (everyday words vouch for each other, holder nouns
+  such as "SAND holders", German noun compounds "Ether-Kurs"), so not clean either;
+* ``heldout5.jsonl`` — written fresh and committed before the fourth round was written. Measured once
+  (recall 0.824), then a fifth round from its misses (price moves in Spanish, Portuguese, French, German,
+  Italian; network roles and chain mechanics as market vocabulary), so not clean either;
+* ``heldout6.jsonl`` — written fresh and committed before the fifth round was written. Measured (recall
+  0.656, then 0.625 after precision fixes drawn from general web pages, not from this set), then a sixth
+  round from its misses (English context words in the plural, more movement words, company within 60
+  characters), so not clean either;
+* ``heldout7.jsonl`` — written fresh and committed before the sixth round was written: the honest figure
+  for the rules as they stand (after its measurement one change was made, from false positives on
+  heldout2/heldout3, not from this set: the plural of a context word is "+s" only, "slides" is not
+  "slid" + "es").
+
+Precision on ordinary text is also checked outside these sets: the rules' tags on the general web pages in
+../shared/realpages (read there, never copied) were inspected, and each class of false positive found got a
+rule or a registry change (see tests/test_assets.py::test_rules_added_for_precision).
+
+Every set is printed on its own (no pooled figure: the sets differ in how clean they are).
 
 Every sentence carries its language (as the pipeline's language step would give it) and the tickers a
 careful reader would tag. Each (sentence, ticker) pair the matcher emits is a prediction: precision =
@@ -29,6 +61,12 @@ from pipelines.assets.registry import load_registry  # noqa: E402
 
 LABELLED = ROOT / "tests" / "fixtures" / "assets" / "labelled.jsonl"
 HELDOUT = ROOT / "tests" / "fixtures" / "assets" / "heldout.jsonl"
+HELDOUT2 = ROOT / "tests" / "fixtures" / "assets" / "heldout2.jsonl"
+HELDOUT3 = ROOT / "tests" / "fixtures" / "assets" / "heldout3.jsonl"
+HELDOUT4 = ROOT / "tests" / "fixtures" / "assets" / "heldout4.jsonl"
+HELDOUT5 = ROOT / "tests" / "fixtures" / "assets" / "heldout5.jsonl"
+HELDOUT6 = ROOT / "tests" / "fixtures" / "assets" / "heldout6.jsonl"
+HELDOUT7 = ROOT / "tests" / "fixtures" / "assets" / "heldout7.jsonl"
 
 
 def load_set(path: Path) -> list[dict]:
@@ -49,7 +87,54 @@ def score(rows: list[dict], matcher: AssetMatcher) -> dict:
 
 
 def has_ambiguous(text: str, matcher: AssetMatcher) -> bool:
-    return any(matcher.forms[m.group()].ambiguous for m in matcher.pattern.finditer(text))
+    return any(matcher.form_of(m.group()).ambiguous for m in matcher.pattern.finditer(text))
+
+
+REALPAGES = ROOT.parent / "shared" / "realpages"
+# groups of real pages: crypto news/forum pages (tags expected) and general web pages (the extraction
+# benchmarks' corpora: few tags, each reviewable by hand with --errors; a precision check on ordinary text)
+REAL_GROUPS = {"crypto": "crypto/*.html", "general web (wcxb-dev)": "wcxb-dev/html/*.html.gz",
+               "general web (aeb-dev)": "aeb-dev/html/*.html.gz"}
+
+
+def real_page_texts(path: Path) -> list[str]:
+    """The paragraph-like blocks of one stored page (read in place, never copied)."""
+    import gzip
+    import re
+
+    import lxml.html
+    raw = gzip.open(path).read() if path.suffix == ".gz" else path.read_bytes()
+    try:
+        doc = lxml.html.fromstring(raw)
+    except (ValueError, lxml.etree.ParserError):
+        return []
+    for bad in doc.xpath("//script|//style|//noscript"):
+        bad.drop_tree()
+    blocks = (re.sub(r"\s+", " ", e.text_content() or "").strip()
+              for e in doc.xpath("//p|//li|//h1|//h2|//h3|//td|//blockquote"))
+    return [b for b in blocks if len(b) > 20]
+
+
+def report_realpages(root: Path, matcher: AssetMatcher, show: bool) -> None:
+    """Tags per group of real pages, per ticker; with ``--errors`` each tagged block's neighbourhood."""
+    from collections import Counter
+    if not root.is_dir():
+        print(f"real pages: {root} absent, skipped")
+        return
+    for name, pattern in REAL_GROUPS.items():
+        files = sorted(root.glob(pattern))
+        blocks = tags = 0
+        per = Counter()
+        for f in files:
+            for text in real_page_texts(f):
+                blocks += 1
+                got = matcher.tag(text, "en")
+                tags += len(got)
+                per.update(got)
+                if show and got and name != "crypto":
+                    print(f"    {f.name[:12]} {got} | {text[:160]}")
+        print(f"real pages {name:<22} {len(files)} files, {blocks} text blocks, {tags} tags: "
+              + ", ".join(f"{t} {n}" for t, n in per.most_common()))
 
 
 def main(argv=None) -> int:
@@ -57,10 +142,15 @@ def main(argv=None) -> int:
     ap.add_argument("--set", type=Path, action="append", default=None, help="a labelled JSONL set (repeatable)")
     ap.add_argument("--registry", type=Path, default=None)
     ap.add_argument("--errors", action="store_true", help="list every wrong sentence")
+    ap.add_argument("--realpages", type=Path, nargs="?", const=REALPAGES, default=None,
+                    help="also count the tags on the stored real pages (default ../shared/realpages); with "
+                         "--errors list the tagged blocks of the general web pages (false-positive review)")
     args = ap.parse_args(argv)
     matcher = AssetMatcher(load_registry(args.registry))
-    for path in args.set or [LABELLED, HELDOUT]:
+    for path in args.set or [LABELLED, HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4, HELDOUT5, HELDOUT6, HELDOUT7]:
         report(path, matcher, args.errors)
+    if args.realpages:
+        report_realpages(args.realpages, matcher, args.errors)
     return 0
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -45,21 +46,31 @@ class CountingServer:
     def __init__(self, articles: int, comments: int, latency_ms: float):
         self.srv = DemoServer(DemoSite(n_articles=articles, comments_per_article=comments), latency_ms=latency_ms)
         self.times: list[float] = []
+        self.inflight: dict[str, int] = {}
+        self.peak: dict[str, int] = {}  # the most requests the server answered at once, per Host
         lock = threading.Lock()
         handler = self.srv.httpd.RequestHandlerClass
         original = handler.do_GET
-        times = self.times
+        times, inflight, peak = self.times, self.inflight, self.peak
 
         def do_get(h):
-            original(h)
+            host = h.headers.get("Host", "").split(":")[0]
             with lock:
-                times.append(time.monotonic())
+                inflight[host] = inflight.get(host, 0) + 1
+                peak[host] = max(peak.get(host, 0), inflight[host])
+            try:
+                original(h)
+            finally:
+                with lock:
+                    inflight[host] -= 1
+                    times.append(time.monotonic())
 
         handler.do_GET = do_get
         self.srv.start()
 
     def reset(self) -> None:
         self.times.clear()
+        self.peak.clear()
 
 
 def run_workers(n: int, port: int, redis_url: str, endpoint: str, dataset: str, prefix: str, per_domain: int,
@@ -120,7 +131,7 @@ def main() -> None:
     ap.add_argument("--articles", type=int, default=600)
     ap.add_argument("--comments", type=int, default=6)
     ap.add_argument("--latency-ms", type=float, default=50)
-    ap.add_argument("--per-domain", type=int, default=2)
+    ap.add_argument("--per-domain", type=int, default=1)
     ap.add_argument("--workers", default="1,3")
     ap.add_argument("--kill", action="store_true")
     ap.add_argument("--lookup", default="none", help="DISCUSSION_LOOKUP for the workers (default none)")
@@ -147,6 +158,7 @@ def main() -> None:
         for n in [int(x) for x in args.workers.split(",")]:
             site.reset()
             prefix = f"bench{n}-{int(time.time())}"
+            cpu0, load0 = resource.getrusage(resource.RUSAGE_CHILDREN), os.getloadavg()[0]
             wall, codes = run_workers(n, site.srv.port, redis_svc.url, s3_svc.url, f"s3://bench/{prefix}", prefix,
                                       args.per_domain, tmp, kill=args.kill)
             times = sorted(site.times)
@@ -154,8 +166,13 @@ def main() -> None:
             crawl = (times[-1] - times[0]) if pages > 1 else float("nan")
             results[n] = pages / crawl
             last = f"s3://bench/{prefix}" if n > 1 else last
+            cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
             print(f"{n} worker(s): {pages} responses; crawl {crawl:.1f} s = {pages / crawl:.1f} pages/s; "
-                  f"end-to-end {wall:.1f} s = {pages / wall:.1f} pages/s; exit codes {codes}", flush=True)
+                  f"end-to-end {wall:.1f} s = {pages / wall:.1f} pages/s; exit codes {codes}; worker CPU "
+                  f"{cpu:.1f} s ({1000 * cpu / max(pages, 1):.1f} ms/response incl. start-up and commit); load "
+                  f"average {load0:.1f} -> {os.getloadavg()[0]:.1f}; most requests answered at once per host "
+                  f"{dict(sorted(site.peak.items()))}", flush=True)
         if args.kill and last is not None:
             compare_with_single_process(site.srv.port, last, s3_svc.url, tmp)
         if 1 in results and 3 in results:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 from scrapy import signals
@@ -26,7 +25,7 @@ from crawler.items import record_columns
 from crawler.state.run_context import DELTA, JOURNAL, fault_kill, finish_commit, write_json_atomic
 
 from .batch import per_record, records_of
-from .dataset.card import write_card
+from .dataset.writer import close_all, close_writer, open_writer, reading, writing
 from .drops import drop
 from .health import finish as finish_health
 from .schema import PARTITION_COLUMN, SCHEMA_VERSION, TABLES, arrow_schema
@@ -62,21 +61,6 @@ def out_of_range(table: str, row: dict) -> list[tuple[str, bool]]:
     return out
 
 
-def close_writer(writer: pq.ParquetWriter) -> None:
-    """Close a ParquetWriter once, whatever happens: a close that fails (disk full) must not be retried by
-    ``ParquetWriter.__del__`` at interpreter exit, which prints a traceback after the run's last line."""
-    try:
-        writer.close()
-    finally:
-        writer.is_open = False
-        handle = getattr(writer, "file_handle", None)
-        if handle is not None:
-            try:
-                handle.close()
-            except Exception:  # noqa: BLE001 - already failing; the first error is the one reported
-                pass
-
-
 class TableWriter:
     """Streams one table's rows into staging part files, one open file per crawl_date."""
 
@@ -109,7 +93,7 @@ class TableWriter:
             path = self.staging / self.table / f"{PARTITION_COLUMN}={crawl_date}" / f"part-{self.run_id}-{self.seq:05d}.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
             staged = StagedFile(self.table, crawl_date, path, 0)
-            writer = pq.ParquetWriter(path, self.schema, compression=self.compression)
+            writer = open_writer(path, self.schema, compression=self.compression)
             self.writers[crawl_date] = (writer, staged)
             self.staged.append(staged)
         writer.write_table(pa.Table.from_pylist(rows, schema=self.schema), row_group_size=self.row_group_rows)
@@ -125,14 +109,21 @@ class TableWriter:
             first = exc
         writers, self.writers = list(self.writers.values()), {}
         self.buffers.clear()
-        for writer, _ in writers:
-            try:
-                close_writer(writer)
-            except Exception as exc:  # noqa: BLE001
-                first = first or exc
+        try:
+            close_all([lambda w=w: close_writer(w) for w, _ in writers])
+        except Exception as exc:  # noqa: BLE001
+            first = first or exc
         if first is not None:
             raise first
         return self.staged
+
+
+def close_tables(writers) -> list[StagedFile]:
+    """Close every TableWriter (all of them, even after one fails: none is left to ``__del__``); the staged
+    files, or the first failure."""
+    staged: list[StagedFile] = []
+    close_all([lambda w=w: staged.extend(w.close()) for w in writers])
+    return staged
 
 
 def apply_labels(src: Path, dst: Path, lookup, id_column: str, compression: str,
@@ -150,12 +141,16 @@ def apply_labels(src: Path, dst: Path, lookup, id_column: str, compression: str,
     elif drop is not None:
         keep_drop = drop
         drop = lambda label, rid: keep_drop(label)  # noqa: E731
-    pf = pq.ParquetFile(src)
+    with reading(src) as pf:
+        return _copy_labelled(pf, dst, lookup, id_column, compression, drop)
+
+
+def _copy_labelled(pf: pq.ParquetFile, dst: Path, lookup, id_column: str, compression: str,
+                   drop) -> tuple[int, int]:
     schema = pf.schema_arrow
     idx = {name: schema.get_field_index(name) for name in LABEL_COLUMNS}
     labelled = kept = 0
-    writer = pq.ParquetWriter(dst, schema, compression=compression)
-    try:
+    with writing(dst, schema, compression=compression) as writer:
         for i in range(pf.num_row_groups):
             batch = pf.read_row_group(i)
             ids = batch.column(id_column).to_pylist()
@@ -175,8 +170,6 @@ def apply_labels(src: Path, dst: Path, lookup, id_column: str, compression: str,
             kept += batch.num_rows
             writer.write_table(batch)
             del batch, labels
-    finally:
-        close_writer(writer)
     return labelled, kept
 
 
@@ -283,7 +276,7 @@ class ParquetExportPipeline:
         if self.refused:
             return
         try:
-            staged = [f for w in self.writers.values() for f in w.close()]
+            staged = close_tables(self.writers.values())
             labeler = getattr(self.crawler, "dedup_labeler", None)
             moves = [self._prepare(f, labeler) for f in staged]
             if self.failed:
@@ -310,10 +303,7 @@ class ParquetExportPipeline:
                           after_files=advance_dedup_state, pause=self.fault_commit_pause, kill_at=self.fault_kill_at)
             for m in moves:
                 self.stats.inc_value(f"export/files/{m['table']}")
-            self._write_derived("latest", "LATEST_AT_COMMIT")  # before the card, which lists its configs
-            self._write_card()
-            self._write_derived("croissant", "CROISSANT_AT_COMMIT")
-            self._write_derived("report", "REPORT_AT_COMMIT")
+            self._write_derived()
             try:
                 self.staging.parent.rmdir()  # only succeeds when no other run's staging is left
             except OSError:
@@ -322,32 +312,23 @@ class ParquetExportPipeline:
             self._fail("commit", exc)
         self.stats.set_value("export/committed", not self.failed)
 
-    def _write_card(self) -> None:
-        """Regenerate OUTPUT_DIR/README.md; a failure here never un-commits the run."""
-        try:
-            write_card(self.output)
-        except (OSError, duckdb.Error) as exc:
-            self.stats.inc_value("export/card/failed")
-            logger.error("dataset card not written: %s", exc)
+    def _write_derived(self) -> None:
+        """Regenerate the files derived from the committed data, in a child process (pipelines/dataset/derive.py:
+        their DuckDB/pyarrow buffers and matplotlib stay out of the crawl's memory): the ``latest/`` view, the card
+        README.md (after it: it lists its configs), croissant.json, report.html, each when its setting is on
+        (the card always). Counted ``export/<name>/written`` or ``export/<name>/failed`` (logged). A failure here
+        never un-commits the run."""
+        from .dataset.derive import derive_in_child
 
-    def _write_derived(self, name: str, setting: str) -> None:
-        """Regenerate a file derived from the committed data (latest/ view, croissant.json, report.html) when
-        its setting is on; counted ``export/<name>/written`` or ``export/<name>/failed`` (logged). A failure
-        here never un-commits the run."""
-        if not self.crawler.settings.getbool(setting, True):
-            return
-        try:
-            if name == "latest":
-                from .dataset.snapshot import write_snapshot as write
-            elif name == "croissant":
-                from .dataset.croissant import write_croissant as write
+        settings = self.crawler.settings
+        names = [n for n, setting in (("latest", "LATEST_AT_COMMIT"), ("card", None), ("croissant", "CROISSANT_AT_COMMIT"),
+                                      ("report", "REPORT_AT_COMMIT")) if setting is None or settings.getbool(setting, True)]
+        for name, error in derive_in_child(self.output, names).items():
+            if error is None:
+                self.stats.inc_value(f"export/{name}/written")
             else:
-                from .dataset.report import write_report as write  # imports matplotlib: only when wanted
-            write(self.output)
-            self.stats.inc_value(f"export/{name}/written")
-        except Exception as exc:  # noqa: BLE001 - the data is committed; a derived file must not undo that
-            self.stats.inc_value(f"export/{name}/failed")
-            logger.error("%s not written after commit: %r", name, exc, exc_info=exc)
+                self.stats.inc_value(f"export/{name}/failed")
+                logger.error("%s not written after commit: %s", "dataset card" if name == "card" else name, error)
 
     def _prepare(self, f: StagedFile, labeler) -> dict:
         """Apply duplicate labels (streamed: one look-up per row group); return the rename that will publish the

@@ -45,6 +45,102 @@ def test_ambiguous_words(text, lang, want):
     assert tag_assets(text, lang) == want
 
 
+# one case (or a pair: the rule and the ordinary English it must leave alone) per rule added after the first
+# held-out measurement, by class of miss (the rules are described in pipelines/assets/matching.py)
+@pytest.mark.parametrize("text,lang,want", [
+    # context vocabulary: derivatives, chart reading, scaling, lending
+    ("Open interest in DOT perpetuals doubled overnight.", "en", ["DOT"]),
+    ("Traders watched whether ATOM would hold the support level.", "en", ["ATOM"]),
+    ("Cosmos zones and their rollups share one security model.", "en", ["ATOM"]),
+    ("Borrowers posted Ether as collateral on the lending desk.", "en", ["ETH"]),
+    # payment construction
+    ("The gallery priced the sculpture in ether.", "en", ["ETH"]),
+    ("She paid the invoice in full and on time.", "en", []),
+    # a unit noun right after the spelling; a numeral before a singular noun stays a count
+    ("The studio handed out DOT tokens to early testers.", "en", ["DOT"]),
+    ("Only ONE coin on the list went up.", "en", []),
+    ("The team minted fresh ONE tokens for the grant.", "en", ["ONE"]),
+    # several ambiguous spellings vouch for each other
+    ("Stellar and Cosmos announced a joint grant programme.", "en", ["ATOM", "XLM"]),
+    ("Put ONE DOT on the map for every school.", "en", []),
+    # names of several words: each word in any case; plural of *coin names
+    ("He still calls it bitcoin Cash in every post.", "en", ["BCH"]),
+    ("A new chain launched on the OP stack this week.", "en", ["OP"]),
+    ("My cousin lost two dogecoins in a phishing scam.", "en", ["DOGE"]),
+    # pairs written as one symbol; quote side not counted
+    ("LINKUSDT spiked on the futures board.", "en", ["LINK"]),
+    ("The ETHBTC chart keeps sliding.", "en", ["ETH"]),
+    # hyphenated compounds: crypto suffixes keep the spelling, ordinary compounds do not
+    ("The desk offers DOT-margined contracts.", "en", ["DOT"]),
+    ("A NEO-based wallet added hardware support.", "en", ["NEO"]),
+    ("The one-off fee was waived.", "en", []),
+    # a ticker in parentheses is no signal by itself (on general web pages it is mostly an acronym)
+    ("The Department of Transportation (DOT) fined the hauler.", "en", []),
+    ("Read our Accessibility Statement (ADA) before you book.", "en", []),
+    # round 2 (from the second held-out set's misses): "chain" counts again, the idioms of "link" do not
+    ("Validators of the ATOM chain upgraded overnight.", "en", ["ATOM"]),
+    ("A broken LINK in the supply chain delayed the shipment.", "en", []),
+    ("Her thesis found the missing LINK between the two theories.", "en", []),
+    # percent spelled out; no conversion construction (on general web pages "convert it to ADA" is a language)
+    ("ATOM slid 6 percent after the vote.", "en", ["ATOM"]),
+    ("Then ask the model to convert the code to ADA.", "en", []),
+    # round 3 (from the third held-out set's misses): an everyday word with market vocabulary counts beside
+    # another asset, not alone; prices in words, after a movement verb and a preposition
+    ("SAND and ATOM both rallied after the listing.", "en", ["ATOM", "SAND"]),
+    ("GAS prices rose again and the market shrugged.", "en", []),
+    ("LINK slipped below seven dollars.", "en", ["LINK"]),
+    # round 4 (from the fourth held-out set's misses): everyday words vouch for each other; holder nouns;
+    # German noun compounds
+    ("GAS and ONE led the losers on the exchange today.", "en", ["GAS", "ONE"]),
+    ("Put ONE DOT on the map for every school.", "en", []),
+    # company means close by: a menu run together into one long "sentence" is not company
+    ("Website Hosting ADA Compliance Services Media Production Video Production Photography Branding Logo "
+     "Design Print Design Packaging Design Copywriting Content Strategy Email Campaigns Landing Pages CRO "
+     "Services CRO Audits", "en", []),
+    ("SAND whales have been selling into every bounce.", "en", ["SAND"]),
+    ("Ether-Anleger verkauften am Freitag.", "de", ["ETH"]),
+    ("The ether-soaked rag was thrown away.", "en", []),
+    # round 5 (from the fifth held-out set's misses): price moves in Spanish, Portuguese, French, German;
+    # network roles and chain mechanics as market vocabulary
+    ("Ayer el SOL bajó un 4% frente al dólar.", "es", ["SOL"]),
+    ("O SOL ganhou 6% na semana.", "pt", ["SOL"]),
+    ("Le SOL a chuté de 10 % dans la nuit.", "fr", ["SOL"]),
+    ("Le SOL de la cuisine est en carrelage.", "fr", []),
+    ("Delegators moved their ATOM to smaller validators.", "en", ["ATOM"]),
+    # round 6 (from the sixth held-out set's misses): English context words in the plural too; more
+    # movement words; company within 60 characters
+    ("Each DOT transaction settles in seconds.", "en", ["DOT"]),
+    ("LINK slid with the other large caps.", "en", ["LINK"]),
+    ("GAS is what every transfer on the NEO network costs.", "en", ["GAS", "NEO"]),
+])
+def test_rules_added_for_recall(text, lang, want):
+    assert tag_assets(text, lang) == want
+
+
+# precision rules from a check of the tags on general (non-crypto) web pages: own-words sentences of each
+# class of false positive found there
+@pytest.mark.parametrize("text,lang,want", [
+    # unit words are no aliases: "lumens" of brightness (the asset's name keeps counting)
+    ("The desk lamp gives 900 lumens of warm light.", "en", []),
+    ("Stellar Lumens holders voted on the inflation pool.", "en", ["XLM"]),
+    # tickers that are common acronyms need a signal like any ambiguous spelling
+    ("DOGE staff met the agency's engineers on Monday.", "en", []),
+    ("DOGE rallied 12% after the listing.", "en", ["DOGE"]),
+    ("The ICP award went to a documentary photographer.", "en", []),
+    # a lower-case name that is an ordinary word
+    ("Hikers escape the tether of their phones.", "en", []),
+    ("Tether minted another batch of stablecoins.", "en", ["USDT"]),
+    # the end of a longer proper name, a product's model letter, a domain
+    ("Reviewers liked the new Laptop Neo for its battery and said to buy it.", "en", []),
+    ("I invested in a Compact Bread Maker last winter.", "en", []),
+    ("I invested in a lens that the EOS R cannot keep up with.", "en", []),
+    ("Charts are powered by Polygon.io and another data vendor.", "en", []),
+    ("Cardano's ADA and Maker's DAI both rallied.", "en", ["ADA", "DAI", "MKR"]),
+])
+def test_rules_added_for_precision(text, lang, want):
+    assert tag_assets(text, lang) == want
+
+
 def test_a_thread_is_the_document_for_its_comments(matcher):
     thread = ThreadRecord(thread_id="t")
     named = CommentRecord(comment_id="a", thread_id="t", body_text="NEO tokens are cheap right now.", language="en")

@@ -277,6 +277,15 @@ def test_dataset_tools_work_on_the_s3_dataset(rounds):
     assert latest.returncode == 0, latest.stderr[-2000:]
     counts = {line.split()[0]: int(line.split("rows=")[1].split()[0]) for line in latest.stdout.splitlines()}
     assert counts == {t: rounds["second"]["shared"][t].num_rows for t in ID}
+    # the worker that ended the round regenerated the card, croissant.json and report.html from every worker's files
+    os.environ.update(S3_ENV)
+    from crawler.shared.objectstore import Dataset
+
+    ds = Dataset("s3://data/shared", endpoint=rounds["endpoint"])
+    assert all(ds.exists(name) for name in ("README.md", "croissant.json", "report.html"))
+    card_text = ds.get_bytes("README.md").decode()
+    for table in ID:  # every worker's rows of both rounds
+        assert f"| {table} | {rounds['second']['shared'][table].num_rows:,} |" in card_text, card_text[:3000]
     card = subprocess.run([sys.executable, "-m", "scrapy", "dataset", "card", "s3://data/shared"], cwd=REPO,
                           env=env, capture_output=True, text=True, timeout=120)
     assert card.returncode == 0 and "wrote s3://data/shared/README.md" in card.stderr, card.stderr[-2000:]

@@ -40,6 +40,9 @@ class DemoRequest:
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "DemoWP/1.0"
+    # HTTP/1.1 keeps connections open between requests, as web servers do (every answer carries its
+    # Content-Length): HTTP/1.0's connection per request cost the crawler a TCP connect and close per page
+    protocol_version = "HTTP/1.1"
     site: DemoSite  # set on the subclass made per server
     latency: float = 0.0  # seconds slept before each response (set per server)
 
@@ -192,12 +195,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--comments", type=int, default=6, help="comments per story (default 6)")
     ap.add_argument("--latency-ms", type=float, default=0.0, help="delay before every response, in ms")
     ap.add_argument("--changes", help="JSON file of site changes applied before serving (DemoSite.apply_changes)")
+    ap.add_argument("--reddit-budget", type=int, default=None,
+                    help="requests per minute the Reddit-style API allows (default 100, as reddit.com); a crawl "
+                         "of this server is told the same with -s REDDIT_RATELIMIT_PER_MINUTE")
     args = ap.parse_args(argv)
     site = DemoSite(n_articles=args.articles, comments_per_article=args.comments)
     if args.changes:
         with open(args.changes) as fh:
             site.apply_changes(json.load(fh))
     srv = DemoServer(site, port=args.port, latency_ms=args.latency_ms)
+    if args.reddit_budget is not None:
+        from .apis import apis_for
+        apis_for(site, srv.base).reddit.budget = max(1, args.reddit_budget)
     # one line on stdout, flushed: scripts that start the server with --port 0 read the port from it
     print(f"demo site on {srv.base}/ and {srv.partner_base}/ port={srv.port} (Ctrl-C to stop)", flush=True)
     try:

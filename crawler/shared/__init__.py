@@ -31,6 +31,7 @@ class SharedConfig:
     worker_id: str  # stable name of this worker: a restarted worker takes its own place back
     lease_seconds: float
     output: str
+    retention_days: float = 365.0  # DEDUP_NEAR_RETENTION_DAYS, as a single process prunes its dedup state
 
     @classmethod
     def from_settings(cls, settings) -> "SharedConfig | None":
@@ -41,7 +42,8 @@ class SharedConfig:
         where = output if is_remote(output) else os.path.abspath(output)
         prefix = settings.get("REDIS_KEY_PREFIX") or f"cryptonews:{hashlib.sha1(where.encode()).hexdigest()[:12]}"
         worker = settings.get("WORKER_ID") or socket.gethostname()
-        return cls(url, prefix, worker, settings.getfloat("REDIS_LEASE_SECONDS", 30.0), output)
+        return cls(url, prefix, worker, settings.getfloat("REDIS_LEASE_SECONDS", 30.0), output,
+                   settings.getfloat("DEDUP_NEAR_RETENTION_DAYS", 365))
 
 
 def redis_client(url: str):

@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from crawler.state.crawl_state import StateDelta
@@ -30,6 +31,7 @@ class SharedRunContext:
     delta: StateDelta = field(default_factory=StateDelta)
     recovered: list[str] = field(default_factory=list)
     discarded: list[str] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)  # what recovery worked around, as stat names (as run_context)
     took_lock: bool = False
     round: SharedRound | None = None
     dataset: Dataset | None = None
@@ -100,6 +102,8 @@ class SharedRunContext:
                 changes = {t: [(unpack(d), bands) for d, bands in rows] for t, rows in raw.items()}
                 assert all(isinstance(d, SeenDoc) for rows in changes.values() for d, _ in rows)
                 store.apply(journal["run_id"], changes)
+                if self.cfg.retention_days > 0:  # as the single-process labeler's commit does
+                    store.prune(datetime.now(timezone.utc) - timedelta(days=self.cfg.retention_days))
 
     def close(self) -> None:
         self._stop.set()

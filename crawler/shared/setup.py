@@ -12,6 +12,7 @@ from .context import SharedRunContext
 
 logger = logging.getLogger(__name__)
 SCHEDULER = "crawler.shared.scheduler.SharedScheduler"
+DOWNLOADER = "crawler.downloader.SlotLimitedDownloader"
 EXPORTER, SHARED_EXPORTER = "pipelines.parquet.ParquetExportPipeline", "pipelines.parquet_shared.SharedParquetExport"
 SALT_OBJECT = ".author_salt"
 
@@ -22,6 +23,8 @@ def shared_context(crawler, run_id: str, state_enabled: bool) -> SharedRunContex
     if cfg is None:
         return None
     crawler.settings.set("SCHEDULER", SCHEDULER, priority="cmdline")  # before the engine exists
+    # per-domain concurrency that holds with no download delay (crawler/downloader.py); -s DOWNLOADER still wins
+    crawler.settings.set("DOWNLOADER", DOWNLOADER, priority="spider")
     use_shared_exporter(crawler.settings)
     return SharedRunContext(cfg, run_id, state_enabled=state_enabled)
 

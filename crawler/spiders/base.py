@@ -134,6 +134,8 @@ class ArticleSpider(scrapy.Spider):
             stats.set_value("state/corrupt_recreated", self._state_recreated)
         for event in self.ctx.events:
             stats.inc_value(event)
+        for what, n in self.ctx.rebuilt.items():  # a crawl state rebuilt from the dataset (crawl_rebuild.py)
+            stats.set_value(f"state/crawl/rebuilt_from_dataset/{what}", n)
         # What exists now (modules, settings, registries, the demo site) lives for the whole run: keep it out
         # of the collector's full passes, which otherwise rescan it every time the heap grows.
         gc.collect()

@@ -3,7 +3,8 @@
 Rules, in order of confidence:
 
 * **unambiguous spellings** count wherever they stand as whole words: names and aliases as written, in lower
-  case or in capitals (``Bitcoin``, ``bitcoin``, ``BITCOIN``), tickers that are not ordinary words in any
+  case or in capitals (``Bitcoin``, ``bitcoin``, ``BITCOIN``; in a name of several words each word in any of
+  these casings: ``bitcoin Cash``, ``OP stack``; names ending in *coin* also in the plural: ``dogecoins``), tickers that are not ordinary words in any
   case (``BTC``, ``btc``), cashtags in any case (``$NEO``, ``$link``). The longest spelling wins at a place
   (``Bitcoin Cash`` is BCH, not BTC).
 * **ambiguous spellings** (``NEO``/``Neo``, ``LINK``, ``ONE``, ``SOL``, ``DOT``, ``Compound``, ``Maker`` …)
@@ -12,11 +13,29 @@ Rules, in order of confidence:
   with a signal in the same sentence:
 
   - a *strong* signal: a quantity before it (``500 LINK``, ``1.2M DOT``), a price or percentage after it
-    (``DOT at $5``, ``SOL +4%``), a trading pair (``NEO/USDT``), or the same asset named unambiguously
-    anywhere in the text (``Chainlink`` … ``LINK``);
+    (``DOT at $5``, ``SOL +4%``), a trading pair (``NEO/USDT``, glued as exchanges write symbols:
+    ``DOTUSDT``), a unit or holder noun right after it (``SAND tokens``, ``NEO coins``, ``DOT stakers``), a unit compound
+    (``SOL-denominated``, ``ETH-margined``), or the same asset
+    named unambiguously anywhere in the text (``Chainlink`` … ``LINK``);
   - a *weak* signal: a context word of the text's language or of English (``token``, ``staking``,
-    ``precio`` …) in the sentence or the one before or after it, or another asset named unambiguously in the
-    sentence (``BTC, ETH and LINK``).
+    ``futures``, ``rollups``, ``precio`` …) in the sentence or the one before or after it, a payment
+    construction (``paid for it in ether``, ``priced in DOT``), another asset named unambiguously in the
+    sentence (``BTC, ETH and LINK``), or another ambiguous spelling close by in the sentence (at most 60
+    characters between them) that could itself count on a weak signal (``Maker raised the DAI savings
+    rate``, ``LINK, DOT, ATOM``).
+
+  A capitalised ambiguous spelling right after a capitalised word inside a sentence ends a longer proper
+  name (``MacBook Neo``, ``Bread Maker``, ``Canon EOS``; not in German, where nouns are capitalised; a
+  possessive is not a name: ``Cardano's ADA``), and one followed by ``.io``/``.com`` … is a domain
+  (``Polygon.io``), and one followed by a model letter a product (``EOS R6``): none counts.
+
+  A hyphen joins an ambiguous spelling into an ordinary word (``neo-liberal``, ``one-time``) except before
+  a crypto suffix (``-based``, ``-denominated``, ``-backed`` …) and, in German, before a capitalised noun
+  (``Ether-Kurs``: a compound that still needs a signal).
+
+  In a language where the spelling is an everyday word (``common_word_in``), a weak signal is not enough on
+  its own: the spelling counts when market vocabulary is near it *and* another asset is named close by in
+  its sentence (``SAND and MANA both slumped``).
 
   In a comment thread, an asset that one comment names for sure is a strong signal for its ambiguous
   spellings in the other comments (``known``: the thread is the document).
@@ -37,17 +56,39 @@ from dataclasses import dataclass
 
 from .registry import Asset, Registry
 
-_URLS = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\w+", re.I)
+_URLS = re.compile(r"(?:https?://|www\.)\S+", re.I)
+_EMAILS = re.compile(r"\S+@\S+\.\w+")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+|(?<=[;:])\s+")
 _QUANTITY_BEFORE = re.compile(
     r"(?:\d[\d,.]*\s?(?:[kKmMbB]|bn|mn|mln|million|billion|thousand|mil|millones|milhões|Mio\.?)?|\$\d[\d,.]*)"
     r"\s+$")
+_NUMBER_WORDS = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|a\s+hundred|hundred)"
 _PRICE_AFTER = re.compile(
-    r"^(?:'s)?\s*(?:is\s+|was\s+|trades\s+|traded\s+|at|@|to|hits?|hit|above|below|around|near|a|à|em|por|en|"
-    r"bei|auf|up|down|rose|fell|jumped|dropped|gained|lost|climbed|slid)?\s*"
-    r"(?:\(?\s*[+\-−]?\s*\d[\d,.]*\s?%|(?:\$|€|£|US\$|USD\s?)\s?\d|\d[\d,.]*\s?(?:\$|€|USD|dollars|dólares))")
-_PAIR_AFTER = re.compile(r"^[/-](?:USDT|USDC|USD|BUSD|BTC|ETH|EUR|KRW|JPY)\b")
+    r"^(?:'s)?\s*(?:(?:a|ha|è|é|hat|ist)\s+)?"
+    r"(?:(?:is|was|trades|traded|trading|hits?|up|down|rose|fell|jumped|dropped|gained|lost|climbed|slid|"
+    r"slipped|sank|surged|soared|plunged|tumbled|rallied|crashed|bounced|sits|sat|"
+    r"sube|subió|subiu|sobe|baja|bajó|cae|cayó|caiu|cai|ganó|ganhou|perdió|perdeu|"  # es, pt
+    r"grimpe|grimpé|chute|chuté|recule|reculé|bondit|bondi|gagné|perdu|"  # fr (after "a")
+    r"steigt|stieg|gestiegen|fällt|fiel|gefallen|legte|verlor|verloren|salito|sceso|sale|scende)\s+)?"  # de, it
+    r"(?:@|(?:at|to|above|below|under|over|past|around|near|by|a|à|em|por|en|bei|auf|un|una|um|uma|de|du|di|"
+    r"von|hasta|até|jusqu'à)(?!\w))?\s*"
+    rf"(?:{_NUMBER_WORDS}\s+(?:dollars|cents|euros|bucks)\b|"
+    r"\(?\s*[+\-−]?\s*\d[\d,.]*\s?(?:%|percent\b|per\s?cent\b|pct\b)|(?:\$|€|£|US\$|USD\s?)\s?\d|\d[\d,.]*\s?(?:\$|€|USD|dollars|dólares))")
+_QUOTES = "USDT|USDC|BUSD|USD|BTC|ETH|EUR|KRW|JPY"
+_PAIR_AFTER = re.compile(rf"^[/-](?:{_QUOTES})\b")
 _PAIR_BEFORE = re.compile(r"(?:USDT|USDC|USD|BTC|ETH|EUR)/$")
+_UNIT_AFTER = re.compile(r"^\s+(?:tokens?|coins?|Token|Coins?|holders?|stakers?|whales|hodlers|bagholders)\b")
+# hyphenated crypto compounds: the first group makes the spelling a unit of account (a strong signal), the
+# second only keeps the hyphen from making it an ordinary word
+_UNIT_COMPOUND = re.compile(r"^-(?:denominated|margined|settled|pegged|backed|collateralized|collateralised)\b", re.I)
+_CRYPTO_COMPOUND = re.compile(r"^-(?:based|powered|native|staking|holders?|stakers?|rewards?|price|pairs?)\b", re.I)
+_PAYMENT_BEFORE = re.compile(
+    r"\b(?:paid|pay|pays|paying|priced|denominated|payable|settled|donated|accepts?|accepted)\b"
+    r"[^.!?;]{0,40}?\bin\s+$", re.I)
+_DOMAIN_AFTER = re.compile(r"^\.(?:io|com|org|net|ai|co|xyz|finance|app|dev)\b", re.I)
+_MODEL_AFTER = re.compile(r"^\s[B-HJ-Z]\d{0,3}\b(?!['’])")  # a model letter: EOS R, EOS R6 (not "I", "A")
+_CAPITALISED_BEFORE = re.compile(r"(?<![\w'’])[A-Z][\w&.-]*\s$")  # "Sun's TRON" (a possessive) does not match
+_LEAD_CHARS = " \t\"'“”‘’«»([{-–—*•#0123456789.,:;"
 _WORD_BEFORE = re.compile(r"([\w]+)[\s\-]*$")
 _WORD_AFTER = re.compile(r"^[\s\-]*([\w]+)")
 _LETTERS = re.compile(r"[^\W\d_]")
@@ -62,7 +103,54 @@ class Form:
 
 
 def _variants(form: str) -> set[str]:
-    return {form, form.lower(), form.upper()}
+    """A name as written, in lower case, in capitals; in a name of several words each word in any of these
+    casings or capitalised (``Bitcoin Cash``, ``bitcoin Cash``, ``OP stack``); a name ending in *coin* also
+    in the plural (``dogecoins``)."""
+    words = form.split(" ")
+    out = {""}
+    for w in words:
+        casings = {w, w.lower(), w.upper()} | ({w[:1].upper() + w[1:].lower()} if len(words) > 1 else set())
+        out = {f"{o} {c}" if o else c for o in out for c in casings}
+    if form.lower().endswith("coin"):
+        out |= {f + ("S" if f.isupper() else "s") for f in out}
+    return out
+
+
+def _inflected(word: str) -> str:
+    """An English context word with its plural (validator → validators) or, for a long plural, its singular
+    (transactions → transaction); short plurals keep their form (bears is not bear). Other languages
+    inflect differently and list their forms."""
+    if not (word.isalpha() and word.islower()):
+        return re.escape(word)
+    if word.endswith("s") and len(word) >= 8:
+        return re.escape(word[:-1]) + "s?"
+    return re.escape(word) + "s?"
+
+
+def trie_regex(words) -> str:
+    """A regex matching exactly ``words``, longest first at each place, as a trie of characters."""
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie) or "(?!)"
+
+
+_COMPANY_GAP = 60  # characters between two spellings that keep each other company
+_NOUNS_CAPITALISED = {"de", "lb"}
+_NUMERALS = {"one", "two", "ten", "uno", "un", "une", "ein", "eine", "um", "uma"}
+_WEAK = "weak"  # an ambiguous spelling that would count with one more weak signal
+_EVERYDAY = "everyday"  # an everyday word with market vocabulary around it: counts beside another asset
 
 
 class AssetMatcher:
@@ -81,13 +169,35 @@ class AssetMatcher:
                 plain |= {f, "$" + f[1:].lower(), "$" + f[1:].title()}
             for f in plain:
                 forms.setdefault(f, Form(a.ticker, False, a))
+            written = {a.ticker, *a.names, *a.aliases, *a.cashtags}
             for f in a.ambiguous:
-                forms.setdefault(f, Form(a.ticker, True, a))  # an exact-case unambiguous spelling wins
+                if f not in written and f in forms and forms[f].ticker == a.ticker:
+                    forms[f] = Form(a.ticker, True, a)  # "tether": a casing of the name that is an ordinary word
+                else:
+                    forms.setdefault(f, Form(a.ticker, True, a))  # an exact-case unambiguous spelling wins
         self.forms = forms
-        alternation = "|".join(re.escape(f) for f in sorted(forms, key=lambda f: (-len(f), f)))
-        self.pattern = re.compile(rf"(?<![\w$])(?:{alternation})(?!\w)")
-        self.context = {lang: re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in sorted(
-            words, key=len, reverse=True)) + r")(?!\w)", re.I) for lang, words in registry.context_words.items()}
+        tickers = sorted({a.ticker for a in registry.assets}, key=lambda t: (-len(t), t))
+        # exchange symbols written without a separator (DOTUSDT, ETHBTC): read as the pair DOT/USDT
+        self.glued_pair = re.compile(rf"(?<![\w$])({trie_regex(tickers)})({_QUOTES})(?!\w)")
+        # one alternation of the unambiguous spellings matched without regard to case (they count in any case;
+        # a smaller alternation than all their casings, so faster), then the ambiguous ones in exact case;
+        # longest first within each (a trie: Python's re tries a flat alternation of ~500 spellings at
+        # every position, five times slower). No ambiguous spelling equals another asset's unambiguous one but for case (checked); an ambiguous
+        # casing of an asset's own name ("tether") is found by form_of before the case-insensitive entry.
+        self.plain = {f.lower(): form for f, form in forms.items() if not form.ambiguous}
+        exact = {f for f, form in forms.items() if form.ambiguous}
+        clash = sorted(f for f in exact if f.lower() in self.plain and self.plain[f.lower()].ticker != forms[f].ticker)
+        if clash:
+            raise ValueError(f"ambiguous spellings {clash} equal unambiguous ones but for case")
+        self.pattern = re.compile(rf"(?<![\w$])(?:(?i:{trie_regex(self.plain)})(?!\w)|{trie_regex(exact)}(?!\w))")
+        self.context = {lang: re.compile(r"(?<!\w)(?:" + "|".join(
+            _inflected(w) if lang == "en" else re.escape(w)
+            for w in sorted(words, key=len, reverse=True)) + r")(?!\w)", re.I)
+            for lang, words in registry.context_words.items()}
+
+    def form_of(self, spelling: str) -> Form:
+        """The registry form a matched spelling stands for."""
+        return self.forms.get(spelling) or self.plain[spelling.lower()]
 
     def tag(self, text: str | None, language: str | None = None, known: frozenset | set = frozenset()) -> list[str]:
         """Sorted tickers ``text`` talks about. ``known``: tickers the surrounding document (the comment's
@@ -95,12 +205,15 @@ class AssetMatcher:
         if not text:
             return []
         text = _URLS.sub(lambda m: " " * len(m.group()), text)
+        if "@" in text:
+            text = _EMAILS.sub(lambda m: " " * len(m.group()), text)
+        text = self.glued_pair.sub(lambda m: m.group(1) + "/" + m.group(2), text)
         hits, last_end = [], -2
         for m in self.pattern.finditer(text):
             if m.start() == last_end + 1 and text[last_end] in "/-" and hits:
                 last_end = m.end()  # the quote side of a trading pair (NEO/USDT): the text is about NEO
                 continue
-            hits.append((m.start(), m.end(), self.forms[m.group()]))
+            hits.append((m.start(), m.end(), self.form_of(m.group())))
             last_end = m.end()
         if not hits:
             return []
@@ -114,44 +227,77 @@ class AssetMatcher:
             if not f.ambiguous:
                 by_sentence.setdefault(bisect.bisect_right(starts, s) - 1, set()).add(f.ticker)
         lang = (language or "").split("-")[0].lower()
+        verdicts = []  # (sentence index, start, end, ticker, verdict) of each ambiguous spelling not yet settled
         for s, e, f in hits:
             if not f.ambiguous or f.ticker in found:
                 continue
             i = bisect.bisect_right(starts, s) - 1
             sentence = text[starts[i]:ends[i]]
             nearby = text[starts[max(0, i - 1)]:ends[min(len(ends) - 1, i + 1)]]
-            if self._ambiguous_counts(text, s, e, f, sentence, nearby, lang, by_sentence.get(i, set())):
-                found.add(f.ticker)
+            verdicts.append((i, s, e, f.ticker, self._ambiguous_counts(
+                text, s, e, f, sentence, nearby, lang, by_sentence.get(i, set()), text[starts[i]:s])))
+        found |= {t for _, _, _, t, v in verdicts if v is True}
+        # a spelling that only lacks a weak signal counts in the company of another asset's spelling close by
+        # in its sentence that could itself count on one (Maker raised the DAI ...; LINK, DOT, ATOM); an
+        # everyday word (ONE, GAS, SAND in English) with market vocabulary around it counts in the company of
+        # any other asset close by (SAND and MANA both slumped; ONE and NEAR were the worst performers ...).
+        # Close by: a menu or a list of services run together into one "sentence" is not company.
+        sure = [(bisect.bisect_right(starts, s) - 1, s, e, f.ticker) for s, e, f in hits if not f.ambiguous]
+        weak_company = [(i, s, e, t) for i, s, e, t, v in verdicts if v is True or v == _WEAK]
+        any_company = weak_company + sure + [(i, s, e, t) for i, s, e, t, v in verdicts if v == _EVERYDAY]
+        for i, s, e, t, v in verdicts:
+            pool = weak_company if v == _WEAK else any_company if v == _EVERYDAY else ()
+            if any(j == i and u != t and (0 <= s - e2 <= _COMPANY_GAP or 0 <= s2 - e <= _COMPANY_GAP)
+                   for j, s2, e2, u in pool):
+                found.add(t)
         return sorted(found)
 
     def _ambiguous_counts(self, text: str, s: int, e: int, f: Form, sentence: str, nearby: str, lang: str,
-                          sure_here: set[str]) -> bool:
-        spelling, before, after = text[s:e], text[max(0, s - 40):s], text[e:e + 40]
+                          sure_here: set[str], lead: str = ""):
+        """True (counts), False (does not), ``_WEAK`` (would count with one more weak signal) or ``_EVERYDAY``
+        (an everyday word of the language with market vocabulary nearby: counts beside another asset)."""
+        spelling, before, after = text[s:e], text[max(0, s - 60):s], text[e:e + 40]
         pair = bool(_PAIR_AFTER.match(after) or _PAIR_BEFORE.search(before))
-        if not pair and (after[:1] == "-" and after[1:2].isalpha() or before[-1:] == "-" and before[-2:-1].isalpha()):
+        unit_compound = bool(_UNIT_COMPOUND.match(after))
+        noun_compound = lang == "de" and after[:1] == "-" and after[1:2].isupper()  # Ether-Kurs, DOT-Token
+        if not (pair or unit_compound or noun_compound or _CRYPTO_COMPOUND.match(after)) and (
+                after[:1] == "-" and after[1:2].isalpha() or before[-1:] == "-" and before[-2:-1].isalpha()):
             return False  # part of a hyphenated word: neo-liberal, one-time
+        if _DOMAIN_AFTER.match(after) or _MODEL_AFTER.match(after):
+            return False  # Polygon.io: a company's domain name; Canon EOS R6: a product's model name
+        if spelling[:1].isupper() and lang not in _NOUNS_CAPITALISED:
+            name = _CAPITALISED_BEFORE.search(lead)
+            if name and lead[:name.start()].strip(_LEAD_CHARS):
+                return False  # the end of a longer proper name mid-sentence: MacBook Neo, Bread Maker, Canon EOS
         prev, nxt = _WORD_BEFORE.search(before), _WORD_AFTER.match(after)
         if prev and prev.group(1).lower() in {w.lower().rstrip("-") for w in f.asset.not_after}:
             return False
         if nxt and nxt.group(1).lower() in {w.lower() for w in f.asset.not_before}:
             return False
-        strong = pair or bool(_QUANTITY_BEFORE.search(before) or _PRICE_AFTER.match(after))
+        unit = _UNIT_AFTER.match(after)
+        if unit and spelling.lower() in _NUMERALS and not unit.group().rstrip().endswith("s"):
+            unit = None  # "ONE token" is a count (one token), "ONE tokens" a name
+        strong = pair or unit_compound or bool(unit or _QUANTITY_BEFORE.search(before) or _PRICE_AFTER.match(after))
         if strong:
             return True
-        if lang in f.asset.common_word_in or case_says_nothing(spelling, sentence):
+        if case_says_nothing(spelling, sentence, lang):
             return False
-        if sure_here - {f.ticker}:
+        context = any(p.search(nearby) for p in (self.context.get("en"), self.context.get(lang)) if p is not None)
+        if lang in f.asset.common_word_in:
+            return _EVERYDAY if context else False
+        if sure_here - {f.ticker} or _PAYMENT_BEFORE.search(before) or context:
             return True
-        return any(p.search(nearby) for p in (self.context.get("en"), self.context.get(lang)) if p is not None)
+        return _WEAK
 
 
-def case_says_nothing(spelling: str, sentence: str) -> bool:
+def case_says_nothing(spelling: str, sentence: str, lang: str = "") -> bool:
     """True when the sentence's own casing hides whether ``spelling`` is a name: capitals in a shouted
-    sentence, a capitalised word in a title-case headline."""
+    sentence, a capitalised word in a title-case headline (not in German, where every noun is capitalised
+    and a sentence of nouns looks like a headline)."""
     if spelling.isupper():
         letters = _LETTERS.findall(sentence)
         return len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.6
-    if spelling[:1].isupper():
+    if spelling[:1].isupper() and lang not in _NOUNS_CAPITALISED:
         words = _WORDS4.findall(sentence)
         return len(words) >= 3 and sum(w[0].isupper() for w in words) / len(words) >= 0.7
     return False

@@ -68,27 +68,17 @@ class _TableLabels:
 
 
 @dataclass
-class DedupLabeler:
+class RecordIntake:
+    """What every labeler has and does while the crawl runs (the single-process one here, the in-memory and
+    shared ones in :mod:`.labels_memory` / :mod:`.shared_labels`): its settings, seen-before look-ups in the
+    committed state, each record held on its way to the exporter until Scrapy says it was scraped or dropped,
+    and a state that fails is no longer used."""
+
     stats: object
     store: object | None = None  # a DedupStore, or None: within-run dedup only
     threshold: float = 0.6
     drop_duplicates: bool = False
-    run_docs_path: Path | None = None  # the scratch file (None: a temporary file)
-    retention_days: float = 0  # DEDUP_NEAR_RETENTION_DAYS: records older than this leave near matching
-    pending: dict[str, dict[str, RunDoc]] = field(default_factory=lambda: {t: {} for t in TABLES})
-    _run: RunDocs | None = None
-    _done: dict[str, _TableLabels] = field(default_factory=dict)
-
-    @property
-    def run(self) -> RunDocs:
-        if self._run is None:
-            self._run = RunDocs(self.run_docs_path)
-        return self._run
-
-    # -- fed by the pipeline steps ----------------------------------------------------------------------
-    def first_time(self, table: str, key: str) -> bool:
-        """Whether this run meets (table, key) for the first time (asked on disk, not kept in memory)."""
-        return self.run.first_time(table, key)
+    pending: dict[str, dict[str, RunDoc]] = field(default_factory=lambda: {t: {} for t in TABLES}, kw_only=True)
 
     def seen_before(self, table: str, rid: str) -> SeenDoc | None:
         if self.store is None:
@@ -123,6 +113,53 @@ class DedupLabeler:
         doc.item = None
         return self.pending[table].pop(rid)
 
+    def dropped(self, item, response=None, exception=None, spider=None) -> None:
+        """``item_dropped`` / ``item_error``: forget the record (skipped as unchanged, dropped by a later
+        step, or failed)."""
+        for record in records_of(item):
+            self._pop(record)
+
+    def _state_failed(self, what: str, exc: Exception) -> None:
+        logger.error("dedup state %s failed (%s); continuing without cross-run state", what, exc)
+        self.stats.inc_value(f"dedup/state/{what}_failed")
+        self.store = None
+
+
+def state_row(rid: str, content_hash: str, version: int, published_at, order_url: str, label: tuple | None,
+              sig: bytes | None, run_id: str, drop_duplicates: bool) -> tuple[SeenDoc, list[int]] | None:
+    """What the dedup state remembers of one record a run wrote, given its label ``(duplicate_of, reason,
+    cluster_id)`` (None: in no cluster): the (SeenDoc, LSH band keys) to apply, or None for a duplicate left out
+    of the files (DEDUP_DROP_DUPLICATES: not remembered as written either). The one rule every labeler commits
+    by: the record points at its representative (itself when it is one or stands alone); a content duplicate
+    keeps no signature nor bands (its representative holds the same ones)."""
+    dup_of, reason, cluster = label or (None, None, None)
+    if drop_duplicates and dup_of is not None:
+        return None
+    if reason == "content":
+        sig = None
+    bands = mh.band_keys(mh.from_bytes(sig)) if sig is not None else []
+    return SeenDoc(rid, content_hash, version, dup_of or cluster or rid, cluster, published_at, order_url, run_id,
+                   sig), bands
+
+
+@dataclass
+class DedupLabeler(RecordIntake):
+    run_docs_path: Path | None = None  # the scratch file (None: a temporary file)
+    retention_days: float = 0  # DEDUP_NEAR_RETENTION_DAYS: records older than this leave near matching
+    _run: RunDocs | None = None
+    _done: dict[str, _TableLabels] = field(default_factory=dict)
+
+    @property
+    def run(self) -> RunDocs:
+        if self._run is None:
+            self._run = RunDocs(self.run_docs_path)
+        return self._run
+
+    # -- fed by the pipeline steps ----------------------------------------------------------------------
+    def first_time(self, table: str, key: str) -> bool:
+        """Whether this run meets (table, key) for the first time (asked on disk, not kept in memory)."""
+        return self.run.first_time(table, key)
+
     def scraped(self, item, response=None, spider=None) -> None:
         """``item_scraped``: the record (every record of the batch) passed every step and is in the
         exporter's staging files: it goes to the run's scratch file."""
@@ -133,12 +170,6 @@ class DedupLabeler:
                 sig = mh.to_bytes(doc.sig) if doc.sig is not None else None
                 self.run.add(record.table, k.id, k.content_hash, k.published_at, k.order_url, record.version,
                              doc.exact, sig, mh.band_keys(doc.sig) if doc.sig is not None else ())
-
-    def dropped(self, item, response=None, exception=None, spider=None) -> None:
-        """``item_dropped`` / ``item_error``: forget the record (skipped as unchanged, dropped by a later
-        step, or failed)."""
-        for record in records_of(item):
-            self._pop(record)
 
     # -- asked by the exporter ----------------------------------------------------------------------------
     def label_batch(self, table: str, ids: list[str]) -> dict[str, tuple]:
@@ -198,25 +229,16 @@ class DedupLabeler:
             "LEFT JOIN nodes n ON n.tbl = d.tbl AND n.node = d.node WHERE d.tbl = ? ORDER BY d.id", (table,))
         for rid, chash, version, published, order_url, node, sig in rows:
             hit = done.by_node.get(node)
-            dup_of, reason, cluster = _label(rid, chash, *hit) if hit else (None, None, None)
-            if self.drop_duplicates and dup_of is not None:
-                continue  # left out of the files: not remembered as written either
-            if reason == "content":  # same text as its representative, which holds the same signature and bands
-                sig = None
-            bands = mh.band_keys(mh.from_bytes(sig)) if sig is not None else []
-            yield SeenDoc(rid, chash, version, dup_of or cluster or rid, cluster, published, order_url, run_id,
-                          sig), bands
+            row = state_row(rid, chash, version, published, order_url, _label(rid, chash, *hit) if hit else None,
+                            sig, run_id, self.drop_duplicates)
+            if row is not None:
+                yield row
 
     def close(self) -> None:
         if self._run is not None:
             self._run.close()
 
     # -- internals ----------------------------------------------------------------------------------------
-    def _state_failed(self, what: str, exc: Exception) -> None:
-        logger.error("dedup state %s failed (%s); continuing without cross-run state", what, exc)
-        self.stats.inc_value(f"dedup/state/{what}_failed")
-        self.store = None
-
     def _labels_of(self, table: str) -> _TableLabels:
         if table not in self._done:
             self._done[table] = _TableLabels() if table == "threads" else self._compute(table)

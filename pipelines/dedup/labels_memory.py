@@ -10,30 +10,22 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from crawler.state.dedup_store import TABLES, SeenDoc, StateError
 
 from ..batch import records_of
 from . import minhash as mh
 from .clusters import assign
 from .edges import prior_edges, run_edges
-from .keys import ID_FIELD
-from .labels import RunDoc
+from .keys import Key
+from .labels import RecordIntake, RunDoc, state_row
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
-class InMemoryDedupLabeler:
-    stats: object
-    store: object | None = None  # a DedupStore, or None: within-run dedup only
-    threshold: float = 0.6
-    drop_duplicates: bool = False
+class InMemoryDedupLabeler(RecordIntake):
     docs: dict[str, dict[str, RunDoc]] = field(default_factory=lambda: {t: {} for t in TABLES})
-    pending: dict[str, dict[str, RunDoc]] = field(default_factory=lambda: {t: {} for t in TABLES})
     _labels: dict[str, dict] = field(default_factory=dict)
-    _dropped: dict[str, set[str]] = field(default_factory=dict)  # ids the exporter was told to leave out
 
     _seen: dict[str, set[str]] = field(default_factory=lambda: {t: set() for t in TABLES})
 
@@ -45,52 +37,21 @@ class InMemoryDedupLabeler:
         self._seen[table].add(key)
         return True
 
-    def seen_before_many(self, table: str, ids: list[str]) -> dict[str, SeenDoc]:
-        if self.store is None:
-            return {}
-        try:
-            return self.store.get(table, ids)
-        except StateError as exc:
-            self._state_failed("read", exc)
-            return {}
-
-    def seen_before(self, table: str, rid: str) -> SeenDoc | None:
-        if self.store is None:
-            return None
-        try:
-            return self.store.get(table, [rid]).get(rid)
-        except StateError as exc:
-            self._state_failed("read", exc)
-            return None
-
-    def prepare(self, table: str, item, doc: RunDoc) -> None:
-        """A record on its way to the exporter; it counts once :meth:`scraped` confirms it."""
-        doc.item = item
-        self.pending[table][doc.key.id] = doc
-
-    def _pop(self, item) -> RunDoc | None:
-        table = getattr(item, "table", None)
-        rid = getattr(item, ID_FIELD.get(table, ""), None)
-        doc = self.pending.get(table, {}).get(rid)
-        if doc is None or doc.item is not item:  # e.g. a same-URL duplicate dropped while the first is pending
-            return None
-        doc.item = None
-        return self.pending[table].pop(rid)
-
     def scraped(self, item, response=None, spider=None) -> None:
         """``item_scraped``: the record (every record of the batch) passed every step and is in the
         exporter's staging files."""
+        self._keep(item)
+
+    def _keep(self, item) -> list[tuple[str, RunDoc]]:
+        """Remember the scraped records of ``item`` (with the version written); returns them."""
+        kept = []
         for record in records_of(item):
             doc = self._pop(record)
             if doc is not None:
                 doc.version = record.version
                 self.docs[record.table][doc.key.id] = doc
-
-    def dropped(self, item, response=None, exception=None, spider=None) -> None:
-        """``item_dropped`` / ``item_error``: forget the record (skipped as unchanged, dropped by a later
-        step, or failed)."""
-        for record in records_of(item):
-            self._pop(record)
+                kept.append((record.table, doc))
+        return kept
 
     # -- asked by the exporter ----------------------------------------------------------------------------
     def labels(self, table: str) -> dict[str, tuple]:
@@ -103,39 +64,35 @@ class InMemoryDedupLabeler:
         are then not remembered as written either)."""
         if not self.drop_duplicates:
             return set()
-        ids = self._dropped[table] = {i for i, lab in self.labels(table).items() if lab[0] is not None}
+        ids = {i for i, lab in self.labels(table).items() if lab[0] is not None}
         self.stats.set_value(f"dedup/{table}/dropped_duplicates", len(ids))
         return ids
+
+    def changes(self, run_id: str) -> dict[str, list[tuple[SeenDoc, list[int]]]]:
+        """What a commit adds to the dedup state: every remembered record with its label (:func:`state_row`)."""
+        changes = {}
+        for table, docs in self.docs.items():
+            labels, rows = self.labels(table), []
+            for rid, d in docs.items():
+                k = d.key
+                row = state_row(rid, k.content_hash, d.version, k.published_at, k.order_url, labels.get(rid),
+                                mh.to_bytes(d.sig) if d.sig is not None else None, run_id,
+                                self.drop_duplicates)
+                if row is not None:
+                    rows.append(row)
+            changes[table] = rows
+        return changes
 
     def commit(self, run_id: str) -> None:
         if self.store is None:
             return
-        changes = {}
-        for table, docs in self.docs.items():
-            labels, dropped = self.labels(table), self._dropped.get(table, set())
-            rows = []
-            for rid, d in docs.items():
-                if rid in dropped:
-                    continue
-                dup_of, _, cluster = labels.get(rid, (None, None, None))
-                k = d.key
-                rows.append((SeenDoc(rid, k.content_hash, d.version, dup_of or cluster or rid, cluster,
-                                     k.published_at, k.order_url, run_id,
-                                     mh.to_bytes(d.sig) if d.sig is not None else None),
-                             mh.band_keys(d.sig) if d.sig is not None else []))
-            changes[table] = rows
         try:
-            n = self.store.apply(run_id, changes)
+            n = self.store.apply(run_id, self.changes(run_id))
             self.stats.set_value("dedup/state/committed_records", n)
         except StateError as exc:
             self._state_failed("commit", exc)
 
     # -- internals ----------------------------------------------------------------------------------------
-    def _state_failed(self, what: str, exc: Exception) -> None:
-        logger.error("dedup state %s failed (%s); continuing without cross-run state", what, exc)
-        self.stats.inc_value(f"dedup/state/{what}_failed")
-        self.store = None
-
     def _compute(self, table: str) -> dict[str, tuple]:
         if table == "threads":  # threads are only remembered (versions), never clustered
             return {}

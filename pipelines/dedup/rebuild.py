@@ -13,8 +13,6 @@ import sqlite3
 from pathlib import Path
 from types import SimpleNamespace
 
-import pyarrow.dataset as ds
-
 from crawler.state.dedup_store import SeenDoc, SQLiteDedupStore
 
 from . import minhash as mh
@@ -64,6 +62,8 @@ def rebuild_from_dataset(output_dir: str | Path, store) -> int:
         else:
             cols |= {"content_hash", "duplicate_of", "cluster_id", "published_at", "body_text"}
             cols |= {"is_deleted"} if table == "comments" else set()
+        import pyarrow.dataset as ds  # here: it imports pandas (~0.8 s, ~40 MB), which a crawl never needs
+
         rows = ds.dataset(root, format="parquet", partitioning="hive").to_table(columns=sorted(cols)).to_pylist()
         changes[table] = [state_entry(table, r) for r in latest_rows(rows, id_col)]
     return store.apply("rebuild", changes) if changes else 0

@@ -12,10 +12,9 @@ from __future__ import annotations
 import base64
 import logging
 
-from crawler.state.dedup_store import TABLES, SeenDoc, StateError
+from crawler.state.dedup_store import TABLES, StateError
 from crawler.state.redis_dedup_store import RedisDedupStore
 
-from ..batch import records_of
 from . import minhash as mh
 from .keys import Key
 from .labels import RunDoc
@@ -29,14 +28,9 @@ class SharedDedupLabeler(DedupLabeler):
 
     def scraped(self, item, response=None, spider=None) -> None:
         entries: dict[str, list[dict]] = {}
-        for record in records_of(item):
-            doc = self._pop(record)
-            if doc is None:
-                continue
-            doc.version = record.version
-            self.docs[record.table][doc.key.id] = doc
+        for table, doc in self._keep(item):
             k = doc.key
-            entries.setdefault(record.table, []).append({
+            entries.setdefault(table, []).append({
                 "id": k.id, "content_hash": k.content_hash, "published_at": k.published_at,
                 "order_url": k.order_url, "version": doc.version, "exact": doc.exact,
                 "sig": base64.b64encode(mh.to_bytes(doc.sig)).decode() if doc.sig is not None else None})
@@ -62,24 +56,6 @@ class SharedDedupLabeler(DedupLabeler):
         if not self._labels:
             self._labels = self.round.labels(self._round_labels, TABLES)
         return self._labels.get(table, {})
-
-    def changes(self, run_id: str) -> dict[str, list[tuple[SeenDoc, list[int]]]]:
-        """What this worker's commit adds to the dedup state (its own records, with the round's labels)."""
-        changes = {}
-        for table, docs in self.docs.items():
-            labels, dropped = self.labels(table), self._dropped.get(table, set())
-            rows = []
-            for rid, d in docs.items():
-                if rid in dropped:
-                    continue
-                dup_of, _, cluster = labels.get(rid, (None, None, None))
-                k = d.key
-                rows.append((SeenDoc(rid, k.content_hash, d.version, dup_of or cluster or rid, cluster,
-                                     k.published_at, k.order_url, run_id,
-                                     mh.to_bytes(d.sig) if d.sig is not None else None),
-                             mh.band_keys(d.sig) if d.sig is not None else []))
-            changes[table] = rows
-        return changes
 
     def commit(self, run_id: str) -> None:
         """The shared exporter applies :meth:`changes` itself, through the commit journal."""
