@@ -19,7 +19,7 @@ import pyarrow as pa
 from crawler.shared.objectstore import CRAWL_DELTA, DEDUP_DELTA, JOURNAL, finish_commit
 from crawler.state.redis_dedup_store import pack
 
-from .parquet import ID_COLUMN, ParquetExportPipeline, StagedFile, apply_labels
+from .parquet import ID_COLUMN, ParquetExportPipeline, StagedFile, apply_labels, close_tables
 from .schema import PARTITION_COLUMN
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class SharedParquetExport(ParquetExportPipeline):
             return
         rnd, ds = self.ctx.round, self.ctx.dataset
         try:
-            staged = [f for w in self.writers.values() for f in w.close()]
+            staged = close_tables(self.writers.values())  # every writer closed, even after one fails
             if not rnd.crawl_done():  # closed early (shutdown): our pages go back to the queue for the others
                 self.stats.set_value("shared/left_early", True)
                 rnd.leave()
