@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/extraction_quality.py [--realpages ../shared/realpages] [--repeat 1] [--worst 5]
-                                            [--folds 5]
+                                            [--folds 5] [--sample K]
 
 Pages (read in place, never copied into the repository):
 
@@ -397,11 +397,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=1, help="timing: best of N runs")
     ap.add_argument("--worst", type=int, default=0, help="list the N worst pages per extractor")
     ap.add_argument("--folds", type=int, default=5, help="k of the by-site k-fold figure on wcxb-dev")
+    ap.add_argument("--sample", type=int, default=1, metavar="K",
+                    help="while iterating: every K-th page of each corpus only (deterministic; default all)")
     args = ap.parse_args(argv)
 
     corpora = {"wcxb-dev": wcxb_pages(args.realpages / "wcxb-dev"), "aeb-dev": aeb_pages(args.realpages / "aeb-dev"),
                "crypto": crypto_pages(args.realpages / "crypto")}
-    corpora = {k: v for k, v in corpora.items() if v}
+    corpora = {k: v[:: max(1, args.sample)] for k, v in corpora.items() if v}
     if not corpora:
         print(f"no pages with ground truth under {args.realpages}; nothing to measure")
         return 0
