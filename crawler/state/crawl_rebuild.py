@@ -16,6 +16,10 @@ What the dataset says, the rebuilt state knows again:
   (native id, comment id, tombstoned or not, at their latest version) — so a comment deleted on the site is
   noticed on the thread's next complete visit.
 
+Rows a quarantined file held (``scrapy dataset verify --quarantine``) are not in the dataset any more: the pages
+of the runs that lost a file (all pages, when a lost file cannot be attributed to a run) are due at once, so
+the next crawl fetches them and writes the lost rows again.
+
 Not in the dataset, so not rebuilt: HTTP validators (``ETag`` / ``Last-Modified``: the next visit of each page
 is a full fetch; the rebuilt dedup state keeps unchanged rows out) and the API requests that start a thread's
 collection (``first_requests``: after a rebuild a thread is collected again from its page, not from a 304).
@@ -57,11 +61,29 @@ def _host_of(platform: str, native_thread_id: str, thread_id: str, urls) -> str 
     return None
 
 
+def quarantined_runs(output: Path) -> set[str] | None:
+    """Runs that lost a file to ``scrapy dataset verify --quarantine`` (by the file names, ``part-<run>-N``);
+    None when a lost file cannot be attributed to a run (a compacted file): then every page is refetched."""
+    runs: set[str] = set()
+    for q in (output / "_quarantine").glob("*/QUARANTINE.json"):
+        try:
+            files = json.loads(q.read_text()).get("files") or []
+        except (OSError, ValueError, AttributeError):
+            return None
+        for rel in files:
+            name = Path(str(rel)).name
+            if not name.startswith("part-") or name.startswith("part-compact-"):
+                return None
+            runs.add(name[len("part-"):].rsplit("-", 1)[0].removesuffix(".parquet"))
+    return runs
+
+
 def rebuild(state: CrawlState, output: str | Path) -> dict[str, int]:
     """Fill a fresh (empty) crawl state from the committed files under ``output``; returns what it rebuilt."""
     output = Path(output)
+    lost = quarantined_runs(output)  # rows lost with a quarantined file: their pages are fetched again now
     con = duckdb.connect()
-    counts = {"pages": 0, "threads": 0, "comments": 0}
+    counts = {"pages": 0, "threads": 0, "comments": 0, "refetch": 0}
     pages: dict[str, dict] = {}
     thr = _glob(output, "threads")
     platforms = {r[0] for r in con.execute(f"SELECT DISTINCT platform FROM read_parquet('{thr}')").fetchall()} \
@@ -71,14 +93,14 @@ def rebuild(state: CrawlState, output: str | Path) -> dict[str, int]:
         rows = con.execute(f"""
             SELECT url, arg_max(article_id, version), arg_max(canonical_url, version), arg_max(site, version),
                    max(published_at), min(fetched_at), max(fetched_at),
-                   arg_max(is_tombstone, (version, fetched_at)), arg_min(parser, version)
+                   arg_max(is_tombstone, (version, fetched_at)), arg_min(parser, version), list(DISTINCT run_id)
             FROM read_parquet('{art}', union_by_name = true) GROUP BY url""").fetchall()
-        for url, aid, canonical, site, published, first, last, tomb, parser in rows:
+        for url, aid, canonical, site, published, first, last, tomb, parser, runs in rows:
             if any((parser or "").startswith(f"{p}-") for p in platforms):
                 continue  # a row a discussion made (opening post, thread entry): its page key is not its URL
             pages[url] = {"article_id": aid, "canonical_url": canonical, "site": site, "published": _utc(published),
                           "first": _utc(first), "last": _utc(last), "gone": bool(tomb), "kind": "article",
-                          "count": None}
+                          "count": None, "refetch": lost is None or bool(lost & set(runs or []))}
     opened = {r[0]: r[1] for r in con.execute(
         f"SELECT article_id, arg_max(url, version) FROM read_parquet('{art}') GROUP BY article_id").fetchall()} \
         if art else {}
@@ -88,15 +110,17 @@ def rebuild(state: CrawlState, output: str | Path) -> dict[str, int]:
         rows = con.execute(f"""
             SELECT thread_id, arg_max(platform, version), arg_max(article_id, version),
                    arg_max(native_thread_id, version), arg_max(url, version), arg_max(discussion_url, version),
-                   arg_max(comment_count_collected, version)
+                   arg_max(comment_count_collected, version), list(DISTINCT run_id)
             FROM read_parquet('{thr}', union_by_name = true) GROUP BY thread_id""").fetchall()
-        for tid, platform, aid, native, url, discussion_url, collected in rows:
+        for tid, platform, aid, native, url, discussion_url, collected, runs in rows:
             page_url = url_of_article.get(aid) or url
             threads[tid] = {"page_url": page_url, "platform": platform, "article_id": aid, "native": native,
                             "urls": [url, discussion_url, page_url], "members": {}}
             page = pages.get(page_url)
             if page is not None and collected is not None:
                 page["count"] = max(page["count"] or 0, collected)
+            if page is not None and lost and lost & set(runs or []):
+                page["refetch"] = True
     com = _glob(output, "comments")
     if com:
         rows = con.execute(f"""
@@ -115,7 +139,9 @@ def rebuild(state: CrawlState, output: str | Path) -> dict[str, int]:
         for url, p in pages.items():
             identity = {"article_id": p["article_id"], "url": url, "canonical_url": p["canonical_url"],
                         "site": p["site"]}
-            nxt = None if p["gone"] else next_visit(p["published"], p["first"], 0, p["last"], False)
+            nxt = None if p["gone"] else p["last"] if p["refetch"] else \
+                next_visit(p["published"], p["first"], 0, p["last"], False)
+            counts["refetch"] += bool(p["refetch"] and not p["gone"])
             state.db.execute(
                 "INSERT OR REPLACE INTO pages (url, article_id, etag, last_modified, content_hash, published_at, "
                 "first_seen, last_visit, visits, comment_count, next_visit, gone, article_json, kind) "
