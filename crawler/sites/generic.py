@@ -70,6 +70,8 @@ NOT_BYLINE_PLACES = frozenset({"script", "style", "a", "button", "nav", "footer"
                                "option", "textarea"})
 BY_LINE_MAX_CHARS = 90
 SHORT_BYLINE_CHARS = 120
+LOOSE_NAME = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ .'\u2019()\-]){0,39}$")  # letters and name punctuation
+LOOSE_NAME_MAX_WORDS = 4
 BYLINE_SEPARATOR = re.compile(r"\s*[|\u2022\u00b7,;]\s*|\s+-\s+")
 META_AUTHOR_NAMES = ("author", "parsely-author", "sailthru.author", "dc.creator", "DC.creator", "dcterms.creator")
 # words in a link or label that is not a name ("More about Jane", "See all posts", "Learn more")
@@ -349,6 +351,11 @@ class ArticlePage:
         for el in named + found:
             text = BY_PREFIX.sub("", " ".join(el.text_content().split()))
             if NAME_LIKE.match(text) and _name_text(text):
+                return [text]
+            # the whole text of an element whose class says it is the author ("entry-author-name"): a name
+            # however it is written ("annette thurmon", "Paramita (Guha) Ghosh", a single first name)
+            if "author" in (el.get("class") or "").lower() and LOOSE_NAME.match(text) \
+                    and len(text.split()) <= LOOSE_NAME_MAX_WORDS and _name_text(text):
                 return [text]
             if len(text) <= SHORT_BYLINE_CHARS:  # "Jane Doe • May 3, 2025": the name before a separator,
                 # or one text of its own ("<img> <span>Jane Doe</span> <span>3 May</span>")
