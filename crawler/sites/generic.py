@@ -35,7 +35,6 @@ SEL_META_NAME = 'meta[name="{}"]::attr(content)'
 SEL_ARTICLE_META = 'meta[property="article:{}"]::attr(content)'
 SEL_H1 = "h1"
 SEL_TITLE = "title::text"
-SEL_AUTHOR_DOM = '[rel="author"]::text, .author-name::text, .byline a::text, [itemprop="author"] [itemprop="name"]::text'
 SEL_TIME_DOM = "time[datetime]::attr(datetime)"
 SEL_ITEMPROP_PUBLISHED = '[itemprop="datePublished"]::attr(content), [itemprop="datePublished"]::attr(datetime)'
 # text nodes a reader sees (script and style elements hold only text, so the parent test is enough)
@@ -53,7 +52,11 @@ SUBTITLE = re.compile(r"^\s*:\s*\S")  # the rest of a declared title that contin
 WORDS = re.compile(r"\w+")
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 NOT_NAMES = frozenset({"by", "admin", "staff", "author", "editor", "guest"})
-XP_BYLINE = etree.XPath('//body//*[@itemprop="author" or contains(@class, "author") or contains(@class, "byline")]')
+# one pass for every author-markup rule: rel/itemprop author, class words with "author" or "byline" in them
+XP_AUTHORISH = etree.XPath('//body//*[@rel="author" or @itemprop="author" or contains(@class, "author") or '
+                           'contains(@class, "byline")]')
+XP_AUTHOR_LINK = etree.XPath('//a[@rel="author" or contains(@href, "/author/") or contains(@href, "/authors/")]'
+                             '/text()')
 BYLINE_MAX_TRIES = 20
 NAME_LIKE = re.compile(r"^[A-Z][\w.'\-]*(?: [A-Z][\w.'\-]*){1,4}$")
 BY_PREFIX = re.compile(r"^\s*(by|written by|posted by|author)\s*:?\s*", re.I)
@@ -67,13 +70,14 @@ NOT_BYLINE_PLACES = frozenset({"script", "style", "a", "button", "nav", "footer"
                                "option", "textarea"})
 BY_LINE_MAX_CHARS = 90
 SHORT_BYLINE_CHARS = 120
+LOOSE_NAME = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ .'\u2019()\-]){0,39}$")  # letters and name punctuation
+LOOSE_NAME_MAX_WORDS = 4
 BYLINE_SEPARATOR = re.compile(r"\s*[|\u2022\u00b7,;]\s*|\s+-\s+")
 META_AUTHOR_NAMES = ("author", "parsely-author", "sailthru.author", "dc.creator", "DC.creator", "dcterms.creator")
 # words in a link or label that is not a name ("More about Jane", "See all posts", "Learn more")
 NOT_NAME_WORDS = frozenset({"more", "about", "all", "see", "view", "articles", "posts", "stories", "learn", "read",
                             "contributor", "reviews", "profile", "follow", "contact", "share", "comments"})
 ORGANISATION_TYPES = frozenset({"Organization", "NewsMediaOrganization", "Corporation", "WebSite", "Brand"})
-SEL_AUTHOR_LINK = 'a[rel="author"]::text, a[href*="/author/"]::text, a[href*="/authors/"]::text'
 TITLE_SITE_SUFFIX = re.compile(r"^\s+[|\-\u2013\u2014:\u00b7\u00bb]\s*\S")
 LD_MIN_SHARE = 0.8  # JSON-LD articleBody wins when at least this long relative to the DOM text
 LD_MARKUP = re.compile(r"</?(p|br|div|span|a|h[1-6]|ul|li|strong|em|b|i|body)\b", re.I)
@@ -290,9 +294,9 @@ class ArticlePage:
             names = [a for a in (*(self.meta(n) for n in META_AUTHOR_NAMES), self.article_meta("author"))
                      if a and _not_a_handle(a)][:1]
         if not names:
-            names = [t.strip() for t in self.select(SEL_AUTHOR_DOM) if _name_text(t)]
+            names = [t.strip() for t in self.author_markup_texts() if _name_text(t)]
         if not names:
-            names = [t.strip() for t in self.select(SEL_AUTHOR_LINK)[:3] if _name_text(t)]
+            names = [t.strip() for t in self.select_xpath(XP_AUTHOR_LINK)[:3] if _name_text(t)]
         if not names:
             names = self.byline_names()
         if not names:
@@ -310,16 +314,48 @@ class ArticlePage:
                     out.append(part)
         return list(dict.fromkeys(out))
 
+    @cached_property
+    def authorish(self) -> list:
+        root = self.sel.root
+        return XP_AUTHORISH(root) if isinstance(getattr(root, "tag", None), str) else []
+
+    def select_xpath(self, xp: etree.XPath) -> list:
+        root = self.sel.root
+        return xp(root) if isinstance(getattr(root, "tag", None), str) else []
+
+    def author_markup_texts(self) -> list[str]:
+        """The texts of author markup (as CSS: ``[rel=author]``, ``.author-name``, ``.byline a``,
+        ``[itemprop=author] [itemprop=name]``), read from the one pass over author-like elements."""
+        out: list[str] = []
+        for el in self.authorish:
+            classes = (el.get("class") or "").split()
+            if el.get("rel") == "author" or "author-name" in classes:
+                out.extend(_own_texts(el))
+            if "byline" in classes:
+                for a in el.iter("a"):
+                    out.extend(_own_texts(a))
+            if el.get("itemprop") == "author":
+                for named in el.iter():
+                    if named is not el and named.get("itemprop") == "name":
+                        out.extend(_own_texts(named))
+        return out
+
     def byline_names(self) -> list[str]:
         """A name-like text (two to five capitalised words) in the first element whose class or itemprop
         says author/byline, as its whole text or one text of its own: ``<div class="the-author">Jane
         Doe</div>``, ``<div class="post-author"><img> <span>Jane Doe</span> <span>3 May</span></div>``."""
-        found = XP_BYLINE(self.sel.root)[:BYLINE_MAX_TRIES]
+        found = [el for el in self.authorish if el.get("itemprop") == "author" or "author" in (el.get("class") or "")
+                 or "byline" in (el.get("class") or "")][:BYLINE_MAX_TRIES]
         # an element whose class names the name ("author-name") first, then any author/byline element
         named = [el for el in found if "name" in (el.get("class") or "").lower()]
         for el in named + found:
             text = BY_PREFIX.sub("", " ".join(el.text_content().split()))
             if NAME_LIKE.match(text) and _name_text(text):
+                return [text]
+            # the whole text of an element whose class says it is the author ("entry-author-name"): a name
+            # however it is written ("annette thurmon", "Paramita (Guha) Ghosh", a single first name)
+            if "author" in (el.get("class") or "").lower() and LOOSE_NAME.match(text) \
+                    and len(text.split()) <= LOOSE_NAME_MAX_WORDS and _name_text(text):
                 return [text]
             if len(text) <= SHORT_BYLINE_CHARS:  # "Jane Doe • May 3, 2025": the name before a separator,
                 # or one text of its own ("<img> <span>Jane Doe</span> <span>3 May</span>")
@@ -543,6 +579,13 @@ def _ld_names(value, by_id: dict | None = None, organisations: bool = False, _de
     if isinstance(value, list):
         return [n for v in value for n in _ld_names(v, by_id, organisations, _depth + 1)]
     return []
+
+
+def _own_texts(el) -> list[str]:
+    """The text nodes an element holds itself (``::text``): its text and its children's tails."""
+    texts = [el.text] if el.text else []
+    texts.extend(c.tail for c in el if c.tail)
+    return texts
 
 
 def _not_a_handle(text: str) -> bool:

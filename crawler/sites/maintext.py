@@ -387,6 +387,8 @@ class _Walker:
         self.total = max(total_chars, 1)
 
     def flush(self) -> None:
+        if not self.parts:
+            return  # (an empty block: nothing to end; no link text can have been counted)
         text = "".join(self.parts)
         if "[" in text:
             text = SHORTCODE.sub("", text)

@@ -230,8 +230,10 @@ def is_forum(sel: Selector, ld_types: frozenset = frozenset(), declares_story: b
 
 
 def classify_before_extraction(sel: Selector, raw: str) -> str | None:
-    lower = raw[:200_000].lower()
     visible = visible_text_len(sel, enough=STRONG_CHALLENGE_MAX_TEXT)  # counted once for both checks
+    if visible >= STRONG_CHALLENGE_MAX_TEXT:
+        return None  # this much to read: neither an interstitial (whatever its scripts) nor an empty shell
+    lower = raw[:200_000].lower()
     if is_challenge(sel, lower, visible):
         return "challenge"
     if is_client_shell(sel, visible):
