@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/extraction_quality.py [--realpages ../shared/realpages] [--repeat 1] [--worst 5]
-                                            [--folds 5]
+                                            [--folds 5] [--sample K]
 
 Pages (read in place, never copied into the repository):
 
@@ -375,7 +375,8 @@ def wcxb_table(pages: list[Page], results: dict, folds: int) -> None:
     # k-fold by site: the spread over folds of ours-full against trafilatura on the same pages
     if ("ours-full", "article") in scores and ("trafilatura", "article") in scores:
         print(f"\n== wcxb-dev articles: {folds} folds by site (domain hash) ==")
-        print(f"{'fold':<5} {'pages':>5} {'ours-full':>9} {'ours':>6} {'trafilatura':>11} {'full-traf':>9}")
+        print(f"{'fold':<5} {'pages':>5} {'ours-full':>9} {'ours':>6} {'trafilatura':>11} {'full-traf':>9}"
+              f"   {'author F1 full/traf':>19} {'day right full/traf':>19}")
         per_fold = []
         for f in range(folds):
             idx = [i for i in scores[("ours-full", "article")] if fold_of(pages[i].domain, folds) == f]
@@ -385,7 +386,18 @@ def wcxb_table(pages: list[Page], results: dict, folds: int) -> None:
             o = mean(scores[("ours", "article")][i][2] for i in idx) if ("ours", "article") in scores else float("nan")
             t = mean(scores[("trafilatura", "article")][i][2] for i in idx)
             per_fold.append((a, t))
-            print(f"{f:<5} {len(idx):>5} {a:9.3f} {o:6.3f} {t:11.3f} {a - t:+9.3f}")
+            fields = []
+            for metric in ("author", "day"):
+                vals = []
+                for outs in (field_outputs["ours-full"], field_outputs["trafilatura"]):
+                    if metric == "author":
+                        got = [author_f1(pages[i].gt["author"], outs[i].authors) for i in idx if pages[i].gt.get("author")]
+                    else:
+                        got = [1.0 if outs[i].day == day_of(pages[i].gt["publish_date"]) else 0.0
+                               for i in idx if day_of(pages[i].gt.get("publish_date"))]
+                    vals.append(mean(got))
+                fields.append(f"{vals[0]:.3f}/{vals[1]:.3f}")
+            print(f"{f:<5} {len(idx):>5} {a:9.3f} {o:6.3f} {t:11.3f} {a - t:+9.3f}   {fields[0]:>19} {fields[1]:>19}")
         fa = [a for a, _ in per_fold]
         print(f"ours-full over folds: min {min(fa):.3f} max {max(fa):.3f} spread {max(fa) - min(fa):.3f} "
               f"stdev {statistics.pstdev(fa):.3f}; folds below trafilatura: {sum(1 for a, t in per_fold if a < t)}")
@@ -397,11 +409,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=1, help="timing: best of N runs")
     ap.add_argument("--worst", type=int, default=0, help="list the N worst pages per extractor")
     ap.add_argument("--folds", type=int, default=5, help="k of the by-site k-fold figure on wcxb-dev")
+    ap.add_argument("--sample", type=int, default=1, metavar="K",
+                    help="while iterating: every K-th page of each corpus only (deterministic; default all)")
     args = ap.parse_args(argv)
 
     corpora = {"wcxb-dev": wcxb_pages(args.realpages / "wcxb-dev"), "aeb-dev": aeb_pages(args.realpages / "aeb-dev"),
                "crypto": crypto_pages(args.realpages / "crypto")}
-    corpora = {k: v for k, v in corpora.items() if v}
+    corpora = {k: v[:: max(1, args.sample)] for k, v in corpora.items() if v}
     if not corpora:
         print(f"no pages with ground truth under {args.realpages}; nothing to measure")
         return 0

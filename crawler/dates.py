@@ -59,3 +59,104 @@ def _from_epoch(value: float) -> datetime | None:
         return datetime.fromtimestamp(float(value), tz=timezone.utc)
     except (OverflowError, OSError, ValueError):
         return None
+
+
+# -- dates a reader sees on a page -------------------------------------------------------------------------
+_MONTHS = {m: i + 1 for i, names in enumerate((
+    ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
+    ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
+    ("december", "dec"))) for m in names}
+_MONTH_RE = r"(january|february|march|april|may|june|july|august|september|october|november|december|" \
+            r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
+_ORD = r"(?:st|nd|rd|th)?"
+_SHOWN_PATTERNS = (
+    # "September 4, 2025", "Sep. 4th 2025"
+    (re.compile(r"\b" + _MONTH_RE + r"\s+(\d{1,2})" + _ORD + r",?\s+(\d{4})\b", re.I), ("m", "d", "y")),
+    # "4 September 2025", "04 Sep, 2025", "4th of September 2025"
+    (re.compile(r"\b(\d{1,2})" + _ORD + r"\s+(?:of\s+)?" + _MONTH_RE + r",?\s+(\d{4})\b", re.I), ("d", "m", "y")),
+    # "2025-09-04", "2025/09/04", "2025.09.04"
+    (re.compile(r"\b(\d{4})([-/.])(\d{1,2})\2(\d{1,2})\b"), ("y", None, "n1", "n2")),
+    # "09/04/2025", "4.9.2025": day and month order unknown, both read
+    (re.compile(r"\b(\d{1,2})([-/.])(\d{1,2})\2(\d{4})\b"), ("a", None, "b", "y")),
+)
+
+
+def days_shown(text: str) -> set[str]:
+    """Days (``YYYY-MM-DD``) written in a text the way pages print them: month names in English
+    ("September 4, 2025", "4 Sep 2025"), ISO-like ("2025-09-04") and numeric with a four-digit year
+    ("09/04/2025", read both day-first and month-first)."""
+    return {d for _, days in _days_written(text) for d in days}
+
+
+def first_day_shown(text: str) -> str | None:
+    """The first day written in a text that reads one way only ("09/04/2025" does not, "13/04/2025" does)."""
+    for _, days in sorted(_days_written(text), key=lambda pd: pd[0]):
+        if len(days) == 1:
+            return next(iter(days))
+    return None
+
+
+_YEAR = re.compile(r"(?<!\d)(?:19|20|21)\d\d(?!\d)")
+_AROUND_YEAR = (28, 8)  # characters before / after a year that a date around it can take
+
+
+def _days_written(text: str) -> list[tuple[int, set[str]]]:
+    """(position, the days a date written there can be) for every date written in the text. Every date
+    pattern holds a four-digit year, so only the stretches around years are searched."""
+    out: list[tuple[int, set[str]]] = []
+    if not text:
+        return out
+    spans: list[list[int]] = []
+    for m in _YEAR.finditer(text):
+        start, end = max(0, m.start() - _AROUND_YEAR[0]), m.end() + _AROUND_YEAR[1]
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = end
+        else:
+            spans.append([start, end])
+    seen: set[int] = set()
+    for start, end in spans:
+        for pos, days in _days_in(text[start:end]):
+            if start + pos not in seen:
+                seen.add(start + pos)
+                out.append((start + pos, days))
+    return out
+
+
+def _days_in(text: str) -> list[tuple[int, set[str]]]:
+    out: list[tuple[int, set[str]]] = []
+    found: set[str] = set()
+
+    def add(y: int, m: int, d: int) -> None:
+        if 1 <= m <= 12 and 1 <= d <= 31 and 1900 <= y <= 2200:
+            found.add(f"{y:04d}-{m:02d}-{d:02d}")
+
+    for pattern, order in _SHOWN_PATTERNS:
+        for match in pattern.finditer(text):
+            found = set()
+            g = match.groups()
+            if order == ("m", "d", "y"):
+                add(int(g[2]), _MONTHS[g[0].lower()], int(g[1]))
+            elif order == ("d", "m", "y"):
+                add(int(g[2]), _MONTHS[g[1].lower()], int(g[0]))
+            elif order[0] == "y":
+                add(int(g[0]), int(g[2]), int(g[3]))
+            else:
+                add(int(g[3]), int(g[2]), int(g[0]))  # day first
+                add(int(g[3]), int(g[0]), int(g[2]))  # month first
+            if found:
+                out.append((match.start(), found))
+    return out
+
+
+def first_day_in(texts, chunk: int = 4000) -> str | None:
+    """:func:`first_day_shown` over a sequence of texts (a page's text nodes in order), read a few thousand
+    characters at a time so a page whose date sits near the top is not read to the end."""
+    buf = ""
+    for t in texts:
+        buf = f"{buf} {t}"
+        if len(buf) >= chunk:
+            found = first_day_shown(buf)
+            if found:
+                return found
+            buf = buf[-40:]  # a date cut by the chunk's end is read with the next chunk
+    return first_day_shown(buf) if buf.strip() else None

@@ -25,6 +25,7 @@ from crawler.items import record_columns
 from crawler.state.run_context import DELTA, JOURNAL, fault_kill, finish_commit, write_json_atomic
 
 from .batch import per_record, records_of
+from .dataset.writer import close_all, close_writer, open_writer, reading, writing
 from .drops import drop
 from .health import finish as finish_health
 from .schema import PARTITION_COLUMN, SCHEMA_VERSION, TABLES, arrow_schema
@@ -60,21 +61,6 @@ def out_of_range(table: str, row: dict) -> list[tuple[str, bool]]:
     return out
 
 
-def close_writer(writer: pq.ParquetWriter) -> None:
-    """Close a ParquetWriter once, whatever happens: a close that fails (disk full) must not be retried by
-    ``ParquetWriter.__del__`` at interpreter exit, which prints a traceback after the run's last line."""
-    try:
-        writer.close()
-    finally:
-        writer.is_open = False
-        handle = getattr(writer, "file_handle", None)
-        if handle is not None:
-            try:
-                handle.close()
-            except Exception:  # noqa: BLE001 - already failing; the first error is the one reported
-                pass
-
-
 class TableWriter:
     """Streams one table's rows into staging part files, one open file per crawl_date."""
 
@@ -107,7 +93,7 @@ class TableWriter:
             path = self.staging / self.table / f"{PARTITION_COLUMN}={crawl_date}" / f"part-{self.run_id}-{self.seq:05d}.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
             staged = StagedFile(self.table, crawl_date, path, 0)
-            writer = pq.ParquetWriter(path, self.schema, compression=self.compression)
+            writer = open_writer(path, self.schema, compression=self.compression)
             self.writers[crawl_date] = (writer, staged)
             self.staged.append(staged)
         writer.write_table(pa.Table.from_pylist(rows, schema=self.schema), row_group_size=self.row_group_rows)
@@ -123,14 +109,21 @@ class TableWriter:
             first = exc
         writers, self.writers = list(self.writers.values()), {}
         self.buffers.clear()
-        for writer, _ in writers:
-            try:
-                close_writer(writer)
-            except Exception as exc:  # noqa: BLE001
-                first = first or exc
+        try:
+            close_all([lambda w=w: close_writer(w) for w, _ in writers])
+        except Exception as exc:  # noqa: BLE001
+            first = first or exc
         if first is not None:
             raise first
         return self.staged
+
+
+def close_tables(writers) -> list[StagedFile]:
+    """Close every TableWriter (all of them, even after one fails: none is left to ``__del__``); the staged
+    files, or the first failure."""
+    staged: list[StagedFile] = []
+    close_all([lambda w=w: staged.extend(w.close()) for w in writers])
+    return staged
 
 
 def apply_labels(src: Path, dst: Path, lookup, id_column: str, compression: str,
@@ -148,12 +141,16 @@ def apply_labels(src: Path, dst: Path, lookup, id_column: str, compression: str,
     elif drop is not None:
         keep_drop = drop
         drop = lambda label, rid: keep_drop(label)  # noqa: E731
-    pf = pq.ParquetFile(src)
+    with reading(src) as pf:
+        return _copy_labelled(pf, dst, lookup, id_column, compression, drop)
+
+
+def _copy_labelled(pf: pq.ParquetFile, dst: Path, lookup, id_column: str, compression: str,
+                   drop) -> tuple[int, int]:
     schema = pf.schema_arrow
     idx = {name: schema.get_field_index(name) for name in LABEL_COLUMNS}
     labelled = kept = 0
-    writer = pq.ParquetWriter(dst, schema, compression=compression)
-    try:
+    with writing(dst, schema, compression=compression) as writer:
         for i in range(pf.num_row_groups):
             batch = pf.read_row_group(i)
             ids = batch.column(id_column).to_pylist()
@@ -173,8 +170,6 @@ def apply_labels(src: Path, dst: Path, lookup, id_column: str, compression: str,
             kept += batch.num_rows
             writer.write_table(batch)
             del batch, labels
-    finally:
-        close_writer(writer)
     return labelled, kept
 
 
@@ -281,7 +276,7 @@ class ParquetExportPipeline:
         if self.refused:
             return
         try:
-            staged = [f for w in self.writers.values() for f in w.close()]
+            staged = close_tables(self.writers.values())
             labeler = getattr(self.crawler, "dedup_labeler", None)
             moves = [self._prepare(f, labeler) for f in staged]
             if self.failed:

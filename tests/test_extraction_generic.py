@@ -171,3 +171,28 @@ def test_text_walks_do_not_recurse_on_deep_trees():
     p.text = DEEP_PARAGRAPH
     assert "mooring lines" in element_text(root)
     assert any("mooring lines" in b.text for b in maintext.blocks_of([root]))
+
+
+def test_days_shown_reads_the_usual_ways_pages_print_a_date():
+    from crawler.dates import days_shown
+
+    text = ("Posted September 4, 2025 · updated 4th of Sep 2025; archived 2025/11/03. "
+            "Event on 09/10/2025 and 31.12.2024, Sept. 3 2024. Copyright 2025.")
+    assert days_shown(text) == {"2025-09-04", "2025-11-03", "2025-09-10", "2025-10-09", "2024-12-31", "2024-09-03"}
+    assert days_shown("") == set() and days_shown("No date here, only 2025 and May.") == set()
+
+
+def test_tree_is_lxml_html_elements_and_left_as_parsed():
+    """The shared tree's elements are lxml.html elements (htmldate and trafilatura copy such a tree before
+    pruning it), so running the whole parser twice on one parsed body gives the same record."""
+    import lxml.html
+
+    from crawler.parsed_html import parsed_html
+
+    body, exp = load("date_only_copyright_year")
+    _, sel = parsed_html(body)
+    assert isinstance(sel.root, lxml.html.HtmlElement)
+    assert all(isinstance(el, lxml.html.HtmlElement) for el in sel.root.iter() if isinstance(el.tag, str))
+    first = parse_article(exp["url"], body, {})
+    assert parse_article(exp["url"], body, {}) == first
+    assert parsed_html(body)[1] is sel  # the same parse was reused

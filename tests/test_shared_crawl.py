@@ -277,9 +277,63 @@ def test_dataset_tools_work_on_the_s3_dataset(rounds):
     assert latest.returncode == 0, latest.stderr[-2000:]
     counts = {line.split()[0]: int(line.split("rows=")[1].split()[0]) for line in latest.stdout.splitlines()}
     assert counts == {t: rounds["second"]["shared"][t].num_rows for t in ID}
+    # the worker that ended the round regenerated the card, croissant.json and report.html from every worker's files
+    os.environ.update(S3_ENV)
+    from crawler.shared.objectstore import Dataset
+
+    ds = Dataset("s3://data/shared", endpoint=rounds["endpoint"])
+    assert all(ds.exists(name) for name in ("README.md", "croissant.json", "report.html"))
+    card_text = ds.get_bytes("README.md").decode()
+    for table in ID:  # every worker's rows of both rounds
+        assert f"| {table} | {rounds['second']['shared'][table].num_rows:,} |" in card_text, card_text[:3000]
     card = subprocess.run([sys.executable, "-m", "scrapy", "dataset", "card", "s3://data/shared"], cwd=REPO,
                           env=env, capture_output=True, text=True, timeout=120)
     assert card.returncode == 0 and "wrote s3://data/shared/README.md" in card.stderr, card.stderr[-2000:]
     compact = subprocess.run([sys.executable, "-m", "scrapy", "dataset", "compact", "s3://data/shared"], cwd=REPO,
                              env=env, capture_output=True, text=True, timeout=120)
     assert compact.returncode == 2 and "rewrites committed files" in compact.stderr
+
+
+def test_redis_state_rebuilt_from_the_s3_dataset(rounds, services, monkeypatch):
+    """After a Redis loss: `python -m crawler.shared.rebuild` fills a fresh prefix from the committed files; its
+    dedup records and thread memberships are the ones the workers' own commits left in Redis."""
+    import redis
+
+    from crawler.shared import SharedConfig
+    from crawler.shared.rebuild import main
+    from crawler.state.redis_crawl_state import RedisCrawlState
+    from crawler.state.redis_dedup_store import RedisDedupStore
+    from pipelines.dedup import minhash as mh
+    from scrapy.settings import Settings
+
+    redis_url, endpoint = services
+    monkeypatch.setenv("S3_ENDPOINT_URL", endpoint)
+    for k, v in S3_ENV.items():
+        monkeypatch.setenv(k, v)
+    live = SharedConfig.from_settings(Settings({"REDIS_URL": redis_url, "OUTPUT_DIR": "s3://data/shared"})).prefix
+    assert main(["s3://data/shared", "--redis-url", redis_url, "--prefix", "rebuilt"]) == 0
+    assert main(["s3://data/shared", "--redis-url", redis_url, "--prefix", "rebuilt"]) == 2  # never over a state
+    r = redis.Redis.from_url(redis_url)
+    fields = lambda d: (d.content_hash, d.version, d.rep_id, d.cluster_id)  # noqa: E731
+    for table in ID:
+        ids_ = sorted(set(rounds["second"]["shared"][table].column(ID[table]).to_pylist()))
+        before = RedisDedupStore(r, live, mh.PARAMS).get(table, ids_)
+        after = RedisDedupStore(r, "rebuilt", mh.PARAMS).get(table, ids_)
+        assert set(after) == set(ids_) == set(before)
+        assert {i: fields(d) for i, d in after.items()} == {i: fields(d) for i, d in before.items()}, table
+    live_cs, rebuilt_cs = RedisCrawlState(r, live), RedisCrawlState(r, "rebuilt")
+    urls = {u for u in rounds["second"]["shared"]["articles"].column("url").to_pylist()}
+    checked = 0
+    for url in sorted(urls):
+        page = rebuilt_cs.page(url)
+        if page is None:  # a row a discussion made: its page is keyed by the request URL (not rebuilt)
+            continue
+        checked += 1
+        assert page.gone == live_cs.page(url).gone, url
+        # every thread the workers filed under the page (the rebuild also files there the threads found elsewhere
+        # that discuss its article: crawl_rebuild.py keys a thread by its article's page)
+        assert {t["thread_id"] for t in live_cs.threads_of(url)} <= {t["thread_id"] for t in rebuilt_cs.threads_of(url)}
+        for t in live_cs.threads_of(url):
+            assert rebuilt_cs.thread_comments(t["thread_id"]) == live_cs.thread_comments(t["thread_id"]), url
+    assert checked >= ARTICLES
+    assert rebuilt_cs.applied_runs() >= {m for m in live_cs.applied_runs()}

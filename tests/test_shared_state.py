@@ -59,18 +59,25 @@ def deltas():
     return first, second
 
 
+def apply_and_compare(sql, red, delta, run_id, urls):
+    """Apply one delta to both stores, then ask both the same questions."""
+    for store in (sql, red):
+        store.apply(delta, run_id)
+    for when in (NOW, NOW + timedelta(hours=1), NOW + timedelta(days=1), NOW + timedelta(days=30)):
+        assert red.due_pages(when) == sql.due_pages(when)
+    for url in urls:
+        assert red.page(url) == sql.page(url)
+        assert red.threads_of(url) == sql.threads_of(url)
+    assert red.thread_comments("T1") == sql.thread_comments("T1")
+    assert red.applied_runs() == sql.applied_runs()
+
+
 def test_redis_crawl_state_answers_like_sqlite(r, prefix, tmp_path):
     sql, red = CrawlState(tmp_path / "crawl.sqlite"), RedisCrawlState(r, prefix)
     first, second = deltas()
+    urls = ("http://a/1", "http://a/2", "http://a/3", "http://a/none")
     for n, delta in enumerate((first, second, second)):  # the last one again: idempotent
-        for store in (sql, red):
-            store.apply(delta, f"run{min(n, 1)}")
-        for when in (NOW, NOW + timedelta(hours=1), NOW + timedelta(days=1)):
-            assert red.due_pages(when) == sql.due_pages(when)
-        for url in ("http://a/1", "http://a/2", "http://a/none"):
-            assert red.page(url) == sql.page(url)
-            assert red.threads_of(url) == sql.threads_of(url)
-        assert red.thread_comments("T1") == sql.thread_comments("T1")
+        apply_and_compare(sql, red, delta, f"run{min(n, 1)}", urls)
         assert red.applied("run0") and sql.applied("run0") and not red.applied("run9")
     assert red.thread_comments("T1") == {"11": "C11"}
     assert red.page("http://a/2").gone and red.due_pages(NOW + timedelta(days=30)) == [("http://a/1", "article")]
@@ -89,14 +96,7 @@ def test_redis_crawl_state_answers_like_sqlite(r, prefix, tmp_path):
                         threads={"T1": {"page_url": "http://a/3", "platform": "wordpress", "host": "a",
                                         "native_thread_id": "1", "article_id": "A1", "first_requests": []}})]
     for n, delta in enumerate(later):
-        for store in (sql, red):
-            store.apply(delta, f"later{n}")
-        for when in (NOW, NOW + timedelta(hours=1), NOW + timedelta(days=30)):
-            assert red.due_pages(when) == sql.due_pages(when)
-        for url in ("http://a/1", "http://a/2", "http://a/3"):
-            assert red.page(url) == sql.page(url)
-            assert red.threads_of(url) == sql.threads_of(url)
-        assert red.applied_runs() == sql.applied_runs()
+        apply_and_compare(sql, red, delta, f"later{n}", urls)
     assert [t["thread_id"] for t in red.threads_of("http://a/3")] == ["T1"] and red.threads_of("http://a/1") == []
     assert [u for u, _ in red.due_pages(NOW + timedelta(days=30))] == ["http://a/3", "http://a/1"]
 

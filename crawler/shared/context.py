@@ -32,6 +32,7 @@ class SharedRunContext:
     recovered: list[str] = field(default_factory=list)
     discarded: list[str] = field(default_factory=list)
     events: list[str] = field(default_factory=list)  # what recovery worked around, as stat names (as run_context)
+    rebuilt: dict = field(default_factory=dict)  # what a crawl-state rebuild recovered (as run_context)
     took_lock: bool = False
     round: SharedRound | None = None
     dataset: Dataset | None = None

@@ -14,9 +14,10 @@ from functools import cached_property
 from extruct.jsonld import JsonLdExtractor
 from htmldate import find_date
 from lxml import etree
+from parsel.csstranslator import css2xpath
 
 from crawler import ids
-from crawler.dates import parse_date
+from crawler.dates import first_day_in, parse_date
 from crawler.htmltext import element_text, html_to_text, normalise_whitespace
 from crawler.items import ArticleRecord
 from crawler.parsed_html import parsed_html
@@ -34,8 +35,11 @@ SEL_META_NAME = 'meta[name="{}"]::attr(content)'
 SEL_ARTICLE_META = 'meta[property="article:{}"]::attr(content)'
 SEL_H1 = "h1"
 SEL_TITLE = "title::text"
-SEL_AUTHOR_DOM = '[rel="author"]::text, .author-name::text, .byline a::text, [itemprop="author"] [itemprop="name"]::text'
 SEL_TIME_DOM = "time[datetime]::attr(datetime)"
+SEL_ITEMPROP_PUBLISHED = '[itemprop="datePublished"]::attr(content), [itemprop="datePublished"]::attr(datetime)'
+# text nodes a reader sees (script and style elements hold only text, so the parent test is enough)
+XP_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]", smart_strings=False)
+URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:/|-|$)")
 SEL_TAGS = 'meta[property="article:tag"]::attr(content)'
 SEL_SYNDICATION = ('link[rel="original-source"]::attr(href), link[rel="syndication-source"]::attr(href), '
                    'meta[name="syndication-source"]::attr(content), meta[name="original-source"]::attr(content)')
@@ -46,15 +50,48 @@ H1_MANY_MIN_SHARE = 0.5     # ... when the page has several <h1>s (the best-matc
 TITLE_SITE_SEPARATOR = re.compile(r"\s+[|\-\u2013\u2014\u00b7\u00bb]\s+")
 SUBTITLE = re.compile(r"^\s*:\s*\S")  # the rest of a declared title that continues the <h1>
 WORDS = re.compile(r"\w+")
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 NOT_NAMES = frozenset({"by", "admin", "staff", "author", "editor", "guest"})
-XP_BYLINE = etree.XPath('//body//*[@itemprop="author" or contains(@class, "author") or contains(@class, "byline")]')
+# one pass for every author-markup rule: rel/itemprop author, class words with "author" or "byline" in them
+XP_AUTHORISH = etree.XPath('//body//*[@rel="author" or @itemprop="author" or contains(@class, "author") or '
+                           'contains(@class, "byline")]')
+XP_AUTHOR_LINK = etree.XPath('//a[@rel="author" or contains(@href, "/author/") or contains(@href, "/authors/")]'
+                             '/text()')
 BYLINE_MAX_TRIES = 20
 NAME_LIKE = re.compile(r"^[A-Z][\w.'\-]*(?: [A-Z][\w.'\-]*){1,4}$")
+BY_PREFIX = re.compile(r"^\s*(by|written by|posted by|author)\s*:?\s*", re.I)
+# a short body text opening with "By" (or "Written by", "Posted by"), the name up to a separator or the end
+BY_LINE = re.compile(r"^(?:written |posted |words )?by:?\s+([^|\u2022\u00b7,;:()\d]{2,60}?)"
+                     r"(?:\s*(?:[|\u2022\u00b7,;:(\d]|\s(?:on|at|in|and|for|from|updated|published)\s).*)?$", re.I)
+# candidate texts for a "By Jane Doe" line (narrowed in C, checked in Python): short, with "by" in them
+XP_BY_CANDIDATES = etree.XPath("//body//text()[string-length(.) < 200 and (contains(., 'By') or contains(., 'by'))]")
+BY_ALONE = re.compile(r"^(?:written |posted )?by:?$", re.I)
+NOT_BYLINE_PLACES = frozenset({"script", "style", "a", "button", "nav", "footer", "form", "label", "select",
+                               "option", "textarea"})
+BY_LINE_MAX_CHARS = 90
+SHORT_BYLINE_CHARS = 120
+LOOSE_NAME = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ .'\u2019()\-]){0,39}$")  # letters and name punctuation
+LOOSE_NAME_MAX_WORDS = 4
+BYLINE_SEPARATOR = re.compile(r"\s*[|\u2022\u00b7,;]\s*|\s+-\s+")
+META_AUTHOR_NAMES = ("author", "parsely-author", "sailthru.author", "dc.creator", "DC.creator", "dcterms.creator")
+# words in a link or label that is not a name ("More about Jane", "See all posts", "Learn more")
+NOT_NAME_WORDS = frozenset({"more", "about", "all", "see", "view", "articles", "posts", "stories", "learn", "read",
+                            "contributor", "reviews", "profile", "follow", "contact", "share", "comments"})
 ORGANISATION_TYPES = frozenset({"Organization", "NewsMediaOrganization", "Corporation", "WebSite", "Brand"})
-SEL_AUTHOR_LINK = 'a[rel="author"]::text, a[href*="/author/"]::text, a[href*="/authors/"]::text'
 TITLE_SITE_SUFFIX = re.compile(r"^\s+[|\-\u2013\u2014:\u00b7\u00bb]\s*\S")
 LD_MIN_SHARE = 0.8  # JSON-LD articleBody wins when at least this long relative to the DOM text
 LD_MARKUP = re.compile(r"</?(p|br|div|span|a|h[1-6]|ul|li|strong|em|b|i|body)\b", re.I)
+
+
+def _compiled(css: str) -> etree.XPath:
+    """A CSS selector (with parsel's ``::text`` / ``::attr()``) compiled once to an lxml XPath."""
+    return etree.XPath(css2xpath(css))
+
+
+XP_META = etree.XPath("//meta[@content]")
+XP_LINK = etree.XPath("//link[@rel and @href]")
+XP_H1 = etree.XPath("//h1")
+XP_TITLE_TEXT = etree.XPath("//title/text()")
 
 
 @dataclass
@@ -105,15 +142,76 @@ class ArticlePage:
                 return obj
         return {}
 
+    @cached_property
+    def metas(self) -> tuple[dict[str, str], dict[str, str]]:
+        """({property: content}, {name: content}) of the page's <meta> tags, the first of each kept: one
+        pass over the tree instead of one selector per field."""
+        by_property: dict[str, str] = {}
+        by_name: dict[str, str] = {}
+        self._meta_tags = []
+        root = self.sel.root
+        if isinstance(getattr(root, "tag", None), str):
+            for m in XP_META(root):
+                content = m.get("content")
+                prop, name = m.get("property"), m.get("name")
+                if prop is not None:
+                    by_property.setdefault(prop, content)
+                    if prop == "article:tag":
+                        self._meta_tags.append(content)
+                if name is not None:
+                    by_name.setdefault(name, content)
+        return by_property, by_name
+
+    _meta_tags: list
+
+    @cached_property
+    def links(self) -> dict[str, str]:
+        """{rel: href} of the page's <link> elements, the first of each rel kept."""
+        root = self.sel.root
+        found: dict[str, str] = {}
+        if isinstance(getattr(root, "tag", None), str):
+            for el in XP_LINK(root):
+                found.setdefault(el.get("rel"), el.get("href"))
+        return found
+
+    def canonical_link(self) -> str | None:
+        return self.links.get("canonical")
+
     def og(self, name: str) -> str | None:
-        return _clean(self.sel.css(SEL_OG.format(name)).get())
+        return _clean(self.metas[0].get(f"og:{name}"))
+
+    def article_meta(self, name: str) -> str | None:
+        return _clean(self.metas[0].get(f"article:{name}"))
 
     def meta(self, name: str) -> str | None:
-        return _clean(self.sel.css(SEL_META_NAME.format(name)).get())
+        return _clean(self.metas[1].get(name))
+
+    def select(self, css: str) -> list:
+        """Results of a CSS selector (compiled once per selector string) on the page's tree."""
+        xp = _SELECTORS.get(css)
+        if xp is None:
+            xp = _SELECTORS[css] = _compiled(css)
+        root = self.sel.root
+        return xp(root) if isinstance(getattr(root, "tag", None), str) else []
+
+    def select_first(self, css: str) -> str | None:
+        found = self.select(css)
+        return str(found[0]) if found else None
+
+    @cached_property
+    def h1_elements(self) -> list:
+        root = self.sel.root
+        return XP_H1(root) if isinstance(getattr(root, "tag", None), str) else []
+
+    @cached_property
+    def title_tag(self) -> str | None:
+        root = self.sel.root
+        found = XP_TITLE_TEXT(root) if isinstance(getattr(root, "tag", None), str) else []
+        return _clean(str(found[0])) if found else None
 
     # -- fields ---------------------------------------------------------------------------------------
     def canonical_url(self) -> str:
-        for cand in (self.sel.css(SEL_CANONICAL).get(), self.og("url")):
+        for cand in (self.canonical_link(), self.og("url")):
             # a canonical pointing at another host is a claim about the source, not this page's identity
             if cand and same_site(self.url, _abs(self.url, cand)):
                 return canonical(_abs(self.url, cand))
@@ -124,9 +222,9 @@ class ArticlePage:
         og:title, <title>), else the JSON-LD headline, else og:title or <title> without a " | Site" part."""
         ld = self.ld.get("headline") or self.ld.get("name")
         ld = _unescaped(ld) if isinstance(ld, str) else None
-        og, tag = _unescaped(self.og("title")), _unescaped(_clean(self.sel.css(SEL_TITLE).get()))
+        og, tag = _unescaped(self.og("title")), _unescaped(self.title_tag)
         declared = set(_words(" ".join(t for t in (ld, og, tag) if t)))
-        h1s = [t for t in (element_text(h.root) for h in self.sel.css(SEL_H1)) if t and len(t) <= TITLE_MAX_CHARS]
+        h1s = [t for t in (element_text(h) for h in self.h1_elements) if t and len(t) <= TITLE_MAX_CHARS]
         if h1s:
             # best agreement first, then the <h1> sharing more words (a headline over a logo's site name)
             share, _, h1 = max(((_share_in(t, declared), len(set(_words(t)) & declared), t) for t in h1s),
@@ -140,8 +238,8 @@ class ArticlePage:
         return ld or _without_site_part(og) or _without_site_part(tag)
 
     def h1_text(self) -> str | None:
-        h1 = self.sel.css(SEL_H1)
-        return (element_text(h1[0].root) or None) if h1 else None
+        h1 = self.h1_elements
+        return (element_text(h1[0]) or None) if h1 else None
 
     def ld_body_text(self) -> str | None:
         """JSON-LD articleBody as plain text (some sites put HTML in it)."""
@@ -153,8 +251,12 @@ class ArticlePage:
         return text or None
 
     @cached_property
+    def fast(self) -> maintext.FastText:
+        return maintext.extract_fast(self.sel)
+
+    @cached_property
     def main(self) -> maintext.MainText:
-        return maintext.extract_main(self.sel, self.url)
+        return maintext.extract_main(self.sel, self.url, self.fast)
 
     def dom_body_text(self) -> str | None:
         return self.main.text
@@ -163,7 +265,7 @@ class ArticlePage:
         """Text found on the page itself (what listing detection weighs links against): JSON-LD articleBody or
         the fast extractor's text, whichever is longer; trafilatura's when the fast path found nothing."""
         ld = self.ld_body_text()
-        own = self.main.fast or self.main.text
+        own = self.fast.text or self.main.text  # trafilatura runs only when the fast path found nothing
         return ld if ld and len(ld) > len(own or "") else own
 
     def body_text(self) -> str | None:
@@ -178,16 +280,30 @@ class ArticlePage:
         return (d.strip() if isinstance(d, str) and d.strip() else None) or self.og("description") or self.meta("description")
 
     def authors_raw(self) -> list[str]:
-        names = _ld_names(self.ld.get("author"))
+        return list(self._authors_raw)
+
+    @cached_property
+    def _authors_raw(self) -> tuple[str, ...]:
+        """The first source that names someone: the article's JSON-LD author (people; ``@id`` references
+        followed), author meta tags, author markup (rel/itemprop/class), author-page links, a name in an
+        author/byline element, a "By Jane Doe" line; last, a JSON-LD author that is an organisation (a
+        company blog signs as the company)."""
+        by_id = {o.get("@id"): o for o in self.ld_objects if isinstance(o.get("@id"), str)}
+        names = _ld_names(self.ld.get("author"), by_id)
         if not names:
-            names = [a for a in [self.meta("author"), self.meta("parsely-author")] if a and not a.startswith("http")]
+            names = [a for a in (*(self.meta(n) for n in META_AUTHOR_NAMES), self.article_meta("author"))
+                     if a and _not_a_handle(a)][:1]
         if not names:
-            names = [t.strip() for t in self.sel.css(SEL_AUTHOR_DOM).getall() if t.strip()]
+            names = [t.strip() for t in self.author_markup_texts() if _name_text(t)]
         if not names:
-            names = [t.strip() for t in self.sel.css(SEL_AUTHOR_LINK).getall()[:3] if t.strip()]
+            names = [t.strip() for t in self.select_xpath(XP_AUTHOR_LINK)[:3] if _name_text(t)]
         if not names:
             names = self.byline_names()
-        return list(dict.fromkeys(_unescaped(n) for n in names if _unescaped(n)))
+        if not names:
+            names = self.by_line_names()
+        if not names:
+            names = _ld_names(self.ld.get("author"), by_id, organisations=True)
+        return tuple(dict.fromkeys(_unescaped(n) for n in names if _unescaped(n)))
 
     def authors(self) -> list[str]:
         out = []
@@ -198,33 +314,126 @@ class ArticlePage:
                     out.append(part)
         return list(dict.fromkeys(out))
 
+    @cached_property
+    def authorish(self) -> list:
+        root = self.sel.root
+        return XP_AUTHORISH(root) if isinstance(getattr(root, "tag", None), str) else []
+
+    def select_xpath(self, xp: etree.XPath) -> list:
+        root = self.sel.root
+        return xp(root) if isinstance(getattr(root, "tag", None), str) else []
+
+    def author_markup_texts(self) -> list[str]:
+        """The texts of author markup (as CSS: ``[rel=author]``, ``.author-name``, ``.byline a``,
+        ``[itemprop=author] [itemprop=name]``), read from the one pass over author-like elements."""
+        out: list[str] = []
+        for el in self.authorish:
+            classes = (el.get("class") or "").split()
+            if el.get("rel") == "author" or "author-name" in classes:
+                out.extend(_own_texts(el))
+            if "byline" in classes:
+                for a in el.iter("a"):
+                    out.extend(_own_texts(a))
+            if el.get("itemprop") == "author":
+                for named in el.iter():
+                    if named is not el and named.get("itemprop") == "name":
+                        out.extend(_own_texts(named))
+        return out
+
     def byline_names(self) -> list[str]:
         """A name-like text (two to five capitalised words) in the first element whose class or itemprop
-        says author/byline: ``<div class="the-author">Jane Doe</div>``."""
-        for el in XP_BYLINE(self.sel.root)[:BYLINE_MAX_TRIES]:
-            text = re.sub(r"^\s*(by|written by|author)\s*:?\s*", "", " ".join(el.text_content().split()), flags=re.I)
-            if NAME_LIKE.match(text) and text.lower() not in NOT_NAMES:
+        says author/byline, as its whole text or one text of its own: ``<div class="the-author">Jane
+        Doe</div>``, ``<div class="post-author"><img> <span>Jane Doe</span> <span>3 May</span></div>``."""
+        found = [el for el in self.authorish if el.get("itemprop") == "author" or "author" in (el.get("class") or "")
+                 or "byline" in (el.get("class") or "")][:BYLINE_MAX_TRIES]
+        # an element whose class names the name ("author-name") first, then any author/byline element
+        named = [el for el in found if "name" in (el.get("class") or "").lower()]
+        for el in named + found:
+            text = BY_PREFIX.sub("", " ".join(el.text_content().split()))
+            if NAME_LIKE.match(text) and _name_text(text):
                 return [text]
+            # the whole text of an element whose class says it is the author ("entry-author-name"): a name
+            # however it is written ("annette thurmon", "Paramita (Guha) Ghosh", a single first name)
+            if "author" in (el.get("class") or "").lower() and LOOSE_NAME.match(text) \
+                    and len(text.split()) <= LOOSE_NAME_MAX_WORDS and _name_text(text):
+                return [text]
+            if len(text) <= SHORT_BYLINE_CHARS:  # "Jane Doe • May 3, 2025": the name before a separator,
+                # or one text of its own ("<img> <span>Jane Doe</span> <span>3 May</span>")
+                for part in (BYLINE_SEPARATOR.split(text, 1)[0], *el.itertext()):
+                    part = BY_PREFIX.sub("", " ".join(part.split()))
+                    if part != text and NAME_LIKE.match(part) and _name_text(part):
+                        return [part]
+        return []
+
+    def by_line_names(self) -> list[str]:
+        """The name in the first short "By Jane Doe" / "Written by Jane Doe" text of the page's body (up to
+        a separator: "By Jane Doe • 3 min read"), or in the element right after a bare "By" ("By <a>Jane
+        Doe</a>"); texts in links, buttons, navigation, footers and forms do not count."""
+        root = self.sel.root
+        if not isinstance(getattr(root, "tag", None), str):
+            return []
+        tries = 0
+        for text in XP_BY_CANDIDATES(root):
+            line = " ".join(str(text).split())
+            if len(line) >= BY_LINE_MAX_CHARS or not line[:12].lower().replace("written ", "").replace(
+                    "posted ", "").startswith("by"):
+                continue
+            holder = text.getparent()
+            if holder is None or any(el.tag in NOT_BYLINE_PLACES for el in (holder, *holder.iterancestors())
+                                     if not (text.is_tail and el is holder)):
+                continue
+            tries += 1
+            if tries > BYLINE_MAX_TRIES:
+                break
+            if BY_ALONE.match(line):
+                after = holder.getnext() if text.is_tail else (holder[0] if len(holder) else None)
+                name = " ".join(after.text_content().split()) if after is not None and isinstance(after.tag, str) else ""
+            else:
+                m = BY_LINE.match(line)
+                name = m.group(1).strip() if m else ""
+            if name and NAME_LIKE.match(name) and _name_text(name):
+                return [name]
         return []
 
     def published_at_raw(self) -> str | None:
-        for cand in (self.ld.get("datePublished"), self.sel.css(SEL_ARTICLE_META.format("published_time")).get(),
-                     self.meta("date"), self.meta("pubdate"), self.sel.css(SEL_TIME_DOM).get()):
+        """The publication date the page states, the article's own first: its JSON-LD datePublished, the
+        article:published_time / date / pubdate meta tags, then a datePublished of any other JSON-LD object
+        (a WebPage beside the article), microdata datePublished, the first <time datetime>; else a date
+        found on the page (:meth:`found_date`). The modified date is never taken for it."""
+        for cand in (self.ld.get("datePublished"), self.article_meta("published_time"),
+                     self.meta("date"), self.meta("pubdate")):
             if isinstance(cand, str) and cand.strip():
+                return cand.strip()
+        for obj in self.ld_objects:
+            cand = obj.get("datePublished")
+            if isinstance(cand, str) and cand.strip():
+                return cand.strip()
+        for css in (SEL_ITEMPROP_PUBLISHED, SEL_TIME_DOM):
+            cand = self.select_first(css)
+            if cand and cand.strip():
                 return cand.strip()
         return self.found_date()
 
     def found_date(self) -> str | None:
-        """No structured date: htmldate's quick search (URL, page elements, visible date patterns), as
-        YYYY-MM-DD; None when it finds none."""
+        """No structured date: a date in the URL (``/2026/03/14/``), else the first full date written in the
+        page's visible text (the byline's, on most pages; a bare year, as in a copyright line, is no date),
+        else htmldate's quick search; as YYYY-MM-DD, None when none is found."""
+        m = URL_DATE.search(self.url or "")
+        if m and 1 <= int(m.group(2)) <= 12 and 1 <= int(m.group(3)) <= 31:
+            return f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+        root = self.sel.root
+        if not isinstance(getattr(root, "tag", None), str):
+            return None
+        found = first_day_in(XP_VISIBLE_TEXT(root))
+        if found:
+            return found
         try:
-            return find_date(self.sel.root, url=self.url, extensive_search=False, original_date=True)
+            return find_date(root, url=self.url, extensive_search=False, original_date=True)
         except Exception:  # htmldate on odd markup: no date rather than no article
             return None
 
     def modified_at_raw(self) -> str | None:
-        for cand in (self.ld.get("dateModified"), self.sel.css(SEL_ARTICLE_META.format("modified_time")).get(),
-                     self.og("updated_time")):
+        for cand in (self.ld.get("dateModified"), self.article_meta("modified_time"), self.og("updated_time")):
             if isinstance(cand, str) and cand.strip():
                 return cand.strip()
         return None
@@ -232,11 +441,11 @@ class ArticlePage:
     def section(self) -> str | None:
         s = self.ld.get("articleSection")
         s = s[0] if isinstance(s, list) and s else s
-        return (s.strip() if isinstance(s, str) and s.strip() else None) or _clean(
-            self.sel.css(SEL_ARTICLE_META.format("section")).get())
+        return (s.strip() if isinstance(s, str) and s.strip() else None) or self.article_meta("section")
 
     def tags(self) -> list[str]:
-        tags = [t.strip() for t in self.sel.css(SEL_TAGS).getall() if t.strip()]
+        self.metas  # noqa: B018 (collects the article:tag values)
+        tags = [t.strip() for t in self._meta_tags if t and t.strip()]
         kw = self.ld.get("keywords")
         if not tags and isinstance(kw, str):
             tags = [t.strip() for t in kw.split(",") if t.strip()]
@@ -253,9 +462,10 @@ class ArticlePage:
         return (img if isinstance(img, str) else None) or self.og("image")
 
     def syndicated_from(self) -> str | None:
-        src = self.sel.css(SEL_SYNDICATION).get()
+        src = (self.links.get("original-source") or self.links.get("syndication-source")
+               or self.meta("syndication-source") or self.meta("original-source"))
         if not src:
-            for cand in (self.sel.css(SEL_CANONICAL).get(), self.og("url")):
+            for cand in (self.canonical_link(), self.og("url")):
                 if cand and not same_site(self.url, _abs(self.url, cand)):
                     src = cand
                     break
@@ -284,11 +494,13 @@ class ArticlePage:
             reason = "forum"
         if reason:
             return NotArticle(reason, self.url)
-        body = self.body_text()
+        # decided on the page's own text before the body is chosen: a listing or a teaser is not worth
+        # trafilatura's time
         reason = notarticle.classify_after_extraction(self.sel, self.raw, self.url, self.own_text(),
                                                       self.declares_article())
         if reason:
             return NotArticle(reason, self.url)
+        body = self.body_text()
         if not body or len(body) < MIN_BODY_CHARS:
             return NotArticle("no_body", self.url)
         title = self.title()
@@ -303,6 +515,9 @@ class ArticlePage:
             modified_at=parse_date(mod_raw), section=self.section(), tags=self.tags(), image_url=self.image_url(),
             syndicated_from=self.syndicated_from(), parser=self.parser,
         )
+
+
+_SELECTORS: dict[str, etree.XPath] = {}
 
 
 def parse_article(url: str, body: bytes | str, headers: dict | None = None) -> ArticleRecord | NotArticle:
@@ -344,17 +559,42 @@ def _without_site_part(title: str | None) -> str | None:
     return max(parts, key=len).strip() if len(parts) > 1 else title
 
 
-def _ld_names(value) -> list[str]:
-    """Names of the JSON-LD author(s): people, not the publishing organisation."""
-    if value is None:
+def _ld_names(value, by_id: dict | None = None, organisations: bool = False, _depth: int = 0) -> list[str]:
+    """Names of the JSON-LD author(s): people, not the publishing organisation (``organisations``: only
+    the organisations). ``{"@id": ...}`` references are looked up in ``by_id`` (Yoast's @graph)."""
+    if value is None or _depth > 3:
         return []
     if isinstance(value, str):
-        return [value.strip()] if value.strip() else []
+        return [value.strip()] if value.strip() and not organisations else []
     if isinstance(value, dict):
+        ref = value.get("@id")
+        if by_id and isinstance(ref, str) and "name" not in value and by_id.get(ref) is not None:
+            return _ld_names(by_id[ref], by_id, organisations, _depth + 1)
         kind = value.get("@type")
-        if any(k in ORGANISATION_TYPES for k in (kind if isinstance(kind, list) else [kind]) if isinstance(k, str)):
+        is_org = any(k in ORGANISATION_TYPES for k in (kind if isinstance(kind, list) else [kind]) if isinstance(k, str))
+        if is_org != organisations:
             return []
-        return _ld_names(value.get("name"))
+        name = value.get("name")
+        return [name.strip()] if isinstance(name, str) and name.strip() else []
     if isinstance(value, list):
-        return [n for v in value for n in _ld_names(v)]
+        return [n for v in value for n in _ld_names(v, by_id, organisations, _depth + 1)]
     return []
+
+
+def _own_texts(el) -> list[str]:
+    """The text nodes an element holds itself (``::text``): its text and its children's tails."""
+    texts = [el.text] if el.text else []
+    texts.extend(c.tail for c in el if c.tail)
+    return texts
+
+
+def _not_a_handle(text: str) -> bool:
+    """An author meta tag's value that is a name, not a profile URL, a numeric id or an @handle."""
+    t = text.strip()
+    return bool(t) and not t.startswith(("http", "@", "/")) and not t.isdigit()
+
+
+def _name_text(text: str) -> bool:
+    """A short text that can be a person's or team's name (no "More about ...", "See all posts")."""
+    words = _words(text)
+    return 0 < len(words) <= 8 and NOT_NAME_WORDS.isdisjoint(words) and " ".join(words) not in NOT_NAMES

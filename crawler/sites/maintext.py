@@ -115,6 +115,62 @@ class Block:
     tag: str
 
 
+# -- one pass over the paragraphs ------------------------------------------------------------------------
+class Paragraphs:
+    """The page's ``<p>``/``<pre>`` read once (text, stripped length), and answers derived from them that the
+    scorer, :func:`grow` and :func:`page_prose` all ask: is a paragraph prose, is an element inside a region
+    outside the article (answers remembered per element, so a region's ancestors are looked at once)."""
+
+    def __init__(self, root: etree._Element):
+        self.items = [(p, text, len(text.strip())) for p in root.iter(*SCORED_PARAGRAPH_TAGS)
+                      for text in (p.text_content(),)]
+        self._outside: dict = {}
+        self._prose: dict | None = None
+
+    def outside(self, el: etree._Element) -> bool:
+        """Like :func:`in_outside_region`, remembered for every element on the way up."""
+        memo = self._outside
+        path = []
+        node, result = el, False
+        while node is not None:
+            known = memo.get(node)
+            if known is not None:
+                result = known
+                break
+            if node.tag in ("body", "html"):
+                break
+            path.append(node)
+            if names_outside(node):
+                result = True
+                break
+            node = node.getparent()
+        for n in path:
+            memo[n] = result
+        return result
+
+    @property
+    def prose(self) -> dict:
+        """{paragraph: characters} of prose paragraphs (PROSE_CHARS or more, link density below 0.3,
+        outside no comment/related/footer region)."""
+        if self._prose is None:
+            self._prose = {}
+            for p, text, n in self.items:
+                if n >= PROSE_CHARS and _links_share(p, len(text)) < 0.3 and not self.outside(p):
+                    self._prose[p] = n
+        return self._prose
+
+
+def _links_share(el: etree._Element, total: int) -> float:
+    if not total:
+        return 1.0
+    return min(1.0, sum(len(a.text_content()) for a in el.iter("a")) / total)
+
+
+def names_outside(node: etree._Element) -> bool:
+    names = f'{node.get("class") or ""} {node.get("id") or ""}'.lower()
+    return bool(names.strip()) and any(w in OUTSIDE_WORDS for w in CLASS_SPLIT.split(names))
+
+
 # -- candidates -----------------------------------------------------------------------------------------
 def known_containers(root: etree._Element) -> list[etree._Element]:
     """Outermost matches of the known body containers, in document order; a match after the first must
@@ -144,13 +200,13 @@ def scored_container(root: etree._Element) -> etree._Element | None:
     return scored_containers(root)[0]
 
 
-def scored_containers(root: etree._Element) -> tuple[etree._Element | None, list[etree._Element]]:
+def scored_containers(root: etree._Element, paras: Paragraphs | None = None
+                      ) -> tuple[etree._Element | None, list[etree._Element]]:
     """The readability winner, and the winner with its siblings that score at least SIBLING_SHARE of it
     (a body split into several sections) in document order."""
+    paras = paras or Paragraphs(root)
     scores: dict = {}
-    for p in root.iter(*SCORED_PARAGRAPH_TAGS):
-        text = p.text_content()
-        n = len(text.strip())
+    for p, text, n in paras.items:
         if n < 25:
             continue
         score = 1 + count_commas(text) + min(n // 100, 3)
@@ -169,11 +225,11 @@ def scored_containers(root: etree._Element) -> tuple[etree._Element | None, list
     if not scores:
         return None, []
     top = [kv for kv in sorted(scores.items(), key=lambda kv: kv[1], reverse=True)[:8]
-           if not in_outside_region(kv[0]) and not is_boilerplate(kv[0])]
+           if not paras.outside(kv[0]) and not is_boilerplate(kv[0])]
     if not top:
         return None, []
     best, best_score = max(top[:5], key=lambda kv: kv[1] * (1 - link_density(kv[0])))
-    grown = grow(best)
+    grown = grow(best, paras)
     if grown is not best:
         return grown, [grown]
     parent = best.getparent()
@@ -184,7 +240,7 @@ def scored_containers(root: etree._Element) -> tuple[etree._Element | None, list
         scores.get(sib, 0) >= floor and not is_boilerplate(sib) and link_density(sib) < SIBLING_MAX_LINK_DENSITY)]
 
 
-def grow(best: etree._Element) -> etree._Element:
+def grow(best: etree._Element, paras: Paragraphs | None = None) -> etree._Element:
     """Climb from the scored winner to the ancestor that holds the rest of a body split over many blocks:
     an ancestor is taken when the text it adds is mostly prose (paragraphs with few links)."""
     chain = [best]
@@ -198,8 +254,8 @@ def grow(best: etree._Element) -> etree._Element:
     top = chain[-1]
     n = len(chain)
     prose = [0] * n
-    links = [0] * n
     hidden = [0] * n
+    prose_of = (paras or Paragraphs(top)).prose
     def add(el, arr, amount):
         for node in (el, *el.iterancestors()):
             i = index.get(node)
@@ -209,16 +265,13 @@ def grow(best: etree._Element) -> etree._Element:
             if node is top:
                 return
     for p in top.iter(*GROW_PROSE_TAGS):
-        t = p.text_content()
-        k = len(t.strip())
-        if k >= PROSE_CHARS and link_density(p) < 0.3 and not in_outside_region(p):
+        k = prose_of.get(p)
+        if k:
             add(p, prose, k)
-    for a in top.iter("a"):
-        add(a, links, len(a.text_content()))
     for sc in top.iter("script", "style", "noscript", "template"):
         add(sc, hidden, len(sc.text_content()))
     for i in range(1, n):
-        prose[i] += prose[i - 1]; links[i] += links[i - 1]; hidden[i] += hidden[i - 1]
+        prose[i] += prose[i - 1]; hidden[i] += hidden[i - 1]
     total = [len(el.text_content()) - hidden[i] for i, el in enumerate(chain)]
     cur = 0
     for i in range(1, n):
@@ -234,8 +287,7 @@ def in_outside_region(el: etree._Element) -> bool:
     for node in (el, *el.iterancestors()):
         if node.tag in ("body", "html"):
             return False
-        names = f'{node.get("class") or ""} {node.get("id") or ""}'.lower()
-        if names.strip() and any(w in OUTSIDE_WORDS for w in CLASS_SPLIT.split(names)):
+        if names_outside(node):
             return True
     return False
 
@@ -256,13 +308,13 @@ def text_len(els: list[etree._Element]) -> int:
     return sum(len(el.text_content().strip()) for el in els)
 
 
-def choose(root: etree._Element) -> list[etree._Element]:
-    return with_lead(choose_containers(root))
+def choose(root: etree._Element, paras: Paragraphs | None = None) -> list[etree._Element]:
+    return with_lead(choose_containers(root, paras))
 
 
-def choose_containers(root: etree._Element) -> list[etree._Element]:
+def choose_containers(root: etree._Element, paras: Paragraphs | None = None) -> list[etree._Element]:
     known = known_containers(root)
-    scored, scored_all = scored_containers(root)
+    scored, scored_all = scored_containers(root, paras)
     if not known:
         return scored_all
     if scored is None or any(scored is k or k in scored.iterancestors() for k in known):
@@ -300,6 +352,8 @@ def is_boilerplate(el: etree._Element) -> bool:
     tag = el.tag
     if tag in SKIP_TAGS and not (tag == "figure" and el.find(".//table") is not None):
         return True  # (a table in a <figure>, as block editors wrap them, is content)
+    if not len(el.attrib):  # most elements carry no attributes at all
+        return False
     if el.get("hidden") is not None or el.get("aria-hidden") == "true":
         return True
     style = el.get("style")
@@ -333,6 +387,8 @@ class _Walker:
         self.total = max(total_chars, 1)
 
     def flush(self) -> None:
+        if not self.parts:
+            return  # (an empty block: nothing to end; no link text can have been counted)
         text = "".join(self.parts)
         if "[" in text:
             text = SHORTCODE.sub("", text)
@@ -437,8 +493,8 @@ def keep_block(block: Block, headline: str | None) -> bool:
 
 
 # -- public -------------------------------------------------------------------------------------------------
-def fast_text(root: etree._Element) -> str | None:
-    containers = choose(root)
+def fast_text(root: etree._Element, paras: Paragraphs | None = None) -> str | None:
+    containers = choose(root, paras)
     if not containers:
         return None
     headline = _headline(root)
@@ -462,15 +518,9 @@ def without_repeats(blocks: list[Block]) -> list[Block]:
     return out
 
 
-def page_prose(root: etree._Element) -> int:
+def page_prose(root: etree._Element, paras: Paragraphs | None = None) -> int:
     """Characters of prose paragraphs on the whole page outside comment/related/footer regions."""
-    body = root.find(".//body")
-    total = 0
-    for p in (body if body is not None else root).iter(*SCORED_PARAGRAPH_TAGS):
-        n = len(p.text_content().strip())
-        if n >= PROSE_CHARS and link_density(p) < 0.3 and not in_outside_region(p):
-            total += n
-    return total
+    return sum((paras or Paragraphs(root)).prose.values())
 
 
 def from_trafilatura(root: etree._Element, url: str | None) -> str | None:
@@ -487,17 +537,35 @@ class MainText:
     source: str  # "fast", "trafilatura" or "none"
 
 
-def extract_main(sel_or_root, url: str | None = None) -> MainText:
+@dataclass
+class FastText:
+    """The fast path's text and whether it is enough on its own (else trafilatura gets a go)."""
+    text: str | None
+    enough: bool
+
+
+def extract_fast(sel_or_root) -> FastText:
+    root = getattr(sel_or_root, "root", sel_or_root)
+    if not isinstance(getattr(root, "tag", None), str):
+        return FastText(None, True)
+    paras = Paragraphs(root)
+    fast = fast_text(root, paras)
+    return FastText(fast, bool(fast and len(fast) >= MIN_CHARS and len(fast) >= WEAK_SHARE * page_prose(root, paras)))
+
+
+def extract_main(sel_or_root, url: str | None = None, fast: FastText | None = None) -> MainText:
+    """The main text: the fast path's when it is enough, else trafilatura's when that is longer.
+    ``fast``: the fast path's result when the caller has it already."""
     root = getattr(sel_or_root, "root", sel_or_root)
     if not isinstance(getattr(root, "tag", None), str):
         return MainText(None, None, "none")
-    fast = fast_text(root)
-    if fast and len(fast) >= MIN_CHARS and len(fast) >= WEAK_SHARE * page_prose(root):
-        return MainText(fast, fast, "fast")
+    fast = fast or extract_fast(root)
+    if fast.enough:
+        return MainText(fast.text, fast.text, "fast" if fast.text else "none")
     slow = from_trafilatura(root, url)
-    if slow and len(slow) > len(fast or ""):
-        return MainText(fast, slow, "trafilatura")
-    return MainText(fast, fast, "fast" if fast else "none")
+    if slow and len(slow) > len(fast.text or ""):
+        return MainText(fast.text, slow, "trafilatura")
+    return MainText(fast.text, fast.text, "fast" if fast.text else "none")
 
 
 def extract(sel_or_root, url: str | None = None) -> str | None:

@@ -116,17 +116,20 @@ def prose_paragraphs(sel: Selector, enough: int) -> int:
     return n
 
 
-def is_challenge(sel: Selector, raw_lower: str) -> bool:
+def is_challenge(sel: Selector, raw_lower: str, visible: int | None = None) -> bool:
+    """``visible``: the page's visible characters counted up to STRONG_CHALLENGE_MAX_TEXT, when the caller
+    has them already."""
+    if visible is None:
+        visible = visible_text_len(sel, enough=STRONG_CHALLENGE_MAX_TEXT)
     if any(m in raw_lower for m in STRONG_CHALLENGE_MARKERS):
         # the scripts of a bot-protection service also ride along on the ordinary pages it protects (a
         # passive check script, a captcha modal's style): a page with much text, or text in paragraphs, is no
         # block page
-        visible = visible_text_len(sel, enough=STRONG_CHALLENGE_MAX_TEXT)
         if visible >= STRONG_CHALLENGE_MAX_TEXT:
             return False
         return not (visible >= CHALLENGE_MAX_TEXT
                     and prose_paragraphs(sel, CHALLENGE_MIN_PARAGRAPHS) >= CHALLENGE_MIN_PARAGRAPHS)
-    if visible_text_len(sel, enough=CHALLENGE_MAX_TEXT) >= CHALLENGE_MAX_TEXT:
+    if visible >= CHALLENGE_MAX_TEXT:
         return False  # a page with this much to read is not an interstitial, whatever it mentions
     title = (sel.css(SEL_TITLE).get() or "").strip()
     if CHALLENGE_TITLES.match(title) or any(m in raw_lower for m in CHALLENGE_PHRASES):
@@ -135,8 +138,11 @@ def is_challenge(sel: Selector, raw_lower: str) -> bool:
         and not sel.xpath(SHELL_MOUNTS)
 
 
-def is_client_shell(sel: Selector) -> bool:
-    """A page whose content is rendered by JavaScript: almost no text outside scripts."""
+def is_client_shell(sel: Selector, visible: int | None = None) -> bool:
+    """A page whose content is rendered by JavaScript: almost no text outside scripts. ``visible``: the
+    page's visible characters (outside <noscript> too) when the caller has counted them."""
+    if visible is not None and visible >= SHELL_MAX_TEXT:
+        return False  # <noscript> text only adds to it
     if visible_text_len(sel, NOT_SERVED, enough=SHELL_MAX_TEXT) >= SHELL_MAX_TEXT:
         return False
     return bool(sel.xpath(SHELL_MOUNTS)) or len(sel.css("script")) >= 3
@@ -153,6 +159,8 @@ def is_listing(sel: Selector, url: str, body: str | None, declared: bool | None 
     inside an ItemList); such a page with some prose of its own is never a listing. None: look for any
     Article type in the JSON-LD (weaker: home pages list NewsArticle items), and ask for more prose."""
     own = prose_len(body)
+    if declared and own >= PROSE_MIN_CHARS:
+        return False  # the page says it is one article and has prose of its own (whatever it links to)
     heads = listing.headline_links(sel.root, url) if url else {}
     if len(heads) >= LISTING_MIN_HEADLINES and sum(len(t) for t in heads.values()) >= LISTING_RATIO * max(own, 1):
         if declared:
@@ -222,10 +230,13 @@ def is_forum(sel: Selector, ld_types: frozenset = frozenset(), declares_story: b
 
 
 def classify_before_extraction(sel: Selector, raw: str) -> str | None:
+    visible = visible_text_len(sel, enough=STRONG_CHALLENGE_MAX_TEXT)  # counted once for both checks
+    if visible >= STRONG_CHALLENGE_MAX_TEXT:
+        return None  # this much to read: neither an interstitial (whatever its scripts) nor an empty shell
     lower = raw[:200_000].lower()
-    if is_challenge(sel, lower):
+    if is_challenge(sel, lower, visible):
         return "challenge"
-    if is_client_shell(sel):
+    if is_client_shell(sel, visible):
         return "client_shell"
     return None
 

@@ -134,6 +134,8 @@ class ArticleSpider(scrapy.Spider):
             stats.set_value("state/corrupt_recreated", self._state_recreated)
         for event in self.ctx.events:
             stats.inc_value(event)
+        for what, n in self.ctx.rebuilt.items():  # a crawl state rebuilt from the dataset (crawl_rebuild.py)
+            stats.set_value(f"state/crawl/rebuilt_from_dataset/{what}", n)
         # What exists now (modules, settings, registries, the demo site) lives for the whole run: keep it out
         # of the collector's full passes, which otherwise rescan it every time the heap grows.
         gc.collect()
@@ -249,6 +251,13 @@ class ArticleSpider(scrapy.Spider):
             return
         headers = response.headers.to_unicode_dict()
         result = parser_for(response.url)(response.url, response.body, headers)
+        if isinstance(result, NotArticle) and result.reason == "forum" and not response.meta.get(thread_entry.JOINS) \
+                and detect_platform(response.url, response.body, headers, self.adapters):
+            # a discussion thread reached as an article (a feed or sitemap lists forum topics): the comment
+            # adapters make its rows, as for a discussion source
+            self.inc("articles/not_article/forum/to_discussion")
+            yield from self.parse_discussion(response)
+            return
         if isinstance(result, NotArticle):
             yield from thread_entry.linked_article_missing(self, response.request, f"not an article: {result.reason}")
             self.inc(f"articles/not_article/{result.reason}")

@@ -31,7 +31,15 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from itertools import islice
 
-from .dedup_store import _TBL, TABLES, SeenDoc, StateError, _home
+from .dedup_store import TABLES, SeenDoc, StateError
+
+try:  # the SQLite store's row key, whose order its answers come in
+    from .dedup_store import _home
+except ImportError:  # its layout changed: ids in their own order (same records, maybe another order)
+    def _home(tbl: int, rid: str) -> int:
+        return 0
+
+_TBL = {t: i for i, t in enumerate(TABLES)}
 
 FORMAT = "redis-2"  # the layout above (answers of the SQLite store's format 2)
 _BATCH = 2000

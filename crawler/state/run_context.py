@@ -154,6 +154,7 @@ class RunContext:
     discarded: list[str] = field(default_factory=list)
     events: list[str] = field(default_factory=list)  # what recovery and the state check did, as stat names
     took_lock: bool = False
+    rebuilt: dict = field(default_factory=dict)  # what a crawl-state rebuild recovered (pages, threads, comments)
 
     @property
     def staging(self) -> Path:
@@ -181,10 +182,18 @@ class RunContext:
         v = verdict(committed, self.state.applied_runs() if existed else None)
         if v.matches:
             return
-        logger.warning("crawl state does not match the dataset: %s; starting a fresh crawl state", v)
+        logger.warning("crawl state does not match the dataset: %s; rebuilding it from the dataset", v)
         self.state.close()
         set_aside(path, f"{v.status}-{self.run_id}")
         self.state = CrawlState(path)
+        try:  # pages (identity, times, schedule, gone), threads and their comments, from the committed files
+            from .crawl_rebuild import rebuild
+
+            self.rebuilt = rebuild(self.state, self.output)
+        except Exception as exc:  # noqa: BLE001 - a fresh state still keeps the dataset free of duplicates
+            logger.error("crawl state not rebuilt from the dataset (%r): starting fresh; pages deleted meanwhile "
+                         "get no tombstone", exc)
+            self.events.append("state/crawl/rebuild_failed")
         self.state.mark_applied(committed)
         self.events.append(f"state/crawl/rebuilt/{v.status}")
 

@@ -20,7 +20,7 @@ Rules, in order of confidence:
   - a *weak* signal: a context word of the text's language or of English (``token``, ``staking``,
     ``futures``, ``rollups``, ``precio`` …) in the sentence or the one before or after it, a payment
     construction (``paid for it in ether``, ``priced in DOT``), another asset named unambiguously in the
-    sentence (``BTC, ETH and LINK``), or another ambiguous spelling close by in the sentence (at most 40
+    sentence (``BTC, ETH and LINK``), or another ambiguous spelling close by in the sentence (at most 60
     characters between them) that could itself count on a weak signal (``Maker raised the DAI savings
     rate``, ``LINK, DOT, ATOM``).
 
@@ -116,6 +116,17 @@ def _variants(form: str) -> set[str]:
     return out
 
 
+def _inflected(word: str) -> str:
+    """An English context word with its plural (validator → validators) or, for a long plural, its singular
+    (transactions → transaction); short plurals keep their form (bears is not bear). Other languages
+    inflect differently and list their forms."""
+    if not (word.isalpha() and word.islower()):
+        return re.escape(word)
+    if word.endswith("s") and len(word) >= 8:
+        return re.escape(word[:-1]) + "s?"
+    return re.escape(word) + "s?"
+
+
 def trie_regex(words) -> str:
     """A regex matching exactly ``words``, longest first at each place, as a trie of characters."""
     trie: dict = {}
@@ -135,7 +146,7 @@ def trie_regex(words) -> str:
     return build(trie) or "(?!)"
 
 
-_COMPANY_GAP = 40  # characters between two spellings that keep each other company
+_COMPANY_GAP = 60  # characters between two spellings that keep each other company
 _NOUNS_CAPITALISED = {"de", "lb"}
 _NUMERALS = {"one", "two", "ten", "uno", "un", "une", "ein", "eine", "um", "uma"}
 _WEAK = "weak"  # an ambiguous spelling that would count with one more weak signal
@@ -179,8 +190,10 @@ class AssetMatcher:
         if clash:
             raise ValueError(f"ambiguous spellings {clash} equal unambiguous ones but for case")
         self.pattern = re.compile(rf"(?<![\w$])(?:(?i:{trie_regex(self.plain)})(?!\w)|{trie_regex(exact)}(?!\w))")
-        self.context = {lang: re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in sorted(
-            words, key=len, reverse=True)) + r")(?!\w)", re.I) for lang, words in registry.context_words.items()}
+        self.context = {lang: re.compile(r"(?<!\w)(?:" + "|".join(
+            _inflected(w) if lang == "en" else re.escape(w)
+            for w in sorted(words, key=len, reverse=True)) + r")(?!\w)", re.I)
+            for lang, words in registry.context_words.items()}
 
     def form_of(self, spelling: str) -> Form:
         """The registry form a matched spelling stands for."""

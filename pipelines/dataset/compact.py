@@ -36,6 +36,7 @@ from crawler.state.run_lock import LockHeld, RunLock
 
 from ..schema import PARTITION_COLUMN, TABLES, arrow_schema
 from . import cli
+from .writer import reading, writing
 
 HELP = "merge the small per-run files of each partition into few large ones, atomically"
 logger = logging.getLogger(__name__)
@@ -46,12 +47,17 @@ DEFAULT_GRACE_SECONDS = 3600  # replaced files stay in _compact_retired/ this lo
 RETIRED = "_compact_retired"
 
 
-def retire(output: Path, old_files_dir: Path, tag: str, table: str, partition: str) -> Path:
-    """Keep a swapped-out partition's files (still openable by anyone holding them) under
-    ``_compact_retired/<tag>/<table>/<partition>/`` until the grace period is over."""
+def retire(output: Path, partition_dir: Path, tag: str, table: str, partition: str) -> Path:
+    """Link every file of a partition about to be swapped out under
+    ``_compact_retired/<tag>/<table>/<partition>/`` *before* the swap, so that at every moment each committed
+    name is found in its partition or there (what :mod:`pipelines.dataset.reader` relies on); the links are
+    removed after the grace period."""
     dest = output / RETIRED / tag / table / partition
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    os.rename(old_files_dir, dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in sorted(partition_dir.glob("*.parquet")):
+        if not (dest / f.name).exists():
+            os.link(f, dest / f.name)
+    fsync_dir(dest)
     return dest
 
 
@@ -142,14 +148,15 @@ def target_schema(table: str, paths: list[Path]) -> pa.Schema:
 def merge_files(sources: list[Path], dest: Path, schema: pa.Schema, row_group_rows: int) -> int:
     """Stream sources into one file in row groups of row_group_rows; returns rows written."""
     n, buf, buffered = 0, [], 0
-    with pq.ParquetWriter(dest, schema, compression="zstd") as writer:
+    with writing(dest, schema, compression="zstd") as writer:  # closed exactly once, also on a full disk
         for src in sources:
-            for batch in pq.ParquetFile(src).iter_batches(batch_size=row_group_rows):
-                buf.append(align(batch, schema))
-                buffered += batch.num_rows
-                if buffered >= row_group_rows:
-                    writer.write_table(pa.Table.from_batches(buf, schema), row_group_size=row_group_rows)
-                    n, buf, buffered = n + buffered, [], 0
+            with reading(src) as pf:
+                for batch in pf.iter_batches(batch_size=row_group_rows):
+                    buf.append(align(batch, schema))
+                    buffered += batch.num_rows
+                    if buffered >= row_group_rows:
+                        writer.write_table(pa.Table.from_batches(buf, schema), row_group_size=row_group_rows)
+                        n, buf, buffered = n + buffered, [], 0
         if buf:
             writer.write_table(pa.Table.from_batches(buf, schema), row_group_size=row_group_rows)
             n += buffered
@@ -226,11 +233,13 @@ def compact_partition(output: Path, old: Path, table: str, tag: str, args, stats
         return None
     new, parking = output / "_staging" / tag / table / old.name, output / "_compact_old" / tag / table / old.name
     before_rows = sum(r for _, r in sized)
+    retired = None
     try:
         names = build_partition(table, old, new, groups, tag, args.row_group_rows)
         after_rows = file_rows([new / n for n in names])
         if after_rows != before_rows:
             raise ValueError(f"row count changed: {before_rows} before, {after_rows} after")
+        retired = retire(output, old, tag, table, old.name)  # old names stay findable from now on
         method = exchange_dirs(new, old, parking=parking)
     except (OSError, ValueError, pa.ArrowException) as exc:
         bump(stats, "compact/failed")
@@ -238,13 +247,15 @@ def compact_partition(output: Path, old: Path, table: str, tag: str, args, stats
         if parking.exists() and not old.exists():
             os.rename(parking, old)  # a fallback swap failed between its two renames: put the old files back
         shutil.rmtree(new, ignore_errors=True)
+        if retired is not None:
+            shutil.rmtree(retired, ignore_errors=True)
         return None
     bump(stats, f"compact/swap/{method}")
     bump(stats, "compact/partitions")
     logger.info("swapped %s with %s (%d files -> %d, %d rows)", key, method, len(sized), len(names), after_rows)
     fsync_dir(old.parent)
-    # the replaced files are not deleted now: they are retired, and removed after the grace period
-    retire(output, new if method == "renameat2" else parking, tag, table, old.name)
+    # the swapped-out directory goes; its files live on as the retired links until the grace period is over
+    shutil.rmtree(new if method == "renameat2" else parking, ignore_errors=True)
     if method != "renameat2":
         shutil.rmtree(parking.parent.parent, ignore_errors=True)
     return {"table": table, "partition": old.name, "files_before": [n for n, _ in sized], "files_after": names,

@@ -11,7 +11,7 @@ from .server import PDF, SOFT_404, article_html
 
 
 @pytest.mark.parametrize("body,kind", [
-    (PDF, "pdf"), (b"\x89PNG\r\n\x1a\n....", "png"), (gzip.compress(b"<html>"), "gzip"),
+    (PDF, "pdf"), (b"\x89PNG\r\n\x1a\n....", "png"), (gzip.compress(b"<html>", mtime=0), "gzip"),
     (b"<html><body>\x00\x00\x00</body></html>", "nul_bytes"), (b"\xff\xfe<\x00h\x00", None),  # UTF-16 BOM
     (article_html("Fine").encode(), None),
 ])

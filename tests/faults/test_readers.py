@@ -1,7 +1,12 @@
-"""Readers take no lock: a reader loop (pyarrow and DuckDB, over and over) runs while crawls commit (each rename
-slowed down) and while a compaction swaps partitions. Every read that completes sees a whole dataset — the
-row count before or after a change, never a mix, never a duplicate (id, version) — and the compaction's replaced
-files stay on disk (``_compact_retired/``) until the grace period is over."""
+"""Readers take no lock: reader loops run while crawls commit (each rename slowed down) and while compactions swap
+partitions.
+
+* A reader that lists directories (pyarrow dataset, DuckDB glob) may find a listed name gone and must list
+  again; every read that completes sees no mix of old and new files and no duplicate (id, version).
+* A reader that follows the documented way (:mod:`pipelines.dataset.reader`: the manifests' committed file set,
+  each file found in its partition or among the retired ones) never fails and only ever sees whole runs: its
+  row count is exactly the count after some committed run, never a run half renamed in.
+* The compaction's replaced files stay on disk (``_compact_retired/``) until the grace period is over."""
 from __future__ import annotations
 
 import subprocess
@@ -13,6 +18,8 @@ from pathlib import Path
 import duckdb
 import pyarrow.dataset as ds
 import pytest
+
+from pipelines.dataset.reader import committed_paths, read_committed
 
 from .conftest import REPO, run_crawl
 from .dataset_checks import check_dataset, free_port
@@ -33,10 +40,11 @@ class ReaderLoop(threading.Thread):
             return None
         t = ds.dataset(root, format="parquet", partitioning="hive").to_table(columns=["comment_id", "version"])
         keys = set(zip(t.column("comment_id").to_pylist(), t.column("version").to_pylist()))
-        n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{root}/**/*.parquet')").fetchall()[0][0]
+        n = self.con.sql(f"SELECT count(*) FROM read_parquet('{root}/**/*.parquet')").fetchall()[0][0]
         return t.num_rows, len(keys), n
 
     def run(self) -> None:
+        self.con = duckdb.connect()  # one connection per thread (a connection serves one call at a time)
         while not self.stop.is_set():
             try:
                 got = self.read_once()
@@ -54,37 +62,85 @@ class ReaderLoop(threading.Thread):
             time.sleep(0.01)
 
 
+class ManifestReaderLoop(threading.Thread):
+    """Reads the comments table the documented way, again and again: pyarrow through ``read_committed``
+    (every file opened first) and DuckDB over ``committed_paths`` (resolved again when a file moved between
+    resolving and DuckDB opening it). Records every completed read's (rows, distinct keys, reader)."""
+
+    def __init__(self, out: Path):
+        super().__init__(daemon=True)
+        self.out, self.stop, self.reads, self.errors, self.duck_retries = out, threading.Event(), [], [], 0
+
+    def run(self) -> None:
+        con = duckdb.connect()
+        while not self.stop.is_set():
+            try:
+                t = read_committed(self.out, "comments", columns=["comment_id", "version"])
+                keys = set(zip(t.column("comment_id").to_pylist(), t.column("version").to_pylist()))
+                self.reads.append((t.num_rows, len(keys), "pyarrow"))
+                paths = committed_paths(self.out, "comments")
+                if paths:
+                    try:
+                        got = con.sql(f"SELECT count(*), count(DISTINCT (comment_id, version)) FROM "
+                                         f"read_parquet({[str(p) for p in paths]!r})").fetchall()[0]
+                    except duckdb.IOException:
+                        self.duck_retries += 1  # a compaction moved a file after it was resolved
+                        continue
+                    self.reads.append((got[0], got[1], "duckdb"))
+            except Exception as exc:  # noqa: BLE001 - any failure of the documented way is a defect
+                self.errors.append(repr(exc))
+            time.sleep(0.005)
+
+
+def comment_rows(out: Path) -> int:
+    return check_dataset(out)["comments"]
+
+
+def compact(out: Path, *extra: str):
+    return subprocess.run([sys.executable, "-m", "scrapy", "dataset", "compact", str(out), *extra], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+
+
 @pytest.fixture(scope="module")
 def busy_dataset(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("readers")
     out = tmp / "dataset"
     first = run_crawl(tmp / "r0", spider="demo", output=out, args={**SMALL, "port": str(free_port())})
     assert first.returncode == 0, first.log[-2000:]
-    reader = ReaderLoop(out)
+    whole = [comment_rows(out)]  # the comment count after each committed run
+    reader, documented = ReaderLoop(out), ManifestReaderLoop(out)
     reader.start()
-    commits = []
-    for k in range(2):  # other sites (ports): new rows, new files in the same partitions; slow renames
-        commits.append(run_crawl(tmp / f"r{k + 1}", spider="demo", output=out,
-                                 args={**SMALL, "port": str(free_port())},
+    documented.start()
+    commits, compactions = [], []
+
+    def commit(k: int) -> None:  # another site (port): new rows, new files in the same partitions; slow renames
+        commits.append(run_crawl(tmp / f"r{k}", spider="demo", output=out, args={**SMALL, "port": str(free_port())},
                                  settings={"FAULT_INJECT_COMMIT_PAUSE": "0.3"}))
+        whole.append(comment_rows(out))
+
+    commit(1)
+    commit(2)
     before_compaction = len(reader.reads)
-    compaction = subprocess.run([sys.executable, "-m", "scrapy", "dataset", "compact", str(out)], cwd=REPO,
-                                capture_output=True, text=True, timeout=300)
+    compactions.append(compact(out))
+    commit(3)
+    compactions.append(compact(out))  # replaces the first compaction's files too
     time.sleep(0.5)
-    reader.stop.set()
-    reader.join(timeout=30)
-    return out, reader, commits, compaction, before_compaction
+    for loop in (reader, documented):
+        loop.stop.set()
+        loop.join(timeout=30)
+    return out, reader, commits, compactions, before_compaction, documented, whole
 
 
 def test_crawls_and_compaction_succeed(busy_dataset):
-    out, reader, commits, compaction, _ = busy_dataset
+    out, reader, commits, compactions, *_ = busy_dataset
     assert all(c.returncode == 0 for c in commits), [c.log[-1500:] for c in commits]
-    assert compaction.returncode == 0, compaction.stderr[-2000:]
-    assert "partitions" in compaction.stderr
+    for compaction in compactions:
+        assert compaction.returncode == 0, compaction.stderr[-2000:]
+        assert "partitions" in compaction.stderr and "partitions, files 0" not in compaction.stderr
 
 
 def test_every_completed_read_is_whole(busy_dataset):
-    out, reader, commits, compaction, _ = busy_dataset
+    out, reader, commits, *_ = busy_dataset
     assert reader.errors == []
     assert len(reader.reads) >= 10
     final = check_dataset(out)["comments"]
@@ -106,3 +162,16 @@ def test_replaced_files_are_retired_not_deleted(busy_dataset):
     assert again.returncode == 0 and "removed retired" in again.stderr
     assert not (out / "_compact_retired").exists()
     check_dataset(out)
+
+
+def test_the_documented_reader_never_fails_and_sees_only_whole_runs(busy_dataset):
+    out, _, commits, compactions, _, documented, whole = busy_dataset
+    assert documented.errors == []
+    by_reader = {name: [r for r in documented.reads if r[2] == name] for name in ("pyarrow", "duckdb")}
+    assert len(by_reader["pyarrow"]) >= 20 and len(by_reader["duckdb"]) >= 10
+    for rows, keys, name in documented.reads:
+        assert rows == keys, f"{name}: a duplicate (id, version): old and new files mixed"
+        assert rows in whole, f"{name}: {rows} rows is no committed state ({whole}): a run seen half renamed in"
+    seen = {rows for rows, _, _ in documented.reads}
+    assert max(seen) == whole[-1] == comment_rows(out)
+    assert read_committed(out, "comments").num_rows == whole[-1]

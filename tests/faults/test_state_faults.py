@@ -15,6 +15,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,53 @@ def test_lost_or_damaged_state_is_rebuilt_before_anything_is_written(tmp_path, p
     rebuilt = run.stats_with("dedup/state/rebuilt/") or run.stats_with("state/crawl/rebuilt/") \
         or run.stats_with("state/corrupt")
     assert rebuilt, "the state was not rebuilt"
+
+
+LATER = {"DISCUSSION_LOOKUP": "none"}  # API lookups re-run on every full fetch: not what these cases compare
+
+
+def later_clock() -> str:  # every page's revisit is due (the schedule's offsets end at 7 days)
+    return (datetime.now(timezone.utc) + timedelta(days=8)).isoformat()
+
+
+def row_set(out: Path) -> dict[str, set]:
+    import duckdb
+
+    key = {"articles": "article_id", "threads": "thread_id", "comments": "comment_id"}
+    return {t: set(duckdb.sql(f"SELECT {k}, version, is_tombstone FROM read_parquet('{out}/{t}/**/*.parquet')")
+                   .fetchall()) for t, k in key.items()}
+
+
+@pytest.fixture(scope="module")
+def shrinking_site(tmp_path_factory, port):
+    """An undisturbed crawl of a site that loses an article (4 then 3), the second run when all is due: the
+    vanished article is revisited and gets its tombstone; its comments theirs."""
+    tmp = tmp_path_factory.mktemp("shrinking")
+    out = tmp / "dataset"
+    assert demo(tmp, out, port, 4, settings=LATER).returncode == 0
+    run = demo(tmp, out, port, 3, settings={**LATER, "CRAWL_CLOCK": later_clock()})
+    assert run.returncode == 0 and run.stat("state/tombstone/articles") == 1, run.log[-2000:]
+    return check_dataset(out), row_set(out)
+
+
+@pytest.mark.parametrize("which", ["all", "crawl", "crawl_empty"])
+def test_a_lost_crawl_state_is_rebuilt_from_the_dataset_so_deletions_are_noticed(tmp_path, port, shrinking_site,
+                                                                                 which):
+    """Not a fresh state: the pages, threads and comments the dataset holds are known again (identity, times,
+    schedule), so the run after the loss writes exactly what an undisturbed run writes — the vanished article's
+    tombstone and its comments' tombstones, no new version of anything unchanged, 0 duplicate (id, version)."""
+    out = tmp_path / "dataset"
+    assert demo(tmp_path, out, port, 4, settings=LATER).returncode == 0
+    _rm_state(out, which)
+    run = demo(tmp_path, out, port, 3, settings={**LATER, "CRAWL_CLOCK": later_clock()})
+    assert run.returncode == 0, run.log[-3000:]
+    assert "exit 0: ok" in summary(run)
+    assert run.stat("state/crawl/rebuilt_from_dataset/pages") >= 4
+    assert run.stat("state/crawl/rebuilt_from_dataset/comments") > 0
+    assert run.stat("state/tombstone/articles") == 1
+    counts, rows = shrinking_site
+    assert check_dataset(out) == counts
+    assert row_set(out) == rows
 
 
 def test_an_older_backup_of_the_state_is_rebuilt(tmp_path, port, reference):
@@ -328,3 +376,20 @@ def test_failed_crawl_state_commit_exits_non_zero_and_recovers(tmp_path, port, r
         again = demo(tmp_path, out, port, 4)
         assert again.returncode == 0, again.log[-3000:]
         assert check_dataset(out) == reference(3, 4)
+
+
+@pytest.mark.parametrize("leave", [200_000, 400_000])  # room to start; the run's files fail while written / at commit
+def test_full_output_disk_exit_4_without_a_writer_traceback_then_recovers(tmp_path, port, reference, leave):
+    out = tmp_path / "dataset"
+    with tmpfs(out, "3m") as fs:
+        filler = fill(fs, leave=leave)
+        run = demo(tmp_path, out, port, settings={"PARQUET_ROW_GROUP_ROWS": "10"})
+        assert run.returncode == 4, run.log[-3000:]
+        assert "exit 4: output not committed" in summary(run)
+        assert "Exception ignored" not in run.log and "ParquetWriter.__del__" not in run.log
+        assert "Traceback" not in run.log[run.log.rfind("[demo] exit 4"):]  # nothing after the last line
+        assert visible_files(out) == []  # nothing half-committed
+        filler.unlink()
+        again = demo(tmp_path, out, port, settings={"PARQUET_ROW_GROUP_ROWS": "10"})
+        assert again.returncode == 0, again.log[-3000:]
+        assert check_dataset(out) == reference(3)
