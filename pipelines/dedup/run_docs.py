@@ -127,11 +127,17 @@ class RunDocs:
         return out
 
     def close(self) -> None:
+        """Scratch: nothing in it outlives the run, so a COMMIT that fails here (a full disk, after the run's own
+        commit has already reported) is not an error of the run; the connection is closed either way."""
         if self.db is not None:
-            if self.db.in_transaction:
-                self.db.execute("COMMIT")
-            self.db.close()
-            self.db = None
+            db, self.db = self.db, None
+            try:
+                if db.in_transaction:
+                    db.execute("COMMIT")
+            except sqlite3.Error:
+                pass
+            finally:
+                db.close()
         if self._tmp:
             try:
                 self.path.unlink()
