@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from benchmarks.asset_tagging import LABELLED, load_set, score
+from benchmarks.asset_tagging import HELDOUTS, LABELLED, load_set, score
 from pipelines.assets.matching import AssetMatcher, tag_assets
 from pipelines.assets.registry import AssetRegistryError, load_registry
 from pipelines.assets.step import tag_records
@@ -24,6 +24,14 @@ def test_labelled_set_precision_and_recall(matcher):
     s = score(load_set(LABELLED), matcher)
     assert s["labelled"] >= 100
     assert s["precision"] >= 0.95 and s["recall"] >= 0.9, s["errors"]
+
+
+@pytest.mark.parametrize("path", HELDOUTS, ids=lambda p: p.name)
+def test_precision_holds_on_every_held_out_set(matcher, path):
+    # precision is the constraint kept on every set (recall on fresh sets is reported by the benchmark, not
+    # asserted: the first measurement of each fresh set is the honest figure and it is below 0.9 on some)
+    s = score(load_set(path), matcher)
+    assert s["precision"] >= 0.95, s["errors"]
 
 
 @pytest.mark.parametrize("text,lang,want", [
