@@ -99,6 +99,7 @@ XP_TITLE_TEXT = etree.XPath("//title/text()")
 class NotArticle:
     reason: str
     url: str
+    detail: str | None = None  # the rule that decided it (listing: headlines, link_region ...)
 
 
 class ArticlePage:
@@ -525,10 +526,11 @@ class ArticlePage:
             return NotArticle(reason, self.url)
         # decided on the page's own text before the body is chosen: a listing or a teaser is not worth
         # trafilatura's time
-        reason = notarticle.classify_after_extraction(self.sel, self.raw, self.url, self.own_text(),
-                                                      self.declares_article())
+        reason, detail = notarticle.explain_after_extraction(self.sel, self.raw, self.url, self.own_text(),
+                                                             self.declares_article(), self.declares_story(),
+                                                             self.ld_types)
         if reason:
-            return NotArticle(reason, self.url)
+            return NotArticle(reason, self.url, detail)
         body = self.body_text()
         if not body or len(body) < MIN_BODY_CHARS:
             return NotArticle("no_body", self.url)
