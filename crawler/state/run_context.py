@@ -209,6 +209,11 @@ class RunContext:
         self.events.append(f"state/crawl/rebuilt/{v.status}")
 
     def recover(self, roll_forward_hook=None) -> None:
+        from pipelines.dataset.compact_record import reconcile  # a compaction killed part-way: complete its record
+
+        for line in reconcile(self.output):
+            logger.warning("recovery: %s", line)
+            self.events.append("run/recovered/compaction")
         recovered, discarded, events = recover_staging(self.output, self.state, roll_forward_hook, skip=self.run_id)
         self.recovered += recovered
         self.discarded += discarded
