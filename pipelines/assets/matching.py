@@ -111,7 +111,8 @@ _POSSESSIVE_AFTER = re.compile(r"^['’]s?(?!\w)")
 _QUOTES = "USDT|USDC|BUSD|USD|BTC|ETH|EUR|KRW|JPY"
 _PAIR_AFTER = re.compile(rf"^[/-](?:{_QUOTES})\b")
 _PAIR_BEFORE = re.compile(r"(?:USDT|USDC|USD|BTC|ETH|EUR)/$")
-_UNIT_AFTER = re.compile(r"^\s+(?:tokens?|coins?|Token|Coins?|holders?|stakers?|whales|hodlers|bagholders)\b")
+_UNIT_AFTER = re.compile(r"^\s+(?:tokens?|coins?|Token|Coins?|holders?|stakers?|whales|hodlers|bagholders|validators?|"
+                         r"wallets?|nodes?|miners?|delegators?|ETFs?|futures|perps|airdrops?)\b")
 # hyphenated crypto compounds: the first group makes the spelling a unit of account (a strong signal), the
 # second only keeps the hyphen from making it an ordinary word
 _UNIT_COMPOUND = re.compile(r"^-(?:denominated|margined|settled|pegged|backed|collateralized|collateralised)\b", re.I)
@@ -121,6 +122,12 @@ _PAYMENT_BEFORE = re.compile(
     r"[^.!?;]{0,40}?\bin\s+$", re.I)
 _DOMAIN_AFTER = re.compile(r"^\.(?:io|com|org|net|ai|co|xyz|finance|app|dev)\b", re.I)
 _MODEL_AFTER = re.compile(r"^\s[B-HJ-Z]\d{0,3}\b(?!['’])")  # a model letter: EOS R, EOS R6 (not "I", "A")
+# a capitalised word right after a capitalised spelling continues a longer proper name (Neo Geo, Maker Faire,
+# Ondo State), unless it is a word that names a crypto project's parts (Cosmos Hub, Polygon Labs)
+_CAPITALISED_AFTER = re.compile(r"^ ([A-Z][a-z][\w-]*)")
+_PROJECT_WORDS = {"Foundation", "Labs", "Network", "Networks", "Protocol", "Finance", "Chain", "Chains", "Token",
+                  "Tokens", "Coin", "Coins", "Hub", "Wallet", "Ecosystem", "Mainnet", "Testnet", "Blockchain",
+                  "Community", "Team", "Core", "Price", "Prices", "Holders", "Staking", "Treasury", "Governance"}
 _CAPITALISED_BEFORE = re.compile(r"(?<![\w'’])[A-Z][\w&.-]*\s$")  # "Sun's TRON" (a possessive) does not match
 _LEAD_CHARS = " \t\"'“”‘’«»([{-–—*•#0123456789.,:;"
 _WORD_BEFORE = re.compile(r"([\w]+)[\s\-]*$")
@@ -309,6 +316,10 @@ class AssetMatcher:
             name = _CAPITALISED_BEFORE.search(lead)
             if name and lead[:name.start()].strip(_LEAD_CHARS):
                 return False  # the end of a longer proper name mid-sentence: MacBook Neo, Bread Maker, Canon EOS
+            if not spelling.isupper():
+                more = _CAPITALISED_AFTER.match(after)
+                if more and more.group(1) not in _PROJECT_WORDS and more.group(1).lower() not in self.plain:
+                    return False  # the start of a longer proper name: Neo Geo, Maker Faire, Ondo State
         prev, nxt = _WORD_BEFORE.search(before), _WORD_AFTER.match(after)
         if prev and prev.group(1).lower() in {w.lower().rstrip("-") for w in f.asset.not_after}:
             return False
@@ -332,8 +343,8 @@ class AssetMatcher:
                           and spelling not in f.asset.personal_names and _POSSESSIVE_AFTER.match(after))
         context = any(has_context(p, nearby, lang) for p in (self.context.get("en"), self.context.get(lang))
                       if p is not None)
-        if lang in f.asset.common_word_in:
-            return _EVERYDAY if context or possessive else False
+        if lang in f.asset.common_word_in:  # an everyday word in lower case ("el sol") needs a strong signal
+            return _EVERYDAY if (context or possessive) and not spelling.islower() else False
         if sure_here - {f.ticker} or _PAYMENT_BEFORE.search(before) or context or possessive:
             return True
         return _WEAK
