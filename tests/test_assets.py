@@ -204,6 +204,25 @@ def test_rules_added_from_heldout8(text, lang, want):
     assert tag_assets(text, lang) == want
 
 
+# round 9, by category of the misses of heldout9's first measurement (movement verbs after a ticker, lower-case
+# tickers with a figure or a holder's verb, holders-of constructions, possessive plus market vocabulary for an
+# everyday word, percent words in other languages)
+@pytest.mark.parametrize("text,lang,want", [
+    ("DOT fell below its yearly low on Tuesday.", "en", ["DOT"]),
+    ("ONE fell off the shelf.", "en", []),
+    ("my ada bag is down 80% lol", "en", ["ADA"]),
+    ("why is doge pumping again", "en", ["DOGE"]),
+    ("Les détenteurs de SOL ont reçu un airdrop.", "fr", ["SOL"]),
+    ("Le sol de la cuisine a reçu un nouveau carrelage.", "fr", []),
+    ("Optimism's governance token fell 6%.", "en", ["OP"]),
+    ("Optimism's critics say the economy is slowing.", "en", []),
+    ("Ether legte um 5 Prozent zu.", "de", ["ETH"]),
+    ("GAS prices at the pump jumped again.", "en", []),
+])
+def test_rules_added_from_heldout9(text, lang, want):
+    assert tag_assets(text, lang) == want
+
+
 def test_a_thread_title_is_context_for_its_comments(matcher):
     thread = ThreadRecord(thread_id="t", title="NEO tokens slide again")
     bare = CommentRecord(comment_id="b", thread_id="t", body_text="The NEO council met on Friday.", language="en")

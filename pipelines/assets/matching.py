@@ -88,7 +88,8 @@ _PRICE_AFTER = re.compile(
     r"(?:@|(?:at|to|above|below|under|over|past|around|near|by|a|à|em|por|en|bei|auf|un|una|um|uma|de|du|di|"
     r"von|hasta|até|jusqu'à)(?!\w))?\s*"
     rf"(?:{_NUMBER_WORDS}\s+(?:dollars|cents|euros|bucks)\b|"
-    r"\(?\s*[+\-−]?\s*\d[\d,.]*\s?(?:%|percent\b|per\s?cent\b|pct\b)|(?:\$|€|£|US\$|USD\s?)\s?\d|\d[\d,.]*\s?(?:\$|€|USD|dollars|dólares))")
+    r"\(?\s*[+\-−]?\s*\d[\d,.]*\s?(?:%|percent\b|per\s?cent\b|pct\b|Prozent\b|por\s?ciento\b|por\s?cento\b|"
+    r"pour\s?cent\b|per\s?cento\b)|(?:\$|€|£|US\$|USD\s?)\s?\d|\d[\d,.]*\s?(?:\$|€|USD|dollars|dólares))")
 # a spelling in capitals (a ticker): a price or percentage a few lower-case words on in its clause ("ONE bled
 # another 9%"), a share of its value lost or won ("SAND lost a third of its value"), a market noun right after
 # ("the SOL price", "LINK whales", "DOT staking rewards"), a holder's word right before ("my SOL", "vendí mis
@@ -107,11 +108,19 @@ _HOLDING_BEFORE = re.compile(
     r"(?:\s+(?:all|some|more|of|my|our|your|their|todos|todas|mis|sus|os|as|meus|minhas|seus|mes|meine|meinen))*"
     r"|all\s+(?:my|our|your|their)|todos\s+(?:mis|sus)|todos\s+os\s+(?:meus|seus)|tous\s+mes|alle\s+meine)\s+$",
     re.I)
+# a ticker followed by a verb of price movement ("DOT fell below its low"): market talk
+_MOVE_AFTER = re.compile(r"^\s+(?:fell|rose|climbed|dropped|jumped|surged|slid|sank|plunged|tumbled|rallied|soared|"
+                         r"spiked|dipped|slumped|rebounded|bounced|crashed|pumped|dumped|popped|slipped|bled|"
+                         r"is\s+(?:pumping|dumping|mooning|crashing|bleeding|rallying))\b")
+# holders of the asset, in the languages with price moves: "holders of DOT", "les détenteurs de SOL"
+_HOLDERS_OF_BEFORE = re.compile(r"(?<!\w)(?:holders|owners|détenteurs|titulaires|tenedores|poseedores|titulares|"
+                                r"detentores|Besitzer|Inhaber|possessori|detentori)\s+(?:of|de|del|d['’]|du|des|do|da|"
+                                r"dos|von|di|dei)\s*$")
 _POSSESSIVE_AFTER = re.compile(r"^['’]s?(?!\w)")
 _QUOTES = "USDT|USDC|BUSD|USD|BTC|ETH|EUR|KRW|JPY"
 _PAIR_AFTER = re.compile(rf"^[/-](?:{_QUOTES})\b")
 _PAIR_BEFORE = re.compile(r"(?:USDT|USDC|USD|BTC|ETH|EUR)/$")
-_UNIT_AFTER = re.compile(r"^\s+(?:tokens?|coins?|Token|Coins?|holders?|stakers?|whales|hodlers|bagholders|validators?|"
+_UNIT_AFTER = re.compile(r"^\s+(?:tokens?|coins?|Token|Coins?|holders?|stakers?|whales|hodlers|bagholders|validators?|transactions|"
                          r"wallets?|nodes?|miners?|delegators?|ETFs?|futures|perps|airdrops?)\b")
 # hyphenated crypto compounds: the first group makes the spelling a unit of account (a strong signal), the
 # second only keeps the hyphen from making it an ordinary word
@@ -335,17 +344,26 @@ class AssetMatcher:
             return True
         if case_says_nothing(spelling, sentence, lang):
             return False
-        if spelling.isupper() and (_FIGURE_NEAR.match(after) or _VALUE_SHARE_AFTER.match(after)
-                                   or spelling.lower() not in _NUMERALS and _HOLDING_BEFORE.search(before)):
+        if _HOLDERS_OF_BEFORE.search(before):
             return True
+        if spelling.isupper() and (_FIGURE_NEAR.match(after) or _VALUE_SHARE_AFTER.match(after)
+                                   or spelling.lower() not in _NUMERALS and (_HOLDING_BEFORE.search(before)
+                                                                             or _MOVE_AFTER.match(after))):
+            return True
+        if spelling.islower() and lang not in f.asset.common_word_in and (
+                _FIGURE_NEAR.match(after) or _HOLDING_BEFORE.search(before) or _MOVE_AFTER.match(after)):
+            return True  # a lower-case ticker as comments write it: "my ada bag is down 80%", "doge is pumping"
         # a market noun after a ticker ("SOL price") or a name in the possessive: as good as context words
-        possessive = bool(spelling.isupper() and _MARKET_NOUN_AFTER.match(after) or not spelling.isupper()
-                          and spelling not in f.asset.personal_names and _POSSESSIVE_AFTER.match(after))
+        possessive = bool(not spelling.isupper() and spelling not in f.asset.personal_names
+                          and _POSSESSIVE_AFTER.match(after))
+        market_noun = bool(spelling.isupper() and _MARKET_NOUN_AFTER.match(after))
         context = any(has_context(p, nearby, lang) for p in (self.context.get("en"), self.context.get(lang))
                       if p is not None)
         if lang in f.asset.common_word_in:  # an everyday word in lower case ("el sol") needs a strong signal
-            return _EVERYDAY if (context or possessive) and not spelling.islower() else False
-        if sure_here - {f.ticker} or _PAYMENT_BEFORE.search(before) or context or possessive:
+            if context and possessive:
+                return True  # two signals: "Optimism's governance token"
+            return _EVERYDAY if (context or possessive or market_noun) and not spelling.islower() else False
+        if sure_here - {f.ticker} or _PAYMENT_BEFORE.search(before) or context or possessive or market_noun:
             return True
         return _WEAK
 
