@@ -34,6 +34,15 @@ def test_precision_holds_on_every_held_out_set(matcher, path):
     assert s["precision"] >= 0.95, s["errors"]
 
 
+def test_clean_held_out_set_meets_the_goals(matcher):
+    # heldout10 was written after the last rule change and committed before the tagger ran on it; its first
+    # measurement (P 1.000, R 0.925) is the generalisation figure. Not to be used for tuning: a rule change
+    # made from its errors needs a new fresh set, and this assertion then moves to that set.
+    s = score(load_set(HELDOUTS[-1]), matcher)
+    assert HELDOUTS[-1].name == "heldout10.jsonl"
+    assert s["precision"] >= 0.95 and s["recall"] >= 0.9, s["errors"]
+
+
 @pytest.mark.parametrize("text,lang,want", [
     ("NEO tokens rallied after the exchange listing.", "en", ["NEO"]),
     ("A neo-gothic tower overlooks the square.", "en", []),
