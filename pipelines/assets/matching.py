@@ -24,6 +24,19 @@ Rules, in order of confidence:
     characters between them) that could itself count on a weak signal (``Maker raised the DAI savings
     rate``, ``LINK, DOT, ATOM``).
 
+  - for a spelling in capitals (a ticker) also: a price or percentage a few lower-case words on (``ONE bled
+    another 9%``), a share of its value lost or won (``SAND lost a third of its value``), a holder's verb
+    before it (``sold all my LINK``, ``vendí todos mis SOL``) — strong; a market noun right after it (``DOT
+    price``, ``LINK whales``) — weak (``GAS prices`` stays gasoline);
+  - a capitalised name in the possessive (``Ripple's lawyers``, ``The Graph's curators``) is an organisation:
+    a weak signal, except for spellings that are also personal names (``Neo's``: registry ``personal_names``);
+  - a word *related* to the asset in the registry (its company, founders, products, sister tokens:
+    ``Harmony`` for ONE, ``RippleNet`` for XRP, ``N3`` for NEO) anywhere in the text is a strong signal for
+    its ambiguous spellings (never a tag on its own).
+
+  A context word capitalised right after a lower-case word is a proper name, not vocabulary (``meets the
+  Oracle``; not in German).
+
   A capitalised ambiguous spelling right after a capitalised word inside a sentence ends a longer proper
   name (``MacBook Neo``, ``Bread Maker``, ``Canon EOS``; not in German, where nouns are capitalised; a
   possessive is not a name: ``Cardano's ADA``), and one followed by ``.io``/``.com`` … is a domain
@@ -65,15 +78,36 @@ _QUANTITY_BEFORE = re.compile(
 _NUMBER_WORDS = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|a\s+hundred|hundred)"
 _PRICE_AFTER = re.compile(
     r"^(?:'s)?\s*(?:(?:a|ha|è|é|hat|ist)\s+)?"
-    r"(?:(?:is|was|trades|traded|trading|hits?|up|down|rose|fell|jumped|dropped|gained|lost|climbed|slid|"
+    r"(?:(?:is|was|are|were|has|had|trades|traded|trading|hits?|up|down|off|higher|lower|rose|fell|jumped|"
+    r"dropped|gained|lost|climbed|slid|bled|shed|added|dipped|spiked|popped|rebounded|recovered|retreated|"
+    r"slumped|another|nearly|almost|about|roughly|just|over|more\s+than|less\s+than|"
     r"slipped|sank|surged|soared|plunged|tumbled|rallied|crashed|bounced|sits|sat|"
     r"sube|subió|subiu|sobe|baja|bajó|cae|cayó|caiu|cai|ganó|ganhou|perdió|perdeu|"  # es, pt
     r"grimpe|grimpé|chute|chuté|recule|reculé|bondit|bondi|gagné|perdu|"  # fr (after "a")
-    r"steigt|stieg|gestiegen|fällt|fiel|gefallen|legte|verlor|verloren|salito|sceso|sale|scende)\s+)?"  # de, it
+    r"steigt|stieg|gestiegen|fällt|fiel|gefallen|legte|verlor|verloren|salito|sceso|sale|scende)\s+){0,2}"  # de, it
     r"(?:@|(?:at|to|above|below|under|over|past|around|near|by|a|à|em|por|en|bei|auf|un|una|um|uma|de|du|di|"
     r"von|hasta|até|jusqu'à)(?!\w))?\s*"
     rf"(?:{_NUMBER_WORDS}\s+(?:dollars|cents|euros|bucks)\b|"
     r"\(?\s*[+\-−]?\s*\d[\d,.]*\s?(?:%|percent\b|per\s?cent\b|pct\b)|(?:\$|€|£|US\$|USD\s?)\s?\d|\d[\d,.]*\s?(?:\$|€|USD|dollars|dólares))")
+# a spelling in capitals (a ticker): a price or percentage a few lower-case words on in its clause ("ONE bled
+# another 9%"), a share of its value lost or won ("SAND lost a third of its value"), a market noun right after
+# ("the SOL price", "LINK whales", "DOT staking rewards"), a holder's word right before ("my SOL", "vendí mis
+# SOL", "bought more ATOM"); a name in the possessive ("Ripple's lawyers", "The Graph's curators") is an
+# organisation (not for personal names: "Neo's")
+_FIGURE_NEAR = re.compile(r"^(?:\s+[a-z]+){1,3}\s+(?:[+\-−]?\d[\d,.]*\s?(?:%|percent\b|per\s?cent\b)|(?:\$|€|£)\s?\d)")
+_VALUE_SHARE_AFTER = re.compile(
+    r"^\s+(?:has\s+|had\s+)?(?:lost|shed|gained|added|wiped\s+out|erased)\s+(?:almost\s+|nearly\s+|about\s+|over\s+)?"
+    r"(?:half|a\s+third|a\s+quarter|a\s+fifth|a\s+tenth|two\s+thirds|three\s+quarters)\s+(?:of\s+)?(?:its|their)\s+value\b")
+_MARKET_NOUN_AFTER = re.compile(
+    r"^\s+(?:price|prices|chart|charts|market\s+cap|supply|staking|rewards|futures|ETFs?|whales|bulls|bears|"
+    r"rally|airdrop|unlocks?|tokenomics|perps|holdings|bags|longs|shorts)\b")
+_HOLDING_BEFORE = re.compile(
+    r"(?<!\w)(?:(?:bought|sold|staked|staking|swapped|accumulating|accumulated|shorted|shorting|longed|hodling|"
+    r"hodl|dumped|compré|vendí|compró|vendió|comprei|vendi|comprou|vendeu|achète|acheté|vendu|gekauft|verkauft)"
+    r"(?:\s+(?:all|some|more|of|my|our|your|their|todos|todas|mis|sus|os|as|meus|minhas|seus|mes|meine|meinen))*"
+    r"|all\s+(?:my|our|your|their)|todos\s+(?:mis|sus)|todos\s+os\s+(?:meus|seus)|tous\s+mes|alle\s+meine)\s+$",
+    re.I)
+_POSSESSIVE_AFTER = re.compile(r"^['’]s?(?!\w)")
 _QUOTES = "USDT|USDC|BUSD|USD|BTC|ETH|EUR|KRW|JPY"
 _PAIR_AFTER = re.compile(rf"^[/-](?:{_QUOTES})\b")
 _PAIR_BEFORE = re.compile(r"(?:USDT|USDC|USD|BTC|ETH|EUR)/$")
@@ -190,6 +224,10 @@ class AssetMatcher:
         if clash:
             raise ValueError(f"ambiguous spellings {clash} equal unambiguous ones but for case")
         self.pattern = re.compile(rf"(?<![\w$])(?:(?i:{trie_regex(self.plain)})(?!\w)|{trie_regex(exact)}(?!\w))")
+        # related words (company, founders, products): evidence for the asset's ambiguous spellings, no tag;
+        # looked for only for the assets whose ambiguous spellings are still unsettled (a substring test first)
+        self.related = {a.ticker: [(w, re.compile(rf"(?<![\w$]){re.escape(w)}(?!\w)")) for w in a.related]
+                        for a in registry.assets if a.related}
         self.context = {lang: re.compile(r"(?<!\w)(?:" + "|".join(
             _inflected(w) if lang == "en" else re.escape(w)
             for w in sorted(words, key=len, reverse=True)) + r")(?!\w)", re.I)
@@ -227,6 +265,8 @@ class AssetMatcher:
             if not f.ambiguous:
                 by_sentence.setdefault(bisect.bisect_right(starts, s) - 1, set()).add(f.ticker)
         lang = (language or "").split("-")[0].lower()
+        related = {t for t in {f.ticker for _, _, f in hits if f.ambiguous and f.ticker not in found}
+                   if any(w in text and p.search(text) for w, p in self.related.get(t, ()))}
         verdicts = []  # (sentence index, start, end, ticker, verdict) of each ambiguous spelling not yet settled
         for s, e, f in hits:
             if not f.ambiguous or f.ticker in found:
@@ -235,7 +275,7 @@ class AssetMatcher:
             sentence = text[starts[i]:ends[i]]
             nearby = text[starts[max(0, i - 1)]:ends[min(len(ends) - 1, i + 1)]]
             verdicts.append((i, s, e, f.ticker, self._ambiguous_counts(
-                text, s, e, f, sentence, nearby, lang, by_sentence.get(i, set()), text[starts[i]:s])))
+                text, s, e, f, sentence, nearby, lang, by_sentence.get(i, set()), text[starts[i]:s], related)))
         found |= {t for _, _, _, t, v in verdicts if v is True}
         # a spelling that only lacks a weak signal counts in the company of another asset's spelling close by
         # in its sentence that could itself count on one (Maker raised the DAI ...; LINK, DOT, ATOM); an
@@ -253,7 +293,7 @@ class AssetMatcher:
         return sorted(found)
 
     def _ambiguous_counts(self, text: str, s: int, e: int, f: Form, sentence: str, nearby: str, lang: str,
-                          sure_here: set[str], lead: str = ""):
+                          sure_here: set[str], lead: str = "", related: set[str] = frozenset()):
         """True (counts), False (does not), ``_WEAK`` (would count with one more weak signal) or ``_EVERYDAY``
         (an everyday word of the language with market vocabulary nearby: counts beside another asset)."""
         spelling, before, after = text[s:e], text[max(0, s - 60):s], text[e:e + 40]
@@ -274,6 +314,8 @@ class AssetMatcher:
             return False
         if nxt and nxt.group(1).lower() in {w.lower() for w in f.asset.not_before}:
             return False
+        if f.ticker in related:
+            return True  # the text names its company, founder or product (Harmony's ONE token; RippleNet)
         unit = _UNIT_AFTER.match(after)
         if unit and spelling.lower() in _NUMERALS and not unit.group().rstrip().endswith("s"):
             unit = None  # "ONE token" is a count (one token), "ONE tokens" a name
@@ -282,12 +324,33 @@ class AssetMatcher:
             return True
         if case_says_nothing(spelling, sentence, lang):
             return False
-        context = any(p.search(nearby) for p in (self.context.get("en"), self.context.get(lang)) if p is not None)
+        if spelling.isupper() and (_FIGURE_NEAR.match(after) or _VALUE_SHARE_AFTER.match(after)
+                                   or spelling.lower() not in _NUMERALS and _HOLDING_BEFORE.search(before)):
+            return True
+        # a market noun after a ticker ("SOL price") or a name in the possessive: as good as context words
+        possessive = bool(spelling.isupper() and _MARKET_NOUN_AFTER.match(after) or not spelling.isupper()
+                          and spelling not in f.asset.personal_names and _POSSESSIVE_AFTER.match(after))
+        context = any(has_context(p, nearby, lang) for p in (self.context.get("en"), self.context.get(lang))
+                      if p is not None)
         if lang in f.asset.common_word_in:
-            return _EVERYDAY if context else False
-        if sure_here - {f.ticker} or _PAYMENT_BEFORE.search(before) or context:
+            return _EVERYDAY if context or possessive else False
+        if sure_here - {f.ticker} or _PAYMENT_BEFORE.search(before) or context or possessive:
             return True
         return _WEAK
+
+
+_MID_SENTENCE = re.compile(r"[a-z,]\s+$")
+
+
+def has_context(pattern: re.Pattern, text: str, lang: str = "") -> bool:
+    """A context word in ``text``; one capitalised after a lower-case word is a proper name, not vocabulary
+    ("meets the Oracle", "at Exchange Street"), except in German, where every noun is capitalised."""
+    for m in pattern.finditer(text):
+        w = m.group()
+        if (lang in _NOUNS_CAPITALISED or not w[:1].isupper() or w.isupper()
+                or not _MID_SENTENCE.search(text, max(0, m.start() - 20), m.start())):
+            return True
+    return False
 
 
 def case_says_nothing(spelling: str, sentence: str, lang: str = "") -> bool:
