@@ -27,7 +27,13 @@ Rules, in order of confidence:
   - for a spelling in capitals (a ticker) also: a price or percentage a few lower-case words on (``ONE bled
     another 9%``), a share of its value lost or won (``SAND lost a third of its value``), a holder's verb
     before it (``sold all my LINK``, ``vendí todos mis SOL``) — strong; a market noun right after it (``DOT
-    price``, ``LINK whales``) — weak (``GAS prices`` stays gasoline);
+    price``, ``LINK whales``) — weak (``GAS prices`` stays gasoline); a verb of price movement right after
+    it (``DOT fell below its low``; not a numeral: ``ONE fell off``) — strong;
+  - for a lower-case ticker as comments write it (``sol``, ``ada``, ``doge``: registry spellings), a figure
+    a few words on, a holder's verb or a movement verb — strong; where the lower-case word is an everyday
+    word of the text's language (``el sol``) only a strong signal counts;
+  - holders of the asset before it (``holders of DOT``, ``les détenteurs de SOL``, ``los tenedores de``) —
+    strong; network unit nouns after it (``NEAR validators``, ``TON wallets``, ``DOT ETFs``) — strong;
   - a capitalised name in the possessive (``Ripple's lawyers``, ``The Graph's curators``) is an organisation:
     a weak signal, except for spellings that are also personal names (``Neo's``: registry ``personal_names``);
   - a word *related* to the asset in the registry (its company, founders, products, sister tokens:
@@ -36,6 +42,10 @@ Rules, in order of confidence:
 
   A context word capitalised right after a lower-case word is a proper name, not vocabulary (``meets the
   Oracle``; not in German).
+
+  A capitalised ambiguous spelling followed by another capitalised word starts a longer proper name
+  (``Neo Geo``, ``Maker Faire``, ``Ondo State``) unless that word names a project's part (``Cosmos Hub``,
+  ``Polygon Labs``, ``Ripple Network``) or an asset.
 
   A capitalised ambiguous spelling right after a capitalised word inside a sentence ends a longer proper
   name (``MacBook Neo``, ``Bread Maker``, ``Canon EOS``; not in German, where nouns are capitalised; a
