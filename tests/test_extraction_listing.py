@@ -33,8 +33,8 @@ def load(case: str) -> tuple[str, dict]:
 
 def test_every_rule_has_a_fixture():
     rules = {load(c)[1]["detail"] for c in LISTING_CASES}
-    assert {"declared_collection", "link_region", "thin_linked", "weak_region"} <= rules
-    assert len(ARTICLE_CASES) >= 2
+    assert {"declared_collection", "link_region", "teaser_region", "thin_linked", "weak_region"} <= rules
+    assert len(ARTICLE_CASES) >= 3
 
 
 @pytest.mark.parametrize("case", LISTING_CASES)
@@ -101,6 +101,19 @@ def test_link_region_needs_links_in_the_chosen_region():
     html, exp = load("listing_link_region")
     unlinked = re.sub(r'<li><a href="[^"]+">([^<]+)</a></li>', r"<li>\1</li>", html)
     assert "<a href=\"/glossary/" not in unlinked
+    assert isinstance(parse_article(exp["url"], unlinked, {}), ArticleRecord)
+
+
+def test_teaser_region_needs_a_run_of_same_shaped_teasers():
+    html, exp = load("listing_teaser_region")
+    n = iter(range(100))
+    distinct = re.sub(r'<div class="card">', lambda m: f'<div class="card-{next(n)}">', html)
+    assert isinstance(parse_article(exp["url"], distinct, {}), ArticleRecord)
+    cards = html.split('<div class="card">')
+    four = '<div class="card">'.join(cards[:5]) + html[html.index("  </div>\n  <div class=\"pager\">"):]
+    assert four.count('<div class="card">') == 4
+    assert isinstance(parse_article(exp["url"], four, {}), ArticleRecord)
+    unlinked = re.sub(r'<h2><a href="[^"]+">([^<]+)</a></h2>', r"<h2>\1</h2>", html)
     assert isinstance(parse_article(exp["url"], unlinked, {}), ArticleRecord)
 
 

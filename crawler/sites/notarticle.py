@@ -11,7 +11,8 @@
   carry a JSON-LD article type: ``declared_collection`` (its JSON-LD says ``CollectionPage`` /
   ``SearchResultsPage``, whatever its og:type); and on a page that does not call itself an article at all (no
   ``og:type`` article either): ``link_region`` (the main region the extractor chose is mostly link text: a list
-  of teasers), ``thin_linked`` (little prose of its own and a fifth or more of the page's text in links),
+  of teasers), ``teaser_region`` (the region is mostly runs of same-shaped teaser blocks, each a headline link
+  with a short excerpt), ``thin_linked`` (little prose of its own and a fifth or more of the page's text in links),
   ``weak_region`` (the extractor's region holds too little of the page's prose to stand alone and half the
   page's text is links: an index of snippets);
 * ``forum``: a discussion thread (forum topic, Q&A page): its structured data says so (``QAPage``,
@@ -75,6 +76,8 @@ LD_COLLECTION = re.compile(r'"@type"\s*:\s*\[?\s*"(CollectionPage|SearchResultsP
 LD_STORY = re.compile(r'"@type"\s*:\s*\[?\s*"(\w*Article|BlogPosting|LiveBlogPosting|Report)"')
 SEL_OG_TYPE = 'meta[property="og:type"]::attr(content)'
 REGION_MAX_LINK_SHARE = 0.3   # the chosen main region with more link text than this is a list of teasers
+TEASER_REGION_MIN_RUN = 5     # teasers in one run of the chosen region ...
+TEASER_REGION_SHARE = 0.6     # ... and the share of the region's text that runs of teasers hold
 THIN_MAX_PROSE = 500          # prose characters below which a page is thin ...
 THIN_MIN_LINK_SHARE = 0.2     # ... and, with this share of its visible text in links, an index page
 WEAK_REGION_MIN_LINK_SHARE = 0.5  # a page whose main region holds little of its prose, half of it links
@@ -210,8 +213,11 @@ def listing_rule(sel: Selector, url: str, body: str | None, declared: bool | Non
         return "declared_collection"
     if ld_story or (story if story is not None else calls_itself_article(sel)):
         return None  # an article page may be link-heavy (a round-up, a short post under a big menu)
-    if main_region_link_share(sel.root) > REGION_MAX_LINK_SHARE:
+    region = maintext.choose(sel.root)
+    if region_link_share(region) > REGION_MAX_LINK_SHARE:
         return "link_region"
+    if is_teaser_region(region):
+        return "teaser_region"
     share = page_link_share(sel)
     if own < THIN_MAX_PROSE and share >= THIN_MIN_LINK_SHARE:
         return "thin_linked"
@@ -244,11 +250,25 @@ def declares_collection(sel: Selector, ld_types: frozenset | None = None) -> boo
 
 def main_region_link_share(root) -> float:
     """Share of link text in the region the main-text extractor chose (0 when it chose none)."""
-    containers = maintext.choose(root)
+    return region_link_share(maintext.choose(root))
+
+
+def region_link_share(containers: list) -> float:
     total = sum(len(c.text_content()) for c in containers)
     if not total:
         return 0.0
     return sum(len(a.text_content()) for c in containers for a in c.iter("a")) / total
+
+
+def is_teaser_region(containers: list) -> bool:
+    """The region the extractor chose is mostly runs of same-shaped teaser blocks (a category page whose
+    cards carry long excerpts): TEASER_REGION_MIN_RUN teasers in one run, TEASER_REGION_SHARE of its text."""
+    total = sum(len(" ".join(c.text_content().split())) for c in containers)
+    if not total:
+        return False
+    runs = [run for c in containers for run in listing.teaser_runs(c)]
+    return (max((n for n, _ in runs), default=0) >= TEASER_REGION_MIN_RUN
+            and sum(chars for _, chars in runs) >= TEASER_REGION_SHARE * total)
 
 
 def page_link_share(sel: Selector) -> float:
