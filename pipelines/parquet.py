@@ -10,6 +10,8 @@ dataset card is regenerated.
 """
 from __future__ import annotations
 
+import functools
+
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -49,15 +51,26 @@ def required_nulls(table: str, row: dict) -> list[str]:
 _INT_RANGES = {pa.int8(): 7, pa.int16(): 15, pa.int32(): 31, pa.int64(): 63}
 
 
+@functools.cache
+def _int_columns(table: str) -> tuple[tuple[str, bool, int, int], ...]:
+    """(name, nullable, lowest, highest + 1) of the table's integer columns (looked up once, not per row: hashing
+    an Arrow type is not free)."""
+    out = []
+    for c in TABLES[table]:
+        bits = _INT_RANGES.get(c.type)
+        if bits:
+            out.append((c.name, c.nullable, -(2 ** bits), 2 ** bits))
+    return tuple(out)
+
+
 def out_of_range(table: str, row: dict) -> list[tuple[str, bool]]:
     """(column, nullable) of integer values the column's Arrow type cannot hold (a server's number such as
     ``X-WP-Total: 10**12`` in an int32 count): they would fail the whole file at write time."""
     out = []
-    for c in TABLES[table]:
-        bits = _INT_RANGES.get(c.type)
-        v = row.get(c.name)
-        if bits and isinstance(v, int) and not isinstance(v, bool) and not -(2 ** bits) <= v < 2 ** bits:
-            out.append((c.name, c.nullable))
+    for name, nullable, low, high in _int_columns(table):
+        v = row.get(name)
+        if isinstance(v, int) and not isinstance(v, bool) and not low <= v < high:
+            out.append((name, nullable))
     return out
 
 
