@@ -34,6 +34,15 @@ def test_precision_holds_on_every_held_out_set(matcher, path):
     assert s["precision"] >= 0.95, s["errors"]
 
 
+def test_clean_held_out_set_meets_the_goals(matcher):
+    # heldout10 was written after the last rule change and committed before the tagger ran on it; its first
+    # measurement (P 1.000, R 0.925) is the generalisation figure. Not to be used for tuning: a rule change
+    # made from its errors needs a new fresh set, and this assertion then moves to that set.
+    s = score(load_set(HELDOUTS[-1]), matcher)
+    assert HELDOUTS[-1].name == "heldout10.jsonl"
+    assert s["precision"] >= 0.95 and s["recall"] >= 0.9, s["errors"]
+
+
 @pytest.mark.parametrize("text,lang,want", [
     ("NEO tokens rallied after the exchange listing.", "en", ["NEO"]),
     ("A neo-gothic tower overlooks the square.", "en", []),
@@ -182,6 +191,44 @@ def test_rules_added_for_precision(text, lang, want):
     ("Neo meets the Oracle in a small apartment kitchen.", "en", []),
 ])
 def test_rules_added_for_generalisation(text, lang, want):
+    assert tag_assets(text, lang) == want
+
+
+# round 8, by category of the misses of heldout8's first measurement (lower-case tickers in comments,
+# title-case names of tickers, unit nouns of networks, ETFs), with the ordinary text each must leave alone
+@pytest.mark.parametrize("text,lang,want", [
+    ("sol is gonna flip eth this cycle", "en", ["ETH", "SOL"]),
+    ("Tomamos el sol en la terraza mientras mirábamos el precio del bitcoin.", "es", ["BTC"]),
+    ("Render tokens rallied with AI stocks.", "en", ["RENDER"]),
+    ("Render the chart at full size before you export it.", "en", []),
+    ("NEAR validators missed blocks during the upgrade.", "en", ["NEAR"]),
+    ("TON wallets inside the messenger crossed 100 million users.", "en", ["TON"]),
+    ("The SEC delayed its decision on a spot ether ETF.", "en", ["ETH"]),
+    # a capitalised word right after a capitalised spelling continues a longer name (not a project's part)
+    ("The new Neo Geo console sold out in an hour.", "en", []),
+    ("Ondo State traders sold yams at the market.", "en", []),
+    ("The Cosmos Hub voted down the inflation cut.", "en", ["ATOM"]),
+])
+def test_rules_added_from_heldout8(text, lang, want):
+    assert tag_assets(text, lang) == want
+
+
+# round 9, by category of the misses of heldout9's first measurement (movement verbs after a ticker, lower-case
+# tickers with a figure or a holder's verb, holders-of constructions, possessive plus market vocabulary for an
+# everyday word, percent words in other languages)
+@pytest.mark.parametrize("text,lang,want", [
+    ("DOT fell below its yearly low on Tuesday.", "en", ["DOT"]),
+    ("ONE fell off the shelf.", "en", []),
+    ("my ada bag is down 80% lol", "en", ["ADA"]),
+    ("why is doge pumping again", "en", ["DOGE"]),
+    ("Les détenteurs de SOL ont reçu un airdrop.", "fr", ["SOL"]),
+    ("Le sol de la cuisine a reçu un nouveau carrelage.", "fr", []),
+    ("Optimism's governance token fell 6%.", "en", ["OP"]),
+    ("Optimism's critics say the economy is slowing.", "en", []),
+    ("Ether legte um 5 Prozent zu.", "de", ["ETH"]),
+    ("GAS prices at the pump jumped again.", "en", []),
+])
+def test_rules_added_from_heldout9(text, lang, want):
     assert tag_assets(text, lang) == want
 
 

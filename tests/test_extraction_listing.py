@@ -33,8 +33,8 @@ def load(case: str) -> tuple[str, dict]:
 
 def test_every_rule_has_a_fixture():
     rules = {load(c)[1]["detail"] for c in LISTING_CASES}
-    assert {"declared_collection", "link_region", "thin_linked"} <= rules
-    assert len(ARTICLE_CASES) >= 2
+    assert {"declared_collection", "link_region", "teaser_region", "thin_linked", "weak_region"} <= rules
+    assert len(ARTICLE_CASES) >= 3
 
 
 @pytest.mark.parametrize("case", LISTING_CASES)
@@ -61,6 +61,15 @@ def test_declared_collection_is_what_decides():
     assert isinstance(parse_article(exp["url"], as_web_page, {}), ArticleRecord)
     search = html.replace('"CollectionPage"', '"SearchResultsPage"')
     assert parse_article(exp["url"], search, {}).detail == "declared_collection"
+
+
+def test_declared_collection_outweighs_og_type_but_not_an_ld_article():
+    """Many sites put og:type article on every page; a JSON-LD article type is the page's own word."""
+    html, exp = load("listing_declared_collection")
+    og_article = html.replace('content="website"', 'content="article"')
+    assert parse_article(exp["url"], og_article, {}).detail == "declared_collection"
+    with_story = og_article.replace('"@type": "CollectionPage"', '"@type": ["CollectionPage", "NewsArticle"]')
+    assert isinstance(parse_article(exp["url"], with_story, {}), ArticleRecord)
 
 
 def test_a_page_calling_itself_an_article_is_not_judged_by_its_links():
@@ -95,10 +104,34 @@ def test_link_region_needs_links_in_the_chosen_region():
     assert isinstance(parse_article(exp["url"], unlinked, {}), ArticleRecord)
 
 
+def test_teaser_region_needs_a_run_of_same_shaped_teasers():
+    html, exp = load("listing_teaser_region")
+    n = iter(range(100))
+    distinct = re.sub(r'<div class="card">', lambda m: f'<div class="card-{next(n)}">', html)
+    assert isinstance(parse_article(exp["url"], distinct, {}), ArticleRecord)
+    cards = html.split('<div class="card">')
+    four = '<div class="card">'.join(cards[:5]) + html[html.index("  </div>\n  <div class=\"pager\">"):]
+    assert four.count('<div class="card">') == 4
+    assert isinstance(parse_article(exp["url"], four, {}), ArticleRecord)
+    unlinked = re.sub(r'<h2><a href="[^"]+">([^<]+)</a></h2>', r"<h2>\1</h2>", html)
+    assert isinstance(parse_article(exp["url"], unlinked, {}), ArticleRecord)
+
+
 def test_thin_linked_needs_links():
     html, exp = load("listing_thin_linked")
     unlinked = re.sub(r'<a href="/notes/\d+">([^<]+)</a>', r"\1", html)
     assert isinstance(parse_article(exp["url"], unlinked, {}), ArticleRecord)
+
+
+def test_weak_region_needs_links_and_a_weak_region():
+    html, exp = load("listing_weak_region")
+    unlinked = re.sub(r"<a href=\"[^\"]+\">([^<]+)</a>", r"\1", html)
+    assert "<a " not in unlinked
+    assert isinstance(parse_article(exp["url"], unlinked, {}), ArticleRecord)
+    _, sel = parsed_html(html)
+    body = parse_article(exp["url"], unlinked, {}).body_text
+    assert notarticle.listing_rule(sel, exp["url"], body) == "weak_region"  # fast path run by the rule itself
+    assert notarticle.listing_rule(sel, exp["url"], body, fast_enough=True) is None
 
 
 def test_rule_reads_the_page_when_the_caller_does_not_say():

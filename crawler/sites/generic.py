@@ -528,7 +528,7 @@ class ArticlePage:
         # trafilatura's time
         reason, detail = notarticle.explain_after_extraction(self.sel, self.raw, self.url, self.own_text(),
                                                              self.declares_article(), self.declares_story(),
-                                                             self.ld_types)
+                                                             self.ld_types, self.fast.enough)
         if reason:
             return NotArticle(reason, self.url, detail)
         body = self.body_text()

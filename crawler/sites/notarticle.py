@@ -7,11 +7,14 @@
 * ``client_shell``: the server sent an empty application shell; the text arrives by JavaScript;
 * ``listing``: a home page, section front, forum board, catalogue or index page. The rule that decided is
   :func:`listing_rule`'s answer (``NotArticle.detail``): ``headlines`` (headline links outweigh the page's
-  own text), ``links_no_prose`` (no extracted text, many links, no prose paragraphs), and, on a page that does
-  not call itself an article (no ``og:type`` article, no JSON-LD article type): ``declared_collection`` (its
-  JSON-LD says ``CollectionPage`` / ``SearchResultsPage``), ``link_region`` (the main region the extractor
-  chose is mostly link text: a list of teasers), ``thin_linked`` (little prose of its own and a fifth or more
-  of the page's text in links);
+  own text), ``links_no_prose`` (no extracted text, many links, no prose paragraphs), and, on a page that does not
+  carry a JSON-LD article type: ``declared_collection`` (its JSON-LD says ``CollectionPage`` /
+  ``SearchResultsPage``, whatever its og:type); and on a page that does not call itself an article at all (no
+  ``og:type`` article either): ``link_region`` (the main region the extractor chose is mostly link text: a list
+  of teasers), ``teaser_region`` (the region is mostly runs of same-shaped teaser blocks, each a headline link
+  with a short excerpt), ``thin_linked`` (little prose of its own and a fifth or more of the page's text in links),
+  ``weak_region`` (the extractor's region holds too little of the page's prose to stand alone and half the
+  page's text is links: an index of snippets);
 * ``forum``: a discussion thread (forum topic, Q&A page): its structured data says so (``QAPage``,
   ``DiscussionForumPosting``), or, on a page that does not call itself an article, the text sits in four or more
   same-shaped post blocks (siblings with the same tag and class, the class naming a post, message, reply or
@@ -73,8 +76,12 @@ LD_COLLECTION = re.compile(r'"@type"\s*:\s*\[?\s*"(CollectionPage|SearchResultsP
 LD_STORY = re.compile(r'"@type"\s*:\s*\[?\s*"(\w*Article|BlogPosting|LiveBlogPosting|Report)"')
 SEL_OG_TYPE = 'meta[property="og:type"]::attr(content)'
 REGION_MAX_LINK_SHARE = 0.3   # the chosen main region with more link text than this is a list of teasers
+TEASER_REGION_MIN_RUN = 5     # teasers in one run of the chosen region ...
+TEASER_REGION_SHARE = 0.6     # ... and the share of the region's text that runs of teasers hold
 THIN_MAX_PROSE = 500          # prose characters below which a page is thin ...
 THIN_MIN_LINK_SHARE = 0.2     # ... and, with this share of its visible text in links, an index page
+WEAK_REGION_MIN_LINK_SHARE = 0.5  # a page whose main region holds little of its prose, half of it links
+LD_STORY_TYPE = re.compile(r"(Article|BlogPosting|Report)$")  # JSON-LD @type names of one story
 PROSE_MIN_CHARS = 80         # a paragraph shorter than this is a label, date or button, not prose
 PAYWALL_MAX_BODY = 1500       # a not-free page with less body text than this is a teaser
 
@@ -167,19 +174,23 @@ def declares_article(sel: Selector) -> bool:
 
 
 def is_listing(sel: Selector, url: str, body: str | None, declared: bool | None = None,
-               story: bool | None = None, ld_types: frozenset | None = None) -> bool:
-    return listing_rule(sel, url, body, declared, story, ld_types) is not None
+               story: bool | None = None, ld_types: frozenset | None = None,
+               fast_enough: bool | None = None) -> bool:
+    return listing_rule(sel, url, body, declared, story, ld_types, fast_enough) is not None
 
 
 def listing_rule(sel: Selector, url: str, body: str | None, declared: bool | None = None,
-                 story: bool | None = None, ld_types: frozenset | None = None) -> str | None:
+                 story: bool | None = None, ld_types: frozenset | None = None,
+                 fast_enough: bool | None = None) -> str | None:
     """The listing rule the page meets (see the module doc), or None when it may be an article.
 
     ``declared``: the page's own structured data says it is one article (top-level JSON-LD Article, not one
     inside an ItemList); such a page with some prose of its own is never a listing. None: look for any
     Article type in the JSON-LD (weaker: home pages list NewsArticle items), and ask for more prose.
     ``story``: the page calls itself an article (og:type article or a JSON-LD article type); None: read
-    it from the page. ``ld_types``: the page's JSON-LD @types; None: read them from the page."""
+    it from the page. ``ld_types``: the page's JSON-LD @types; None: read them from the page.
+    ``fast_enough``: the fast main-text path found enough of the page's prose on its own
+    (:class:`maintext.FastText`); None: run it."""
     own = prose_len(body)
     if declared and own >= PROSE_MIN_CHARS:
         return None  # the page says it is one article and has prose of its own (whatever it links to)
@@ -193,15 +204,34 @@ def listing_rule(sel: Selector, url: str, body: str | None, declared: bool | Non
         paragraphs = [p for p in sel.css(SEL_PARAGRAPHS) if len(" ".join(p.css("::text").getall())) > 150]
         if len(paragraphs) < 3 and len(sel.css(SEL_LINKS)) > 30:
             return "links_no_prose"
-    if (story if story is not None else calls_itself_article(sel)) or not isinstance(getattr(sel.root, "tag", None), str):
-        return None  # an article page may be link-heavy (a round-up, a short post under a big menu)
-    if declares_collection(sel, ld_types):
+    if not isinstance(getattr(sel.root, "tag", None), str):
+        return None
+    ld_story = ld_declares_story(sel, ld_types)
+    if not ld_story and declares_collection(sel, ld_types):
+        # typed a collection in its JSON-LD: an og:type article (which many sites put on every page) does not
+        # outweigh that; a JSON-LD article type does
         return "declared_collection"
-    if main_region_link_share(sel.root) > REGION_MAX_LINK_SHARE:
+    if ld_story or (story if story is not None else calls_itself_article(sel)):
+        return None  # an article page may be link-heavy (a round-up, a short post under a big menu)
+    region = maintext.choose(sel.root)
+    if region_link_share(region) > REGION_MAX_LINK_SHARE:
         return "link_region"
-    if own < THIN_MAX_PROSE and page_link_share(sel) >= THIN_MIN_LINK_SHARE:
+    if is_teaser_region(region):
+        return "teaser_region"
+    share = page_link_share(sel)
+    if own < THIN_MAX_PROSE and share >= THIN_MIN_LINK_SHARE:
         return "thin_linked"
+    if share >= WEAK_REGION_MIN_LINK_SHARE and not (
+            fast_enough if fast_enough is not None else maintext.extract_fast(sel).enough):
+        return "weak_region"
     return None
+
+
+def ld_declares_story(sel: Selector, ld_types: frozenset | None = None) -> bool:
+    """A JSON-LD article type (NewsArticle, BlogPosting, Report ...; not a forum post) on the page."""
+    if ld_types is not None:
+        return any(LD_STORY_TYPE.search(t) for t in ld_types - FORUM_LD_TYPES)
+    return any(LD_STORY.search(block) for block in sel.css(SEL_LD).getall())
 
 
 def calls_itself_article(sel: Selector) -> bool:
@@ -220,11 +250,25 @@ def declares_collection(sel: Selector, ld_types: frozenset | None = None) -> boo
 
 def main_region_link_share(root) -> float:
     """Share of link text in the region the main-text extractor chose (0 when it chose none)."""
-    containers = maintext.choose(root)
+    return region_link_share(maintext.choose(root))
+
+
+def region_link_share(containers: list) -> float:
     total = sum(len(c.text_content()) for c in containers)
     if not total:
         return 0.0
     return sum(len(a.text_content()) for c in containers for a in c.iter("a")) / total
+
+
+def is_teaser_region(containers: list) -> bool:
+    """The region the extractor chose is mostly runs of same-shaped teaser blocks (a category page whose
+    cards carry long excerpts): TEASER_REGION_MIN_RUN teasers in one run, TEASER_REGION_SHARE of its text."""
+    total = sum(len(" ".join(c.text_content().split())) for c in containers)
+    if not total:
+        return False
+    runs = [run for c in containers for run in listing.teaser_runs(c)]
+    return (max((n for n, _ in runs), default=0) >= TEASER_REGION_MIN_RUN
+            and sum(chars for _, chars in runs) >= TEASER_REGION_SHARE * total)
 
 
 def page_link_share(sel: Selector) -> float:
@@ -307,15 +351,16 @@ def classify_before_extraction(sel: Selector, raw: str) -> str | None:
 
 def classify_after_extraction(sel: Selector, raw: str, url: str, body: str | None,
                               declared: bool | None = None, story: bool | None = None,
-                              ld_types: frozenset | None = None) -> str | None:
-    return explain_after_extraction(sel, raw, url, body, declared, story, ld_types)[0]
+                              ld_types: frozenset | None = None, fast_enough: bool | None = None) -> str | None:
+    return explain_after_extraction(sel, raw, url, body, declared, story, ld_types, fast_enough)[0]
 
 
 def explain_after_extraction(sel: Selector, raw: str, url: str, body: str | None,
                              declared: bool | None = None, story: bool | None = None,
-                             ld_types: frozenset | None = None) -> tuple[str | None, str | None]:
+                             ld_types: frozenset | None = None,
+                             fast_enough: bool | None = None) -> tuple[str | None, str | None]:
     """(reason, the rule that decided it) after extraction; (None, None) when the page may be an article."""
-    rule = listing_rule(sel, url, body, declared, story, ld_types)
+    rule = listing_rule(sel, url, body, declared, story, ld_types, fast_enough)
     if rule:
         return "listing", rule
     if is_paywalled(sel, raw, body):
