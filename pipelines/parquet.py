@@ -10,6 +10,7 @@ dataset card is regenerated.
 """
 from __future__ import annotations
 
+
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone

@@ -55,17 +55,18 @@ NOT_NAMES = frozenset({"by", "admin", "staff", "author", "editor", "guest"})
 # one pass for every author-markup rule: rel/itemprop author, class words with "author" or "byline" in them
 XP_AUTHORISH = etree.XPath('//body//*[@rel="author" or @itemprop="author" or contains(@class, "author") or '
                            'contains(@class, "byline")]')
-XP_AUTHOR_LINK = etree.XPath('//a[@rel="author" or contains(@href, "/author/") or contains(@href, "/authors/")]'
-                             '/text()')
+XP_AUTHOR_LINK = etree.XPath('//a[@rel="author" or contains(@href, "/author/") or contains(@href, "/authors/")]')
 BYLINE_MAX_TRIES = 20
 NAME_LIKE = re.compile(r"^[A-Z][\w.'\-]*(?: [A-Z][\w.'\-]*){1,4}$")
-BY_PREFIX = re.compile(r"^\s*(by|written by|posted by|author)\s*:?\s*", re.I)
+BY_PREFIX = re.compile(r"^\s*(?:by|written by|posted by|author)(?:\s*:\s*|\s+|$)", re.I)  # (not "Byron")
+AUTHOR_LINKS_MAX = 5
+AUTHOR_LABEL = re.compile(r"^(?:written by|author|authors|posted by|words by)\s*:?$", re.I)
 # a short body text opening with "By" (or "Written by", "Posted by"), the name up to a separator or the end
 BY_LINE = re.compile(r"^(?:written |posted |words )?by:?\s+([^|\u2022\u00b7,;:()\d]{2,60}?)"
                      r"(?:\s*(?:[|\u2022\u00b7,;:(\d]|\s(?:on|at|in|and|for|from|updated|published)\s).*)?$", re.I)
 # candidate texts for a "By Jane Doe" line (narrowed in C, checked in Python): short, with "by" in them
 XP_BY_CANDIDATES = etree.XPath("//body//text()[string-length(.) < 200 and (contains(., 'By') or contains(., 'by'))]")
-BY_ALONE = re.compile(r"^(?:written |posted )?by:?$", re.I)
+BY_ALONE = re.compile(r"^(?:(?:written|posted|article|authored|words) )?by:?$", re.I)
 NOT_BYLINE_PLACES = frozenset({"script", "style", "a", "button", "nav", "footer", "form", "label", "select",
                                "option", "textarea"})
 BY_LINE_MAX_CHARS = 90
@@ -98,6 +99,7 @@ XP_TITLE_TEXT = etree.XPath("//title/text()")
 class NotArticle:
     reason: str
     url: str
+    detail: str | None = None  # the rule that decided it (listing: headlines, link_region ...)
 
 
 class ArticlePage:
@@ -289,27 +291,56 @@ class ArticlePage:
         author/byline element, a "By Jane Doe" line; last, a JSON-LD author that is an organisation (a
         company blog signs as the company)."""
         by_id = {o.get("@id"): o for o in self.ld_objects if isinstance(o.get("@id"), str)}
-        names = _ld_names(self.ld.get("author"), by_id)
-        if not names:
-            names = [a for a in (*(self.meta(n) for n in META_AUTHOR_NAMES), self.article_meta("author"))
-                     if a and _not_a_handle(a)][:1]
-        if not names:
-            names = [t.strip() for t in self.author_markup_texts() if _name_text(t)]
-        if not names:
-            names = [t.strip() for t in self.select_xpath(XP_AUTHOR_LINK)[:3] if _name_text(t)]
-        if not names:
-            names = self.byline_names()
-        if not names:
-            names = self.by_line_names()
+        sources = (
+            lambda: _ld_names(self.ld.get("author"), by_id),
+            lambda: [a for a in (*(self.meta(n) for n in META_AUTHOR_NAMES), self.article_meta("author"),
+                                 self.labelled_meta_author())
+                     if a and _not_a_handle(a)][:1],
+            lambda: [t.strip() for t in self.author_markup_texts() if _name_text(t)],
+            self.author_link_names,
+            self.byline_names,
+            self.by_line_names,
+        )
+        names: list[str] = []
+        for source in sources:
+            names = source()
+            if names:
+                break
         if not names:
             names = _ld_names(self.ld.get("author"), by_id, organisations=True)
         return tuple(dict.fromkeys(_unescaped(n) for n in names if _unescaped(n)))
 
+    def labelled_meta_author(self) -> str | None:
+        """The value of a labelled card field whose label says author: ``twitter:label1`` "Written by"
+        with ``twitter:data1`` "Jane Doe" (the link-preview labels many CMSs write)."""
+        for i in (1, 2, 3, 4):
+            label = self.meta(f"twitter:label{i}")
+            if label and AUTHOR_LABEL.match(" ".join(label.split())):
+                return self.meta(f"twitter:data{i}")
+        return None
+
+    def author_link_names(self) -> list[str]:
+        """The names on author-page links (``rel=author``, ``/author/…``): the first link and the links
+        beside it (co-authors share its parent); links in comment, related-story or footer regions and the
+        later links of a page (reviewers, other stories' authors) do not count."""
+        named = []
+        for a in self.select_xpath(XP_AUTHOR_LINK)[:AUTHOR_LINKS_MAX * 2]:
+            # the first text of the link that is a name: "<a><span>Written by</span> Jane Doe
+            # <small>Staff writer</small></a>" names Jane Doe; a link around a photo names no one
+            name = next((t for t in (BY_PREFIX.sub("", " ".join(x.split())) for x in a.itertext())
+                         if t and _name_text(t)), None)
+            if name and not maintext.in_outside_region(a):
+                named.append((a, name))
+        if not named:
+            return []
+        first = named[0][0].getparent()
+        return [name for a, name in named[:AUTHOR_LINKS_MAX] if a.getparent() is first]
+
     def authors(self) -> list[str]:
         out = []
         for raw in self.authors_raw():
-            for part in re.split(r"\s*(?:,|\band\b|&|\|)\s*", re.sub(r"^\s*by\s*:?\s*", "", raw, flags=re.I)):
-                part = part.strip()
+            for part in re.split(r"\s*(?:,|\band\b|&|\|)\s*", raw):
+                part = BY_PREFIX.sub("", part).strip()
                 if part and not part.startswith("http") and len(part) < 80 and part.lower() not in NOT_NAMES:
                     out.append(part)
         return list(dict.fromkeys(out))
@@ -386,8 +417,7 @@ class ArticlePage:
             if tries > BYLINE_MAX_TRIES:
                 break
             if BY_ALONE.match(line):
-                after = holder.getnext() if text.is_tail else (holder[0] if len(holder) else None)
-                name = " ".join(after.text_content().split()) if after is not None and isinstance(after.tag, str) else ""
+                name = _text_after(text)
             else:
                 m = BY_LINE.match(line)
                 name = m.group(1).strip() if m else ""
@@ -496,10 +526,11 @@ class ArticlePage:
             return NotArticle(reason, self.url)
         # decided on the page's own text before the body is chosen: a listing or a teaser is not worth
         # trafilatura's time
-        reason = notarticle.classify_after_extraction(self.sel, self.raw, self.url, self.own_text(),
-                                                      self.declares_article())
+        reason, detail = notarticle.explain_after_extraction(self.sel, self.raw, self.url, self.own_text(),
+                                                             self.declares_article(), self.declares_story(),
+                                                             self.ld_types, self.fast.enough)
         if reason:
-            return NotArticle(reason, self.url)
+            return NotArticle(reason, self.url, detail)
         body = self.body_text()
         if not body or len(body) < MIN_BODY_CHARS:
             return NotArticle("no_body", self.url)
@@ -579,6 +610,24 @@ def _ld_names(value, by_id: dict | None = None, organisations: bool = False, _de
     if isinstance(value, list):
         return [n for v in value for n in _ld_names(v, by_id, organisations, _depth + 1)]
     return []
+
+
+def _text_after(text) -> str:
+    """The words right after a "By" text node: the next element's text ("<span>By</span><span>Jane
+    Doe</span>", "By <a>Jane Doe</a>") or the next text node (a name after a markup comment)."""
+    holder = text.getparent()
+    node = holder.getnext() if text.is_tail else (holder[0] if len(holder) else holder.getnext())
+    for _ in range(3):  # skip markup comments and empty elements
+        if node is None:
+            return ""
+        if isinstance(node.tag, str):
+            words = " ".join(node.text_content().split())
+            if words:
+                return words
+        elif node.tail and node.tail.strip():
+            return " ".join(node.tail.split())
+        node = node.getnext()
+    return ""
 
 
 def _own_texts(el) -> list[str]:
