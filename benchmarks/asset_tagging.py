@@ -27,10 +27,22 @@ Three sets by default, each printed on its own:
   0.656, then 0.625 after precision fixes drawn from general web pages, not from this set), then a sixth
   round from its misses (English context words in the plural, more movement words, company within 60
   characters), so not clean either;
-* ``heldout7.jsonl`` — written fresh and committed before the sixth round was written: the honest figure
-  for the rules as they stand (after its measurement one change was made, from false positives on
-  heldout2/heldout3, not from this set: the plural of a context word is "+s" only, "slides" is not
-  "slid" + "es").
+* ``heldout7.jsonl`` — written fresh and committed before the sixth round was written (recall 0.938 at
+  its first measurement). Then a seventh round, planned from the misses of every held-out set's first
+  measurement counted by category (registry completeness, company/founder/product names, possessives,
+  price morphology, tickers with one weak hint): so no set above is clean any more;
+* ``heldout8.jsonl`` — 120 sentences written after the seventh round was committed, in a realistic mix
+  (ordinary crypto news and comments, ambiguous spellings in both senses, non-crypto sentences with the
+  ambiguous words, es/pt/de/fr/it), committed before the tagger ran on it. First measurement: precision
+  0.988, recall 0.827 (the generalisation figure of the round-7 rules). Then an eighth round from its misses
+  by category (lower-case and title-case spellings, network unit nouns, ETFs, longer proper names);
+* ``heldout9.jsonl`` — 116 new sentences in the same mix, written after the eighth round was committed and
+  committed before the tagger ran on it. First measurement: precision 1.000, recall 0.883. Then a ninth
+  round from its misses (movement verb after a ticker, lower-case tickers with a figure, holders-of,
+  possessive plus market vocabulary, percent words in other languages);
+* ``heldout10.jsonl`` — 120 new sentences in the same mix, written after the ninth round was committed and
+  committed before the tagger ran on it. First measurement: precision 1.000, recall 0.925 (106 mentions;
+  about +-0.05 at 95%): the clean figure of the rules as they stand. No rule has been changed since.
 
 Precision on ordinary text is also checked outside these sets: the rules' tags on the general web pages in
 ../shared/realpages (read there, never copied) were inspected, and each class of false positive found got a
@@ -67,6 +79,9 @@ HELDOUT4 = ROOT / "tests" / "fixtures" / "assets" / "heldout4.jsonl"
 HELDOUT5 = ROOT / "tests" / "fixtures" / "assets" / "heldout5.jsonl"
 HELDOUT6 = ROOT / "tests" / "fixtures" / "assets" / "heldout6.jsonl"
 HELDOUT7 = ROOT / "tests" / "fixtures" / "assets" / "heldout7.jsonl"
+HELDOUT8 = ROOT / "tests" / "fixtures" / "assets" / "heldout8.jsonl"
+HELDOUTS = [ROOT / "tests" / "fixtures" / "assets" / ("heldout%s.jsonl" % n) for n in ("", 2, 3, 4, 5, 6, 7, 8, 9, 10)
+            if (ROOT / "tests" / "fixtures" / "assets" / ("heldout%s.jsonl" % n)).exists()]
 
 
 def load_set(path: Path) -> list[dict]:
@@ -147,7 +162,7 @@ def main(argv=None) -> int:
                          "--errors list the tagged blocks of the general web pages (false-positive review)")
     args = ap.parse_args(argv)
     matcher = AssetMatcher(load_registry(args.registry))
-    for path in args.set or [LABELLED, HELDOUT, HELDOUT2, HELDOUT3, HELDOUT4, HELDOUT5, HELDOUT6, HELDOUT7]:
+    for path in args.set or [LABELLED, *HELDOUTS]:
         report(path, matcher, args.errors)
     if args.realpages:
         report_realpages(args.realpages, matcher, args.errors)

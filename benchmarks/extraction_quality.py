@@ -264,7 +264,7 @@ def ours_full(page: Page) -> Output:
 
     r = parse_article(page.url or "https://example.invalid/", page.html, {})
     if isinstance(r, NotArticle):
-        return Output(None, saved=False, reason=r.reason)
+        return Output(None, saved=False, reason=r.reason + (f"/{r.detail}" if getattr(r, "detail", None) else ""))
     return Output(r.body_text, title=r.title, authors=r.authors, day=day_of(r.published_at_raw) or day_of(r.published_at))
 
 
@@ -376,7 +376,7 @@ def wcxb_table(pages: list[Page], results: dict, folds: int) -> None:
     if ("ours-full", "article") in scores and ("trafilatura", "article") in scores:
         print(f"\n== wcxb-dev articles: {folds} folds by site (domain hash) ==")
         print(f"{'fold':<5} {'pages':>5} {'ours-full':>9} {'ours':>6} {'trafilatura':>11} {'full-traf':>9}"
-              f"   {'author F1 full/traf':>19} {'day right full/traf':>19}")
+              f"   {'author F1 full/traf':>19} {'day right full/traf':>19}   {'arts saved':>10} {'lists not saved':>15}")
         per_fold = []
         for f in range(folds):
             idx = [i for i in scores[("ours-full", "article")] if fold_of(pages[i].domain, folds) == f]
@@ -397,7 +397,11 @@ def wcxb_table(pages: list[Page], results: dict, folds: int) -> None:
                                for i in idx if day_of(pages[i].gt.get("publish_date"))]
                     vals.append(mean(got))
                 fields.append(f"{vals[0]:.3f}/{vals[1]:.3f}")
-            print(f"{f:<5} {len(idx):>5} {a:9.3f} {o:6.3f} {t:11.3f} {a - t:+9.3f}   {fields[0]:>19} {fields[1]:>19}")
+            lists = [i for i, p in enumerate(pages) if p.page_type == "listing" and fold_of(p.domain, folds) == f]
+            saved = sum(1 for i in idx if field_outputs["ours-full"][i].saved)
+            dropped = sum(1 for i in lists if not field_outputs["ours-full"][i].saved)
+            print(f"{f:<5} {len(idx):>5} {a:9.3f} {o:6.3f} {t:11.3f} {a - t:+9.3f}   {fields[0]:>19} {fields[1]:>19}"
+                  f"   {f'{saved}/{len(idx)}':>10} {f'{dropped}/{len(lists)}':>15}")
         fa = [a for a, _ in per_fold]
         print(f"ours-full over folds: min {min(fa):.3f} max {max(fa):.3f} spread {max(fa) - min(fa):.3f} "
               f"stdev {statistics.pstdev(fa):.3f}; folds below trafilatura: {sum(1 for a, t in per_fold if a < t)}")

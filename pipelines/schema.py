@@ -125,7 +125,7 @@ THREAD_COLUMNS: list[Column] = [
     Column("source", pa.string(), False,
            "Where the rows came from: 'api' (the platform's JSON API), 'html' (the rendered page), "
            "'embed' (JSON embedded in the page).", "api"),
-    _assets_column("Union of the tags of the thread's comments in this version."),
+    _assets_column("The tags of the thread's title and of its comments in this version."),
     Column("title", pa.string(), True,
            "Title of the discussion (Reddit submission, HN story, forum topic) when the platform states one.",
            "Miners switch off as fees spike"),

@@ -5,6 +5,8 @@ could not keep) or repairs (an implausible date becomes null, counted) according
 """
 from __future__ import annotations
 
+import functools
+
 from dataclasses import fields
 from datetime import datetime, timedelta, timezone
 
@@ -59,12 +61,18 @@ def out_of_range_numbers(rec) -> list[str]:
     """Integer fields a server stated (``X-WP-Total: 10**29``, a ``num_comments`` of -5) that no column can hold
     or that cannot be a count: outside int64, or a negative ``*_count_*``."""
     out = []
-    for f in fields(rec):
-        v = getattr(rec, f.name, None)
+    for name in _field_names(type(rec)):
+        v = getattr(rec, name, None)
         if isinstance(v, int) and not isinstance(v, bool):
-            if v < INT64_MIN or v > INT64_MAX or (v < 0 and "count" in f.name):
-                out.append(f.name)
+            if v < INT64_MIN or v > INT64_MAX or (v < 0 and "count" in name):
+                out.append(name)
     return out
+
+
+@functools.cache
+def _field_names(cls) -> tuple[str, ...]:
+    """A record class's field names (``dataclasses.fields`` builds its tuple anew on every call)."""
+    return tuple(f.name for f in fields(cls))
 
 
 def implausible_dates(rec, now: datetime, min_year: int) -> list[str]:

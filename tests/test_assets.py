@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from benchmarks.asset_tagging import LABELLED, load_set, score
+from benchmarks.asset_tagging import HELDOUTS, LABELLED, load_set, score
 from pipelines.assets.matching import AssetMatcher, tag_assets
 from pipelines.assets.registry import AssetRegistryError, load_registry
 from pipelines.assets.step import tag_records
@@ -23,6 +23,23 @@ def matcher():
 def test_labelled_set_precision_and_recall(matcher):
     s = score(load_set(LABELLED), matcher)
     assert s["labelled"] >= 100
+    assert s["precision"] >= 0.95 and s["recall"] >= 0.9, s["errors"]
+
+
+@pytest.mark.parametrize("path", HELDOUTS, ids=lambda p: p.name)
+def test_precision_holds_on_every_held_out_set(matcher, path):
+    # precision is the constraint kept on every set (recall on fresh sets is reported by the benchmark, not
+    # asserted: the first measurement of each fresh set is the honest figure and it is below 0.9 on some)
+    s = score(load_set(path), matcher)
+    assert s["precision"] >= 0.95, s["errors"]
+
+
+def test_clean_held_out_set_meets_the_goals(matcher):
+    # heldout10 was written after the last rule change and committed before the tagger ran on it; its first
+    # measurement (P 1.000, R 0.925) is the generalisation figure. Not to be used for tuning: a rule change
+    # made from its errors needs a new fresh set, and this assertion then moves to that set.
+    s = score(load_set(HELDOUTS[-1]), matcher)
+    assert HELDOUTS[-1].name == "heldout10.jsonl"
     assert s["precision"] >= 0.95 and s["recall"] >= 0.9, s["errors"]
 
 
@@ -141,6 +158,88 @@ def test_rules_added_for_precision(text, lang, want):
     assert tag_assets(text, lang) == want
 
 
+# round 7, by category of the misses of every held-out set's first measurement (registry completeness,
+# company/founder/product evidence, possessives, price morphology, tickers with a market noun or a holder's
+# verb); each with the ordinary text it must leave alone
+@pytest.mark.parametrize("text,lang,want", [
+    # more major assets; names of their companies tag them, related words are evidence only
+    ("Kaspa and Bittensor both hit new highs.", "en", ["KAS", "TAO"]),
+    ("Polygon Labs cut a third of its staff.", "en", ["MATIC"]),
+    ("Brad Garlinghouse spoke at the conference.", "en", []),
+    ("Ripple and its CEO Brad Garlinghouse spoke at the conference.", "en", ["XRP"]),
+    ("Harmony's ONE token slid after the bridge exploit.", "en", ["ONE"]),
+    ("The choir sang in close harmony for ONE night only.", "en", []),
+    ("The camera has a 1inch sensor.", "en", []),
+    ("Snapchat uses its AR technology for virtual try-ons reaching millions of buyers.", "en", []),
+    ("The Procedural Knowledge Ontology supports governance of knowledge.", "en", []),
+    # a capitalised name in the possessive is an organisation; not a personal name
+    ("Ripple's lawyers filed another motion.", "en", ["XRP"]),
+    ("Compound's interest rate model was updated by a vote.", "en", ["COMP"]),
+    ("Neo's fight with the agents ends the film.", "en", []),
+    # price moves: two words before the figure, a few lower-case words for a ticker, a share of its value
+    ("ATOM is down 30% since the spring highs.", "en", ["ATOM"]),
+    ("ONE bled another 9% as the bridge stayed paused.", "en", ["ONE"]),
+    ("ONE of the five finalists said yes.", "en", []),
+    ("SAND lost a third of its value as land sales dried up.", "en", ["SAND"]),
+    # a ticker with a market noun right after (context, not a strong signal), a holder's verb before
+    ("The DOT price chart looks like a staircase.", "en", ["DOT"]),
+    ("GAS prices at the pump are up again.", "en", []),
+    ("Vendí todos mis SOL cuando el precio tocó máximos.", "es", ["SOL"]),
+    ("My UNI friends and I went to the same gym.", "en", []),
+    ("Buy ONE get ONE free at the bakery.", "en", []),
+    # a context word capitalised after a lower-case word is a proper name
+    ("Neo meets the Oracle in a small apartment kitchen.", "en", []),
+])
+def test_rules_added_for_generalisation(text, lang, want):
+    assert tag_assets(text, lang) == want
+
+
+# round 8, by category of the misses of heldout8's first measurement (lower-case tickers in comments,
+# title-case names of tickers, unit nouns of networks, ETFs), with the ordinary text each must leave alone
+@pytest.mark.parametrize("text,lang,want", [
+    ("sol is gonna flip eth this cycle", "en", ["ETH", "SOL"]),
+    ("Tomamos el sol en la terraza mientras mirábamos el precio del bitcoin.", "es", ["BTC"]),
+    ("Render tokens rallied with AI stocks.", "en", ["RENDER"]),
+    ("Render the chart at full size before you export it.", "en", []),
+    ("NEAR validators missed blocks during the upgrade.", "en", ["NEAR"]),
+    ("TON wallets inside the messenger crossed 100 million users.", "en", ["TON"]),
+    ("The SEC delayed its decision on a spot ether ETF.", "en", ["ETH"]),
+    # a capitalised word right after a capitalised spelling continues a longer name (not a project's part)
+    ("The new Neo Geo console sold out in an hour.", "en", []),
+    ("Ondo State traders sold yams at the market.", "en", []),
+    ("The Cosmos Hub voted down the inflation cut.", "en", ["ATOM"]),
+])
+def test_rules_added_from_heldout8(text, lang, want):
+    assert tag_assets(text, lang) == want
+
+
+# round 9, by category of the misses of heldout9's first measurement (movement verbs after a ticker, lower-case
+# tickers with a figure or a holder's verb, holders-of constructions, possessive plus market vocabulary for an
+# everyday word, percent words in other languages)
+@pytest.mark.parametrize("text,lang,want", [
+    ("DOT fell below its yearly low on Tuesday.", "en", ["DOT"]),
+    ("ONE fell off the shelf.", "en", []),
+    ("my ada bag is down 80% lol", "en", ["ADA"]),
+    ("why is doge pumping again", "en", ["DOGE"]),
+    ("Les détenteurs de SOL ont reçu un airdrop.", "fr", ["SOL"]),
+    ("Le sol de la cuisine a reçu un nouveau carrelage.", "fr", []),
+    ("Optimism's governance token fell 6%.", "en", ["OP"]),
+    ("Optimism's critics say the economy is slowing.", "en", []),
+    ("Ether legte um 5 Prozent zu.", "de", ["ETH"]),
+    ("GAS prices at the pump jumped again.", "en", []),
+])
+def test_rules_added_from_heldout9(text, lang, want):
+    assert tag_assets(text, lang) == want
+
+
+def test_a_thread_title_is_context_for_its_comments(matcher):
+    thread = ThreadRecord(thread_id="t", title="NEO tokens slide again")
+    bare = CommentRecord(comment_id="b", thread_id="t", body_text="The NEO council met on Friday.", language="en")
+    alone = CommentRecord(comment_id="c", thread_id="u", body_text="The NEO council met on Friday.", language="en")
+    tag_records([thread, bare, alone], matcher)
+    assert (bare.assets, alone.assets, thread.assets) == (["NEO"], [], ["NEO"])
+
+
 def test_a_thread_is_the_document_for_its_comments(matcher):
     thread = ThreadRecord(thread_id="t")
     named = CommentRecord(comment_id="a", thread_id="t", body_text="NEO tokens are cheap right now.", language="en")
@@ -158,6 +257,8 @@ def test_a_thread_is_the_document_for_its_comments(matcher):
     ({"ticker": "BTC", "cashtags": ["BTC"]}, "cashtags ['BTC'] are not valid"),
     ({"ticker": "SOL", "ambiguous": ["SOL"], "common_word_in": ["spanish"]}, "not ISO 639-1"),
     ({"ticker": "BTC", "names": ["Bitcoin"], "not_after": ["the"]}, "apply to ambiguous"),
+    ({"ticker": "BTC", "names": ["Bitcoin"], "related": ["Satoshi"]}, "apply to ambiguous"),
+    ({"ticker": "NEO", "ambiguous": ["NEO"], "personal_names": ["Neo"]}, "personal_names ['Neo'] are not among"),
 ])
 def test_invalid_registry_entries_are_named(tmp_path, entry, message):
     path = tmp_path / "assets.json"
@@ -177,7 +278,7 @@ def test_a_spelling_names_one_asset(tmp_path):
 def test_bundled_registry_covers_the_major_assets():
     tickers = {a.ticker for a in load_registry().assets}
     assert {"BTC", "ETH", "USDT", "SOL", "XRP", "NEO", "LINK", "DOT", "ONE", "COMP", "MKR"} <= tickers
-    assert len(tickers) >= 40
+    assert len(tickers) >= 120
 
 
 def test_demo_crawl_tags_articles_comments_and_threads(demo_run):
@@ -190,9 +291,9 @@ def test_demo_crawl_tags_articles_comments_and_threads(demo_run):
     neo = con.execute("SELECT count(*) FROM comments WHERE platform = 'discourse' AND body_text LIKE '%NEO%' "
                       "AND list_contains(assets, 'NEO')").fetchone()[0]
     assert neo >= 5
-    # a thread's tags are the union of its comments' tags
-    rows = con.execute("""SELECT t.thread_id, t.assets, list_sort(list_distinct(flatten(list(c.assets))))
+    # a thread's tags are its title's and the union of its comments' tags
+    rows = con.execute("""SELECT t.thread_id, t.assets, t.title, list_sort(list_distinct(flatten(list(c.assets))))
                           FROM threads t JOIN comments c USING (thread_id) GROUP BY ALL""").fetchall()
-    assert rows and all(sorted(a) == (u or []) for _, a, u in rows)
+    assert rows and all(sorted(a) == sorted(set(u or []) | set(tag_assets(title))) for _, a, title, u in rows)
     assert con.execute("SELECT count(*) FROM articles WHERE len(assets) > 0").fetchone()[0] >= 5
     assert demo_run.stats.get("assets/tagged/comments", 0) > 0

@@ -150,6 +150,7 @@ class DemoArticle:
     rest_enabled: bool = True
     modified: datetime | None = None
     rest_status: int | None = None  # set to make the comments API fail (tests of flaky revisits)
+    rest_per_page: int | None = None  # this story's site caps REST pages lower than WordPress's 100
 
     @property
     def path(self) -> str:

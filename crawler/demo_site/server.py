@@ -132,10 +132,11 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             post_id = int(query.get("post", ["0"])[0])
             page = int(query.get("page", ["1"])[0])
-            per_page = min(REST_PER_PAGE, int(query.get("per_page", [str(REST_PER_PAGE)])[0]))  # this site caps pages
+            per_page = int(query.get("per_page", ["10"])[0])  # WordPress's default page size is 10
         except ValueError:
             return self._send(400, '{"code":"rest_invalid_param"}', "application/json")
         art = self.site.by_post_id(post_id)
+        per_page = max(1, min(per_page, REST_PER_PAGE, (art.rest_per_page if art else None) or REST_PER_PAGE))
         if art is None:
             return self._send(200, "[]", "application/json; charset=UTF-8", {"X-WP-Total": "0", "X-WP-TotalPages": "0"})
         if art.rest_status:

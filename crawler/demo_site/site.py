@@ -17,7 +17,11 @@ CHALLENGE_PATH = "/2026/11/verify-you-are-human/"
 MISSING_PATH = "/2026/11/story-that-was-removed/"
 PRIVATE_PATH = "/private/insider-memo/"
 PARTNER_PATH = "/partner/{slug}/"
-REST_PER_PAGE = 10
+# Comments per page of /wp-json/wp/v2/comments: WordPress core honours ?per_page= up to 100 (its maximum; the crawler's
+# WordPress adapter asks for 100). The long thread's site caps it lower (a host's REST filter), so the demo keeps
+# exercising REST paging (X-WP-TotalPages > 1) at every size.
+REST_PER_PAGE = 100
+LONG_THREAD_PER_PAGE = 10
 
 
 @dataclass
@@ -76,7 +80,8 @@ class DemoSite:
     def _make_long_thread(self, art: DemoArticle, rng: random.Random, next_id: list[int]) -> None:
         """A thread long enough that the REST API pages it (X-WP-TotalPages > 1) and nests deeply."""
         ctx = {"coin": "Solana", "place": "Seoul", "event": "fee spike"}
-        more = C.generate_comments(art, rng, 2 * REST_PER_PAGE + 3, ctx, next_id)
+        art.rest_per_page = LONG_THREAD_PER_PAGE
+        more = C.generate_comments(art, rng, 2 * LONG_THREAD_PER_PAGE + 3, ctx, next_id)
         comments = art.own_comments()
         chain_parent = comments[-1].native_id
         for k, c in enumerate(more[:5]):  # a reply chain five deep

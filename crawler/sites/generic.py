@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -17,7 +18,7 @@ from lxml import etree
 from parsel.csstranslator import css2xpath
 
 from crawler import ids
-from crawler.dates import first_day_in, parse_date
+from crawler.dates import days_shown, first_day_in, read_date
 from crawler.htmltext import element_text, html_to_text, normalise_whitespace
 from crawler.items import ArticleRecord
 from crawler.parsed_html import parsed_html
@@ -38,6 +39,10 @@ SEL_TITLE = "title::text"
 SEL_TIME_DOM = "time[datetime]::attr(datetime)"
 SEL_ITEMPROP_PUBLISHED = '[itemprop="datePublished"]::attr(content), [itemprop="datePublished"]::attr(datetime)'
 # text nodes a reader sees (script and style elements hold only text, so the parent test is enough)
+# the texts after the first <h1> (byline, dateline), read for a printed publication day
+TEXTS_UNDER_HEADLINE = 40
+XP_UNDER_HEADLINE = etree.XPath("(//h1)[1]/following::text()[not(parent::script or parent::style)]"
+                                f"[position() <= {TEXTS_UNDER_HEADLINE}]", smart_strings=False)
 XP_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]", smart_strings=False)
 URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:/|-|$)")
 SEL_TAGS = 'meta[property="article:tag"]::attr(content)'
@@ -55,17 +60,18 @@ NOT_NAMES = frozenset({"by", "admin", "staff", "author", "editor", "guest"})
 # one pass for every author-markup rule: rel/itemprop author, class words with "author" or "byline" in them
 XP_AUTHORISH = etree.XPath('//body//*[@rel="author" or @itemprop="author" or contains(@class, "author") or '
                            'contains(@class, "byline")]')
-XP_AUTHOR_LINK = etree.XPath('//a[@rel="author" or contains(@href, "/author/") or contains(@href, "/authors/")]'
-                             '/text()')
+XP_AUTHOR_LINK = etree.XPath('//a[@rel="author" or contains(@href, "/author/") or contains(@href, "/authors/")]')
 BYLINE_MAX_TRIES = 20
 NAME_LIKE = re.compile(r"^[A-Z][\w.'\-]*(?: [A-Z][\w.'\-]*){1,4}$")
-BY_PREFIX = re.compile(r"^\s*(by|written by|posted by|author)\s*:?\s*", re.I)
+BY_PREFIX = re.compile(r"^\s*(?:by|written by|posted by|author)(?:\s*:\s*|\s+|$)", re.I)  # (not "Byron")
+AUTHOR_LINKS_MAX = 5
+AUTHOR_LABEL = re.compile(r"^(?:written by|author|authors|posted by|words by)\s*:?$", re.I)
 # a short body text opening with "By" (or "Written by", "Posted by"), the name up to a separator or the end
 BY_LINE = re.compile(r"^(?:written |posted |words )?by:?\s+([^|\u2022\u00b7,;:()\d]{2,60}?)"
                      r"(?:\s*(?:[|\u2022\u00b7,;:(\d]|\s(?:on|at|in|and|for|from|updated|published)\s).*)?$", re.I)
 # candidate texts for a "By Jane Doe" line (narrowed in C, checked in Python): short, with "by" in them
 XP_BY_CANDIDATES = etree.XPath("//body//text()[string-length(.) < 200 and (contains(., 'By') or contains(., 'by'))]")
-BY_ALONE = re.compile(r"^(?:written |posted )?by:?$", re.I)
+BY_ALONE = re.compile(r"^(?:(?:written|posted|article|authored|words) )?by:?$", re.I)
 NOT_BYLINE_PLACES = frozenset({"script", "style", "a", "button", "nav", "footer", "form", "label", "select",
                                "option", "textarea"})
 BY_LINE_MAX_CHARS = 90
@@ -98,6 +104,7 @@ XP_TITLE_TEXT = etree.XPath("//title/text()")
 class NotArticle:
     reason: str
     url: str
+    detail: str | None = None  # the rule that decided it (listing: headlines, link_region ...)
 
 
 class ArticlePage:
@@ -289,27 +296,56 @@ class ArticlePage:
         author/byline element, a "By Jane Doe" line; last, a JSON-LD author that is an organisation (a
         company blog signs as the company)."""
         by_id = {o.get("@id"): o for o in self.ld_objects if isinstance(o.get("@id"), str)}
-        names = _ld_names(self.ld.get("author"), by_id)
-        if not names:
-            names = [a for a in (*(self.meta(n) for n in META_AUTHOR_NAMES), self.article_meta("author"))
-                     if a and _not_a_handle(a)][:1]
-        if not names:
-            names = [t.strip() for t in self.author_markup_texts() if _name_text(t)]
-        if not names:
-            names = [t.strip() for t in self.select_xpath(XP_AUTHOR_LINK)[:3] if _name_text(t)]
-        if not names:
-            names = self.byline_names()
-        if not names:
-            names = self.by_line_names()
+        sources = (
+            lambda: _ld_names(self.ld.get("author"), by_id),
+            lambda: [a for a in (*(self.meta(n) for n in META_AUTHOR_NAMES), self.article_meta("author"),
+                                 self.labelled_meta_author())
+                     if a and _not_a_handle(a)][:1],
+            lambda: [t.strip() for t in self.author_markup_texts() if _name_text(t)],
+            self.author_link_names,
+            self.byline_names,
+            self.by_line_names,
+        )
+        names: list[str] = []
+        for source in sources:
+            names = source()
+            if names:
+                break
         if not names:
             names = _ld_names(self.ld.get("author"), by_id, organisations=True)
         return tuple(dict.fromkeys(_unescaped(n) for n in names if _unescaped(n)))
 
+    def labelled_meta_author(self) -> str | None:
+        """The value of a labelled card field whose label says author: ``twitter:label1`` "Written by"
+        with ``twitter:data1`` "Jane Doe" (the link-preview labels many CMSs write)."""
+        for i in (1, 2, 3, 4):
+            label = self.meta(f"twitter:label{i}")
+            if label and AUTHOR_LABEL.match(" ".join(label.split())):
+                return self.meta(f"twitter:data{i}")
+        return None
+
+    def author_link_names(self) -> list[str]:
+        """The names on author-page links (``rel=author``, ``/author/…``): the first link and the links
+        beside it (co-authors share its parent); links in comment, related-story or footer regions and the
+        later links of a page (reviewers, other stories' authors) do not count."""
+        named = []
+        for a in self.select_xpath(XP_AUTHOR_LINK)[:AUTHOR_LINKS_MAX * 2]:
+            # the first text of the link that is a name: "<a><span>Written by</span> Jane Doe
+            # <small>Staff writer</small></a>" names Jane Doe; a link around a photo names no one
+            name = next((t for t in (BY_PREFIX.sub("", " ".join(x.split())) for x in a.itertext())
+                         if t and _name_text(t)), None)
+            if name and not maintext.in_outside_region(a):
+                named.append((a, name))
+        if not named:
+            return []
+        first = named[0][0].getparent()
+        return [name for a, name in named[:AUTHOR_LINKS_MAX] if a.getparent() is first]
+
     def authors(self) -> list[str]:
         out = []
         for raw in self.authors_raw():
-            for part in re.split(r"\s*(?:,|\band\b|&|\|)\s*", re.sub(r"^\s*by\s*:?\s*", "", raw, flags=re.I)):
-                part = part.strip()
+            for part in re.split(r"\s*(?:,|\band\b|&|\|)\s*", raw):
+                part = BY_PREFIX.sub("", part).strip()
                 if part and not part.startswith("http") and len(part) < 80 and part.lower() not in NOT_NAMES:
                     out.append(part)
         return list(dict.fromkeys(out))
@@ -349,7 +385,13 @@ class ArticlePage:
         # an element whose class names the name ("author-name") first, then any author/byline element
         named = [el for el in found if "name" in (el.get("class") or "").lower()]
         for el in named + found:
-            text = BY_PREFIX.sub("", " ".join(el.text_content().split()))
+            pieces = [p for p in (BY_PREFIX.sub("", " ".join(t.split())) for t in el.itertext()) if p]
+            if 1 < len(pieces) and sum(map(len, pieces)) <= SHORT_BYLINE_CHARS:
+                # "<a>Jane Doe</a><span>Head Winemaker</span>": the name is one piece
+                for piece in pieces:
+                    if NAME_LIKE.match(piece) and _name_text(piece):
+                        return [piece]
+            text = BY_PREFIX.sub("", " ".join(" ".join(pieces).split()))
             if NAME_LIKE.match(text) and _name_text(text):
                 return [text]
             # the whole text of an element whose class says it is the author ("entry-author-name"): a name
@@ -386,8 +428,7 @@ class ArticlePage:
             if tries > BYLINE_MAX_TRIES:
                 break
             if BY_ALONE.match(line):
-                after = holder.getnext() if text.is_tail else (holder[0] if len(holder) else None)
-                name = " ".join(after.text_content().split()) if after is not None and isinstance(after.tag, str) else ""
+                name = _text_after(text)
             else:
                 m = BY_LINE.match(line)
                 name = m.group(1).strip() if m else ""
@@ -400,19 +441,43 @@ class ArticlePage:
         article:published_time / date / pubdate meta tags, then a datePublished of any other JSON-LD object
         (a WebPage beside the article), microdata datePublished, the first <time datetime>; else a date
         found on the page (:meth:`found_date`). The modified date is never taken for it."""
+        declared = self.declared_published()
+        if declared is None:
+            return self.found_date()
+        return self.printed_earlier(declared) or declared
+
+    def declared_published(self) -> str | None:
         for cand in (self.ld.get("datePublished"), self.article_meta("published_time"),
                      self.meta("date"), self.meta("pubdate")):
-            if isinstance(cand, str) and cand.strip():
+            if _readable_date(cand):
                 return cand.strip()
         for obj in self.ld_objects:
             cand = obj.get("datePublished")
-            if isinstance(cand, str) and cand.strip():
+            if _readable_date(cand):
                 return cand.strip()
         for css in (SEL_ITEMPROP_PUBLISHED, SEL_TIME_DOM):
             cand = self.select_first(css)
-            if cand and cand.strip():
+            if _readable_date(cand):
                 return cand.strip()
-        return self.found_date()
+        return None
+
+    def printed_earlier(self, declared: str) -> str | None:
+        """The day printed under the headline (its first TEXTS_UNDER_HEADLINE texts) when it is more than
+        a day before the declared publication date and the declared day is printed nowhere on the page:
+        the declared date is then a later re-publication or migration stamp and the printed day the
+        publication ("Posted on March 2, 2021" over a datePublished of 2025). YYYY-MM-DD or None."""
+        root = self.sel.root
+        dt = read_date(declared)
+        if dt is None or not isinstance(getattr(root, "tag", None), str):
+            return None
+        under = XP_UNDER_HEADLINE(root)
+        printed = first_day_in(under) if under else None
+        if not printed or (dt.date() - date.fromisoformat(printed)).days <= 1:
+            return None
+        declared_day = dt.date().isoformat()
+        if declared_day in days_shown(" ".join(XP_VISIBLE_TEXT(root))):
+            return None
+        return printed
 
     def found_date(self) -> str | None:
         """No structured date: a date in the URL (``/2026/03/14/``), else the first full date written in the
@@ -434,7 +499,7 @@ class ArticlePage:
 
     def modified_at_raw(self) -> str | None:
         for cand in (self.ld.get("dateModified"), self.article_meta("modified_time"), self.og("updated_time")):
-            if isinstance(cand, str) and cand.strip():
+            if _readable_date(cand):
                 return cand.strip()
         return None
 
@@ -496,10 +561,11 @@ class ArticlePage:
             return NotArticle(reason, self.url)
         # decided on the page's own text before the body is chosen: a listing or a teaser is not worth
         # trafilatura's time
-        reason = notarticle.classify_after_extraction(self.sel, self.raw, self.url, self.own_text(),
-                                                      self.declares_article())
+        reason, detail = notarticle.explain_after_extraction(self.sel, self.raw, self.url, self.own_text(),
+                                                             self.declares_article(), self.declares_story(),
+                                                             self.ld_types, self.fast.enough)
         if reason:
-            return NotArticle(reason, self.url)
+            return NotArticle(reason, self.url, detail)
         body = self.body_text()
         if not body or len(body) < MIN_BODY_CHARS:
             return NotArticle("no_body", self.url)
@@ -511,8 +577,8 @@ class ArticlePage:
         return ArticleRecord(
             article_id=ids.article_id(canon), url=self.url, canonical_url=canon, site=site_of(canon),
             title=title, body_text=body, summary=self.summary(), authors=self.authors(),
-            authors_raw=self.authors_raw(), published_at=parse_date(pub_raw), published_at_raw=pub_raw,
-            modified_at=parse_date(mod_raw), section=self.section(), tags=self.tags(), image_url=self.image_url(),
+            authors_raw=self.authors_raw(), published_at=read_date(pub_raw), published_at_raw=pub_raw,
+            modified_at=read_date(mod_raw), section=self.section(), tags=self.tags(), image_url=self.image_url(),
             syndicated_from=self.syndicated_from(), parser=self.parser,
         )
 
@@ -579,6 +645,30 @@ def _ld_names(value, by_id: dict | None = None, organisations: bool = False, _de
     if isinstance(value, list):
         return [n for v in value for n in _ld_names(v, by_id, organisations, _depth + 1)]
     return []
+
+
+def _text_after(text) -> str:
+    """The words right after a "By" text node: the next element's text ("<span>By</span><span>Jane
+    Doe</span>", "By <a>Jane Doe</a>") or the next text node (a name after a markup comment)."""
+    holder = text.getparent()
+    node = holder.getnext() if text.is_tail else (holder[0] if len(holder) else holder.getnext())
+    for _ in range(3):  # skip markup comments and empty elements
+        if node is None:
+            return ""
+        if isinstance(node.tag, str):
+            words = " ".join(node.text_content().split())
+            if words:
+                return words
+        elif node.tail and node.tail.strip():
+            return " ".join(node.tail.split())
+        node = node.getnext()
+    return ""
+
+
+def _readable_date(cand) -> bool:
+    """A declared date that reads as a day; one that does not ("on Friday", a template's placeholder)
+    gives way to the next source instead of leaving the record without a date."""
+    return isinstance(cand, str) and bool(cand.strip()) and read_date(cand.strip()) is not None
 
 
 def _own_texts(el) -> list[str]:

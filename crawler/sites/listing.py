@@ -23,6 +23,12 @@ NON_ITEM_PATH = re.compile(r"/(tag|tags|category|categories|author|authors|page|
 NON_ITEM_QUERY = re.compile(r"(?:^|[&;?])(action|board|sort|page)=", re.I)
 MIN_HEADLINE_WORDS = 4
 SKIP_SCHEMES = ("mailto:", "javascript:", "tel:", "#")
+# a teaser: one of a run of same-shaped sibling blocks (same tag and class), short, holding a link to another page
+TEASER_LINK_WORDS = 3       # the link's text has this many words or more (a headline, not "Read more")
+TEASER_MIN_CHARS = 20
+TEASER_MAX_CHARS = 1000     # a longer block is a section of prose, not a teaser
+TEASER_MIN_RUN = 3          # blocks of one shape needed for a run ...
+TEASER_RUN_SHARE = 0.6      # ... and the share of that shape's blocks that must be teasers
 
 
 def is_item_url(url: str) -> bool:
@@ -60,3 +66,39 @@ def listing_links(url: str, body: bytes | str) -> list[str]:
     raw = body if isinstance(body, str) else body.decode("utf-8", errors="replace")
     root = Selector(text=raw, type="html").root
     return list(dict.fromkeys(canonical(u) for u in headline_links(root, url)))
+
+
+def teaser_runs(region: etree._Element, url: str = "") -> list[tuple[int, int]]:
+    """(teasers, characters) of each run of same-shaped sibling teaser blocks inside ``region``: siblings with
+    the same tag and class, each TEASER_MIN_CHARS..TEASER_MAX_CHARS of text holding a link of
+    TEASER_LINK_WORDS words or more to another page of the site (``url``'s; any link when no url) — a card of a
+    category page, a row of search results; the items of a list article mostly link elsewhere."""
+    host = site_of(url) if url else None
+    runs = []
+    for parent in region.iter():
+        if not isinstance(parent.tag, str) or len(parent) < TEASER_MIN_RUN:
+            continue
+        shapes: dict = {}
+        for child in parent:
+            if isinstance(child.tag, str):
+                shapes.setdefault((child.tag, child.get("class") or ""), []).append(child)
+        for blocks in shapes.values():
+            if len(blocks) < TEASER_MIN_RUN:
+                continue
+            n = chars = 0
+            for block in blocks:
+                size = len(" ".join(block.text_content().split()))
+                if TEASER_MIN_CHARS <= size <= TEASER_MAX_CHARS and _holds_headline(block, url, host):
+                    n += 1
+                    chars += size
+            if n >= TEASER_MIN_RUN and n >= TEASER_RUN_SHARE * len(blocks):
+                runs.append((n, chars))
+    return runs
+
+
+def _holds_headline(block: etree._Element, url: str, host: str | None) -> bool:
+    for a in block.iter("a"):
+        if len(a.text_content().split()) >= TEASER_LINK_WORDS and (
+                host is None or site_of(urljoin(url, (a.get("href") or "").strip())) == host):
+            return True
+    return False

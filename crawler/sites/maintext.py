@@ -64,6 +64,7 @@ BOILERPLATE_WORDS = frozenset({
 # words page builders also put on the blocks that hold the article ("elementor-widget-text-editor"): such an
 # element is boilerplate only when it holds no prose paragraph
 WEAK_BOILERPLATE_WORDS = frozenset({"widget", "teaser"})
+WEAK_PROSE_TAGS = ("p", "li")  # ... (a prose paragraph or list item)
 BOILERPLATE_STEMS = re.compile(r"^(share|advert|newsletter|outbrain|taboola|breadcrumb|cookie|subscri|sponsor)")
 LEAD_WORDS = frozenset({"lead", "lede", "summary", "standfirst", "intro", "excerpt"})
 COMMENT_WORDS = frozenset({"comment", "comments", "commentlist", "disqus", "respond"})
@@ -93,7 +94,9 @@ COMMAS = (",", "\uff0c", "\u3001", "\u060c")  # Latin, fullwidth, ideographic, A
 MIN_CHARS = 200        # less fast-path text than this and trafilatura gets a go ...
 WEAK_SHARE = 0.5       # ... and so it does when the fast path holds less than this share of the page's prose
 TEASER_MIN_ITEMS = 3   # a list this long whose items ...
-TEASER_SHARE = 0.8     # ... mostly open with a link is a related-stories box
+TEASER_SHARE = 0.8     # ... mostly open with a link is a related-stories box ...
+TEASER_LINK_SHARE = 0.5  # ... when link text is at least this share of the list's text (or its items are cards)
+CARD_BLOCK_TAGS = frozenset({"p", "div", "h2", "h3", "h4", "h5", "h6", "figure", "img", "picture", "time"})
 PROSE_CHARS = 80       # a paragraph at least this long is prose, not a label
 PART_MIN_SHARE = 0.2   # a further known container this big (relative to the biggest) is part of the body
 MAX_LINK_DENSITY = 0.5
@@ -128,7 +131,8 @@ class Paragraphs:
         self._prose: dict | None = None
 
     def outside(self, el: etree._Element) -> bool:
-        """Like :func:`in_outside_region`, remembered for every element on the way up."""
+        """Like :func:`in_outside_region` (and true inside an ``aria-hidden`` element), remembered for every element
+        on the way up."""
         memo = self._outside
         path = []
         node, result = el, False
@@ -140,7 +144,7 @@ class Paragraphs:
             if node.tag in ("body", "html"):
                 break
             path.append(node)
-            if names_outside(node):
+            if names_outside(node) or is_unread(node):
                 result = True
                 break
             node = node.getparent()
@@ -348,16 +352,30 @@ def is_lead(el: etree._Element) -> bool:
 
 
 # -- walk -----------------------------------------------------------------------------------------------
+def is_hidden(el: etree._Element) -> bool:
+    """Hidden by markup (``hidden``, ``aria-hidden="true"``, an inline ``display:none``)."""
+    if not len(el.attrib):
+        return False
+    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+        return True
+    style = el.get("style")
+    return bool(style) and bool(HIDDEN_STYLE.search(style))
+
+
+def is_unread(el: etree._Element) -> bool:
+    """``aria-hidden="true"``: the page says no reader is meant to read it (a raw copy kept for scripts,
+    a duplicate layout). Unlike a merely ``hidden`` block (React streams the article into hidden blocks
+    that a script then shows), such a block is never the article nor a wrapper of it."""
+    return el.get("aria-hidden") == "true"
+
+
 def is_boilerplate(el: etree._Element) -> bool:
     tag = el.tag
     if tag in SKIP_TAGS and not (tag == "figure" and el.find(".//table") is not None):
         return True  # (a table in a <figure>, as block editors wrap them, is content)
     if not len(el.attrib):  # most elements carry no attributes at all
         return False
-    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
-        return True
-    style = el.get("style")
-    if style and HIDDEN_STYLE.search(style):
+    if is_hidden(el):
         return True
     names = f'{el.get("class") or ""} {el.get("id") or ""}'.lower()
     if not names.strip():
@@ -367,7 +385,18 @@ def is_boilerplate(el: etree._Element) -> bool:
         return not COMMENT_WORDS.isdisjoint(words)
     if any(w in BOILERPLATE_WORDS or BOILERPLATE_STEMS.match(w) for w in words):
         return True
-    return not WEAK_BOILERPLATE_WORDS.isdisjoint(words) and not has_prose(el)
+    return not WEAK_BOILERPLATE_WORDS.isdisjoint(words) and not holds_prose(el)
+
+
+def holds_prose(el: etree._Element) -> bool:
+    """A paragraph or list item of prose (PROSE_CHARS or more, mostly not link text): page builders put
+    an article's bullet lists in "widget" blocks as well as its paragraphs."""
+    for p in el.iter(*WEAK_PROSE_TAGS):
+        text = p.text_content()
+        n = len(text.strip())
+        if n >= PROSE_CHARS and (p.tag == "p" or _links_share(p, len(text)) < 0.5):
+            return True
+    return False
 
 
 def is_comment_region(el: etree._Element) -> bool:
@@ -414,7 +443,8 @@ class _Walker:
             if not isinstance(tag, str):  # comments, processing instructions
                 self.tail(el, link_ctx, in_pre)
                 continue
-            if not is_top and (is_boilerplate(el) or (tag in ("ul", "ol") and is_teaser_list(el))) \
+            # (inside <pre> class names are a highlighter's token kinds: "hljs-comment" is code)
+            if not is_top and not in_pre and (is_boilerplate(el) or (tag in ("ul", "ol") and is_teaser_list(el))) \
                     and not self.is_wrapper(el):
                 self.tail(el, link_ctx, in_pre)
                 continue
@@ -444,17 +474,24 @@ class _Walker:
         section (reader comments can outweigh a short article)."""
         if el.tag in SKIP_TAGS and el.tag not in WRAPPER_TAGS:
             return False
-        if is_comment_region(el):
+        if is_comment_region(el) or is_unread(el):
             return False
         return len(el.text_content()) > MAX_SKIP_SHARE * self.total
 
 
 def is_teaser_list(el: etree._Element) -> bool:
-    """A list whose items each open with a link (a headline to another page): related-story boxes."""
+    """A list whose items each open with a link (a headline to another page) and that is mostly link
+    text: related-story boxes."""
     items = [li for li in el if li.tag == "li"]
     if len(items) < TEASER_MIN_ITEMS:
         return False
-    return sum(1 for li in items if opens_with_link(li)) >= TEASER_SHARE * len(items)
+    if sum(1 for li in items if opens_with_link(li)) < TEASER_SHARE * len(items):
+        return False
+    # headlines are most of a teaser box's text, or each item is a card (a headline block over a summary
+    # block); a list of linked names each followed, on the same line, by a sentence or two of its own
+    # (products, papers, changes the article describes) is content
+    return link_density(el) >= TEASER_LINK_SHARE or any(
+        isinstance(node.tag, str) and node.tag in CARD_BLOCK_TAGS for li in items for node in li.iterdescendants())
 
 
 def opens_with_link(li: etree._Element) -> bool:

@@ -5,7 +5,16 @@
 
 * ``challenge``: an anti-bot interstitial or block page (Cloudflare, DDoS-Guard, Incapsula, PerimeterX ...);
 * ``client_shell``: the server sent an empty application shell; the text arrives by JavaScript;
-* ``listing``: a home page, section front or forum board: headline links outweigh the page's own text;
+* ``listing``: a home page, section front, forum board, catalogue or index page. The rule that decided is
+  :func:`listing_rule`'s answer (``NotArticle.detail``): ``headlines`` (headline links outweigh the page's
+  own text), ``links_no_prose`` (no extracted text, many links, no prose paragraphs), and, on a page that does not
+  carry a JSON-LD article type: ``declared_collection`` (its JSON-LD says ``CollectionPage`` /
+  ``SearchResultsPage``, whatever its og:type); and on a page that does not call itself an article at all (no
+  ``og:type`` article either): ``link_region`` (the main region the extractor chose is mostly link text: a list
+  of teasers), ``teaser_region`` (the region is mostly runs of same-shaped teaser blocks, each a headline link
+  with a short excerpt), ``thin_linked`` (little prose of its own and a fifth or more of the page's text in links),
+  ``weak_region`` (the extractor's region holds too little of the page's prose to stand alone and half the
+  page's text is links: an index of snippets);
 * ``forum``: a discussion thread (forum topic, Q&A page): its structured data says so (``QAPage``,
   ``DiscussionForumPosting``), or, on a page that does not call itself an article, the text sits in four or more
   same-shaped post blocks (siblings with the same tag and class, the class naming a post, message, reply or
@@ -22,7 +31,7 @@ import re
 from lxml import etree
 from parsel import Selector
 
-from . import listing
+from . import listing, maintext
 
 # Technical markers that only appear on interstitial / block pages (challenge scripts, block-page ids).
 STRONG_CHALLENGE_MARKERS = (
@@ -61,6 +70,18 @@ STRONG_CHALLENGE_MAX_TEXT = 3000  # ... or, whatever its paragraphs, less text t
 LISTING_MIN_HEADLINES = 8     # headline links needed before a page can be a listing
 LISTING_DECLARED_MIN_PROSE = 1000  # prose that outweighs a stray Article type somewhere in the JSON-LD
 LISTING_RATIO = 5.0           # headline-link characters per character of own body text
+# on a page that does not call itself an article:
+COLLECTION_LD_TYPES = frozenset({"CollectionPage", "SearchResultsPage"})  # the page says it is a list
+LD_COLLECTION = re.compile(r'"@type"\s*:\s*\[?\s*"(CollectionPage|SearchResultsPage)"')
+LD_STORY = re.compile(r'"@type"\s*:\s*\[?\s*"(\w*Article|BlogPosting|LiveBlogPosting|Report)"')
+SEL_OG_TYPE = 'meta[property="og:type"]::attr(content)'
+REGION_MAX_LINK_SHARE = 0.3   # the chosen main region with more link text than this is a list of teasers
+TEASER_REGION_MIN_RUN = 5     # teasers in one run of the chosen region ...
+TEASER_REGION_SHARE = 0.6     # ... and the share of the region's text that runs of teasers hold
+THIN_MAX_PROSE = 500          # prose characters below which a page is thin ...
+THIN_MIN_LINK_SHARE = 0.2     # ... and, with this share of its visible text in links, an index page
+WEAK_REGION_MIN_LINK_SHARE = 0.5  # a page whose main region holds little of its prose, half of it links
+LD_STORY_TYPE = re.compile(r"(Article|BlogPosting|Report)$")  # JSON-LD @type names of one story
 PROSE_MIN_CHARS = 80         # a paragraph shorter than this is a label, date or button, not prose
 PAYWALL_MAX_BODY = 1500       # a not-free page with less body text than this is a teaser
 
@@ -152,24 +173,112 @@ def declares_article(sel: Selector) -> bool:
     return any(LD_ARTICLE.search(block) for block in sel.css(SEL_LD).getall())
 
 
-def is_listing(sel: Selector, url: str, body: str | None, declared: bool | None = None) -> bool:
-    """Headline links outweigh the page's own text (or, without a body, many links and no paragraphs).
+def is_listing(sel: Selector, url: str, body: str | None, declared: bool | None = None,
+               story: bool | None = None, ld_types: frozenset | None = None,
+               fast_enough: bool | None = None) -> bool:
+    return listing_rule(sel, url, body, declared, story, ld_types, fast_enough) is not None
+
+
+def listing_rule(sel: Selector, url: str, body: str | None, declared: bool | None = None,
+                 story: bool | None = None, ld_types: frozenset | None = None,
+                 fast_enough: bool | None = None) -> str | None:
+    """The listing rule the page meets (see the module doc), or None when it may be an article.
 
     ``declared``: the page's own structured data says it is one article (top-level JSON-LD Article, not one
     inside an ItemList); such a page with some prose of its own is never a listing. None: look for any
-    Article type in the JSON-LD (weaker: home pages list NewsArticle items), and ask for more prose."""
+    Article type in the JSON-LD (weaker: home pages list NewsArticle items), and ask for more prose.
+    ``story``: the page calls itself an article (og:type article or a JSON-LD article type); None: read
+    it from the page. ``ld_types``: the page's JSON-LD @types; None: read them from the page.
+    ``fast_enough``: the fast main-text path found enough of the page's prose on its own
+    (:class:`maintext.FastText`); None: run it."""
     own = prose_len(body)
     if declared and own >= PROSE_MIN_CHARS:
-        return False  # the page says it is one article and has prose of its own (whatever it links to)
+        return None  # the page says it is one article and has prose of its own (whatever it links to)
     heads = listing.headline_links(sel.root, url) if url else {}
     if len(heads) >= LISTING_MIN_HEADLINES and sum(len(t) for t in heads.values()) >= LISTING_RATIO * max(own, 1):
         if declared:
-            return own < PROSE_MIN_CHARS
-        return not (declared is None and declares_article(sel) and own >= LISTING_DECLARED_MIN_PROSE)
+            return "headlines" if own < PROSE_MIN_CHARS else None
+        if not (declared is None and declares_article(sel) and own >= LISTING_DECLARED_MIN_PROSE):
+            return "headlines"
     if body is None and not (declared or declares_article(sel)):
         paragraphs = [p for p in sel.css(SEL_PARAGRAPHS) if len(" ".join(p.css("::text").getall())) > 150]
-        return len(paragraphs) < 3 and len(sel.css(SEL_LINKS)) > 30
-    return False
+        if len(paragraphs) < 3 and len(sel.css(SEL_LINKS)) > 30:
+            return "links_no_prose"
+    if not isinstance(getattr(sel.root, "tag", None), str):
+        return None
+    ld_story = ld_declares_story(sel, ld_types)
+    if not ld_story and declares_collection(sel, ld_types):
+        # typed a collection in its JSON-LD: an og:type article (which many sites put on every page) does not
+        # outweigh that; a JSON-LD article type does
+        return "declared_collection"
+    if ld_story or (story if story is not None else calls_itself_article(sel)):
+        return None  # an article page may be link-heavy (a round-up, a short post under a big menu)
+    region = maintext.choose(sel.root)
+    if region_link_share(region) > REGION_MAX_LINK_SHARE:
+        return "link_region"
+    if is_teaser_region(region, url):
+        return "teaser_region"
+    share = page_link_share(sel)
+    if own < THIN_MAX_PROSE and share >= THIN_MIN_LINK_SHARE:
+        return "thin_linked"
+    if share >= WEAK_REGION_MIN_LINK_SHARE and not (
+            fast_enough if fast_enough is not None else maintext.extract_fast(sel).enough):
+        return "weak_region"
+    return None
+
+
+def ld_declares_story(sel: Selector, ld_types: frozenset | None = None) -> bool:
+    """A JSON-LD article type (NewsArticle, BlogPosting, Report ...; not a forum post) on the page."""
+    if ld_types is not None:
+        return any(LD_STORY_TYPE.search(t) for t in ld_types - FORUM_LD_TYPES)
+    return any(LD_STORY.search(block) for block in sel.css(SEL_LD).getall())
+
+
+def calls_itself_article(sel: Selector) -> bool:
+    """og:type article, or a JSON-LD article type anywhere in the page's structured data."""
+    if (sel.css(SEL_OG_TYPE).get() or "").strip().lower() == "article":
+        return True
+    return any(LD_STORY.search(block) for block in sel.css(SEL_LD).getall())
+
+
+def declares_collection(sel: Selector, ld_types: frozenset | None = None) -> bool:
+    """The page's JSON-LD types it as a collection (CollectionPage, SearchResultsPage)."""
+    if ld_types is not None:
+        return not COLLECTION_LD_TYPES.isdisjoint(ld_types)
+    return any(LD_COLLECTION.search(block) for block in sel.css(SEL_LD).getall())
+
+
+def main_region_link_share(root) -> float:
+    """Share of link text in the region the main-text extractor chose (0 when it chose none)."""
+    return region_link_share(maintext.choose(root))
+
+
+def region_link_share(containers: list) -> float:
+    total = sum(len(c.text_content()) for c in containers)
+    if not total:
+        return 0.0
+    return sum(len(a.text_content()) for c in containers for a in c.iter("a")) / total
+
+
+def is_teaser_region(containers: list, url: str = "") -> bool:
+    """The region the extractor chose is mostly runs of same-shaped teaser blocks linking to other pages of
+    the site (a category page whose cards carry long excerpts): TEASER_REGION_MIN_RUN teasers in one run,
+    TEASER_REGION_SHARE of its text."""
+    total = sum(len(" ".join(c.text_content().split())) for c in containers)
+    if not total:
+        return False
+    runs = [run for c in containers for run in listing.teaser_runs(c, url)]
+    return (max((n for n, _ in runs), default=0) >= TEASER_REGION_MIN_RUN
+            and sum(chars for _, chars in runs) >= TEASER_REGION_SHARE * total)
+
+
+def page_link_share(sel: Selector) -> float:
+    """Share of the page's visible text (in <body>) that is link text."""
+    body = sel.root.find(".//body")
+    if body is None:
+        return 0.0
+    links = sum(len(a.text_content().strip()) for a in body.iter("a"))
+    return links / max(visible_text_len(sel), 1)
 
 
 def prose_len(text: str | None) -> int:
@@ -242,14 +351,24 @@ def classify_before_extraction(sel: Selector, raw: str) -> str | None:
 
 
 def classify_after_extraction(sel: Selector, raw: str, url: str, body: str | None,
-                              declared: bool | None = None) -> str | None:
-    if is_listing(sel, url, body, declared):
-        return "listing"
+                              declared: bool | None = None, story: bool | None = None,
+                              ld_types: frozenset | None = None, fast_enough: bool | None = None) -> str | None:
+    return explain_after_extraction(sel, raw, url, body, declared, story, ld_types, fast_enough)[0]
+
+
+def explain_after_extraction(sel: Selector, raw: str, url: str, body: str | None,
+                             declared: bool | None = None, story: bool | None = None,
+                             ld_types: frozenset | None = None,
+                             fast_enough: bool | None = None) -> tuple[str | None, str | None]:
+    """(reason, the rule that decided it) after extraction; (None, None) when the page may be an article."""
+    rule = listing_rule(sel, url, body, declared, story, ld_types, fast_enough)
+    if rule:
+        return "listing", rule
     if is_paywalled(sel, raw, body):
-        return "paywall"
-    return None
+        return "paywall", None
+    return None, None
 
 
 def classify(sel: Selector, raw: str, url: str = "", body: str | None = None,
-             declared: bool | None = None) -> str | None:
-    return classify_before_extraction(sel, raw) or classify_after_extraction(sel, raw, url, body, declared)
+             declared: bool | None = None, story: bool | None = None) -> str | None:
+    return classify_before_extraction(sel, raw) or classify_after_extraction(sel, raw, url, body, declared, story)

@@ -58,6 +58,10 @@ def write_json_atomic(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
+class StateRebuildFailed(RuntimeError):
+    """The crawl state did not match the dataset and could not be rebuilt from it: the run must not crawl."""
+
+
 class DamagedJournal(ValueError):
     """COMMIT.json is empty, truncated or not a journal."""
 
@@ -190,14 +194,26 @@ class RunContext:
             from .crawl_rebuild import rebuild
 
             self.rebuilt = rebuild(self.state, self.output)
-        except Exception as exc:  # noqa: BLE001 - a fresh state still keeps the dataset free of duplicates
-            logger.error("crawl state not rebuilt from the dataset (%r): starting fresh; pages deleted meanwhile "
-                         "get no tombstone", exc)
-            self.events.append("state/crawl/rebuild_failed")
+        except Exception as exc:  # noqa: BLE001
+            # never mark a state that lacks the dataset's threads and pages as covering it: that would hide the
+            # loss for good (no tombstones for what the sites delete). The fresh state goes, so the next run finds
+            # it missing and tries again; this run refuses (exit 4, the reason in its summary line).
+            self.state.close()
+            self.state = None
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+            logger.error("crawl state not rebuilt from the dataset: %r", exc)
+            raise StateRebuildFailed(f"the crawl state could not be rebuilt from the dataset ({type(exc).__name__}: "
+                                     f"{exc}); nothing crawled, the next run tries again") from exc
         self.state.mark_applied(committed)
         self.events.append(f"state/crawl/rebuilt/{v.status}")
 
     def recover(self, roll_forward_hook=None) -> None:
+        from pipelines.dataset.compact_record import reconcile  # a compaction killed part-way: complete its record
+
+        for line in reconcile(self.output):
+            logger.warning("recovery: %s", line)
+            self.events.append("run/recovered/compaction")
         recovered, discarded, events = recover_staging(self.output, self.state, roll_forward_hook, skip=self.run_id)
         self.recovered += recovered
         self.discarded += discarded
@@ -244,5 +260,5 @@ def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 
 
-__all__ = ["RunContext", "LockHeld", "CorruptState", "DamagedJournal", "finish_commit", "read_journal",
-           "write_json_atomic", "JOURNAL", "DELTA"]
+__all__ = ["RunContext", "LockHeld", "CorruptState", "DamagedJournal", "StateRebuildFailed", "finish_commit",
+           "read_journal", "write_json_atomic", "JOURNAL", "DELTA"]

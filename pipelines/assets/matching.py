@@ -24,6 +24,29 @@ Rules, in order of confidence:
     characters between them) that could itself count on a weak signal (``Maker raised the DAI savings
     rate``, ``LINK, DOT, ATOM``).
 
+  - for a spelling in capitals (a ticker) also: a price or percentage a few lower-case words on (``ONE bled
+    another 9%``), a share of its value lost or won (``SAND lost a third of its value``), a holder's verb
+    before it (``sold all my LINK``, ``vendí todos mis SOL``) — strong; a market noun right after it (``DOT
+    price``, ``LINK whales``) — weak (``GAS prices`` stays gasoline); a verb of price movement right after
+    it (``DOT fell below its low``; not a numeral: ``ONE fell off``) — strong;
+  - for a lower-case ticker as comments write it (``sol``, ``ada``, ``doge``: registry spellings), a figure
+    a few words on, a holder's verb or a movement verb — strong; where the lower-case word is an everyday
+    word of the text's language (``el sol``) only a strong signal counts;
+  - holders of the asset before it (``holders of DOT``, ``les détenteurs de SOL``, ``los tenedores de``) —
+    strong; network unit nouns after it (``NEAR validators``, ``TON wallets``, ``DOT ETFs``) — strong;
+  - a capitalised name in the possessive (``Ripple's lawyers``, ``The Graph's curators``) is an organisation:
+    a weak signal, except for spellings that are also personal names (``Neo's``: registry ``personal_names``);
+  - a word *related* to the asset in the registry (its company, founders, products, sister tokens:
+    ``Harmony`` for ONE, ``RippleNet`` for XRP, ``N3`` for NEO) anywhere in the text is a strong signal for
+    its ambiguous spellings (never a tag on its own).
+
+  A context word capitalised right after a lower-case word is a proper name, not vocabulary (``meets the
+  Oracle``; not in German).
+
+  A capitalised ambiguous spelling followed by another capitalised word starts a longer proper name
+  (``Neo Geo``, ``Maker Faire``, ``Ondo State``) unless that word names a project's part (``Cosmos Hub``,
+  ``Polygon Labs``, ``Ripple Network``) or an asset.
+
   A capitalised ambiguous spelling right after a capitalised word inside a sentence ends a longer proper
   name (``MacBook Neo``, ``Bread Maker``, ``Canon EOS``; not in German, where nouns are capitalised; a
   possessive is not a name: ``Cardano's ADA``), and one followed by ``.io``/``.com`` … is a domain
@@ -65,19 +88,50 @@ _QUANTITY_BEFORE = re.compile(
 _NUMBER_WORDS = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|a\s+hundred|hundred)"
 _PRICE_AFTER = re.compile(
     r"^(?:'s)?\s*(?:(?:a|ha|è|é|hat|ist)\s+)?"
-    r"(?:(?:is|was|trades|traded|trading|hits?|up|down|rose|fell|jumped|dropped|gained|lost|climbed|slid|"
+    r"(?:(?:is|was|are|were|has|had|trades|traded|trading|hits?|up|down|off|higher|lower|rose|fell|jumped|"
+    r"dropped|gained|lost|climbed|slid|bled|shed|added|dipped|spiked|popped|rebounded|recovered|retreated|"
+    r"slumped|another|nearly|almost|about|roughly|just|over|more\s+than|less\s+than|"
     r"slipped|sank|surged|soared|plunged|tumbled|rallied|crashed|bounced|sits|sat|"
     r"sube|subió|subiu|sobe|baja|bajó|cae|cayó|caiu|cai|ganó|ganhou|perdió|perdeu|"  # es, pt
     r"grimpe|grimpé|chute|chuté|recule|reculé|bondit|bondi|gagné|perdu|"  # fr (after "a")
-    r"steigt|stieg|gestiegen|fällt|fiel|gefallen|legte|verlor|verloren|salito|sceso|sale|scende)\s+)?"  # de, it
+    r"steigt|stieg|gestiegen|fällt|fiel|gefallen|legte|verlor|verloren|salito|sceso|sale|scende)\s+){0,2}"  # de, it
     r"(?:@|(?:at|to|above|below|under|over|past|around|near|by|a|à|em|por|en|bei|auf|un|una|um|uma|de|du|di|"
     r"von|hasta|até|jusqu'à)(?!\w))?\s*"
     rf"(?:{_NUMBER_WORDS}\s+(?:dollars|cents|euros|bucks)\b|"
-    r"\(?\s*[+\-−]?\s*\d[\d,.]*\s?(?:%|percent\b|per\s?cent\b|pct\b)|(?:\$|€|£|US\$|USD\s?)\s?\d|\d[\d,.]*\s?(?:\$|€|USD|dollars|dólares))")
+    r"\(?\s*[+\-−]?\s*\d[\d,.]*\s?(?:%|percent\b|per\s?cent\b|pct\b|Prozent\b|por\s?ciento\b|por\s?cento\b|"
+    r"pour\s?cent\b|per\s?cento\b)|(?:\$|€|£|US\$|USD\s?)\s?\d|\d[\d,.]*\s?(?:\$|€|USD|dollars|dólares))")
+# a spelling in capitals (a ticker): a price or percentage a few lower-case words on in its clause ("ONE bled
+# another 9%"), a share of its value lost or won ("SAND lost a third of its value"), a market noun right after
+# ("the SOL price", "LINK whales", "DOT staking rewards"), a holder's word right before ("my SOL", "vendí mis
+# SOL", "bought more ATOM"); a name in the possessive ("Ripple's lawyers", "The Graph's curators") is an
+# organisation (not for personal names: "Neo's")
+_FIGURE_NEAR = re.compile(r"^(?:\s+[a-z]+){1,3}\s+(?:[+\-−]?\d[\d,.]*\s?(?:%|percent\b|per\s?cent\b)|(?:\$|€|£)\s?\d)")
+_VALUE_SHARE_AFTER = re.compile(
+    r"^\s+(?:has\s+|had\s+)?(?:lost|shed|gained|added|wiped\s+out|erased)\s+(?:almost\s+|nearly\s+|about\s+|over\s+)?"
+    r"(?:half|a\s+third|a\s+quarter|a\s+fifth|a\s+tenth|two\s+thirds|three\s+quarters)\s+(?:of\s+)?(?:its|their)\s+value\b")
+_MARKET_NOUN_AFTER = re.compile(
+    r"^\s+(?:price|prices|chart|charts|market\s+cap|supply|staking|rewards|futures|ETFs?|whales|bulls|bears|"
+    r"rally|airdrop|unlocks?|tokenomics|perps|holdings|bags|longs|shorts)\b")
+_HOLDING_BEFORE = re.compile(
+    r"(?<!\w)(?:(?:bought|sold|staked|staking|swapped|accumulating|accumulated|shorted|shorting|longed|hodling|"
+    r"hodl|dumped|compré|vendí|compró|vendió|comprei|vendi|comprou|vendeu|achète|acheté|vendu|gekauft|verkauft)"
+    r"(?:\s+(?:all|some|more|of|my|our|your|their|todos|todas|mis|sus|os|as|meus|minhas|seus|mes|meine|meinen))*"
+    r"|all\s+(?:my|our|your|their)|todos\s+(?:mis|sus)|todos\s+os\s+(?:meus|seus)|tous\s+mes|alle\s+meine)\s+$",
+    re.I)
+# a ticker followed by a verb of price movement ("DOT fell below its low"): market talk
+_MOVE_AFTER = re.compile(r"^\s+(?:fell|rose|climbed|dropped|jumped|surged|slid|sank|plunged|tumbled|rallied|soared|"
+                         r"spiked|dipped|slumped|rebounded|bounced|crashed|pumped|dumped|popped|slipped|bled|"
+                         r"is\s+(?:pumping|dumping|mooning|crashing|bleeding|rallying))\b")
+# holders of the asset, in the languages with price moves: "holders of DOT", "les détenteurs de SOL"
+_HOLDERS_OF_BEFORE = re.compile(r"(?<!\w)(?:holders|owners|détenteurs|titulaires|tenedores|poseedores|titulares|"
+                                r"detentores|Besitzer|Inhaber|possessori|detentori)\s+(?:of|de|del|d['’]|du|des|do|da|"
+                                r"dos|von|di|dei)\s*$")
+_POSSESSIVE_AFTER = re.compile(r"^['’]s?(?!\w)")
 _QUOTES = "USDT|USDC|BUSD|USD|BTC|ETH|EUR|KRW|JPY"
 _PAIR_AFTER = re.compile(rf"^[/-](?:{_QUOTES})\b")
 _PAIR_BEFORE = re.compile(r"(?:USDT|USDC|USD|BTC|ETH|EUR)/$")
-_UNIT_AFTER = re.compile(r"^\s+(?:tokens?|coins?|Token|Coins?|holders?|stakers?|whales|hodlers|bagholders)\b")
+_UNIT_AFTER = re.compile(r"^\s+(?:tokens?|coins?|Token|Coins?|holders?|stakers?|whales|hodlers|bagholders|validators?|transactions|"
+                         r"wallets?|nodes?|miners?|delegators?|ETFs?|futures|perps|airdrops?)\b")
 # hyphenated crypto compounds: the first group makes the spelling a unit of account (a strong signal), the
 # second only keeps the hyphen from making it an ordinary word
 _UNIT_COMPOUND = re.compile(r"^-(?:denominated|margined|settled|pegged|backed|collateralized|collateralised)\b", re.I)
@@ -87,6 +141,12 @@ _PAYMENT_BEFORE = re.compile(
     r"[^.!?;]{0,40}?\bin\s+$", re.I)
 _DOMAIN_AFTER = re.compile(r"^\.(?:io|com|org|net|ai|co|xyz|finance|app|dev)\b", re.I)
 _MODEL_AFTER = re.compile(r"^\s[B-HJ-Z]\d{0,3}\b(?!['’])")  # a model letter: EOS R, EOS R6 (not "I", "A")
+# a capitalised word right after a capitalised spelling continues a longer proper name (Neo Geo, Maker Faire,
+# Ondo State), unless it is a word that names a crypto project's parts (Cosmos Hub, Polygon Labs)
+_CAPITALISED_AFTER = re.compile(r"^ ([A-Z][a-z][\w-]*)")
+_PROJECT_WORDS = {"Foundation", "Labs", "Network", "Networks", "Protocol", "Finance", "Chain", "Chains", "Token",
+                  "Tokens", "Coin", "Coins", "Hub", "Wallet", "Ecosystem", "Mainnet", "Testnet", "Blockchain",
+                  "Community", "Team", "Core", "Price", "Prices", "Holders", "Staking", "Treasury", "Governance"}
 _CAPITALISED_BEFORE = re.compile(r"(?<![\w'’])[A-Z][\w&.-]*\s$")  # "Sun's TRON" (a possessive) does not match
 _LEAD_CHARS = " \t\"'“”‘’«»([{-–—*•#0123456789.,:;"
 _WORD_BEFORE = re.compile(r"([\w]+)[\s\-]*$")
@@ -116,15 +176,15 @@ def _variants(form: str) -> set[str]:
     return out
 
 
-def _inflected(word: str) -> str:
+def _inflected(word: str) -> set[str]:
     """An English context word with its plural (validator → validators) or, for a long plural, its singular
     (transactions → transaction); short plurals keep their form (bears is not bear). Other languages
     inflect differently and list their forms."""
     if not (word.isalpha() and word.islower()):
-        return re.escape(word)
+        return {word}
     if word.endswith("s") and len(word) >= 8:
-        return re.escape(word[:-1]) + "s?"
-    return re.escape(word) + "s?"
+        return {word, word[:-1]}
+    return {word, word + "s"}
 
 
 def trie_regex(words) -> str:
@@ -190,9 +250,14 @@ class AssetMatcher:
         if clash:
             raise ValueError(f"ambiguous spellings {clash} equal unambiguous ones but for case")
         self.pattern = re.compile(rf"(?<![\w$])(?:(?i:{trie_regex(self.plain)})(?!\w)|{trie_regex(exact)}(?!\w))")
-        self.context = {lang: re.compile(r"(?<!\w)(?:" + "|".join(
-            _inflected(w) if lang == "en" else re.escape(w)
-            for w in sorted(words, key=len, reverse=True)) + r")(?!\w)", re.I)
+        # related words (company, founders, products): evidence for the asset's ambiguous spellings, no tag;
+        # looked for only for the assets whose ambiguous spellings are still unsettled (a substring test first)
+        self.related = {a.ticker: [(w, re.compile(rf"(?<![\w$]){re.escape(w)}(?!\w)")) for w in a.related]
+                        for a in registry.assets if a.related}
+        # each language's context words as one trie, matched without regard to case (a flat alternation of
+        # ~250 words is tried at every position, several times slower)
+        self.context = {lang: re.compile(r"(?<!\w)(?:" + trie_regex(
+            {f for w in words for f in (_inflected(w) if lang == "en" else {w})}) + r")(?!\w)", re.I)
             for lang, words in registry.context_words.items()}
 
     def form_of(self, spelling: str) -> Form:
@@ -227,6 +292,8 @@ class AssetMatcher:
             if not f.ambiguous:
                 by_sentence.setdefault(bisect.bisect_right(starts, s) - 1, set()).add(f.ticker)
         lang = (language or "").split("-")[0].lower()
+        related = {t for t in {f.ticker for _, _, f in hits if f.ambiguous and f.ticker not in found}
+                   if any(w in text and p.search(text) for w, p in self.related.get(t, ()))}
         verdicts = []  # (sentence index, start, end, ticker, verdict) of each ambiguous spelling not yet settled
         for s, e, f in hits:
             if not f.ambiguous or f.ticker in found:
@@ -235,7 +302,7 @@ class AssetMatcher:
             sentence = text[starts[i]:ends[i]]
             nearby = text[starts[max(0, i - 1)]:ends[min(len(ends) - 1, i + 1)]]
             verdicts.append((i, s, e, f.ticker, self._ambiguous_counts(
-                text, s, e, f, sentence, nearby, lang, by_sentence.get(i, set()), text[starts[i]:s])))
+                text, s, e, f, sentence, nearby, lang, by_sentence.get(i, set()), text[starts[i]:s], related)))
         found |= {t for _, _, _, t, v in verdicts if v is True}
         # a spelling that only lacks a weak signal counts in the company of another asset's spelling close by
         # in its sentence that could itself count on one (Maker raised the DAI ...; LINK, DOT, ATOM); an
@@ -253,7 +320,7 @@ class AssetMatcher:
         return sorted(found)
 
     def _ambiguous_counts(self, text: str, s: int, e: int, f: Form, sentence: str, nearby: str, lang: str,
-                          sure_here: set[str], lead: str = ""):
+                          sure_here: set[str], lead: str = "", related: set[str] = frozenset()):
         """True (counts), False (does not), ``_WEAK`` (would count with one more weak signal) or ``_EVERYDAY``
         (an everyday word of the language with market vocabulary nearby: counts beside another asset)."""
         spelling, before, after = text[s:e], text[max(0, s - 60):s], text[e:e + 40]
@@ -269,11 +336,17 @@ class AssetMatcher:
             name = _CAPITALISED_BEFORE.search(lead)
             if name and lead[:name.start()].strip(_LEAD_CHARS):
                 return False  # the end of a longer proper name mid-sentence: MacBook Neo, Bread Maker, Canon EOS
+            if not spelling.isupper():
+                more = _CAPITALISED_AFTER.match(after)
+                if more and more.group(1) not in _PROJECT_WORDS and more.group(1).lower() not in self.plain:
+                    return False  # the start of a longer proper name: Neo Geo, Maker Faire, Ondo State
         prev, nxt = _WORD_BEFORE.search(before), _WORD_AFTER.match(after)
         if prev and prev.group(1).lower() in {w.lower().rstrip("-") for w in f.asset.not_after}:
             return False
         if nxt and nxt.group(1).lower() in {w.lower() for w in f.asset.not_before}:
             return False
+        if f.ticker in related:
+            return True  # the text names its company, founder or product (Harmony's ONE token; RippleNet)
         unit = _UNIT_AFTER.match(after)
         if unit and spelling.lower() in _NUMERALS and not unit.group().rstrip().endswith("s"):
             unit = None  # "ONE token" is a count (one token), "ONE tokens" a name
@@ -282,12 +355,44 @@ class AssetMatcher:
             return True
         if case_says_nothing(spelling, sentence, lang):
             return False
-        context = any(p.search(nearby) for p in (self.context.get("en"), self.context.get(lang)) if p is not None)
-        if lang in f.asset.common_word_in:
-            return _EVERYDAY if context else False
-        if sure_here - {f.ticker} or _PAYMENT_BEFORE.search(before) or context:
+        if _HOLDERS_OF_BEFORE.search(before):
+            return True
+        if spelling.isupper() and (_FIGURE_NEAR.match(after) or _VALUE_SHARE_AFTER.match(after)
+                                   or spelling.lower() not in _NUMERALS and (_HOLDING_BEFORE.search(before)
+                                                                             or _MOVE_AFTER.match(after))):
+            return True
+        if spelling.islower() and lang not in f.asset.common_word_in and (
+                _FIGURE_NEAR.match(after) or _HOLDING_BEFORE.search(before) or _MOVE_AFTER.match(after)):
+            return True  # a lower-case ticker as comments write it: "my ada bag is down 80%", "doge is pumping"
+        # a market noun after a ticker ("SOL price") or a name in the possessive: as good as context words
+        possessive = bool(not spelling.isupper() and spelling not in f.asset.personal_names
+                          and _POSSESSIVE_AFTER.match(after))
+        market_noun = bool(spelling.isupper() and _MARKET_NOUN_AFTER.match(after))
+        context = any(has_context(p, nearby, lang) for p in (self.context.get("en"), self.context.get(lang))
+                      if p is not None)
+        if lang in f.asset.common_word_in:  # an everyday word in lower case ("el sol") needs a strong signal
+            if context and possessive:
+                return True  # two signals: "Optimism's governance token"
+            return _EVERYDAY if (context or possessive or market_noun) and not spelling.islower() else False
+        if sure_here - {f.ticker} or _PAYMENT_BEFORE.search(before) or context or possessive or market_noun:
             return True
         return _WEAK
+
+
+_MID_SENTENCE = re.compile(r"[a-z,]\s+$")
+
+
+def has_context(pattern: re.Pattern, text: str, lang: str = "") -> bool:
+    """A context word in ``text``; one capitalised after a lower-case word is a proper name, not vocabulary
+    ("meets the Oracle", "at Exchange Street"), except in German, where every noun is capitalised."""
+    m = pattern.search(text)
+    while m:
+        w = m.group()
+        if (lang in _NOUNS_CAPITALISED or not w[:1].isupper() or w.isupper()
+                or not _MID_SENTENCE.search(text, max(0, m.start() - 20), m.start())):
+            return True
+        m = pattern.search(text, m.end())
+    return False
 
 
 def case_says_nothing(spelling: str, sentence: str, lang: str = "") -> bool:

@@ -18,7 +18,8 @@ from crawler.usage import UsageProblem
 REGISTRY_PATH = Path(__file__).with_name("registry.json")
 TICKER = re.compile(r"^[A-Z0-9]{2,10}$")
 LANGUAGE = re.compile(r"^[a-z]{2}$")
-LIST_FIELDS = ("names", "aliases", "cashtags", "ambiguous", "common_word_in", "not_after", "not_before")
+LIST_FIELDS = ("names", "aliases", "cashtags", "ambiguous", "common_word_in", "not_after", "not_before", "related",
+               "personal_names")
 KNOWN_FIELDS = {"ticker", *LIST_FIELDS}
 
 
@@ -36,6 +37,8 @@ class Asset:
     common_word_in: tuple[str, ...] = ()
     not_after: tuple[str, ...] = ()
     not_before: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()  # evidence for the ambiguous spellings (company, founders, products), no tag
+    personal_names: tuple[str, ...] = ()  # ambiguous spellings that are also people's or characters' names
 
     @property
     def ticker_is_ambiguous(self) -> bool:
@@ -70,9 +73,13 @@ def parse_entry(raw, where: str) -> Asset:
     if not (values["names"] or values["aliases"] or values["cashtags"] or values["ambiguous"]):
         raise AssetRegistryError(f"{where} ({ticker}): no way to recognise it; give names, aliases, cashtags "
                                  "or ambiguous spellings")
-    if (values["not_after"] or values["not_before"] or values["common_word_in"]) and not values["ambiguous"]:
-        raise AssetRegistryError(f"{where} ({ticker}): not_after/not_before/common_word_in apply to ambiguous "
-                                 "spellings only, and it has none")
+    if (values["not_after"] or values["not_before"] or values["common_word_in"] or values["related"]) \
+            and not values["ambiguous"]:
+        raise AssetRegistryError(f"{where} ({ticker}): not_after/not_before/common_word_in/related apply to "
+                                 "ambiguous spellings only, and it has none")
+    bad = [c for c in values["personal_names"] if c not in values["ambiguous"]]
+    if bad:
+        raise AssetRegistryError(f"{where} ({ticker}): personal_names {bad} are not among its ambiguous spellings")
     return Asset(ticker, **values)
 
 

@@ -1,9 +1,12 @@
 """Step 4b — asset tags: the ``assets`` column (sorted tickers) of articles, comments and threads.
 
 Articles are tagged from title, summary and body; comments from their own text (not the text they quote);
-in a thread, what one comment names for sure lets the ambiguous spellings of that asset count in the
-others; a thread gets the union of its comments' tags (the thread and its comments travel as one
-:class:`~crawler.items.RecordBatch`, so the union covers every comment collected in this version).
+in a thread, what one comment names for sure, or what the thread's own title names, lets the ambiguous
+spellings of that asset count in the others; a thread gets the tags of its title and the union of its
+comments' tags (the thread and its comments travel as one :class:`~crawler.items.RecordBatch`, so this
+covers every comment collected in this version, and a comment's tags depend only on its thread's version,
+never on what else a run fetched). The article a thread discusses is not used: it is a separate item that a
+revisit may not fetch again, so using it would make a comment's tags depend on the run.
 Tombstones keep ``assets`` null. The matching rules and their language awareness live in
 :mod:`pipelines.assets.matching`; the registry in ``pipelines/assets/registry.json`` (``ASSETS_REGISTRY``
 names another file; ``ASSETS_ENABLED = False`` switches the step off and leaves the column null).
@@ -29,6 +32,10 @@ def tag_records(records: list, matcher: AssetMatcher) -> None:
     what one names for sure lets the others' ambiguous spellings of it count (a second pass). Threads get the
     union of their comments."""
     per_thread: dict[str, set[str]] = {}
+    titles: dict[str, set[str]] = {}
+    for rec in records:
+        if isinstance(rec, ThreadRecord) and not rec.is_tombstone and rec.title:
+            titles[rec.thread_id] = set(matcher.tag(rec.title, None))
     comments = []
     for rec in records:
         if getattr(rec, "is_tombstone", False):
@@ -40,12 +47,12 @@ def tag_records(records: list, matcher: AssetMatcher) -> None:
             per_thread.setdefault(rec.thread_id, set()).update(rec.assets)
             comments.append(rec)
     for rec in comments:
-        known = per_thread[rec.thread_id]
+        known = per_thread[rec.thread_id] | titles.get(rec.thread_id, set())
         if known - set(rec.assets):
             rec.assets = matcher.tag(rec.body_text, rec.language, known=known)
     for rec in records:
         if isinstance(rec, ThreadRecord) and not rec.is_tombstone:
-            rec.assets = sorted(per_thread.get(rec.thread_id, ()))
+            rec.assets = sorted(per_thread.get(rec.thread_id, set()) | titles.get(rec.thread_id, set()))
 
 
 class AssetTagPipeline:

@@ -9,15 +9,19 @@ larger stays as it is and is hard-linked), the new partition is built under
 its row count is read back and checked against the old partition's, and the two directories are swapped
 with ``renameat2(RENAME_EXCHANGE)`` — readers see the old file set or the new one, never a mix. Where
 renameat2 is unavailable two renames are used (the old directory parks in ``_compact_old/<ts>/`` so a kill
-between them loses nothing: the next compaction puts it back). A record goes to
-``_manifests/compact-<ts>.json``. Exit codes as crawler/exitcodes.py: 0 ok, 4 a partition failed its
-check (left untouched), 6 the lock is held (2: no such directory, or bad options).
+between them loses nothing: the next compaction puts it back). The record ``_manifests/compact-<ts>.json`` is
+written before each swap (the partition under ``pending``) and after it (under ``partitions``), so a kill at any
+point leaves a record that says what every partition holds (:mod:`.compact_record`: readers apply it at once;
+the next crawl, ``compact`` or ``verify`` completes it). Exit codes as crawler/exitcodes.py: 0 ok, 4 a partition
+failed its check (left untouched), 6 the lock is held (2: no such directory, or bad options).
+
+``FAULT_INJECT_KILL_AT=compact_<point>@<n>`` (fault tests only) kills the process by SIGKILL at a point of the
+n-th partition compacted: ``built``, ``retired``, ``pending``, ``swapped``, ``recorded``.
 """
 from __future__ import annotations
 
 import ctypes
 import errno
-import json
 import logging
 import os
 import secrets
@@ -36,6 +40,7 @@ from crawler.state.run_lock import LockHeld, RunLock
 
 from ..schema import PARTITION_COLUMN, TABLES, arrow_schema
 from . import cli
+from .compact_record import recover_parked, reconcile, record_path, write_record  # noqa: F401 (re-exported)
 from .writer import reading, writing
 
 HELP = "merge the small per-run files of each partition into few large ones, atomically"
@@ -196,32 +201,45 @@ def build_partition(table: str, old: Path, new: Path, groups: list[list[str]], t
     return names
 
 
-def recover_parked(output: Path) -> list[str]:
-    """Finish fallback swaps a kill interrupted: parked old partitions are deleted when their compacted
-    files are in place, else their files go back into the partition. Returns what was done."""
-    done, root = [], output / "_compact_old"
-    for parked in sorted(root.glob(f"*/*/{PARTITION_COLUMN}=*")) if root.is_dir() else []:
-        tag, table = parked.parent.parent.name, parked.parent.name
-        live = output / table / parked.name
-        if live.is_dir() and any(p.name.startswith(f"part-{tag}-") for p in live.iterdir()):
-            shutil.rmtree(parked)
-            done.append(f"deleted parked {table}/{parked.name}")
-        else:
-            live.mkdir(parents=True, exist_ok=True)
-            for f in parked.iterdir():
-                if not (live / f.name).exists():
-                    os.rename(f, live / f.name)
-            shutil.rmtree(parked)
-            done.append(f"restored parked {table}/{parked.name}")
-    shutil.rmtree(root, ignore_errors=True)
-    return done
-
-
 def bump(stats: dict, key: str) -> None:
     stats[key] = stats.get(key, 0) + 1
 
 
-def compact_partition(output: Path, old: Path, table: str, tag: str, args, stats: dict) -> dict | None:
+def fault_kill(point: str, n: int) -> None:
+    """Fault tests only: die by SIGKILL at ``FAULT_INJECT_KILL_AT=compact_<point>@<n>`` (n: the partition)."""
+    if os.environ.get("FAULT_INJECT_KILL_AT") == f"compact_{point}@{n}":
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class Progress:
+    """The compaction's record, written before and after each partition's swap (see :mod:`.compact_record`)."""
+
+    def __init__(self, output: Path, tag: str, started: datetime):
+        self.path, self.parts, self.count = record_path(output, tag), [], 0
+        self.record = {"kind": "compaction", "compaction_id": tag, "started_at": started.isoformat(),
+                       "partitions": self.parts, "pending": [], "files_before": 0, "files_after": 0, "rows": {}}
+
+    def write(self, pending: list[dict], **extra) -> None:
+        rows: dict[str, int] = {}
+        for e in self.parts:
+            rows[e["table"]] = rows.get(e["table"], 0) + e["rows"]
+        self.record.update(extra, pending=pending, finished_at=datetime.now(timezone.utc).isoformat(), rows=rows,
+                           files_before=sum(len(e["files_before"]) for e in self.parts),
+                           files_after=sum(len(e["files_after"]) for e in self.parts))
+        write_record(self.path, self.record)
+
+    def pending(self, entry: dict) -> None:
+        self.write([entry])  # from here on, the partition holds what its files_after say once they are in it
+
+    def swapped(self, entry: dict) -> None:
+        self.parts.append(entry)
+        self.write([])
+
+
+def compact_partition(output: Path, old: Path, table: str, tag: str, args, stats: dict,
+                      progress: Progress | None = None) -> dict | None:
     """Compact one partition directory; returns its record entry, or None when skipped/failed."""
     key = f"{table}/{old.name}"
     sized = [(p.name, pq.ParquetFile(p).metadata.num_rows) for p in sorted(old.glob("*.parquet"))]
@@ -233,13 +251,21 @@ def compact_partition(output: Path, old: Path, table: str, tag: str, args, stats
         return None
     new, parking = output / "_staging" / tag / table / old.name, output / "_compact_old" / tag / table / old.name
     before_rows = sum(r for _, r in sized)
-    retired = None
+    retired, entry = None, None
+    seq = progress.count = (progress.count + 1) if progress is not None else 1
     try:
         names = build_partition(table, old, new, groups, tag, args.row_group_rows)
         after_rows = file_rows([new / n for n in names])
         if after_rows != before_rows:
             raise ValueError(f"row count changed: {before_rows} before, {after_rows} after")
+        fault_kill("built", seq)
         retired = retire(output, old, tag, table, old.name)  # old names stay findable from now on
+        fault_kill("retired", seq)
+        entry = {"table": table, "partition": old.name, "files_before": [n for n, _ in sized], "files_after": names,
+                 "rows": after_rows}
+        if progress is not None:
+            progress.pending(entry)  # written before the swap: a kill after it leaves a record that says so
+        fault_kill("pending", seq)
         method = exchange_dirs(new, old, parking=parking)
     except (OSError, ValueError, pa.ArrowException) as exc:
         bump(stats, "compact/failed")
@@ -249,7 +275,17 @@ def compact_partition(output: Path, old: Path, table: str, tag: str, args, stats
         shutil.rmtree(new, ignore_errors=True)
         if retired is not None:
             shutil.rmtree(retired, ignore_errors=True)
+        if entry is not None and progress is not None:
+            try:
+                progress.write([])  # not swapped: the partition holds its old files
+            except OSError as exc2:  # the pending entry stays; it is not swapped, so readers ignore it
+                logger.error("compaction record of %s not updated: %s", key, exc2)
         return None
+    fault_kill("swapped", seq)
+    entry["swap"] = method
+    if progress is not None:
+        progress.swapped(entry)
+    fault_kill("recorded", seq)
     bump(stats, f"compact/swap/{method}")
     bump(stats, "compact/partitions")
     logger.info("swapped %s with %s (%d files -> %d, %d rows)", key, method, len(sized), len(names), after_rows)
@@ -258,18 +294,7 @@ def compact_partition(output: Path, old: Path, table: str, tag: str, args, stats
     shutil.rmtree(new if method == "renameat2" else parking, ignore_errors=True)
     if method != "renameat2":
         shutil.rmtree(parking.parent.parent, ignore_errors=True)
-    return {"table": table, "partition": old.name, "files_before": [n for n, _ in sized], "files_after": names,
-            "rows": after_rows, "swap": method}
-
-
-def write_record(path: Path, record: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as fh:
-        json.dump(record, fh, indent=1, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    return entry
 
 
 def compact(output: Path, args) -> tuple[int, dict]:
@@ -290,34 +315,27 @@ def compact(output: Path, args) -> tuple[int, dict]:
     recovered += [f"{e}" for e in events]
     for r in forward:
         bump(stats, "compact/recovered/rolled_forward")
-    recovered += recover_parked(output)
+    recovered += reconcile(output)  # a compaction killed part-way: its record completed (before retired go)
     recovered += remove_retired(output, getattr(args, "grace_seconds", DEFAULT_GRACE_SECONDS))
     for d in sorted((output / "_staging").glob("compact-*")):
         shutil.rmtree(d, ignore_errors=True)  # leftovers of a killed compaction: copies or old files
         recovered.append(f"removed {d.name}")
     for msg in recovered:
         logger.warning("recovery: %s", msg)
-    parts = []
+    progress = Progress(output, tag, started)
     for table in [args.table] if args.table else list(TABLES):
         for old in sorted((output / table).glob(f"{PARTITION_COLUMN}=*")):
-            entry = compact_partition(output, old, table, tag, args, stats)
-            if entry:
-                parts.append(entry)
+            compact_partition(output, old, table, tag, args, stats, progress)
     shutil.rmtree(output / "_staging" / tag, ignore_errors=True)
     try:
         (output / "_staging").rmdir()
     except OSError:
         pass
-    rows: dict[str, int] = {}
-    for p in parts:
-        rows[p["table"]] = rows.get(p["table"], 0) + p["rows"]
-    record = {"kind": "compaction", "compaction_id": tag, "started_at": started.isoformat(),
-              "finished_at": datetime.now(timezone.utc).isoformat(), "partitions": parts,
-              "files_before": sum(len(p["files_before"]) for p in parts),
-              "files_after": sum(len(p["files_after"]) for p in parts), "rows": rows,
-              "recovered": recovered, "stats": stats}
-    if parts:
-        write_record(output / "_manifests" / f"{tag}.json", record)
+    if progress.parts:
+        progress.write([], recovered=recovered, stats=stats)
+    elif progress.path.exists():
+        progress.path.unlink()  # every partition failed its check: nothing was swapped, the record goes
+    record = {**progress.record, "recovered": recovered, "stats": stats}
     return (NOT_COMMITTED if stats.get("compact/failed") else OK), record
 
 

@@ -6,8 +6,9 @@ module gives readers what the writers promise instead:
 
 * :func:`manifest_files` — the files of every committed run (``_manifests/<run>.json``, written after all its
   files are in place), with each compaction record (``_manifests/compact-*.json``) applied in order (its
-  ``files_before`` replaced by its ``files_after``) and quarantined files left out. Only whole runs, each row
-  once.
+  ``files_before`` replaced by its ``files_after``; a partition a killed compaction left pending counts once
+  its compacted files are in the partition, :mod:`.compact_record`) and quarantined files left out. Only whole
+  runs, each row once.
 * Each name is found where it lives: in its partition or, once a compaction replaced it, in
   ``_compact_retired/<compaction>/<table>/<partition>/`` (compaction links every file there *before* its swap
   and keeps it for the grace period, ``--grace-seconds``, default 3600).
@@ -28,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..schema import arrow_schema
+from .compact_record import MalformedRecord, applied_partitions
 
 RETIRED = "_compact_retired"  # as pipelines.dataset.compact
 
@@ -54,7 +56,11 @@ def manifest_files(output: str | Path, table: str | None = None) -> list[str]:
     current: dict[str, None] = {}  # ordered set
     for _, _, m in sorted(events, key=lambda e: (e[0], e[1])):
         if m.get("kind") == "compaction":
-            for part in m.get("partitions") or []:
+            try:  # its swapped partitions, and those of a compaction killed part-way whose swap happened
+                parts = applied_partitions(output, m)
+            except MalformedRecord:
+                continue  # scrapy dataset verify reports it
+            for part in parts:
                 prefix = f"{part['table']}/{part['partition']}/"
                 for n in part.get("files_before") or []:
                     current.pop(prefix + n, None)

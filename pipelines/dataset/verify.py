@@ -7,9 +7,12 @@
 * ``--quick``: sizes, the ``PAR1`` magic at both ends, the footer length and the footer itself (no data
   pages): what every crawl runs at its start (:func:`quick_problems`), so a damaged file makes the run refuse
   with its name (exit 4) instead of being noticed later as "dataset card not written".
-* ``--quarantine``: damaged files are moved to ``_quarantine/<their path>`` (kept for inspection) and the crawl
-  and dedup states are set aside, so the next crawl rebuilds them from what is left and fetches the lost rows
-  again.
+* ``--quarantine``: damaged files are moved to ``_quarantine/<their path>`` (kept for inspection), files a run
+  manifest names that are gone are recorded there as lost, and the crawl and dedup states are set aside, so the
+  next crawl rebuilds them from what is left and fetches the lost rows again.
+
+A compaction killed part-way (its record still has a ``pending`` partition) is completed first, under the
+dataset lock (:mod:`.compact_record`), as every crawl and ``compact`` do at their start.
 
 Manifests (``_manifests/*.json``) must parse; a file a run manifest names must exist unless a compaction
 record lists it among the files it replaced.
@@ -30,6 +33,7 @@ from crawler.exitcodes import NOT_COMMITTED, OK
 
 from ..schema import TABLES
 from . import cli
+from .compact_record import MalformedRecord, applied_partitions, needs_recovery, reconcile
 
 HELP = "check that every committed Parquet file and manifest is readable (--quick: footers only)"
 MAGIC = b"PAR1"
@@ -39,6 +43,7 @@ MAGIC = b"PAR1"
 class Problem:
     path: str  # relative to OUTPUT_DIR
     reason: str
+    missing: bool = False  # a file a run manifest names is gone (--quarantine records it as lost)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
@@ -111,7 +116,12 @@ def manifest_problems(output: Path) -> list[Problem]:
             problems.append(Problem(rel, f"manifest unreadable: {exc}"))
             continue
         if m.get("kind") == "compaction":
-            for part in m.get("partitions") or []:
+            try:
+                parts = applied_partitions(output, m)
+            except MalformedRecord as exc:
+                problems.append(Problem(rel, f"compaction record malformed: {exc}"))
+                continue
+            for part in parts:
                 replaced.update(f"{part['table']}/{part['partition']}/{n}" for n in part.get("files_before") or [])
         else:
             named += [(rel, f.get("path")) for f in m.get("files") or [] if isinstance(f, dict)]
@@ -122,7 +132,7 @@ def manifest_problems(output: Path) -> list[Problem]:
             problems.append(Problem(str(q.relative_to(output)), "quarantine record unreadable"))
     for rel, path in named:
         if path and path not in replaced and not (output / path).exists():
-            problems.append(Problem(path, f"named by {rel} but missing"))
+            problems.append(Problem(path, f"named by {rel} but missing", missing=True))
     return problems
 
 
@@ -158,7 +168,10 @@ def quarantine(output: Path, found: list[Problem]) -> list[str]:
     done, moved = [], []
     for p in found:
         src = output / p.path
-        if src.suffix == ".parquet" and src.exists():
+        if p.missing and not src.exists():  # gone already: recorded as lost, so it stops failing every check
+            done.append(f"recorded {p.path} as lost (named by a manifest, missing)")
+            moved.append(p.path)
+        elif src.suffix == ".parquet" and src.exists():
             dst = output / "_quarantine" / stamp / p.path
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(src), str(dst))
@@ -184,8 +197,27 @@ def add_arguments(parser) -> None:
                         help="move damaged files to _quarantine/ and set the states aside for a rebuild")
 
 
+def recover(output: Path) -> list[str]:
+    """Complete the record of a compaction killed part-way (:func:`.compact_record.reconcile`), under the dataset
+    lock; while another process holds it, the record is left for that one (readers apply it meanwhile)."""
+    if not needs_recovery(output):
+        return []
+    from crawler.state.run_lock import LockHeld, RunLock
+
+    try:
+        lock = RunLock(output, owner="verify").acquire()
+    except (LockHeld, OSError) as exc:
+        return [f"a killed compaction's record is left pending (dataset lock not taken: {exc})"]
+    try:
+        return reconcile(output)
+    finally:
+        lock.release()
+
+
 def run(output_dir: Path, args) -> int:
     output = Path(output_dir)
+    for line in recover(output):
+        print(f"verify: recovery: {line}", file=sys.stderr)
     files = committed_files(output)
     found = problems(output, deep=not args.quick)
     for p in found:

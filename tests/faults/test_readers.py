@@ -28,20 +28,24 @@ SMALL = {"articles": "3", "comments": "2"}
 
 
 class ReaderLoop(threading.Thread):
-    """Reads the comments table again and again; records each completed read's (rows, distinct keys)."""
+    """Reads the comments table again and again by listing directories (pyarrow dataset, then a DuckDB glob);
+    records each completed read as (start, end, pyarrow rows, pyarrow distinct keys, DuckDB rows, DuckDB distinct
+    keys), the times from ``time.monotonic()``."""
 
     def __init__(self, out: Path):
         super().__init__(daemon=True)
         self.out, self.stop, self.reads, self.errors, self.relisted = out, threading.Event(), [], [], 0
 
-    def read_once(self) -> tuple[int, int] | None:
+    def read_once(self) -> tuple | None:
         root = self.out / "comments"
         if not root.is_dir():
             return None
+        start = time.monotonic()
         t = ds.dataset(root, format="parquet", partitioning="hive").to_table(columns=["comment_id", "version"])
         keys = set(zip(t.column("comment_id").to_pylist(), t.column("version").to_pylist()))
-        n = self.con.sql(f"SELECT count(*) FROM read_parquet('{root}/**/*.parquet')").fetchall()[0][0]
-        return t.num_rows, len(keys), n
+        n, n_keys = self.con.sql(f"SELECT count(*), count(DISTINCT (comment_id, version)) "
+                                 f"FROM read_parquet('{root}/**/*.parquet')").fetchall()[0]
+        return start, time.monotonic(), t.num_rows, len(keys), n, n_keys
 
     def run(self) -> None:
         self.con = duckdb.connect()  # one connection per thread (a connection serves one call at a time)
@@ -112,10 +116,13 @@ def busy_dataset(tmp_path_factory):
     reader.start()
     documented.start()
     commits, compactions = [], []
+    reader.commit_windows = []  # (start, end) of each commit run, time.monotonic()
 
     def commit(k: int) -> None:  # another site (port): new rows, new files in the same partitions; slow renames
+        start = time.monotonic()
         commits.append(run_crawl(tmp / f"r{k}", spider="demo", output=out, args={**SMALL, "port": str(free_port())},
                                  settings={"FAULT_INJECT_COMMIT_PAUSE": "0.3"}))
+        reader.commit_windows.append((start, time.monotonic()))
         whole.append(comment_rows(out))
 
     commit(1)
@@ -140,17 +147,29 @@ def test_crawls_and_compaction_succeed(busy_dataset):
 
 
 def test_every_completed_read_is_whole(busy_dataset):
-    out, reader, commits, *_ = busy_dataset
+    """A listing reader's read is whole: no duplicate (id, version) in pyarrow or DuckDB (a swapped partition is
+    never seen half old, half new), and its row count is exactly the committed count at that moment whenever no
+    commit was renaming files in (compactions included: a swap changes files, never rows); a read that overlaps
+    a commit lies between the counts before and after that commit (a listing sees a run renamed in file by file)."""
+    out, reader, commits, compactions, _, _, whole = busy_dataset
     assert reader.errors == []
     assert len(reader.reads) >= 10
-    final = check_dataset(out)["comments"]
-    allowed = set()
-    for rows, keys, duck in reader.reads:
-        assert rows == keys, "a read saw a duplicate (id, version): old and new files mixed"
-        assert duck == rows or duck in {r for r, _, _ in reader.reads}
-        allowed.add(rows)
-    assert max(allowed) == final
-    assert len(allowed) <= 1 + len(commits) + 2 * len(commits)  # whole runs appear, file by file renamed
+    windows = reader.commit_windows
+    assert len(windows) == len(commits) == len(whole) - 1
+    during_compaction = 0
+    for start, end, rows, keys, duck, duck_keys in reader.reads:
+        assert rows == keys, "pyarrow: a duplicate (id, version): old and new files mixed"
+        assert duck == duck_keys, "DuckDB: a duplicate (id, version): old and new files mixed"
+        done = sum(1 for _, e in windows if e <= start)  # commits finished before this read began
+        overlapping = [k for k, (s, e) in enumerate(windows) if s < end and e > start]
+        for n in (rows, duck):
+            if not overlapping:
+                assert n == whole[done], f"{n} rows read between commits, {whole[done]} committed"
+            else:
+                assert whole[min(overlapping)] <= n <= whole[max(overlapping) + 1], (n, whole, overlapping)
+        during_compaction += not overlapping and windows[1][1] <= start and end <= windows[2][0]
+    assert during_compaction >= 1, "no read fell between the commits around the first compaction"
+    assert max(r[2] for r in reader.reads) == whole[-1] == check_dataset(out)["comments"]
 
 
 def test_replaced_files_are_retired_not_deleted(busy_dataset):

@@ -18,6 +18,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pyarrow.dataset as ds
 import pytest
 
 from .conftest import REPO, run_crawl
@@ -302,10 +303,15 @@ def test_a_damaged_committed_file_makes_the_run_exit_4_with_its_name(tmp_path, p
                         "no_footer_magic": data[:-4] + b"XXXX",
                         "garbage_footer": data[:-40] + b"\x07" * 36 + b"PAR1"}[how])
     rel = str(victim.relative_to(out))
+    manifests = sorted(p.name for p in (out / "_manifests").glob("*.json"))
+    articles = sorted((r["article_id"], r["version"]) for r in ds.dataset(out / "articles", partitioning="hive")
+                      .to_table(columns=["article_id", "version"]).to_pylist())
     run = demo(tmp_path, out, port)
     assert run.returncode == 4, run.log[-3000:]
     assert rel in summary(run) and "damaged dataset" in summary(run)
-    assert not run.rows("articles") or True  # nothing new was written:
+    # nothing new was written: no manifest, no article row, and nothing was even fetched
+    assert sorted(p.name for p in (out / "_manifests").glob("*.json")) == manifests
+    assert sorted((r["article_id"], r["version"]) for r in run.rows("articles")) == articles
     assert run.stat("downloader/request_count") == 0
     v = verify(out)
     assert v.returncode == 4 and rel in v.stderr

@@ -1,0 +1,161 @@
+"""Listing pages (catalogues, tag and section pages, index pages) are not article rows; articles that look like
+lists stay articles.
+
+Fixtures (own words) under tests/fixtures/generic/listing_*/: each listing case names the rule that must
+decide it in ``expected.json`` (``detail``, carried by ``NotArticle.detail``); the ``listing_like_article_*``
+cases are articles that a careless rule would reject. Each rule is also shown to be the thing that decides:
+the same page without the evidence it reads is kept as an article.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from crawler.items import ArticleRecord
+from crawler.parsed_html import parsed_html
+from crawler.sites import notarticle
+from crawler.sites.generic import NotArticle, parse_article
+
+CASES_DIR = Path(__file__).parent / "fixtures" / "generic"
+LISTING_CASES = sorted(p.name for p in CASES_DIR.glob("listing_*")
+                       if (p / "expected.json").exists() and "detail" in json.loads((p / "expected.json").read_text()))
+ARTICLE_CASES = sorted(p.name for p in CASES_DIR.glob("listing_like_article_*"))
+LD_BLOCK = re.compile(r'<script type="application/ld\+json">.*?</script>', re.S)
+
+
+def load(case: str) -> tuple[str, dict]:
+    d = CASES_DIR / case
+    return (d / "input.html").read_text(encoding="utf-8"), json.loads((d / "expected.json").read_text(encoding="utf-8"))
+
+
+def test_every_rule_has_a_fixture():
+    rules = {load(c)[1]["detail"] for c in LISTING_CASES}
+    assert {"declared_collection", "link_region", "teaser_region", "thin_linked", "weak_region"} <= rules
+    assert len(ARTICLE_CASES) >= 3
+
+
+@pytest.mark.parametrize("case", LISTING_CASES)
+def test_listing_rejected_by_its_rule(case):
+    html, exp = load(case)
+    result = parse_article(exp["url"], html, {})
+    assert isinstance(result, NotArticle), f"{case}: saved as an article"
+    assert (result.reason, result.detail) == (exp["not_article"], exp["detail"])
+
+
+@pytest.mark.parametrize("case", ARTICLE_CASES)
+def test_listing_like_article_stays_article(case):
+    html, exp = load(case)
+    result = parse_article(exp["url"], html, {})
+    assert isinstance(result, ArticleRecord), f"{case}: rejected as {getattr(result, 'reason', None)}"
+    assert result.title == exp["title"]
+
+
+def test_declared_collection_is_what_decides():
+    html, exp = load("listing_declared_collection")
+    without_ld = LD_BLOCK.sub("", html)
+    assert isinstance(parse_article(exp["url"], without_ld, {}), ArticleRecord)
+    as_web_page = html.replace('"CollectionPage"', '"WebPage"')
+    assert isinstance(parse_article(exp["url"], as_web_page, {}), ArticleRecord)
+    search = html.replace('"CollectionPage"', '"SearchResultsPage"')
+    assert parse_article(exp["url"], search, {}).detail == "declared_collection"
+
+
+def test_declared_collection_outweighs_og_type_but_not_an_ld_article():
+    """Many sites put og:type article on every page; a JSON-LD article type is the page's own word."""
+    html, exp = load("listing_declared_collection")
+    og_article = html.replace('content="website"', 'content="article"')
+    assert parse_article(exp["url"], og_article, {}).detail == "declared_collection"
+    with_story = og_article.replace('"@type": "CollectionPage"', '"@type": ["CollectionPage", "NewsArticle"]')
+    assert isinstance(parse_article(exp["url"], with_story, {}), ArticleRecord)
+
+
+def test_a_page_calling_itself_an_article_is_not_judged_by_its_links():
+    """The round-up's main region is mostly links: with og:type article it is a post, without it a list."""
+    html, exp = load("listing_like_article_roundup")
+    assert isinstance(parse_article(exp["url"], html, {}), ArticleRecord)
+    untyped = html.replace('<meta property="og:type" content="article">', "")
+    result = parse_article(exp["url"], untyped, {})
+    assert isinstance(result, NotArticle) and (result.reason, result.detail) == ("listing", "link_region")
+    # a JSON-LD article type says the same as og:type
+    as_ld = untyped.replace("</head>", '<script type="application/ld+json">{"@context": "https://schema.org", '
+                                       '"@type": "BlogPosting", "headline": "Five links worth your Sunday"}'
+                                       "</script></head>")
+    assert isinstance(parse_article(exp["url"], as_ld, {}), ArticleRecord)
+
+
+def test_prose_of_its_own_keeps_a_link_heavy_page():
+    """A short post under a big menu has a page mostly made of links but prose of its own; cut to its first
+    paragraph it is a thin index page."""
+    html, exp = load("listing_like_article_short_post")
+    assert isinstance(parse_article(exp["url"], html, {}), ArticleRecord)
+    first_only = re.sub(r"(</p>)\s*<p>.*?</p>\s*<p>.*?</p>", r"\1", html, flags=re.S)
+    assert first_only.count("<p>") == 1
+    result = parse_article(exp["url"], first_only, {})
+    assert isinstance(result, NotArticle) and (result.reason, result.detail) == ("listing", "thin_linked")
+
+
+def test_link_region_needs_links_in_the_chosen_region():
+    html, exp = load("listing_link_region")
+    unlinked = re.sub(r'<li><a href="[^"]+">([^<]+)</a></li>', r"<li>\1</li>", html)
+    assert "<a href=\"/glossary/" not in unlinked
+    assert isinstance(parse_article(exp["url"], unlinked, {}), ArticleRecord)
+
+
+def test_teaser_region_needs_a_run_of_same_shaped_teasers():
+    html, exp = load("listing_teaser_region")
+    n = iter(range(100))
+    distinct = re.sub(r'<div class="card">', lambda m: f'<div class="card-{next(n)}">', html)
+    assert isinstance(parse_article(exp["url"], distinct, {}), ArticleRecord)
+    cards = html.split('<div class="card">')
+    four = '<div class="card">'.join(cards[:5]) + html[html.index("  </div>\n  <div class=\"pager\">"):]
+    assert four.count('<div class="card">') == 4
+    assert isinstance(parse_article(exp["url"], four, {}), ArticleRecord)
+    unlinked = re.sub(r'<h2><a href="[^"]+">([^<]+)</a></h2>', r"<h2>\1</h2>", html)
+    assert isinstance(parse_article(exp["url"], unlinked, {}), ArticleRecord)
+    # the items of a list article link to other sites: not teasers of this one
+    elsewhere = re.sub(r'<h2><a href="/mining/([^"/]+)/">', r'<h2><a href="https://\1.example/">', html)
+    assert elsewhere.count('.example/">') == 6
+    assert isinstance(parse_article(exp["url"], elsewhere, {}), ArticleRecord)
+
+
+def test_thin_linked_needs_links():
+    html, exp = load("listing_thin_linked")
+    unlinked = re.sub(r'<a href="/notes/\d+">([^<]+)</a>', r"\1", html)
+    assert isinstance(parse_article(exp["url"], unlinked, {}), ArticleRecord)
+
+
+def test_weak_region_needs_links_and_a_weak_region():
+    html, exp = load("listing_weak_region")
+    unlinked = re.sub(r"<a href=\"[^\"]+\">([^<]+)</a>", r"\1", html)
+    assert "<a " not in unlinked
+    assert isinstance(parse_article(exp["url"], unlinked, {}), ArticleRecord)
+    _, sel = parsed_html(html)
+    body = parse_article(exp["url"], unlinked, {}).body_text
+    assert notarticle.listing_rule(sel, exp["url"], body) == "weak_region"  # fast path run by the rule itself
+    assert notarticle.listing_rule(sel, exp["url"], body, fast_enough=True) is None
+
+
+def test_rule_reads_the_page_when_the_caller_does_not_say():
+    """``listing_rule`` without ``story`` / ``ld_types`` reads og:type and JSON-LD from the page itself."""
+    html, exp = load("listing_declared_collection")
+    _, sel = parsed_html(html)
+    assert notarticle.listing_rule(sel, exp["url"], "A short intro of a tag page.") == "declared_collection"
+    html, exp = load("listing_like_article_roundup")
+    _, sel = parsed_html(html)
+    assert notarticle.calls_itself_article(sel)
+    assert notarticle.listing_rule(sel, exp["url"], "Five links.") is None
+    assert notarticle.listing_rule(sel, exp["url"], "Five links.", story=False) == "link_region"
+    assert notarticle.classify(sel, html, exp["url"], "Five links.", story=False) == "listing"
+
+
+def test_measures():
+    html, _ = load("listing_link_region")
+    _, sel = parsed_html(html)
+    assert notarticle.main_region_link_share(sel.root) > notarticle.REGION_MAX_LINK_SHARE
+    assert 0 < notarticle.page_link_share(sel) <= 1
+    _, empty = parsed_html("<html><body></body></html>")
+    assert notarticle.main_region_link_share(empty.root) == 0.0
+    assert notarticle.page_link_share(empty) == 0.0
