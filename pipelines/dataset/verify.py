@@ -191,6 +191,16 @@ def quarantine(output: Path, found: list[Problem]) -> list[str]:
     return done
 
 
+def remote_refusal(args) -> str | None:
+    """Why this invocation cannot run on a remote (s3://) dataset, or None. A remote dataset's committed set is
+    what its manifests list, and the tools run on a temporary local copy of it: moving a damaged file there
+    would leave every reader of the remote dataset reading it."""
+    if getattr(args, "quarantine", False):
+        return (f"--quarantine is not available on a remote dataset ({args.output_dir}): it would move the damaged "
+                "files only in a temporary local copy; run verify without --quarantine to list them")
+    return None
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("--quick", action="store_true", help="sizes and footers only (what each crawl checks)")
     parser.add_argument("--quarantine", action="store_true",
