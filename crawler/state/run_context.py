@@ -144,6 +144,9 @@ def finish_commit(output: Path, staging: Path, state: CrawlState | None, after_f
             if pause:
                 time.sleep(pause)
         elif not dst.exists():
+            if live:  # this process staged it a moment ago: it vanished (removed by hand, a failing disk), and its
+                # rows with it. The commit fails (exit 4) before a manifest names a file that does not exist.
+                raise FileNotFoundError(f"staged file {move['src']} vanished before it was committed")
             # it was published and then replaced (a compaction merged it into a new file, which holds its rows):
             # nothing left to move; the rest of the commit still has to happen
             logger.warning("commit of %s: %s is gone (merged by a compaction?); completing the rest",

@@ -183,6 +183,7 @@ def quarantine(output: Path, found: list[Problem]) -> list[str]:
             moved.append(p.path)
     if moved:
         record = output / "_quarantine" / stamp / "QUARANTINE.json"
+        record.parent.mkdir(parents=True, exist_ok=True)  # when only missing files are recorded
         record.write_text(json.dumps({"files": moved, "at": stamp}, indent=1))
         for name in ("crawl.sqlite", "dedup.sqlite"):
             aside = set_aside(output / "_state" / name, f"quarantine-{stamp}")
