@@ -197,6 +197,9 @@ LOG_LEVEL = "INFO"
 PROGRESS_INTERVAL = 60.0
 EXTENSIONS.update({"crawler.extensions.progress.ProgressLog": 510})
 TELNETCONSOLE_ENABLED = False
+# Scrapy's remote-control extension (an aiohttp server on localhost that runs Python code sent to it, plus a job file
+# in the user's profile): a cron crawl has no use for it; off like the telnet console
+REMOTE_CONTROL_ENABLED = False
 
 # --- incremental runs (crawler/state/) -----------------------------------------------------------
 CRAWL_STATE_ENABLED = True  # remember fetched pages (ETag, schedule, thread members) in OUTPUT_DIR/_state/crawl.sqlite

@@ -10,7 +10,6 @@ dataset card is regenerated.
 """
 from __future__ import annotations
 
-import functools
 
 import logging
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from crawler.state.run_context import (DELTA, JOURNAL, PENDING_EXIT, fault_kill,
                                        write_json_atomic)
 
 from .batch import per_record, records_of
+from .column_fit import fit_row
 from .dataset.writer import close_all, close_writer, open_writer, reading, writing
 from .drops import drop
 from .health import finish as finish_health
@@ -47,32 +47,6 @@ class StagedFile:
 
 def required_nulls(table: str, row: dict) -> list[str]:
     return [c.name for c in TABLES[table] if not c.nullable and row.get(c.name) is None]
-
-
-_INT_RANGES = {pa.int8(): 7, pa.int16(): 15, pa.int32(): 31, pa.int64(): 63}
-
-
-@functools.cache
-def _int_columns(table: str) -> tuple[tuple[str, bool, int, int], ...]:
-    """(name, nullable, lowest, highest + 1) of the table's integer columns (looked up once, not per row: hashing
-    an Arrow type is not free)."""
-    out = []
-    for c in TABLES[table]:
-        bits = _INT_RANGES.get(c.type)
-        if bits:
-            out.append((c.name, c.nullable, -(2 ** bits), 2 ** bits))
-    return tuple(out)
-
-
-def out_of_range(table: str, row: dict) -> list[tuple[str, bool]]:
-    """(column, nullable) of integer values the column's Arrow type cannot hold (a server's number such as
-    ``X-WP-Total: 10**12`` in an int32 count): they would fail the whole file at write time."""
-    out = []
-    for name, nullable, low, high in _int_columns(table):
-        v = row.get(name)
-        if isinstance(v, int) and not isinstance(v, bool) and not low <= v < high:
-            out.append((name, nullable))
-    return out
 
 
 class TableWriter:
@@ -264,11 +238,13 @@ class ParquetExportPipeline:
     def process_item(self, item, spider=None):
         table = item.table
         row = record_columns(item)
-        for name, nullable in out_of_range(table, row):
-            if not nullable:
-                drop(self.stats, self.step, f"out_of_range_{name}", item, detail=str(row[name])[:40])
-            row[name] = None  # not a number anyone can store: null, counted
-            self.stats.inc_value(f"pipeline/repaired/{self.step}/out_of_range_{name}")
+        # a value its column cannot store would fail the whole row group (and the commit): repaired where the
+        # column may be null (a number in a text column becomes its text), else the row is dropped; counted
+        repaired, unfit = fit_row(table, row)
+        for reason, name in repaired:
+            self.stats.inc_value(f"pipeline/repaired/{self.step}/{reason}_{name}")
+        if unfit is not None:
+            drop(self.stats, self.step, unfit, item)
         nulls = required_nulls(table, row)
         if nulls:
             drop(self.stats, self.step, f"null_required_{nulls[0]}", item, detail=", ".join(nulls))

@@ -10,30 +10,36 @@ Adding a verb: write `pipelines/dataset/<name>.py` in the shape `pipelines/datas
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 from scrapy.commands import ScrapyCommand
 
 from crawler.exitcodes import USAGE
-from pipelines.dataset import (card, cli, compact, croissant, dedup_rebuild, dedup_report, latest, report, snapshot,
-                              verify)
 
-VERBS = {  # verb -> tool module; keep sorted
-    "card": card,
-    "compact": compact,
-    "croissant": croissant,
-    "dedup-rebuild": dedup_rebuild,
-    "dedup-report": dedup_report,
-    "latest": latest,
-    "report": report,
-    "snapshot": snapshot,
-    "verify": verify,
+# verb -> tool module in pipelines/dataset/; keep sorted. Imported when the verb runs (or --help lists them): Scrapy
+# imports every command module on every `scrapy` call, `scrapy crawl` included, and these tools pull in pandas,
+# matplotlib and pyarrow.dataset (~1 s and tens of MB the crawl has no use for).
+VERBS = {
+    "card": "card",
+    "compact": "compact",
+    "croissant": "croissant",
+    "dedup-rebuild": "dedup_rebuild",
+    "dedup-report": "dedup_report",
+    "latest": "latest",
+    "report": "report",
+    "snapshot": "snapshot",
+    "verify": "verify",
 }
+
+
+def tool_of(verb: str):
+    return importlib.import_module(f"pipelines.dataset.{VERBS[verb]}")
 
 
 def verb_list() -> str:
     width = max(map(len, VERBS))
-    return "verbs:\n" + "\n".join(f"  {verb:<{width}}  {tool.HELP}" for verb, tool in VERBS.items())
+    return "verbs:\n" + "\n".join(f"  {verb:<{width}}  {tool_of(verb).HELP}" for verb in VERBS)
 
 
 class Command(ScrapyCommand):
@@ -65,9 +71,10 @@ class Command(ScrapyCommand):
                   file=sys.stderr)
             self.exitcode = USAGE
             return
-        tool = VERBS.get(verb)
-        if tool is None:
+        if verb not in VERBS:
             print(f"scrapy dataset: unknown verb {verb!r} (verbs: {', '.join(VERBS)})", file=sys.stderr)
             self.exitcode = USAGE
             return
-        self.exitcode = cli.main(tool, rest + (["--help"] if opts.verb_help else []), prog=f"scrapy dataset {verb}")
+        from pipelines.dataset import cli
+
+        self.exitcode = cli.main(tool_of(verb), rest + (["--help"] if opts.verb_help else []), prog=f"scrapy dataset {verb}")

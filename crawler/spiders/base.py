@@ -19,7 +19,7 @@ from scrapy import signals
 from scrapy.http import Response
 
 from crawler import ids
-from crawler.comments.base import RawComment, ThreadRef, build_thread
+from crawler.comments.base import CommentPage, RawComment, ThreadRef, build_thread
 from crawler.comments.discourse import topic_rss_posts
 from crawler.comments.detect import adapter_for, default_adapters, detect_platform
 from crawler.discovery.feeds import parse_feed
@@ -384,9 +384,19 @@ class ArticleSpider(scrapy.Spider):
         yield request
 
     def collect_page(self, col: ThreadCollector, url: str, body: bytes, headers: dict):
-        page = self.adapter(col.ref.platform).parse_page(url, body, headers, col.ref)
+        try:
+            page = self.adapter(col.ref.platform).parse_page(url, body, headers, col.ref)
+        except Exception as exc:  # noqa: BLE001 - a payload no adapter rule foresaw: the thread is incomplete, not lost
+            self.logger.warning("comment page could not be parsed by the %s adapter (%s: %s): %s",
+                                col.ref.platform, type(exc).__name__, exc, url)
+            page = CommentPage(error=f"adapter_error/{type(exc).__name__}")
         col.pages += 1
         self.inc("comments/pages")
+        if page.malformed:
+            self.inc("comments/malformed_entries", page.malformed)
+            self.logger.warning("comment page lists %d unreadable entries (no id, not an object): %s; thread "
+                                "incomplete", page.malformed, url)
+            col.failed = True
         if page.error:
             self.inc(f"comments/page_error/{page.error}")
             self.logger.warning("comment page unreadable (%s): %s", page.error, url)
