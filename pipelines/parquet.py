@@ -45,6 +45,17 @@ class StagedFile:
     rows: int
 
 
+DEDUP_STATE_FAILURES = ("dedup/state/unavailable", "dedup/state/read_failed", "dedup/state/busy")
+
+
+def refuse_without_dedup_state(stats) -> None:
+    """Raise when the run could not use the cross-run dedup state: its rows would be labelled as if nothing was
+    seen before (unchanged records written again as new, version 1), so it must not commit (both exporters)."""
+    for key in DEDUP_STATE_FAILURES:
+        if stats.get_value(key):
+            raise OSError(f"dedup state not usable ({key}); not committing")
+
+
 def required_nulls(table: str, row: dict) -> list[str]:
     return [c.name for c in TABLES[table] if not c.nullable and row.get(c.name) is None]
 
@@ -271,9 +282,7 @@ class ParquetExportPipeline:
             moves = [self._prepare(f, labeler) for f in staged]
             if self.failed:
                 raise OSError("earlier write failures; not committing")
-            for key in ("dedup/state/unavailable", "dedup/state/read_failed", "dedup/state/busy"):
-                if self.stats.get_value(key):  # without the cross-run state, unchanged rows would be written again
-                    raise OSError(f"dedup state not usable ({key}); not committing")
+            refuse_without_dedup_state(self.stats)
             for m in moves:  # every target directory must exist before the journal promises the commit
                 target = (self.output / m["dst"]).parent
                 target.mkdir(parents=True, exist_ok=True)

@@ -385,7 +385,13 @@ class ArticlePage:
         # an element whose class names the name ("author-name") first, then any author/byline element
         named = [el for el in found if "name" in (el.get("class") or "").lower()]
         for el in named + found:
-            text = BY_PREFIX.sub("", " ".join(el.text_content().split()))
+            pieces = [p for p in (BY_PREFIX.sub("", " ".join(t.split())) for t in el.itertext()) if p]
+            if 1 < len(pieces) and sum(map(len, pieces)) <= SHORT_BYLINE_CHARS:
+                # "<a>Jane Doe</a><span>Head Winemaker</span>": the name is one piece
+                for piece in pieces:
+                    if NAME_LIKE.match(piece) and _name_text(piece):
+                        return [piece]
+            text = BY_PREFIX.sub("", " ".join(" ".join(pieces).split()))
             if NAME_LIKE.match(text) and _name_text(text):
                 return [text]
             # the whole text of an element whose class says it is the author ("entry-author-name"): a name
