@@ -54,6 +54,16 @@ def parse_date(raw: str | None, *, naive_is_utc: bool = True) -> datetime | None
     return dt.astimezone(timezone.utc)
 
 
+def read_date(raw: str | None) -> datetime | None:
+    """:func:`parse_date`, else the one day a date text reads as ("Thu, 09/25/2025 - 10:00",
+    "13/11/2025"), at midnight UTC; None when neither reads it (a day/month-ambiguous "09/04/2025")."""
+    dt = parse_date(raw)
+    if dt is not None or raw is None or isinstance(raw, (int, float)):
+        return dt
+    day = first_day_shown(str(raw))
+    return datetime.fromisoformat(day).replace(tzinfo=timezone.utc) if day else None
+
+
 def _from_epoch(value: float) -> datetime | None:
     try:
         return datetime.fromtimestamp(float(value), tz=timezone.utc)

@@ -10,7 +10,6 @@ dataset card is regenerated.
 """
 from __future__ import annotations
 
-import functools
 
 import logging
 from dataclasses import dataclass
@@ -24,9 +23,11 @@ from scrapy import signals
 from crawler.exitcodes import exit_code
 from crawler.items import record_columns
 
-from crawler.state.run_context import DELTA, JOURNAL, fault_kill, finish_commit, write_json_atomic
+from crawler.state.run_context import (DELTA, JOURNAL, PENDING_EXIT, fault_kill, finish_commit, record_exit,
+                                       write_json_atomic)
 
 from .batch import per_record, records_of
+from .column_fit import fit_row
 from .dataset.writer import close_all, close_writer, open_writer, reading, writing
 from .drops import drop
 from .health import finish as finish_health
@@ -44,34 +45,19 @@ class StagedFile:
     rows: int
 
 
+DEDUP_STATE_FAILURES = ("dedup/state/unavailable", "dedup/state/read_failed", "dedup/state/busy")
+
+
+def refuse_without_dedup_state(stats) -> None:
+    """Raise when the run could not use the cross-run dedup state: its rows would be labelled as if nothing was
+    seen before (unchanged records written again as new, version 1), so it must not commit (both exporters)."""
+    for key in DEDUP_STATE_FAILURES:
+        if stats.get_value(key):
+            raise OSError(f"dedup state not usable ({key}); not committing")
+
+
 def required_nulls(table: str, row: dict) -> list[str]:
     return [c.name for c in TABLES[table] if not c.nullable and row.get(c.name) is None]
-
-
-_INT_RANGES = {pa.int8(): 7, pa.int16(): 15, pa.int32(): 31, pa.int64(): 63}
-
-
-@functools.cache
-def _int_columns(table: str) -> tuple[tuple[str, bool, int, int], ...]:
-    """(name, nullable, lowest, highest + 1) of the table's integer columns (looked up once, not per row: hashing
-    an Arrow type is not free)."""
-    out = []
-    for c in TABLES[table]:
-        bits = _INT_RANGES.get(c.type)
-        if bits:
-            out.append((c.name, c.nullable, -(2 ** bits), 2 ** bits))
-    return tuple(out)
-
-
-def out_of_range(table: str, row: dict) -> list[tuple[str, bool]]:
-    """(column, nullable) of integer values the column's Arrow type cannot hold (a server's number such as
-    ``X-WP-Total: 10**12`` in an int32 count): they would fail the whole file at write time."""
-    out = []
-    for name, nullable, low, high in _int_columns(table):
-        v = row.get(name)
-        if isinstance(v, int) and not isinstance(v, bool) and not low <= v < high:
-            out.append((name, nullable))
-    return out
 
 
 class TableWriter:
@@ -263,11 +249,13 @@ class ParquetExportPipeline:
     def process_item(self, item, spider=None):
         table = item.table
         row = record_columns(item)
-        for name, nullable in out_of_range(table, row):
-            if not nullable:
-                drop(self.stats, self.step, f"out_of_range_{name}", item, detail=str(row[name])[:40])
-            row[name] = None  # not a number anyone can store: null, counted
-            self.stats.inc_value(f"pipeline/repaired/{self.step}/out_of_range_{name}")
+        # a value its column cannot store would fail the whole row group (and the commit): repaired where the
+        # column may be null (a number in a text column becomes its text), else the row is dropped; counted
+        repaired, unfit = fit_row(table, row)
+        for reason, name in repaired:
+            self.stats.inc_value(f"pipeline/repaired/{self.step}/{reason}_{name}")
+        if unfit is not None:
+            drop(self.stats, self.step, unfit, item)
         nulls = required_nulls(table, row)
         if nulls:
             drop(self.stats, self.step, f"null_required_{nulls[0]}", item, detail=", ".join(nulls))
@@ -294,9 +282,7 @@ class ParquetExportPipeline:
             moves = [self._prepare(f, labeler) for f in staged]
             if self.failed:
                 raise OSError("earlier write failures; not committing")
-            for key in ("dedup/state/unavailable", "dedup/state/read_failed", "dedup/state/busy"):
-                if self.stats.get_value(key):  # without the cross-run state, unchanged rows would be written again
-                    raise OSError(f"dedup state not usable ({key}); not committing")
+            refuse_without_dedup_state(self.stats)
             for m in moves:  # every target directory must exist before the journal promises the commit
                 target = (self.output / m["dst"]).parent
                 target.mkdir(parents=True, exist_ok=True)
@@ -314,6 +300,7 @@ class ParquetExportPipeline:
 
             finish_commit(self.output, self.staging, self.ctx.state if self.ctx else None,  # atomic renames
                           after_files=advance_dedup_state, pause=self.fault_commit_pause, kill_at=self.fault_kill_at)
+            record_exit(self.output, self.run_id, *exit_code({**self.stats.get_stats(), "export/committed": True}))
             for m in moves:
                 self.stats.inc_value(f"export/files/{m['table']}")
             self._write_derived()
@@ -323,6 +310,7 @@ class ParquetExportPipeline:
                 pass
         except Exception as exc:  # noqa: BLE001 - whatever stops the commit, the run must say it was not committed
             self._fail("commit", exc)
+            record_exit(self.output, self.run_id, *exit_code({**self.stats.get_stats(), "export/committed": False}))
         self.stats.set_value("export/committed", not self.failed)
 
     def _write_derived(self) -> None:
@@ -369,7 +357,6 @@ class ParquetExportPipeline:
             "started_at": self.started.isoformat(), "finished_at": datetime.now(timezone.utc).isoformat(),
             "files": [{"table": m["table"], "path": m["dst"], "rows": m["rows"]} for m in moves], "rows": rows,
             "health": health,
-            # as known at commit time (this manifest exists only if the commit goes through)
-            "exit": dict(zip(("code", "reason"), exit_code({**self.stats.get_stats(), "export/committed": True}))),
+            "exit": dict(PENDING_EXIT),  # the run's real exit replaces it once the state steps are done
             "stats": {k: v for k, v in self.stats.get_stats().items() if isinstance(v, (int, float, str, bool))},
         }

@@ -19,7 +19,7 @@ import pyarrow as pa
 from crawler.shared.objectstore import CRAWL_DELTA, DEDUP_DELTA, JOURNAL, finish_commit
 from crawler.state.redis_dedup_store import pack
 
-from .parquet import ID_COLUMN, ParquetExportPipeline, StagedFile, apply_labels, close_tables
+from .parquet import ID_COLUMN, ParquetExportPipeline, StagedFile, apply_labels, close_tables, refuse_without_dedup_state
 from .schema import PARTITION_COLUMN
 
 logger = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ class SharedParquetExport(ParquetExportPipeline):
             drops = {t: labeler.drop_ids(t) for t in tables}
             if self.failed:
                 raise OSError("earlier write failures; not committing")
+            refuse_without_dedup_state(self.stats)  # a Redis error while reading the state: never commit blind
             moves = [self._stage(f, labels.get(f.table, {}), drops.get(f.table, set())) for f in staged]
             manifest = self._manifest(moves)
             manifest["worker_id"] = self.ctx.cfg.worker_id

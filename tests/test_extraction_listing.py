@@ -115,6 +115,10 @@ def test_teaser_region_needs_a_run_of_same_shaped_teasers():
     assert isinstance(parse_article(exp["url"], four, {}), ArticleRecord)
     unlinked = re.sub(r'<h2><a href="[^"]+">([^<]+)</a></h2>', r"<h2>\1</h2>", html)
     assert isinstance(parse_article(exp["url"], unlinked, {}), ArticleRecord)
+    # the items of a list article link to other sites: not teasers of this one
+    elsewhere = re.sub(r'<h2><a href="/mining/([^"/]+)/">', r'<h2><a href="https://\1.example/">', html)
+    assert elsewhere.count('.example/">') == 6
+    assert isinstance(parse_article(exp["url"], elsewhere, {}), ArticleRecord)
 
 
 def test_thin_linked_needs_links():

@@ -281,3 +281,18 @@ def test_a_token_is_renewed_before_its_announced_expiry(tmp_path):
     assert len(_rows(result, "threads")) == 5
     assert len([c for c in _rows(result, "comments") if c["platform"] == "reddit"]) == \
         sum(len(d.comments) for d in srv.discussions)
+
+
+def test_a_token_answer_that_is_no_oauth_answer_is_asked_again(tmp_path):
+    """A 200 HTML page where the token JSON belongs (a proxy's or captive portal's) is a transient failure: the
+    token is asked for again (it ended Reddit collection for the whole run before)."""
+    srv = Served(garbled_tokens=1)
+    try:
+        result = srv.crawl(tmp_path)
+    finally:
+        srv.close()
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "reddit/auth/refused" not in result.stats
+    assert result.stats["reddit/auth/token_retries"] == 1 and result.stats["reddit/auth/token_ok"] >= 1
+    assert len([h for h in srv.reddit.log if h.path.endswith("access_token")]) == 2
+    assert len(_rows(result, "threads")) == 5

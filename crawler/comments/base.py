@@ -63,6 +63,7 @@ class CommentPage:
     thread: dict | None = None
     not_comments: int = 0  # posts the platform's count includes that are not comments (Discourse small actions)
     cut_pages: int = 0  # follow-up pages the server claimed beyond MAX_LISTED_PAGES (not listed: thread incomplete)
+    malformed: int = 0  # entries the payload lists that are not readable comments (no id, not an object): skipped
 
 
 # A server states how many pages a thread has (X-WP-TotalPages, a "last page" link, start=N offsets): never

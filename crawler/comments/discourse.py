@@ -60,7 +60,7 @@ from crawler.dates import parse_date
 from crawler.htmltext import QUOTE_XPATH, element_text, parse_fragment, split_quotes
 from crawler.urls import site_of
 
-from .payload import decode_body as _decode, json_or_none as _json, to_int as _int
+from .payload import decode_body as _decode, id_of, json_or_none as _json, list_of, obj_of, text_of, to_int as _int
 from .base import CommentPage, RawComment, ThreadRef
 from .repost import article_body, embed_line, repost_source
 
@@ -152,18 +152,20 @@ class DiscourseAdapter:
         return self.parse_html(url, text, ref)
 
     def parse_json(self, url: str, data: dict, ref: ThreadRef | None) -> CommentPage:
-        stream = data.get("post_stream") or {}
-        posts = [p for p in stream.get("posts") or [] if isinstance(p, dict) and "id" in p]
-        number_to_id = {p.get("post_number"): str(p["id"]) for p in posts}
-        page = CommentPage(reported_count=reported_count(data))
+        stream = obj_of(data, "post_stream")
+        listed = list_of(stream, "posts")
+        posts = [p for p in listed if id_of(p) is not None]
+        number_to_id = {_int(p.get("post_number")): id_of(p) for p in posts}
+        page = CommentPage(reported_count=reported_count(data), malformed=len(listed) - len(posts))
         for p in posts:
             c = post_to_comment(p, url, number_to_id)
             if c is not None:
                 page.comments.append(c)
             elif p.get("post_type") == POST_TYPE_SMALL_ACTION:
                 page.not_comments += 1
-        loaded = {str(p["id"]) for p in posts}
-        missing = [str(i) for i in stream.get("stream") or [] if str(i) not in loaded]
+        loaded = {id_of(p) for p in posts}
+        missing = [str(i) for i in list_of(stream, "stream")
+                   if isinstance(i, (int, str)) and not isinstance(i, bool) and str(i) not in loaded]
         if missing:
             tid = str(data.get("id") or (ref.native_thread_id if ref else ""))
             prefix = (ref.extra.get("prefix") if ref else None) or _prefix(url, topic_path(url))
@@ -239,7 +241,7 @@ def post_to_comment(p: dict, url: str, number_to_id: dict | None = None) -> RawC
     number = _int(p.get("post_number")) or 0
     if number == 1 or p.get("post_type") == POST_TYPE_SMALL_ACTION:
         return None
-    cooked = p.get("cooked") or ""
+    cooked = text_of(p, "cooked") or ""
     deleted = bool(p.get("deleted_at") or p.get("user_deleted")) or _is_deleted_text(cooked)
     hidden = bool(p.get("hidden") or p.get("cooked_hidden"))
     text, quoted = ("", None) if deleted or p.get("cooked_hidden") or _is_hidden_text(cooked) else cooked_text(cooked)
@@ -247,11 +249,11 @@ def post_to_comment(p: dict, url: str, number_to_id: dict | None = None) -> RawC
     parent = None
     if reply_to and reply_to != 1 and reply_to != number:
         parent = (number_to_id or {}).get(reply_to) or f"{PN}{reply_to}"
-    created = p.get("created_at")
+    created = text_of(p, "created_at")
     published = parse_date(created)
     return RawComment(
-        native_id=str(p["id"]), parent_native_id=parent,
-        author_name=None if deleted else (p.get("username") or p.get("name") or None),
+        native_id=id_of(p), parent_native_id=parent,
+        author_name=None if deleted else (text_of(p, "username") or text_of(p, "name")),
         body_text=text, quoted_text=quoted, source_url=url, published_at=published, published_at_raw=created,
         edited_at=_edited_at(p, published), score=None if deleted else _likes(p), is_deleted=deleted,
         hidden=hidden, order=number,
@@ -269,7 +271,7 @@ def _edited_at(p: dict, published: datetime | None) -> datetime | None:
 def _likes(p: dict) -> int:
     if p.get("like_count") is not None:
         return _int(p.get("like_count")) or 0
-    for a in p.get("actions_summary") or []:
+    for a in list_of(p, "actions_summary"):
         if isinstance(a, dict) and a.get("id") == LIKE_ACTION_ID:
             return _int(a.get("count")) or 0
     return 0  # no like action listed: nobody liked it

@@ -33,7 +33,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from crawler.dates import parse_date
 from crawler.htmltext import split_quotes
 
-from .payload import decode_body as _decode, to_int as _int
+from .payload import decode_body as _decode, id_of, list_of, obj_of, text_of, to_int as _int
 from .base import CommentPage, RawComment, ThreadRef
 
 PLATFORM = "disqus"
@@ -150,13 +150,15 @@ class DisqusAdapter:
         data = thread_data(text)
         if data is None:
             return CommentPage(error="no_disqus_thread_data")
-        resp = data.get("response") or {}
-        thread = resp.get("thread") if isinstance(resp.get("thread"), dict) else {}
+        resp = obj_of(data, "response")
+        thread = obj_of(resp, "thread")
         page = CommentPage(reported_count=_int(thread.get("posts")))
-        for k, p in enumerate(resp.get("posts") or []):
+        for k, p in enumerate(list_of(resp, "posts")):
             c = post_to_comment(p, source, k)
             if c is not None:
                 page.comments.append(c)
+            else:
+                page.malformed += 1
         return page
 
     def parse_api(self, url: str, source: str, data) -> CommentPage:
@@ -172,11 +174,13 @@ class DisqusAdapter:
             c = post_to_comment(p, source, k)
             if c is not None:
                 page.comments.append(c)
+            else:
+                page.malformed += 1
             thread = p.get("thread") if isinstance(p, dict) else None
             if isinstance(thread, dict) and page.reported_count is None:
                 page.reported_count = _int(thread.get("posts"))
-        cursor = data.get("cursor") or {}
-        if cursor.get("hasNext") and cursor.get("next"):
+        cursor = obj_of(data, "cursor")
+        if cursor.get("hasNext") is True and text_of(cursor, "next"):
             page.next_urls = [_with_params(url, cursor=cursor["next"])]
         return page
 
@@ -250,18 +254,18 @@ def _js_unescape(value: str) -> str:
 
 
 def post_to_comment(p: dict, source_url: str, order: int) -> RawComment | None:
-    if not isinstance(p, dict) or p.get("id") is None:
+    if id_of(p) is None:  # not an object, or no id to key it (and its replies) by: the caller counts it
         return None
     deleted = bool(p.get("isDeleted") or p.get("isSpam"))
-    text, quoted = ("", None) if deleted else split_quotes(p.get("message") or "")
-    author = p.get("author") if isinstance(p.get("author"), dict) else {}
-    name = author.get("name") or author.get("username") or None
+    text, quoted = ("", None) if deleted else split_quotes(text_of(p, "message") or "")
+    author = obj_of(p, "author")
+    name = text_of(author, "name") or text_of(author, "username")
     likes, dislikes = _int(p.get("likes")), _int(p.get("dislikes"))
     score = (likes or 0) - (dislikes or 0) if likes is not None or dislikes is not None else _int(p.get("points"))
-    parent = p.get("parent")
-    created = p.get("createdAt")
+    parent = id_of(p, "parent")
+    created = text_of(p, "createdAt")
     return RawComment(
-        native_id=str(p["id"]), parent_native_id=str(parent) if parent not in (None, "", 0, "0") else None,
+        native_id=id_of(p), parent_native_id=parent if parent not in (None, "0") else None,
         author_name=None if deleted else name, body_text=text, quoted_text=quoted, source_url=source_url,
         published_at=parse_date(created), published_at_raw=created, score=score, is_deleted=deleted, order=order,
     )

@@ -44,6 +44,25 @@ HN_HOSTS = {"hn.algolia.com", "hacker-news.firebaseio.com", "news.ycombinator.co
 COMMUNITY = "hackernews"
 
 
+def _list(v) -> list:
+    """A JSON list, or [] for anything else (a malformed ``children``/``kids`` is not walked)."""
+    return v if isinstance(v, list) else []
+
+
+def _text_or_none(v) -> str | None:
+    """A JSON string, a number as its text, else None (a list or object where text belongs)."""
+    if isinstance(v, str):
+        return v or None
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return str(v)
+    return None
+
+
+def _valid_id(v) -> bool:
+    """HN item ids are numbers (Algolia, Firebase) or their digits."""
+    return (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, str) and v.isdigit())
+
+
 def is_hn_host(url: str) -> bool:
     return (urlsplit(url).hostname or "").lower() in HN_HOSTS
 
@@ -155,9 +174,9 @@ class HackerNewsAdapter:
 
     def _meta(self, item: dict, url: str) -> dict:
         sid = str(item.get("id"))
-        author = item.get("author", item.get("by"))
+        author = _text_or_none(item.get("author", item.get("by")))
         created = item.get("created_at_i", item.get("time"))
-        return {"title": item.get("title") or None, "community": COMMUNITY, "author_name": author or None,
+        return {"title": _text_or_none(item.get("title")), "community": COMMUNITY, "author_name": author,
                 "score": _int(item.get("points", item.get("score"))),
                 "created_at": parse_date(created) if created is not None else parse_date(item.get("created_at")),
                 "discussion_url": self.discussion_page(sid, url)}
@@ -167,15 +186,19 @@ class HackerNewsAdapter:
         story = str(ref.native_thread_id)
         if item.get("type") == "story":
             page.thread = self._meta(item, url)
-        stack = [(c, str(item.get("id"))) for c in reversed(item.get("children") or [])]
+        stack = [(c, str(item.get("id"))) for c in reversed(_list(item.get("children")))]
         order = 0
         while stack:  # iterative pre-order walk: no recursion limit on deep threads
             c, parent = stack.pop()
             if not isinstance(c, dict) or c.get("type") not in (None, "comment"):
+                page.malformed += not isinstance(c, dict)
+                continue
+            if not _valid_id(c.get("id")):  # no id to key it by: it would collapse with others; its replies too
+                page.malformed += 1
                 continue
             page.comments.append(self._comment(c, parent, story, url, order, algolia=True))
             order += 1
-            stack.extend((k, str(c.get("id"))) for k in reversed(c.get("children") or []))
+            stack.extend((k, str(c.get("id"))) for k in reversed(_list(c.get("children"))))
         return page
 
     def _firebase(self, url: str, item: dict, ref: ThreadRef) -> CommentPage:
@@ -183,16 +206,20 @@ class HackerNewsAdapter:
         if item.get("type") == "story":
             page.thread = self._meta(item, url)
             page.reported_count = _int(item.get("descendants"))
-        else:
-            parent = str(item.get("parent")) if item.get("parent") is not None else None
+        elif _valid_id(item.get("id")):
+            parent = str(item.get("parent")) if _valid_id(item.get("parent")) else None
             page.comments.append(self._comment(item, parent, ref.native_thread_id, url, 0, algolia=False))
-        page.next_urls = [self.firebase_item_url(str(k)) for k in item.get("kids") or []]
+        else:
+            page.malformed += 1
+        kids = _list(item.get("kids"))
+        page.malformed += sum(1 for k in kids if not _valid_id(k))
+        page.next_urls = [self.firebase_item_url(str(k)) for k in kids if _valid_id(k)]
         return page
 
     @staticmethod
     def _comment(c: dict, parent: str | None, story: str, url: str, order: int, algolia: bool) -> RawComment:
-        author = c.get("author") if algolia else c.get("by")
-        text_html = c.get("text")
+        author = _text_or_none(c.get("author") if algolia else c.get("by"))
+        text_html = _text_or_none(c.get("text"))
         deleted = bool(c.get("deleted") or c.get("dead")) or (author is None and text_html is None)
         text, quoted = ("", None) if deleted or not text_html else split_quotes(quotes_marked(text_html))
         created = c.get("created_at_i", c.get("time"))

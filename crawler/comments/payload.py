@@ -34,3 +34,38 @@ def to_int(v) -> int | None:
         return int(v)
     except (TypeError, ValueError):
         return None
+
+
+# Typed reads of JSON fields: a server may send any JSON type anywhere (a number for a title, an integer for a
+# list of children, a list where an object belongs). Adapters read fields through these, so an odd value is
+# absent rather than an exception that loses the rest of the page.
+def text_of(d, key: str) -> str | None:
+    """``d[key]`` as text: a string (None when empty), a number's decimal text, else None."""
+    v = d.get(key) if isinstance(d, dict) else None
+    if isinstance(v, str):
+        return v or None
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return str(v)
+    return None
+
+
+def list_of(d, key: str) -> list:
+    """``d[key]`` when it is a list, else []."""
+    v = d.get(key) if isinstance(d, dict) else None
+    return v if isinstance(v, list) else []
+
+
+def obj_of(d, key: str) -> dict:
+    """``d[key]`` when it is an object, else {}."""
+    v = d.get(key) if isinstance(d, dict) else None
+    return v if isinstance(v, dict) else {}
+
+
+def id_of(d, key: str = "id") -> str | None:
+    """An id field as text (a string or an integer; not a bool, float, list or object); None when absent."""
+    v = d.get(key) if isinstance(d, dict) else None
+    if isinstance(v, str):
+        return v or None
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    return None

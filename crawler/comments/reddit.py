@@ -50,7 +50,7 @@ from crawler.discovery.reddit_listing import submission_page_url
 from crawler.htmltext import split_quotes
 from crawler.urls import site_of
 
-from .payload import decode_body as _decode, json_or_none as _json, to_int as _int
+from .payload import decode_body as _decode, id_of, json_or_none as _json, list_of, obj_of, text_of, to_int as _int
 from .base import CommentPage, RawComment, ThreadRef
 
 logger = logging.getLogger(__name__)
@@ -121,10 +121,10 @@ class RedditAdapter:
             if json_kind(data) != "thread":
                 return None
             sub = submission(data) or {}
-            link = _strip(sub.get("name") or sub.get("id") or _link_from_url(url) or "")
+            link = _strip(id_of(sub, "name") or id_of(sub) or _link_from_url(url) or "")
             if not link:
                 return None
-            permalink = _origin(url) + (sub.get("permalink") or f"/comments/{link}/")
+            permalink = _origin(url) + (text_of(sub, "permalink") or f"/comments/{link}/")
             return ThreadRef(PLATFORM, _host(url), link, submission_article_url(data) or permalink,
                              inline_body=body, reported_count=_int(sub.get("num_comments")),
                              extra={"origin": _origin(url), "permalink": permalink})
@@ -156,12 +156,12 @@ class RedditAdapter:
         if kind == "thread":
             sub = submission(data) or {}
             things = data[1]["data"].get("children") or []
-            link = _strip(sub.get("name") or sub.get("id") or "") or ref.native_thread_id
+            link = _strip(id_of(sub, "name") or id_of(sub) or "") or ref.native_thread_id
             page = CommentPage(reported_count=_int(sub.get("num_comments")), thread=self.thread_meta(sub, url))
         else:
             if data["json"].get("errors"):
                 return CommentPage(error=f"api_errors: {data['json']['errors']}")
-            things = data["json"]["data"].get("things") or []
+            things = list_of(data["json"]["data"], "things")
             link = ref.native_thread_id
             page = CommentPage()
         api_origin = self._api_origin(url)
@@ -173,20 +173,21 @@ class RedditAdapter:
             thing = stack.pop()
             if not isinstance(thing, dict):
                 continue
-            kind_, d = thing.get("kind"), thing.get("data") or {}
+            kind_, d = thing.get("kind"), obj_of(thing, "data")
             if kind_ == "t1":
-                link = link or _strip(d.get("link_id") or "")
+                link = link or _strip(text_of(d, "link_id") or "")
+                if not (id_of(d, "name") or id_of(d)):  # no id to key it (and its replies) by
+                    page.malformed += 1
+                    continue
                 page.comments.append(t1_to_comment(d, url, order))
                 order += 1
-                replies = d.get("replies")
-                if isinstance(replies, dict):
-                    stack.extend(reversed((replies.get("data") or {}).get("children") or []))
+                stack.extend(reversed(list_of(obj_of(d, "replies").get("data"), "children")))
             elif kind_ == "more":
-                children = [str(c) for c in d.get("children") or []]
+                children = [str(c) for c in list_of(d, "children") if isinstance(c, (str, int))]
                 if children and d.get("id") != "_":
                     more_ids.extend(children)
                 else:
-                    parent = d.get("parent_id") or ""
+                    parent = text_of(d, "parent_id") or ""
                     if parent.startswith("t1_"):
                         continues.append(f"{api_origin}/comments/{link}/_/{_strip(parent)}.json")
         seen: set[str] = set()
@@ -202,13 +203,13 @@ class RedditAdapter:
 
     def thread_meta(self, sub: dict, url: str) -> dict:
         """Thread columns from a submission (t3 data)."""
-        permalink = sub.get("permalink") or ""
+        permalink = text_of(sub, "permalink") or ""
         if permalink and self.is_api(url) or is_reddit_host(url):
             web = self.web_origin + permalink if permalink else None
         else:
             web = _origin(url) + permalink if permalink else None
-        author = sub.get("author")
-        return {"title": htmllib.unescape(sub.get("title") or "") or None, "community": sub.get("subreddit") or None,
+        author = text_of(sub, "author")
+        return {"title": htmllib.unescape(text_of(sub, "title") or "") or None, "community": text_of(sub, "subreddit"),
                 "author_name": None if not author or author == "[deleted]" else author,
                 "score": _int(sub.get("score")), "created_at": parse_date(sub.get("created_utc")),
                 "discussion_url": web}
@@ -224,7 +225,7 @@ def json_kind(data) -> str:
     threads, e.g. /r/x/comments or a user's comments), submissions (t3 listing), or unknown."""
     if isinstance(data, list) and len(data) == 2 and all(_is_listing(x) for x in data):
         first = data[0]["data"].get("children") or []
-        if first and first[0].get("kind") == "t3":
+        if first and isinstance(first[0], dict) and first[0].get("kind") == "t3":
             return "thread"
     if isinstance(data, dict):
         inner = data.get("json")
@@ -249,7 +250,7 @@ def submission(data) -> dict | None:
     """The t3 (submission) data of a thread JSON."""
     if json_kind(data) != "thread":
         return None
-    return data[0]["data"]["children"][0].get("data") or {}
+    return obj_of(data[0]["data"]["children"][0], "data")
 
 
 def submission_article_url(body) -> str | None:
@@ -259,15 +260,15 @@ def submission_article_url(body) -> str | None:
 
 
 def t1_to_comment(d: dict, url: str, order: int) -> RawComment:
-    body = d.get("body")
+    body = text_of(d, "body")
     deleted = (body or "").strip() in DELETED_BODIES
-    author = d.get("author")
+    author = text_of(d, "author")
     text, quoted = ("", None) if deleted else comment_text(d)
-    parent = d.get("parent_id") or ""
+    parent = text_of(d, "parent_id") or ""
     created = d.get("created_utc", d.get("created"))
     edited = d.get("edited")
     return RawComment(
-        native_id=_strip(d.get("name") or d.get("id") or ""),
+        native_id=_strip(id_of(d, "name") or id_of(d) or ""),
         parent_native_id=_strip(parent) if parent.startswith("t1_") else None,
         author_name=None if deleted or not author or author == "[deleted]" else author,
         body_text=text, quoted_text=quoted, source_url=url,
@@ -279,12 +280,12 @@ def t1_to_comment(d: dict, url: str, order: int) -> RawComment:
 
 
 def comment_text(d: dict) -> tuple[str, str | None]:
-    html = d.get("body_html")
+    html = text_of(d, "body_html")
     if html:
         if html.lstrip().startswith("&lt;"):  # without raw_json=1 Reddit escapes the HTML once more
             html = htmllib.unescape(html)
         return split_quotes(html)
-    body = d.get("body") or ""
+    body = text_of(d, "body") or ""
     own, quoted = [], []
     for line in body.splitlines():
         s = line.lstrip()

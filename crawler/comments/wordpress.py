@@ -23,7 +23,7 @@ from crawler.htmltext import split_quotes
 from crawler.parsed_html import parsed_html
 from crawler.urls import site_of
 
-from .payload import decode_body as _decode, header_value as _header, to_int as _int
+from .payload import decode_body as _decode, header_value as _header, id_of, obj_of, text_of, to_int as _int
 from .base import CommentPage, RawComment, ThreadRef, page_range
 
 PLATFORM = "wordpress"
@@ -112,6 +112,8 @@ class WordPressAdapter:
             c = self.rest_item(item, url, order=start * 100_000 + k)
             if c is not None:
                 page.comments.append(c)
+            else:
+                page.malformed += 1
         pages = _int(_header(headers, "X-WP-TotalPages")) or 1
         current = start + 1
         if current == 1 and pages > 1:
@@ -121,17 +123,16 @@ class WordPressAdapter:
 
     @staticmethod
     def rest_item(item: dict, url: str, order: int) -> RawComment | None:
-        if not isinstance(item, dict) or "id" not in item:
+        if id_of(item) is None:  # not an object, or no id to key it (and its replies) by: the caller counts it
             return None
-        rendered = (item.get("content") or {}).get("rendered", "") if isinstance(item.get("content"), dict) else ""
-        text, quoted = split_quotes(rendered)
-        status = str(item.get("status") or "approved")
+        text, quoted = split_quotes(text_of(obj_of(item, "content"), "rendered") or "")
+        status = text_of(item, "status") or "approved"
         deleted = status in ("trash", "spam", "deleted")
-        parent = str(item.get("parent") or 0)
-        raw_date = item.get("date_gmt") or item.get("date")
+        parent = id_of(item, "parent") or "0"
+        raw_date = text_of(item, "date_gmt") or text_of(item, "date")
         return RawComment(
-            native_id=str(item["id"]), parent_native_id=None if parent == "0" else parent,
-            author_name=item.get("author_name") or None, body_text="" if deleted else text,
+            native_id=id_of(item), parent_native_id=None if parent == "0" else parent,
+            author_name=text_of(item, "author_name"), body_text="" if deleted else text,
             quoted_text=None if deleted else quoted, source_url=url, published_at=parse_date(raw_date),
             published_at_raw=raw_date, is_deleted=deleted, order=order,
         )

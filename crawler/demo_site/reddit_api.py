@@ -63,6 +63,7 @@ class RedditApi:
     budget: int = 100
     window: float = 60.0
     inject_429: dict = field(default_factory=dict)  # path substring -> Retry-After seconds (once each)
+    garbled_tokens: int = 0  # the first N token answers are a 200 HTML page (a proxy's or captive portal's)
     slow_more: float = 0.0  # seconds each morechildren answer takes (shows one-at-a-time from the server side)
     log: list[ApiHit] = field(default_factory=list)
     violations: int = 0
@@ -96,6 +97,11 @@ class RedditApi:
         if req.headers.get("Authorization") != want:
             self._record(req, 401)
             return 401, json.dumps({"message": "Unauthorized", "error": 401}), JSON, {}
+        with self._lock:
+            garbled, self.garbled_tokens = self.garbled_tokens > 0, max(0, self.garbled_tokens - 1)
+        if garbled:
+            self._record(req, 200)
+            return 200, "<html><body>Connecting to the network, please wait</body></html>", "text/html", {}
         form = parse_qs((req.body or b"").decode("utf-8", "replace"))
         if form.get("grant_type") != ["client_credentials"]:
             self._record(req, 200)

@@ -35,16 +35,27 @@ def listing_submissions(body) -> tuple[list[dict], str | None] | None:
     if not (isinstance(data, dict) and data.get("kind") == "Listing" and isinstance(data.get("data"), dict)
             and isinstance(data["data"].get("children"), list)):
         return None
-    subs = [c.get("data") or {} for c in data["data"]["children"] if isinstance(c, dict) and c.get("kind") == "t3"]
-    return subs, data["data"].get("after") or None
+    # a t3 entry whose data is not an object is passed on empty: the caller counts it as having no id
+    subs = [c["data"] if isinstance(c.get("data"), dict) else {} for c in data["data"]["children"]
+            if isinstance(c, dict) and c.get("kind") == "t3"]
+    after = data["data"].get("after")
+    return subs, after if isinstance(after, str) and after else None
+
+
+def _str(v) -> str:
+    return v if isinstance(v, str) else ""
 
 
 def submission_page_url(sub: dict) -> str | None:
     """The outside page a submission links to; None for self posts and Reddit-hosted media."""
     if not sub or sub.get("is_self"):
         return None
-    url = sub.get("url_overridden_by_dest") or sub.get("url") or ""
-    domain = (sub.get("domain") or urlsplit(url).hostname or "").lower()
+    url = _str(sub.get("url_overridden_by_dest")) or _str(sub.get("url"))
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:  # "http://[::1" and the like: no page to fetch
+        return None
+    domain = (_str(sub.get("domain")) or host).lower()
     if not url.startswith(("http://", "https://")) or domain.startswith("self.") or domain in REDDIT_MEDIA_DOMAINS \
             or sub.get("is_gallery"):
         return None
@@ -69,5 +80,7 @@ def parse_subreddit_listing(body) -> tuple[list[dict], str | None] | None:
 
 def submission_links(sub: dict) -> tuple[str, str | None]:
     """(the submission's id, the page it links to or None for a self post / Reddit media)."""
-    sid = str(sub.get("id") or (sub.get("name") or "").removeprefix("t3_"))
+    raw = sub.get("id")
+    sid = str(raw) if isinstance(raw, (str, int)) and not isinstance(raw, bool) and raw != "" else \
+        _str(sub.get("name")).removeprefix("t3_")
     return sid, submission_page_url(sub)

@@ -106,7 +106,8 @@ class RedditOAuthMiddleware:
 
     async def _fetch_token(self) -> None:
         """POST the client-credentials grant; a network error, 429 or 5xx is tried again (``REDDIT_TOKEN_ATTEMPTS``
-        in all, waiting 1 s, 2 s, ... or the answer's Retry-After); a 4xx or a body without a token refuses."""
+        in all, waiting 1 s, 2 s, ... or the answer's Retry-After), as is a 200 that is no OAuth answer (not JSON,
+        no token and no error); a 4xx or an OAuth error refuses."""
         c = self.credentials
         for attempt in range(1, self.attempts + 1):
             request = scrapy.Request(
@@ -126,27 +127,35 @@ class RedditOAuthMiddleware:
                 reason = f"network: {type(exc).__name__}: {exc}"
             else:
                 if response.status == 200:
-                    return self._accept(response, sent)
-                reason = f"HTTP {response.status}"
-                if response.status != 429 and response.status < 500:
+                    reason = self._accept(response, sent)
+                    if reason is None:
+                        return None
+                else:
+                    reason = f"HTTP {response.status}"
+                if response.status != 200 and response.status != 429 and response.status < 500:
                     return self._refuse(reason)  # credentials or grant refused: asking again changes nothing
-                after, _ = parse_retry_after(response.headers.get(b"Retry-After"))
-                wait = min(after, 60.0) if after is not None else wait
+                if response.status != 200:
+                    after, _ = parse_retry_after(response.headers.get(b"Retry-After"))
+                    wait = min(after, 60.0) if after is not None else wait
             if attempt < self.attempts:
                 self.stats.inc_value("reddit/auth/token_retries")
                 logger.warning("reddit: token request failed (%s); trying again in %.0fs", reason, wait)
                 await asyncio.sleep(wait)
         return self._refuse(reason)
 
-    def _accept(self, response, sent: float) -> None:
+    def _accept(self, response, sent: float) -> str | None:
+        """Take the token of a 200 answer (None); a 200 that is not an OAuth answer at all (not JSON, no token
+        and no ``error``: a proxy's or captive portal's page) is a reason to ask again. An OAuth ``error``
+        (unsupported_grant_type, invalid_client) refuses: asking again changes nothing."""
         try:
             data = json.loads(response.body)
         except ValueError:
-            return self._refuse("not JSON")
+            return "200 that is not JSON"
         token = data.get("access_token") if isinstance(data, dict) else None
-        if not token:
-            error = data.get("error", "unknown") if isinstance(data, dict) else "bad body"
-            return self._refuse(f"no access_token ({error})")
+        if not token or not isinstance(token, str):
+            if isinstance(data, dict) and data.get("error"):
+                return self._refuse(f"no access_token ({data.get('error')})")
+            return "200 without access_token"
         try:
             lifetime = float(data.get("expires_in", 3600))
         except (TypeError, ValueError):

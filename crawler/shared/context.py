@@ -16,10 +16,17 @@ from crawler.state.redis_crawl_state import RedisCrawlState
 from crawler.state.run_lock import LockHeld
 
 from . import SharedConfig, redis_client
-from .objectstore import CRAWL_DELTA, DEDUP_DELTA, Dataset, recover
+from .objectstore import CRAWL_DELTA, DEDUP_DELTA, Dataset, manifests, recover
+from .rebuild import holds_state
 from .round import LeaseHeld, SharedRound
 
 logger = logging.getLogger(__name__)
+
+
+class StateMissing(RuntimeError):
+    """Redis holds no crawl or dedup state for this prefix while the dataset has committed runs (Redis restarted
+    without persistence, a flushed database, another REDIS_KEY_PREFIX): crawling would write every known record
+    again as new. The operator rebuilds the state first (``python -m crawler.shared.rebuild``)."""
 
 
 @dataclass
@@ -53,8 +60,9 @@ class SharedRunContext:
     def remote_staging(self) -> str:
         return f"_staging/{self.cfg.worker_id}/{self.run_id}"
 
-    def open(self, roll_forward_hook=None, round_wait: float = 600.0) -> "SharedRunContext":
-        """Lease, recovery of this worker's killed runs, crawl state, round. Raises LockHeld."""
+    def open(self, roll_forward_hook=None, round_wait: float = 600.0,
+             dedup_enabled: bool = True) -> "SharedRunContext":
+        """Lease, recovery of this worker's killed runs, crawl state, round. Raises LockHeld, StateMissing."""
         client = redis_client(self.cfg.redis_url)
         client.ping()
         self.client = client
@@ -70,11 +78,23 @@ class SharedRunContext:
         if self.state_enabled:
             self.state = RedisCrawlState(client, self.cfg.prefix)
         self.recovered, self.discarded = recover(self.dataset, self.cfg.worker_id, self.run_id, self.apply_states)
+        self._check_state_present(dedup_enabled)
         try:
             self.round.join(wait=round_wait)
         except LeaseHeld as exc:
             raise LockHeld(str(exc)) from None
         return self
+
+    def _check_state_present(self, dedup_enabled: bool) -> None:
+        if not (self.state_enabled or dedup_enabled) or holds_state(self.client, self.cfg.prefix):
+            return
+        runs = manifests(self.dataset)
+        if runs:
+            raise StateMissing(
+                f"Redis holds no crawl or dedup state under prefix {self.cfg.prefix!r} but {self.cfg.output} has "
+                f"{len(runs)} committed run(s): every known record would be written again as new. Rebuild the "
+                f"state first: python -m crawler.shared.rebuild {self.cfg.output} --redis-url <REDIS_URL> "
+                f"(or check REDIS_URL / REDIS_KEY_PREFIX)")
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(self.cfg.lease_seconds / 3):

@@ -105,44 +105,53 @@ def reddit_submission_article(sub: dict, web_origin: str) -> ArticleRecord | Non
     """The article row of a Reddit submission (t3 data): a self post's own text (``section`` = subreddit,
     ``url`` = its permalink), or — for a link post whose page is not an article — the title and the link
     with no body (``reddit-submission@1``)."""
-    title = htmllib.unescape(str(sub.get("title") or "")).strip()
-    permalink = sub.get("permalink") or ""
-    if not title or not permalink:
+    title = htmllib.unescape(_text(sub.get("title"))).strip()
+    permalink = _text(sub.get("permalink"))
+    if not title or not permalink.startswith("/"):
         return None
     created = sub.get("created_utc")
     if sub.get("is_self") or submission_page_url(sub) is None and not _external(sub):
         url, body, parser = web_origin.rstrip("/") + permalink, _self_text(sub), "reddit-self-post@1"
     else:
-        url = htmllib.unescape(sub.get("url_overridden_by_dest") or sub.get("url") or "")
+        url = htmllib.unescape(_text(sub.get("url_overridden_by_dest")) or _text(sub.get("url")))
         body, parser = "", "reddit-submission@1"
     canon = canonical(url)
     return ArticleRecord(article_id=ids.article_id(canon), url=url, canonical_url=canon, site=site_of(canon),
                          title=title, body_text=body, published_at=parse_date(created),
                          published_at_raw=None if created is None else str(created),
-                         section=sub.get("subreddit") or None, parser=parser, body_optional=True)
+                         section=_text(sub.get("subreddit")) or None, parser=parser, body_optional=True)
 
 
 def _external(sub: dict) -> bool:
     """A link post to Reddit-hosted media (image, video, gallery): the link is kept as the row's URL."""
-    url = sub.get("url_overridden_by_dest") or sub.get("url") or ""
+    url = _text(sub.get("url_overridden_by_dest")) or _text(sub.get("url"))
     return not sub.get("is_self") and url.startswith(("http://", "https://")) and "/comments/" not in url
 
 
 def _self_text(sub: dict) -> str:
-    html = sub.get("selftext_html")
+    html = _text(sub.get("selftext_html"))
     if html:
         if html.lstrip().startswith("&lt;"):
             html = htmllib.unescape(html)
         return html_to_text(html)
-    return str(sub.get("selftext") or "").strip()
+    return _text(sub.get("selftext")).strip()
+
+
+def _text(v) -> str:
+    """A JSON field as text: a string, a number's digits, else "" (a list or object where text belongs)."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return str(v)
+    return ""
 
 
 def hn_story_article(hit: dict, hn) -> ArticleRecord | None:
     """The article row of a Hacker News story (an Algolia hit or item): an Ask/Show HN text is its own row
     (``url`` = the HN item page, ``section`` = hackernews, ``hackernews-text@1``); a story with a link gives the
     title and link with no body (``hackernews-link@1``), used when the linked page is not an article."""
-    sid = str(hit.get("objectID") or hit.get("id") or "")
-    title = htmllib.unescape(str(hit.get("title") or "")).strip()
+    sid = _text(hit.get("objectID")) or _text(hit.get("id"))
+    title = htmllib.unescape(_text(hit.get("title"))).strip()
     if not sid or not title:
         return None
     link = hit.get("url") if isinstance(hit.get("url"), str) and hit["url"].startswith(("http://", "https://")) else None
@@ -150,7 +159,7 @@ def hn_story_article(hit: dict, hn) -> ArticleRecord | None:
     if link:
         url, body, parser = link, "", "hackernews-link@1"
     else:
-        text = hit.get("story_text") or hit.get("text") or ""
+        text = _text(hit.get("story_text")) or _text(hit.get("text"))
         url, body, parser = hn.discussion_page(sid, hn.algolia_url), html_to_text(text) if text else "", \
             "hackernews-text@1"
     canon = canonical(url)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -17,7 +18,7 @@ from lxml import etree
 from parsel.csstranslator import css2xpath
 
 from crawler import ids
-from crawler.dates import first_day_in, parse_date
+from crawler.dates import days_shown, first_day_in, read_date
 from crawler.htmltext import element_text, html_to_text, normalise_whitespace
 from crawler.items import ArticleRecord
 from crawler.parsed_html import parsed_html
@@ -38,6 +39,10 @@ SEL_TITLE = "title::text"
 SEL_TIME_DOM = "time[datetime]::attr(datetime)"
 SEL_ITEMPROP_PUBLISHED = '[itemprop="datePublished"]::attr(content), [itemprop="datePublished"]::attr(datetime)'
 # text nodes a reader sees (script and style elements hold only text, so the parent test is enough)
+# the texts after the first <h1> (byline, dateline), read for a printed publication day
+TEXTS_UNDER_HEADLINE = 40
+XP_UNDER_HEADLINE = etree.XPath("(//h1)[1]/following::text()[not(parent::script or parent::style)]"
+                                f"[position() <= {TEXTS_UNDER_HEADLINE}]", smart_strings=False)
 XP_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]", smart_strings=False)
 URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:/|-|$)")
 SEL_TAGS = 'meta[property="article:tag"]::attr(content)'
@@ -380,7 +385,13 @@ class ArticlePage:
         # an element whose class names the name ("author-name") first, then any author/byline element
         named = [el for el in found if "name" in (el.get("class") or "").lower()]
         for el in named + found:
-            text = BY_PREFIX.sub("", " ".join(el.text_content().split()))
+            pieces = [p for p in (BY_PREFIX.sub("", " ".join(t.split())) for t in el.itertext()) if p]
+            if 1 < len(pieces) and sum(map(len, pieces)) <= SHORT_BYLINE_CHARS:
+                # "<a>Jane Doe</a><span>Head Winemaker</span>": the name is one piece
+                for piece in pieces:
+                    if NAME_LIKE.match(piece) and _name_text(piece):
+                        return [piece]
+            text = BY_PREFIX.sub("", " ".join(" ".join(pieces).split()))
             if NAME_LIKE.match(text) and _name_text(text):
                 return [text]
             # the whole text of an element whose class says it is the author ("entry-author-name"): a name
@@ -430,19 +441,43 @@ class ArticlePage:
         article:published_time / date / pubdate meta tags, then a datePublished of any other JSON-LD object
         (a WebPage beside the article), microdata datePublished, the first <time datetime>; else a date
         found on the page (:meth:`found_date`). The modified date is never taken for it."""
+        declared = self.declared_published()
+        if declared is None:
+            return self.found_date()
+        return self.printed_earlier(declared) or declared
+
+    def declared_published(self) -> str | None:
         for cand in (self.ld.get("datePublished"), self.article_meta("published_time"),
                      self.meta("date"), self.meta("pubdate")):
-            if isinstance(cand, str) and cand.strip():
+            if _readable_date(cand):
                 return cand.strip()
         for obj in self.ld_objects:
             cand = obj.get("datePublished")
-            if isinstance(cand, str) and cand.strip():
+            if _readable_date(cand):
                 return cand.strip()
         for css in (SEL_ITEMPROP_PUBLISHED, SEL_TIME_DOM):
             cand = self.select_first(css)
-            if cand and cand.strip():
+            if _readable_date(cand):
                 return cand.strip()
-        return self.found_date()
+        return None
+
+    def printed_earlier(self, declared: str) -> str | None:
+        """The day printed under the headline (its first TEXTS_UNDER_HEADLINE texts) when it is more than
+        a day before the declared publication date and the declared day is printed nowhere on the page:
+        the declared date is then a later re-publication or migration stamp and the printed day the
+        publication ("Posted on March 2, 2021" over a datePublished of 2025). YYYY-MM-DD or None."""
+        root = self.sel.root
+        dt = read_date(declared)
+        if dt is None or not isinstance(getattr(root, "tag", None), str):
+            return None
+        under = XP_UNDER_HEADLINE(root)
+        printed = first_day_in(under) if under else None
+        if not printed or (dt.date() - date.fromisoformat(printed)).days <= 1:
+            return None
+        declared_day = dt.date().isoformat()
+        if declared_day in days_shown(" ".join(XP_VISIBLE_TEXT(root))):
+            return None
+        return printed
 
     def found_date(self) -> str | None:
         """No structured date: a date in the URL (``/2026/03/14/``), else the first full date written in the
@@ -464,7 +499,7 @@ class ArticlePage:
 
     def modified_at_raw(self) -> str | None:
         for cand in (self.ld.get("dateModified"), self.article_meta("modified_time"), self.og("updated_time")):
-            if isinstance(cand, str) and cand.strip():
+            if _readable_date(cand):
                 return cand.strip()
         return None
 
@@ -542,8 +577,8 @@ class ArticlePage:
         return ArticleRecord(
             article_id=ids.article_id(canon), url=self.url, canonical_url=canon, site=site_of(canon),
             title=title, body_text=body, summary=self.summary(), authors=self.authors(),
-            authors_raw=self.authors_raw(), published_at=parse_date(pub_raw), published_at_raw=pub_raw,
-            modified_at=parse_date(mod_raw), section=self.section(), tags=self.tags(), image_url=self.image_url(),
+            authors_raw=self.authors_raw(), published_at=read_date(pub_raw), published_at_raw=pub_raw,
+            modified_at=read_date(mod_raw), section=self.section(), tags=self.tags(), image_url=self.image_url(),
             syndicated_from=self.syndicated_from(), parser=self.parser,
         )
 
@@ -628,6 +663,12 @@ def _text_after(text) -> str:
             return " ".join(node.tail.split())
         node = node.getnext()
     return ""
+
+
+def _readable_date(cand) -> bool:
+    """A declared date that reads as a day; one that does not ("on Friday", a template's placeholder)
+    gives way to the next source instead of leaving the record without a date."""
+    return isinstance(cand, str) and bool(cand.strip()) and read_date(cand.strip()) is not None
 
 
 def _own_texts(el) -> list[str]:

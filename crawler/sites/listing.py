@@ -68,10 +68,12 @@ def listing_links(url: str, body: bytes | str) -> list[str]:
     return list(dict.fromkeys(canonical(u) for u in headline_links(root, url)))
 
 
-def teaser_runs(region: etree._Element) -> list[tuple[int, int]]:
+def teaser_runs(region: etree._Element, url: str = "") -> list[tuple[int, int]]:
     """(teasers, characters) of each run of same-shaped sibling teaser blocks inside ``region``: siblings with
     the same tag and class, each TEASER_MIN_CHARS..TEASER_MAX_CHARS of text holding a link of
-    TEASER_LINK_WORDS words or more (a card of a category page, a row of a search result)."""
+    TEASER_LINK_WORDS words or more to another page of the site (``url``'s; any link when no url) — a card of a
+    category page, a row of search results; the items of a list article mostly link elsewhere."""
+    host = site_of(url) if url else None
     runs = []
     for parent in region.iter():
         if not isinstance(parent.tag, str) or len(parent) < TEASER_MIN_RUN:
@@ -86,7 +88,7 @@ def teaser_runs(region: etree._Element) -> list[tuple[int, int]]:
             n = chars = 0
             for block in blocks:
                 size = len(" ".join(block.text_content().split()))
-                if TEASER_MIN_CHARS <= size <= TEASER_MAX_CHARS and _holds_headline(block):
+                if TEASER_MIN_CHARS <= size <= TEASER_MAX_CHARS and _holds_headline(block, url, host):
                     n += 1
                     chars += size
             if n >= TEASER_MIN_RUN and n >= TEASER_RUN_SHARE * len(blocks):
@@ -94,5 +96,9 @@ def teaser_runs(region: etree._Element) -> list[tuple[int, int]]:
     return runs
 
 
-def _holds_headline(block: etree._Element) -> bool:
-    return any(len(a.text_content().split()) >= TEASER_LINK_WORDS for a in block.iter("a"))
+def _holds_headline(block: etree._Element, url: str, host: str | None) -> bool:
+    for a in block.iter("a"):
+        if len(a.text_content().split()) >= TEASER_LINK_WORDS and (
+                host is None or site_of(urljoin(url, (a.get("href") or "").strip())) == host):
+            return True
+    return False

@@ -94,7 +94,9 @@ COMMAS = (",", "\uff0c", "\u3001", "\u060c")  # Latin, fullwidth, ideographic, A
 MIN_CHARS = 200        # less fast-path text than this and trafilatura gets a go ...
 WEAK_SHARE = 0.5       # ... and so it does when the fast path holds less than this share of the page's prose
 TEASER_MIN_ITEMS = 3   # a list this long whose items ...
-TEASER_SHARE = 0.8     # ... mostly open with a link is a related-stories box
+TEASER_SHARE = 0.8     # ... mostly open with a link is a related-stories box ...
+TEASER_LINK_SHARE = 0.5  # ... when link text is at least this share of the list's text (or its items are cards)
+CARD_BLOCK_TAGS = frozenset({"p", "div", "h2", "h3", "h4", "h5", "h6", "figure", "img", "picture", "time"})
 PROSE_CHARS = 80       # a paragraph at least this long is prose, not a label
 PART_MIN_SHARE = 0.2   # a further known container this big (relative to the biggest) is part of the body
 MAX_LINK_DENSITY = 0.5
@@ -478,11 +480,18 @@ class _Walker:
 
 
 def is_teaser_list(el: etree._Element) -> bool:
-    """A list whose items each open with a link (a headline to another page): related-story boxes."""
+    """A list whose items each open with a link (a headline to another page) and that is mostly link
+    text: related-story boxes."""
     items = [li for li in el if li.tag == "li"]
     if len(items) < TEASER_MIN_ITEMS:
         return False
-    return sum(1 for li in items if opens_with_link(li)) >= TEASER_SHARE * len(items)
+    if sum(1 for li in items if opens_with_link(li)) < TEASER_SHARE * len(items):
+        return False
+    # headlines are most of a teaser box's text, or each item is a card (a headline block over a summary
+    # block); a list of linked names each followed, on the same line, by a sentence or two of its own
+    # (products, papers, changes the article describes) is content
+    return link_density(el) >= TEASER_LINK_SHARE or any(
+        isinstance(node.tag, str) and node.tag in CARD_BLOCK_TAGS for li in items for node in li.iterdescendants())
 
 
 def opens_with_link(li: etree._Element) -> bool:

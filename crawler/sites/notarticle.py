@@ -216,7 +216,7 @@ def listing_rule(sel: Selector, url: str, body: str | None, declared: bool | Non
     region = maintext.choose(sel.root)
     if region_link_share(region) > REGION_MAX_LINK_SHARE:
         return "link_region"
-    if is_teaser_region(region):
+    if is_teaser_region(region, url):
         return "teaser_region"
     share = page_link_share(sel)
     if own < THIN_MAX_PROSE and share >= THIN_MIN_LINK_SHARE:
@@ -260,13 +260,14 @@ def region_link_share(containers: list) -> float:
     return sum(len(a.text_content()) for c in containers for a in c.iter("a")) / total
 
 
-def is_teaser_region(containers: list) -> bool:
-    """The region the extractor chose is mostly runs of same-shaped teaser blocks (a category page whose
-    cards carry long excerpts): TEASER_REGION_MIN_RUN teasers in one run, TEASER_REGION_SHARE of its text."""
+def is_teaser_region(containers: list, url: str = "") -> bool:
+    """The region the extractor chose is mostly runs of same-shaped teaser blocks linking to other pages of
+    the site (a category page whose cards carry long excerpts): TEASER_REGION_MIN_RUN teasers in one run,
+    TEASER_REGION_SHARE of its text."""
     total = sum(len(" ".join(c.text_content().split())) for c in containers)
     if not total:
         return False
-    runs = [run for c in containers for run in listing.teaser_runs(c)]
+    runs = [run for c in containers for run in listing.teaser_runs(c, url)]
     return (max((n for n, _ in runs), default=0) >= TEASER_REGION_MIN_RUN
             and sum(chars for _, chars in runs) >= TEASER_REGION_SHARE * total)
 

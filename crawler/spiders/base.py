@@ -19,7 +19,7 @@ from scrapy import signals
 from scrapy.http import Response
 
 from crawler import ids
-from crawler.comments.base import RawComment, ThreadRef, build_thread
+from crawler.comments.base import CommentPage, RawComment, ThreadRef, build_thread
 from crawler.comments.discourse import topic_rss_posts
 from crawler.comments.detect import adapter_for, default_adapters, detect_platform
 from crawler.discovery.feeds import parse_feed
@@ -28,6 +28,7 @@ from crawler.items import ArticleRecord, RecordBatch
 from crawler.sites.discussion import linked_article_url, opening_article
 from crawler.sites.generic import NotArticle
 from crawler.sites.overrides import parser_for
+from crawler.shared.context import StateMissing
 from crawler.shared.setup import SharedUnavailable, after_open, shared_context
 from crawler.state.crawl_state import CorruptState
 from crawler.state.revisits import REVISIT_STATUSES, RevisitPlanner
@@ -91,9 +92,17 @@ class ArticleSpider(scrapy.Spider):
     def _open_context(self, crawler) -> None:
         hook = roll_forward_refresher(crawler.settings)
         try:
-            self.ctx.open(roll_forward_hook=hook)
+            if isinstance(self.ctx, RunContext):
+                self.ctx.open(roll_forward_hook=hook)
+            else:  # shared mode: it refuses when Redis lost the state of a dataset with committed runs
+                self.ctx.open(roll_forward_hook=hook,
+                              dedup_enabled=crawler.settings.getbool("DEDUP_STATE_ENABLED", True))
         except LockHeld as exc:
             self.refusal = ("run/locked", str(exc))
+            return
+        except StateMissing as exc:
+            self.refusal = ("run/refused", str(exc))
+            self.ctx.close()
             return
         except SharedUnavailable as exc:  # shared mode: Redis or the object store cannot be reached
             self.refusal = ("run/refused", f"shared mode unavailable: {exc}")
@@ -335,6 +344,9 @@ class ArticleSpider(scrapy.Spider):
                 article_id = article.article_id
             else:
                 linked = linked_article_url(ref.platform, response.body, response.url)
+                if linked and thread_entry.refused_link(self, linked):  # never fetched: the thread joins a topic row
+                    self.inc(f"discussion/linked_article_refused/{ref.platform}")
+                    linked = None
                 if not linked:
                     yield from thread_entry.enter(self, ref, response)
                     continue
@@ -384,9 +396,19 @@ class ArticleSpider(scrapy.Spider):
         yield request
 
     def collect_page(self, col: ThreadCollector, url: str, body: bytes, headers: dict):
-        page = self.adapter(col.ref.platform).parse_page(url, body, headers, col.ref)
+        try:
+            page = self.adapter(col.ref.platform).parse_page(url, body, headers, col.ref)
+        except Exception as exc:  # noqa: BLE001 - a payload no adapter rule foresaw: the thread is incomplete, not lost
+            self.logger.warning("comment page could not be parsed by the %s adapter (%s: %s): %s",
+                                col.ref.platform, type(exc).__name__, exc, url)
+            page = CommentPage(error=f"adapter_error/{type(exc).__name__}")
         col.pages += 1
         self.inc("comments/pages")
+        if page.malformed:
+            self.inc("comments/malformed_entries", page.malformed)
+            self.logger.warning("comment page lists %d unreadable entries (no id, not an object): %s; thread "
+                                "incomplete", page.malformed, url)
+            col.failed = True
         if page.error:
             self.inc(f"comments/page_error/{page.error}")
             self.logger.warning("comment page unreadable (%s): %s", page.error, url)
