@@ -23,7 +23,8 @@ from scrapy import signals
 from crawler.exitcodes import exit_code
 from crawler.items import record_columns
 
-from crawler.state.run_context import DELTA, JOURNAL, fault_kill, finish_commit, write_json_atomic
+from crawler.state.run_context import (DELTA, JOURNAL, PENDING_EXIT, fault_kill, finish_commit, record_exit,
+                                       write_json_atomic)
 
 from .batch import per_record, records_of
 from .column_fit import fit_row
@@ -299,6 +300,7 @@ class ParquetExportPipeline:
 
             finish_commit(self.output, self.staging, self.ctx.state if self.ctx else None,  # atomic renames
                           after_files=advance_dedup_state, pause=self.fault_commit_pause, kill_at=self.fault_kill_at)
+            record_exit(self.output, self.run_id, *exit_code({**self.stats.get_stats(), "export/committed": True}))
             for m in moves:
                 self.stats.inc_value(f"export/files/{m['table']}")
             self._write_derived()
@@ -308,6 +310,7 @@ class ParquetExportPipeline:
                 pass
         except Exception as exc:  # noqa: BLE001 - whatever stops the commit, the run must say it was not committed
             self._fail("commit", exc)
+            record_exit(self.output, self.run_id, *exit_code({**self.stats.get_stats(), "export/committed": False}))
         self.stats.set_value("export/committed", not self.failed)
 
     def _write_derived(self) -> None:
@@ -354,7 +357,6 @@ class ParquetExportPipeline:
             "started_at": self.started.isoformat(), "finished_at": datetime.now(timezone.utc).isoformat(),
             "files": [{"table": m["table"], "path": m["dst"], "rows": m["rows"]} for m in moves], "rows": rows,
             "health": health,
-            # as known at commit time (this manifest exists only if the commit goes through)
-            "exit": dict(zip(("code", "reason"), exit_code({**self.stats.get_stats(), "export/committed": True}))),
+            "exit": dict(PENDING_EXIT),  # the run's real exit replaces it once the state steps are done
             "stats": {k: v for k, v in self.stats.get_stats().items() if isinstance(v, (int, float, str, bool))},
         }

@@ -84,12 +84,56 @@ def fault_kill(point: str, wanted: str | None) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+PENDING_EXIT = {"code": None, "reason": "pending: the commit's state steps had not finished"}
+
+
+def manifest_path(output: Path, run_id: str) -> Path:
+    return output / "_manifests" / f"{run_id}.json"
+
+
+def record_exit(output: Path, run_id: str, code: int | None, reason: str, **extra) -> None:
+    """Write a run's exit into its committed manifest. The manifest is written, as part of the commit, before
+    the crawl and dedup states are applied, with ``exit`` pending (:data:`PENDING_EXIT`); the run records its
+    real exit once the commit is over (or failed), so the manifest never says 0 for a run that exited 4. Nothing
+    happens when the run has no manifest (its commit never got that far)."""
+    path = manifest_path(output, run_id)
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+    if isinstance(manifest, dict):
+        manifest["exit"] = {"code": code, "reason": reason, **extra}
+        try:
+            write_json_atomic(path, manifest)
+        except OSError as exc:  # e.g. a full disk: the manifest keeps saying pending, which is not a lie
+            logger.error("exit of run %s not recorded in its manifest: %s", run_id, exc)
+
+
+def _recovered_manifest(output: Path, journal: dict, completed_by: str | None) -> dict:
+    """The manifest a recovery writes: the journal's, with the exit the run itself recorded (it failed after its
+    manifest) or, when it never recorded one (killed), a pending exit saying who completed the commit."""
+    manifest = dict(journal["manifest"])
+    try:
+        prior = json.loads(manifest_path(output, journal["run_id"]).read_text()).get("exit")
+    except (OSError, ValueError, AttributeError):
+        prior = None
+    if isinstance(prior, dict) and prior.get("code") is not None:
+        manifest["exit"] = {**prior, "completed_by": completed_by}
+    else:
+        manifest["exit"] = {"code": None, "reason": "the run stopped during its commit (killed?); the commit was "
+                            "completed by a later run", "completed_by": completed_by}
+    return manifest
+
+
 def finish_commit(output: Path, staging: Path, state: CrawlState | None, after_files=None,
-                  pause: float = 0.0, events: list | None = None, kill_at: str | None = None) -> dict:
+                  pause: float = 0.0, events: list | None = None, kill_at: str | None = None,
+                  completed_by: str | None = None) -> dict:
     """Steps 3-4 for a staging dir holding a journal; safe to repeat after a crash at any point.
     ``pause`` (seconds slept after each rename) exists only so kill tests can hit the commit window.
-    ``events`` collects what recovery had to work around (a file a compaction already merged, a damaged delta)."""
+    ``events`` collects what recovery had to work around (a file a compaction already merged, a damaged delta);
+    None means the live commit of this process. ``completed_by``: the run (or tool) that recovers the commit."""
     journal = read_journal(staging)
+    live = events is None
     events = events if events is not None else []
     for move in journal["moves"]:
         src, dst = output / move["src"], output / move["dst"]
@@ -100,6 +144,9 @@ def finish_commit(output: Path, staging: Path, state: CrawlState | None, after_f
             if pause:
                 time.sleep(pause)
         elif not dst.exists():
+            if live:  # this process staged it a moment ago: it vanished (removed by hand, a failing disk), and its
+                # rows with it. The commit fails (exit 4) before a manifest names a file that does not exist.
+                raise FileNotFoundError(f"staged file {move['src']} vanished before it was committed")
             # it was published and then replaced (a compaction merged it into a new file, which holds its rows):
             # nothing left to move; the rest of the commit still has to happen
             logger.warning("commit of %s: %s is gone (merged by a compaction?); completing the rest",
@@ -107,7 +154,8 @@ def finish_commit(output: Path, staging: Path, state: CrawlState | None, after_f
             events.append("missing_file")
     manifests = output / "_manifests"
     manifests.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(manifests / f"{journal['run_id']}.json", journal["manifest"])
+    write_json_atomic(manifests / f"{journal['run_id']}.json",
+                      journal["manifest"] if live else _recovered_manifest(output, journal, completed_by))
     fault_kill("manifest", kill_at)
     if state is not None and (staging / DELTA).exists():
         try:
@@ -240,7 +288,7 @@ def recover_staging(output: Path, state: CrawlState | None, roll_forward_hook=No
         if (d / JOURNAL).exists():
             try:
                 found: list[str] = []
-                finish_commit(output, d, state, roll_forward_hook, events=found)
+                finish_commit(output, d, state, roll_forward_hook, events=found, completed_by=skip or "compact")
                 events += [f"run/recovered/{e}" for e in found]
             except DamagedJournal as exc:
                 outcome = roll_back_damaged(output, d)
@@ -261,4 +309,4 @@ def now_utc() -> datetime:
 
 
 __all__ = ["RunContext", "LockHeld", "CorruptState", "DamagedJournal", "StateRebuildFailed", "finish_commit",
-           "read_journal", "write_json_atomic", "JOURNAL", "DELTA"]
+           "read_journal", "record_exit", "write_json_atomic", "JOURNAL", "DELTA", "PENDING_EXIT"]

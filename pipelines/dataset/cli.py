@@ -10,6 +10,8 @@ A tool module defines::
 
 :func:`main` parses ``OUTPUT_DIR`` plus the tool's options, refuses a missing directory with one line on
 stderr and exit 2 (a usage error), and returns ``run``'s code. ``scrapy dataset`` calls the same :func:`main`.
+A tool may also define ``remote_refusal(args) -> str | None``: on an ``s3://`` dataset a reason refuses the
+invocation with that one line and exit 2 (e.g. ``verify --quarantine``, which would change only the local copy).
 """
 from __future__ import annotations
 
@@ -39,6 +41,10 @@ def main(tool: ModuleType, argv: list[str] | None = None, prog: str | None = Non
     except SystemExit as exc:  # argparse printed the usage and the reason (or --help)
         return int(exc.code or 0)
     if str(args.output_dir).startswith("s3://"):  # a shared-mode dataset on an object store
+        why = getattr(tool, "remote_refusal", lambda _args: None)(args)
+        if why:  # the tool would change only the temporary local copy, not the remote dataset
+            print(f"{prog}: {why}", file=sys.stderr)
+            return USAGE
         from crawler.shared.mirror import run_on_remote
 
         return run_on_remote(tool, args, prog)

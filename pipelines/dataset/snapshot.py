@@ -8,8 +8,11 @@ is a tombstone are left out. Columns are the table's (rows written before a colu
 refreshes it. The dataset card lists ``articles_latest`` / ``threads_latest`` / ``comments_latest`` configs
 for it, so ``datasets.load_dataset(OUTPUT_DIR, "comments_latest")`` gives the current corpus.
 
-Each table is written by DuckDB (streaming, ordered by id) into a fresh directory that then replaces the old
-one by rename, so a reader sees the old or the new view of a table, never a half-written file.
+Each table is written by DuckDB (streaming, ordered by id) into a fresh directory that is then exchanged with
+the old one (``renameat2(RENAME_EXCHANGE)``, as compaction swaps partitions; two renames where unavailable), so
+a reader sees the old or the new view of a table, never a half-written file and never no view. A refresh that
+fails removes that table's view (``latest/<table>`` would no longer be the latest; the card, regenerated after
+it, lists only the views that exist); the next refresh writes it again.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ import duckdb
 import pyarrow as pa
 
 from . import cli, duck
+from .compact import exchange_dirs
 from ..schema import PARTITION_COLUMN, TABLES
 
 LATEST_DIR = "latest"
@@ -77,13 +81,22 @@ def write_snapshot(output_dir) -> dict[str, int]:
         old = output / LATEST_DIR / f".{table}.old"
         for d in (fresh, old):
             shutil.rmtree(d, ignore_errors=True)
-        fresh.mkdir(parents=True)
-        target = str(fresh / "part-00000.parquet").replace("'", "''")
-        con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)")
-        rows[table] = con.execute(f"SELECT count(*) FROM read_parquet('{target}')").fetchone()[0]
-        if final.exists():
-            final.rename(old)
-        fresh.rename(final)
+        try:
+            fresh.mkdir(parents=True)
+            target = str(fresh / "part-00000.parquet").replace("'", "''")
+            con.execute(f"COPY ({query}) TO '{target}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)")
+            rows[table] = con.execute(f"SELECT count(*) FROM read_parquet('{target}')").fetchone()[0]
+        except BaseException:
+            # the view would no longer be the latest: it goes (the card lists only the views that exist), so
+            # nobody reads a stale "latest" as the current corpus; the next refresh writes it again
+            shutil.rmtree(fresh, ignore_errors=True)
+            shutil.rmtree(final, ignore_errors=True)
+            raise
+        if final.exists():  # one atomic exchange: latest/<table> is the old view or the new one, never absent
+            exchange_dirs(fresh, final, parking=old)
+            shutil.rmtree(fresh if fresh.exists() else old, ignore_errors=True)
+        else:
+            fresh.rename(final)
         shutil.rmtree(old, ignore_errors=True)
     return rows
 

@@ -183,12 +183,23 @@ def quarantine(output: Path, found: list[Problem]) -> list[str]:
             moved.append(p.path)
     if moved:
         record = output / "_quarantine" / stamp / "QUARANTINE.json"
+        record.parent.mkdir(parents=True, exist_ok=True)  # when only missing files are recorded
         record.write_text(json.dumps({"files": moved, "at": stamp}, indent=1))
         for name in ("crawl.sqlite", "dedup.sqlite"):
             aside = set_aside(output / "_state" / name, f"quarantine-{stamp}")
             if aside is not None:
                 done.append(f"set aside _state/{name} (rebuilt by the next crawl)")
     return done
+
+
+def remote_refusal(args) -> str | None:
+    """Why this invocation cannot run on a remote (s3://) dataset, or None. A remote dataset's committed set is
+    what its manifests list, and the tools run on a temporary local copy of it: moving a damaged file there
+    would leave every reader of the remote dataset reading it."""
+    if getattr(args, "quarantine", False):
+        return (f"--quarantine is not available on a remote dataset ({args.output_dir}): it would move the damaged "
+                "files only in a temporary local copy; run verify without --quarantine to list them")
+    return None
 
 
 def add_arguments(parser) -> None:

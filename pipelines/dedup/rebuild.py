@@ -13,6 +13,7 @@ import sqlite3
 from pathlib import Path
 from types import SimpleNamespace
 
+from crawler.state.consistency import committed_runs
 from crawler.state.dedup_store import SeenDoc, SQLiteDedupStore
 
 from . import minhash as mh
@@ -124,6 +125,7 @@ def roll_forward_refresher(settings):
         store = SQLiteDedupStore(path, mh.PARAMS)
         try:
             rebuild_from_dataset(output, store)
+            store.mark_runs(committed_runs(output))  # it covers them: the run's own check then finds a match
         finally:
             store.close()
 
