@@ -6,7 +6,9 @@
    ExactDedup → SeenBefore → NearDedup steps and the run's labeler; every pair of documents put in the
    same cluster is a predicted duplicate pair. Prints precision and recall of those pairs (targets
    P >= 0.99, R >= 0.95), recall per kind, the errors, and whether a shuffled arrival order gives the
-   same labels.
+   same labels. Then the same set split across two and three runs over one persistent state (document i in
+   run i % parts): precision and recall of the pairs found across runs (what the state keeps must let a later
+   run find what one run finds).
 2. Speed and state size: ``--docs`` synthetic stories from the demo generator (one in ten an edited copy)
    go through the same steps, are labelled and committed to a fresh SQLite state (by default 10% are
    demo-generator stories, which share sentences from a small bank — the hard case for LSH; the rest are
@@ -19,6 +21,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import tempfile
@@ -100,6 +103,49 @@ def quality(thresholds: list[float]) -> None:
             print(f"   false pairs: {len(wrong)}, e.g. {wrong[:4]}")
 
 
+def mark_committed(output: str, run_id: str) -> None:
+    """What a run's Parquet commit leaves for the state's consistency check (crawler/state/consistency.py): its
+    manifest. These runs write no Parquet; without it the next run finds the state "ahead" of the dataset and
+    rebuilds it (empty) from the dataset, and no label could point at an earlier run."""
+    root = Path(output) / "_manifests"
+    root.mkdir(parents=True, exist_ok=True)
+    (root / f"{run_id}.json").write_text(json.dumps({"run_id": run_id}))
+
+
+def cross_run(thresholds: list[float], parts: int = 2) -> None:
+    """The evaluation set split across ``parts`` runs over one persistent state (document i in run i % parts):
+    what one run finds must also be found when its documents arrive in different runs (the state keeps what
+    the matching needs, e.g. the signatures of near duplicates that are not representatives). A record's
+    cluster is its label's cluster id (an earlier run's representative when it joins one), else its own id."""
+    docs = E.build()
+    recs = {d.id: record(d.url, d.title, d.body, d.published_at) for d in docs}
+    by_aid = {r.article_id: i for i, r in recs.items()}
+    truth = E.true_pairs(docs)
+    order = list(recs)
+    for th in thresholds:
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = {"OUTPUT_DIR": tmp, "DEDUP_STATE_PATH": str(Path(tmp) / "dedup.sqlite"),
+                        "DEDUP_NEAR_THRESHOLD": th}
+            cluster = {}
+            for k in range(parts):
+                run = [recs[i] for j, i in enumerate(order) if j % parts == k]
+                crawler = run_steps(run, settings)
+                labels = crawler.dedup_labeler.labels("articles")
+                for r in run:
+                    lab = labels.get(r.article_id)
+                    cluster[by_aid[r.article_id]] = lab[2] if lab else r.article_id
+                crawler.dedup_labeler.commit(f"split-{k}")
+                mark_committed(tmp, f"split-{k}")
+                crawler.dedup_labeler.close()
+        members: dict[str, list[str]] = {}
+        for i, c in cluster.items():
+            members.setdefault(c, []).append(i)
+        pred = {tuple(sorted((a, b))) for m in members.values() for a in m for b in m if a < b}
+        tp = len(pred & truth)
+        print(f"threshold {th:.2f}, split across {parts} runs: precision {tp / max(1, len(pred)):.4f}  recall "
+              f"{tp / max(1, len(truth)):.4f}  (predicted pairs {len(pred)}, true positives {tp})")
+
+
 VOCAB = sorted({w for t in C.MIDDLES + C.OPENERS + C.CLOSERS + C.COMMENT_LINES for w in t.replace("{", " ").replace(
     "}", " ").split() if w.isalpha()} | {w.lower() for w in C.COINS + C.PLACES})
 
@@ -140,6 +186,7 @@ def speed(n: int, template_share: float) -> None:
         labels = crawler.dedup_labeler.labels("articles")
         t2 = time.perf_counter()
         crawler.dedup_labeler.commit("bench-1")
+        mark_committed(tmp, "bench-1")
         t3 = time.perf_counter()
         size = state.stat().st_size
         print(f"\nspeed, {n} synthetic documents, {template_share:.0%} from the demo story generator "
@@ -186,6 +233,9 @@ def main() -> None:
                     help="share of demo-generator stories in the speed corpus (1.0 = worst case)")
     args = ap.parse_args()
     quality([float(x) for x in args.thresholds.split(",")])
+    print()
+    for parts in (2, 3):
+        cross_run([float(x) for x in args.thresholds.split(",")], parts)
     speed(args.docs, args.template_share)
     compare_datasketch()
 

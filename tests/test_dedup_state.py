@@ -152,3 +152,80 @@ def test_streamed_latest_rows_equal_the_in_memory_rule(tmp_path):
                                     "comment_id", batch_rows=2))
     assert [r["body_text"] for r in got] == ["tie, later", "second", None]
     assert got == [{k: r.get(k) for k in sorted(got[0])} for r in expected]
+
+
+def test_state_of_an_older_format_is_refused_and_rebuilt(tmp_path, caplog):
+    """A format-3 file (one signature per signed record, 64-bit band keys, representatives as ids) is not read by
+    the format-4 code: refused with the reason, moved aside, rebuilt from the dataset."""
+    import sqlite3
+
+    out = tmp_path / "ds"
+    run_records(out, demo_records("r1"), "r1")
+    path = out / "_state" / "dedup.sqlite"
+    path.unlink()
+    with sqlite3.connect(path) as db:  # the format-3 layout, as a session-2 crawl left it
+        db.executescript("""
+            CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+            CREATE TABLE docs(n INTEGER PRIMARY KEY, tbl INTEGER NOT NULL, id NOT NULL, h INTEGER NOT NULL,
+              hr NOT NULL, version INTEGER NOT NULL, rep, cluster, published, url INTEGER NOT NULL,
+              run INTEGER NOT NULL, ix INTEGER NOT NULL, sig BLOB, s INTEGER);
+            CREATE TABLE bands(key INTEGER NOT NULL, s INTEGER NOT NULL, PRIMARY KEY(key, s)) WITHOUT ROWID;""")
+        db.executemany("INSERT INTO meta VALUES (?, ?)", [("format", "3"), ("params", mh.PARAMS)])
+    with pytest.raises(StateError, match="state format 3 does not match 4"):
+        SQLiteDedupStore(path, mh.PARAMS)
+    crawler = get_crawler()
+    with caplog.at_level(logging.ERROR):
+        st = open_store(path, mh.PARAMS, crawler.stats, LOG, output=out, rebuild=lambda s: rebuild_from_dataset(out, s))
+    assert "state format 3 does not match 4" in caplog.text
+    assert crawler.stats.get_value("dedup/state/corrupt") == 1 and crawler.stats.get_value("dedup/state/rebuilt/corrupt") == 1
+    assert st.meta("format") == "4" and st.counts()["articles"] == sum(1 for r in demo_records() if r.table == "articles")
+    assert len(list(path.parent.glob("dedup.sqlite.broken-*"))) == 1  # the old file kept for inspection
+
+
+def test_shared_signatures_and_representative_keys(tmp_path):
+    """Records with one signature share its row (and band rows) while any of them carries it; the bucket cap
+    still counts records, not signatures; representatives stored as row keys read back as their ids, also
+    when the representative is written after its duplicates, or never (then its whole id is kept)."""
+    from datetime import datetime, timedelta, timezone
+
+    st = SQLiteDedupStore(tmp_path / "s.sqlite", mh.PARAMS)
+    sig = mh.text_signature("one two three four five six seven eight nine ten eleven")
+    blob, keys = mh.to_bytes(sig), mh.band_keys(sig)
+    rep, ghost = "f" * 32, "e" * 32  # the representative sorts after its duplicates; ghost is never written
+    dups = [SeenDoc(f"{i:032x}", "hd", 1, rep, rep, None, "http://s/c/", "r1", blob) for i in range(3)]
+    lone = SeenDoc("d" * 32, "hx", 1, ghost, ghost, None, "", "r1", None)
+    st.apply("r1", {"comments": [(d, keys) for d in dups] + [(lone, [])]
+                    + [(SeenDoc(rep, "hr", 1, rep, rep, None, "", "r1", blob), keys)]})
+    assert st.db.execute("SELECT count(*), sum(refs) FROM sigs").fetchone() == (1, 4)
+    assert st.db.execute("SELECT count(*) FROM bands").fetchone()[0] == len({k >> 32 for k in keys})
+    got = st.get("comments", [d.id for d in dups] + [rep, lone.id])
+    assert [got[d.id].rep_id for d in dups] == [rep] * 3 and got[rep].rep_id == rep and got[lone.id].rep_id == ghost
+    assert st.db.execute("SELECT typeof(rep) FROM docs WHERE rep IS NOT NULL GROUP BY 1 ORDER BY 1").fetchall() == [
+        ("blob",), ("integer",)]  # the ghost's id in full, the written representative by its key
+    assert sorted(d.id for d in st.by_bands("comments", keys)) == sorted([d.id for d in dups] + [rep])
+    assert st.by_bands("comments", keys, max_bucket=3) == [] and len(st.by_bands("comments", keys, max_bucket=4)) == 4
+    st.apply("r2", {"comments": [(SeenDoc(d.id, "hd2", 2, d.id, None, None, "", "r2", None), []) for d in dups]})
+    assert st.db.execute("SELECT count(*), sum(refs) FROM sigs").fetchone() == (1, 1)  # one record still has it
+    assert [d.id for d in st.by_bands("comments", keys, max_bucket=1)] == [rep]
+    assert st.prune(datetime.now(timezone.utc) + timedelta(seconds=1)) == 1
+    assert st.db.execute("SELECT count(*) FROM sigs").fetchone()[0] == st.db.execute(
+        "SELECT count(*) FROM bands").fetchone()[0] == 0  # no record carries it: gone with its band rows
+
+
+def test_a_commit_that_grows_the_file_compacts_it_and_small_ones_do_not(tmp_path):
+    """VACUUM after a commit that grew the file by a quarter since the last one (crawler/state/vacuum.py): the
+    answers are the same, the file is no larger; a small later commit leaves the file alone."""
+    from crawler.state.vacuum import compact_if_grown
+
+    st = SQLiteDedupStore(tmp_path / "s.sqlite", mh.PARAMS)
+    docs = [(SeenDoc(f"{i * 7919 % 4001:032x}", f"{i:032x}", 1, "", None, None, f"http://s/{i}/", "r1"), [])
+            for i in range(4000)]
+    st.apply("r1", {"comments": docs})  # below MIN_PAGES (1 MB): compacted here by hand
+    before = st.get("comments", [d.id for d, _ in docs[:50]])
+    pages = st.db.execute("PRAGMA page_count").fetchone()[0]
+    assert compact_if_grown(st.db, min_pages=1)
+    assert st.db.execute("PRAGMA page_count").fetchone()[0] <= pages
+    assert st.meta("vacuumed_pages") == str(st.db.execute("PRAGMA page_count").fetchone()[0])
+    assert st.get("comments", [d.id for d, _ in docs[:50]]) == before
+    st.apply("r2", {"comments": docs[:10]})
+    assert not compact_if_grown(st.db, min_pages=1)  # grew by less than a quarter

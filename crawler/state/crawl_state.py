@@ -9,6 +9,7 @@ rolls a killed run's commit forward). So a crashed run never marks as seen what 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import zlib
@@ -18,6 +19,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from crawler import ids
+
+from .vacuum import compact_if_grown
+
+logger = logging.getLogger(__name__)
 
 # Format 2: one row per page (WITHOUT ROWID: the URL is stored once; times as integer microseconds since 1970
 # UTC; the article identity without what the URL already says) and per thread; a thread's comments are one
@@ -362,6 +367,10 @@ class CrawlState:
                 self._merge_comments(batch)
             self.db.execute("INSERT INTO applied_runs VALUES (?, ?)", (run_id, iso(datetime.now(timezone.utc))))
         self._empty = self._empty_tables()
+        try:  # a commit that grew the file by a quarter: compacted (crawler/state/vacuum.py); it stands either way
+            compact_if_grown(self.db)
+        except sqlite3.DatabaseError as exc:
+            logger.warning("crawl state %s not compacted after the commit (%s)", self.path, exc)
 
     def _merge_comments(self, rows: list) -> None:
         """Upsert one thread's (thread_id, native_id, comment_id, gone) rows into its blob."""

@@ -9,6 +9,7 @@ The SQLite file lives at ``OUTPUT_DIR/_state/dedup.sqlite`` unless DEDUP_STATE_P
 """
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 from collections.abc import Iterable, Mapping
@@ -19,13 +20,19 @@ from typing import Protocol
 
 import xxhash
 
-STATE_FORMAT = "3"
+from .vacuum import compact_if_grown
+
+logger = logging.getLogger(__name__)
+
+STATE_FORMAT = "4"
 TABLES = ("articles", "threads", "comments")
-_TBL = {t: i for i, t in enumerate(TABLES)}
+# the table code stored per record: comments (most records) get 0, which SQLite stores in no byte at all
+_TBL = {"comments": 0, "articles": 1, "threads": 2}
+_NAME = {c: t for t, c in _TBL.items()}
 # Row key = the id's first 64 bits with the top bit flipped: keys then sort as the ids do, so a run's records
 # (written in id order) append to the B-tree and fill its pages, instead of splitting pages at random. The
 # tables share the key space; the same id in two tables is a key collision, resolved by probing.
-_SALT = {0: 1 << 63, 1: 1 << 63, 2: 1 << 63}
+_SALT = {0: 1 << 63, 1: 1 << 63, 2: 1 << 63}  # the same for every table code
 _HEX32 = re.compile(r"[0-9a-f]{32}\Z")
 _I64 = 1 << 63
 
@@ -67,17 +74,23 @@ class DedupStore(Protocol):
     def close(self) -> None: ...
 
 
-# Format 3 (2 + bands by signed-version number) — what the decisions need, in as few bytes as SQLite allows (docs/performance.md, "State format"):
+# Format 4 — what the decisions need, in as few bytes as SQLite allows (docs/performance.md, "State format"):
 # * docs: the row key ``n`` is the first 64 bits of the 128-bit hex id, so a look-up by id is a rowid look-up and
 #   no index repeats the id; the row keeps the id's other 64 bits (the whole id only after a key collision, text
 #   for ids that are not 32 hex digits). Content hashes are two 64-bit integers (``h``, ``hr``); only records
-#   that are their own representative (``ix`` = 1) are in the hash index — a duplicate is found through its
+#   that are their own representative (``rep`` IS NULL) are in the hash index — a duplicate is found through its
 #   representative, which has its hash (content duplicate) or its cluster (near duplicate). ``rep`` is NULL for
-#   a record that is its own representative; ``cluster`` is NULL (none), 1 (= rep) or an id. URLs and run ids
-#   are stored once, in ``urls`` / ``runs``, and referenced by small integers.
-# * bands: one (band key, s) pair per LSH band of a signed record, WITHOUT ROWID: 64-bit band keys and ``s``, a
-#   small number given to each signed record version (docs.s, its own partial index), not the 8-byte row key:
-#   2-3 bytes instead of 8 in each of a signed record's 32 band rows (format 3; format 2 had the row key).
+#   a record that is its own representative, else the representative's row key (an 8-byte integer; format 4 —
+#   the representative's whole id where its key is taken by another record); ``cluster`` is NULL (none), 1 (=
+#   rep) or an id. URLs and run ids are stored once, in ``urls`` / ``runs``, and referenced by small integers.
+#   ``tbl`` is 0 for comments (most records: no byte), 1 articles, 2 threads.
+# * sigs: each distinct MinHash signature once (format 4; format 3 kept one per signed record — most signed
+#   records of a site with repeated comments share theirs with others), numbered ``s``, with ``refs`` = how many
+#   records carry it; a record points at it by ``docs.s`` (partial index). A signature no record carries any more
+#   goes, with its band rows.
+# * bands: one (band key, s) pair per LSH band of a signature, WITHOUT ROWID; the band key is kept as its top 32
+#   bits (format 4; 4 bytes instead of 8: every candidate is verified on its signature anyway, and a 32-bit
+#   collision makes a false candidate about once per 2**32 / (bands stored) look-ups).
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runs(n INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, committed_at TEXT NOT NULL,
@@ -86,13 +99,15 @@ CREATE TABLE IF NOT EXISTS urls(n INTEGER PRIMARY KEY, h INTEGER NOT NULL, url T
 CREATE INDEX IF NOT EXISTS urls_hash ON urls(h);
 CREATE TABLE IF NOT EXISTS docs(n INTEGER PRIMARY KEY, tbl INTEGER NOT NULL, id NOT NULL, h INTEGER NOT NULL,
   hr NOT NULL, version INTEGER NOT NULL, rep, cluster, published, url INTEGER NOT NULL, run INTEGER NOT NULL,
-  ix INTEGER NOT NULL, sig BLOB, s INTEGER);
-CREATE INDEX IF NOT EXISTS docs_hash ON docs(h) WHERE ix = 1;
-CREATE UNIQUE INDEX IF NOT EXISTS docs_s ON docs(s) WHERE s IS NOT NULL;
+  s INTEGER);
+CREATE INDEX IF NOT EXISTS docs_hash ON docs(h) WHERE rep IS NULL;
+CREATE INDEX IF NOT EXISTS docs_s ON docs(s) WHERE s IS NOT NULL;
+CREATE TABLE IF NOT EXISTS sigs(s INTEGER PRIMARY KEY, refs INTEGER NOT NULL, sig BLOB);
 CREATE TABLE IF NOT EXISTS bands(key INTEGER NOT NULL, s INTEGER NOT NULL, PRIMARY KEY(key, s)) WITHOUT ROWID;
 """
-_SELECT = ("SELECT d.n, d.tbl, d.id, d.h, d.hr, d.version, d.rep, d.cluster, d.published, u.url, r.run_id, d.sig"
-           ", d.s FROM docs d LEFT JOIN urls u ON u.n = d.url LEFT JOIN runs r ON r.n = d.run")
+_SELECT = ("SELECT d.n, d.tbl, d.id, d.h, d.hr, d.version, d.rep, d.cluster, d.published, u.url, r.run_id, g.sig"
+           ", d.s FROM docs d LEFT JOIN urls u ON u.n = d.url LEFT JOIN runs r ON r.n = d.run"
+           " LEFT JOIN sigs g ON g.s = d.s")
 _BATCH = 2000
 
 
@@ -102,6 +117,11 @@ def _signed(x: int) -> int:
 
 def _h64(text: str) -> int:
     return _signed(xxhash.xxh64_intdigest(text.encode("utf-8"), 20261201))
+
+
+def _band(key: int) -> int:
+    """A band key as stored: its top 32 bits (a signed 4-byte integer)."""
+    return int(key) >> 32
 
 
 def _enc_id(rid: str) -> bytes | str:
@@ -202,9 +222,26 @@ class SQLiteDedupStore:
             return f"{(n ^ _SALT[tbl]) & 0xFFFFFFFFFFFFFFFF:016x}{v.hex()}"
         return _dec_id(v)
 
-    def _doc(self, row) -> SeenDoc:
+    def _docs(self, rows: list) -> list[SeenDoc]:
+        """SeenDocs of these rows; representatives stored as row keys are resolved in one query."""
+        keys = {(r[1], r[6]) for r in rows if isinstance(r[6], int)}
+        reps = self._rep_ids(keys) if keys else {}
+        return [self._doc(r, reps) for r in rows]
+
+    def _rep_ids(self, keys: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
+        """``(tbl, row key) -> id`` of the representatives referenced by row key (the record at that key: a
+        representative is referenced by key only where it sits at its home key, checked when it is written)."""
+        out: dict[tuple[int, int], str] = {}
+        for part in _chunks(sorted({n for _, n in keys}), 500):
+            q = f"SELECT n, tbl, id FROM docs WHERE n IN ({','.join('?' * len(part))})"
+            for r in self.db.execute(q, part):
+                out[(r[1], r[0])] = self._row_id(r)
+        return out
+
+    def _doc(self, row, reps: dict) -> SeenDoc:
         rid = self._row_id(row)
-        rep = _dec_id(row[6]) if row[6] is not None else rid
+        v = row[6]
+        rep = rid if v is None else (reps.get((row[1], v), "") if isinstance(v, int) else _dec_id(v))
         cluster = None if row[7] is None else (rep if row[7] == 1 else _dec_id(row[7]))
         published = float(row[8]) if row[8] is not None else None
         return SeenDoc(rid, _dec_hash(row[3], row[4]), row[5], rep, cluster, published, row[9] or "", row[10] or "",
@@ -233,7 +270,8 @@ class SQLiteDedupStore:
         ids = list(dict.fromkeys(ids))
         if not ids or not self._has_docs(table):
             return {}
-        return {rid: self._doc(r) for rid, r in self._lookup(_TBL[table], ids).items()}
+        found = self._lookup(_TBL[table], ids)
+        return dict(zip(found, self._docs(list(found.values()))))
 
     @_guarded
     def by_hash(self, table: str, hashes: Iterable[str]) -> dict[str, list[SeenDoc]]:
@@ -245,25 +283,25 @@ class SQLiteDedupStore:
         for h, (h64, _) in wanted.items():
             by_h.setdefault(h64, []).append(h)
         for part in _chunks(sorted(by_h), 500):
-            q = f"{_SELECT} WHERE d.h IN ({','.join('?' * len(part))}) AND d.ix = 1 AND d.tbl = ? ORDER BY d.n"
-            for r in self.db.execute(q, (*part, _TBL[table])):
-                full = _dec_hash(r[3], r[4])
-                if full in wanted:
-                    out.setdefault(full, []).append(self._doc(r))
+            q = f"{_SELECT} WHERE d.h IN ({','.join('?' * len(part))}) AND d.rep IS NULL AND d.tbl = ? ORDER BY d.n"
+            rows = [r for r in self.db.execute(q, (*part, _TBL[table])) if _dec_hash(r[3], r[4]) in wanted]
+            for r, d in zip(rows, self._docs(rows)):
+                out.setdefault(d.content_hash, []).append(d)
         return out
 
     @_guarded
     def by_bands(self, table: str, keys: Iterable[int], max_bucket: int = 0) -> list[SeenDoc]:
         """Records sharing at least one LSH band key (candidates). With ``max_bucket``, keys already shared by
-        more records (boilerplate) are ignored."""
-        keys = list(keys)
+        more records (boilerplate; of any table, a shared signature counted once per record) are ignored."""
+        keys = list(dict.fromkeys(_band(k) for k in keys))
         if not keys or not self._has_docs(table):
             return []
         marks = ",".join("?" * len(keys))
-        cap = f"SELECT key FROM bands WHERE key IN ({marks}) GROUP BY key HAVING count(*) <= ?" if max_bucket else marks
+        cap = (f"SELECT b.key FROM bands b JOIN sigs g ON g.s = b.s WHERE b.key IN ({marks}) GROUP BY b.key "
+               f"HAVING sum(g.refs) <= ?") if max_bucket else marks
         q = (f"{_SELECT} WHERE d.s IN (SELECT DISTINCT s FROM bands WHERE key IN ({cap})) AND d.tbl = ? ORDER BY d.n")
         args = (*keys, max_bucket, _TBL[table]) if max_bucket else (*keys, _TBL[table])
-        return [self._doc(r) for r in self.db.execute(q, args)]
+        return self._docs(self.db.execute(q, args).fetchall())
 
     def _url(self, value: str, cache: dict) -> int:
         """The small integer that stands for a URL (each URL is stored once)."""
@@ -279,40 +317,114 @@ class SQLiteDedupStore:
         cache[value] = n
         return n
 
+    def _rep_refs(self, tbl: int, batch: list[tuple[SeenDoc, list[int]]]) -> dict[str, int | bytes | str]:
+        """How each representative of the batch is stored: its row key (an integer) where the representative
+        sits at its home key, or will (the key is free: checked once the commit's records are in, see
+        :meth:`_check_refs`), else its whole id."""
+        reps = {d.rep_id for d, _ in batch if d.rep_id not in ("", d.id)}
+        out: dict[str, int | bytes | str] = {}
+        homes = {}
+        for rid in reps:
+            if _HEX32.match(rid):
+                homes[rid] = _home(tbl, rid)
+            else:
+                out[rid] = rid
+        taken: dict[int, tuple] = {}
+        promised: dict[int, str] = {}  # keys already promised in this commit to a representative not yet written
+        for part in _chunks(sorted(set(homes.values())), 500):
+            marks = ",".join("?" * len(part))
+            taken.update((r[0], r) for r in self.db.execute(f"SELECT n, tbl, id FROM docs WHERE n IN ({marks})", part))
+            promised.update(self.db.execute(f"SELECT n, rid FROM pending WHERE tbl = ? AND n IN ({marks})",
+                                            (tbl, *part)))
+        pending = []
+        for rid, n in homes.items():
+            r = taken.get(n)
+            if promised.get(n, rid) != rid:  # two representatives with one home key in one commit
+                out[rid] = _enc_id(rid)
+            elif r is None:
+                if n not in promised:
+                    pending.append((tbl, n, bytes.fromhex(rid[16:]), rid))
+                    promised[n] = rid
+                out[rid] = n
+            else:
+                out[rid] = n if r[1] == tbl and self._row_id(r) == rid else _enc_id(rid)
+        self.db.executemany("INSERT INTO pending VALUES (?, ?, ?, ?)", pending)
+        return out
+
+    def _check_refs(self, run_n: int) -> None:
+        """Representatives referenced by a key that was free when the reference was written: where the key does
+        not hold that representative now (it was never written, or another record took the key first), the
+        references written by this commit get the whole id instead."""
+        bad = self.db.execute("SELECT p.tbl, p.n, p.rid FROM pending p LEFT JOIN docs d ON d.n = p.n "
+                              "WHERE d.n IS NULL OR d.tbl != p.tbl OR d.id IS NOT p.lo").fetchall()
+        for tbl, n, rid in bad:
+            self.db.execute("UPDATE docs SET rep = ? WHERE tbl = ? AND rep = ? AND run = ?",
+                            (_enc_id(rid), tbl, n, run_n))
+        self.db.execute("DELETE FROM pending")
+
+    def _signature(self, d: SeenDoc, bands: list[int], mine: dict, refs: dict, new_sigs: list, band_rows: list,
+                   next_s: list[int]) -> int | None:
+        """The number of the record's signature: an identical one already stored (same signature and band keys)
+        is shared, else a new number whose band rows are written."""
+        if not bands and d.sig is None:
+            return None
+        keys = sorted({_band(k) for k in bands})
+        s = None
+        if d.sig is not None and keys:
+            s = mine.get((d.sig, tuple(keys)))
+            if s is None:
+                for (cand,) in self.db.execute("SELECT g.s FROM bands b JOIN sigs g ON g.s = b.s WHERE b.key = ? "
+                                               "AND g.sig = ?", (keys[0], d.sig)).fetchall():
+                    marks = ",".join("?" * len(keys))
+                    same = self.db.execute(f"SELECT count(*) FROM bands WHERE s = ? AND key IN ({marks})",
+                                           (cand, *keys)).fetchone()[0]
+                    if same == len(keys):
+                        s = mine[(d.sig, tuple(keys))] = cand
+                        break
+        if s is None:
+            s, next_s[0] = next_s[0], next_s[0] + 1
+            new_sigs.append((s, 0, d.sig))
+            band_rows += [(k, s) for k in keys]
+            if d.sig is not None:
+                mine[(d.sig, tuple(keys))] = s
+        refs[s] = refs.get(s, 0) + 1
+        return s
+
     def _write(self, tbl: int, batch: list[tuple[SeenDoc, list[int]]], run_n: int, urls: dict, stale: list,
                fresh: bool, next_s: list[int]) -> None:
         """Upsert one batch of records: new ones inserted, known ones updated in place. ``fresh``: the table had
         no record before this commit (a first run): nothing to look up."""
         existing = {} if fresh else self._lookup(tbl, [d.id for d, _ in batch])
-        inserts, updates, band_rows, new_bands = [], [], [], []
+        rep_refs = self._rep_refs(tbl, batch)
+        inserts, updates, band_rows, new_ids, new_sigs = [], [], [], [], []
+        mine: dict = {}  # signatures numbered in this batch
+        refs: dict[int, int] = {}
         for d, bands in batch:
             h, hr = _enc_hash(d.content_hash)
-            rep = None if d.rep_id in ("", d.id) else _enc_id(d.rep_id)
+            rep = None if d.rep_id in ("", d.id) else rep_refs[d.rep_id]
             cluster = None if d.cluster_id is None else (1 if d.cluster_id == (d.rep_id or d.id) else
                                                          _enc_id(d.cluster_id))
             pub = d.published_at
             if pub is not None and float(pub).is_integer():
                 pub = int(pub)
-            sn = None
-            if bands or d.sig is not None:  # a signed version: a new number (its band rows carry it)
-                sn, next_s[0] = next_s[0], next_s[0] + 1
-                band_rows += [(k, sn) for k in bands]
-            cols = (h, hr, d.version, rep, cluster, pub, self._url(d.order_url or "", urls), run_n, int(rep is None),
-                    d.sig, sn)
+            sn = self._signature(d, bands, mine, refs, new_sigs, band_rows, next_s)
+            cols = (h, hr, d.version, rep, cluster, pub, self._url(d.order_url or "", urls), run_n, sn)
             old = existing.get(d.id)
             if old is not None:
                 updates.append((*cols, old[0]))
-                if old[12] is not None:  # the old version's band rows can never match again: dropped
+                if old[12] is not None:  # the old version no longer carries its signature
                     stale.append(old[12])
             else:
                 n = _home(tbl, d.id)
                 stored_id = bytes.fromhex(d.id[16:]) if _HEX32.match(d.id) else _enc_id(d.id)
                 inserts.append([n, tbl, stored_id, *cols])
-                new_bands.append((d.id, bands))
+                new_ids.append(d.id)
+        self.db.executemany("INSERT INTO sigs VALUES (?, ?, ?)", new_sigs)
+        self.db.executemany("UPDATE sigs SET refs = refs + ? WHERE s = ?", [(c, s) for s, c in refs.items()])
         before = self.db.total_changes
-        self.db.executemany("INSERT OR IGNORE INTO docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
+        self.db.executemany("INSERT OR IGNORE INTO docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
         if self.db.total_changes - before < len(inserts):  # some home keys hold other records: probe further
-            for row, (rid, _) in zip(inserts, new_bands):
+            for row, rid in zip(inserts, new_ids):
                 if self.db.execute("SELECT 1 FROM docs WHERE n = ? AND tbl = ? AND id IS ?",
                                    (row[0], tbl, row[2])).fetchone():
                     continue
@@ -320,9 +432,9 @@ class SQLiteDedupStore:
                 while self.db.execute("SELECT 1 FROM docs WHERE n = ?", (n,)).fetchone():
                     n = _signed((n + 1) & 0xFFFFFFFFFFFFFFFF)
                 row[0], row[2] = n, _enc_id(rid)  # off its home key: the whole id is kept
-                self.db.execute("INSERT INTO docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
+                self.db.execute("INSERT INTO docs VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", row)
         self.db.executemany("UPDATE docs SET h=?, hr=?, version=?, rep=?, cluster=?, published=?, url=?, run=?, "
-                            "ix=?, sig=?, s=? WHERE n = ?", updates)
+                            "s=? WHERE n = ?", updates)
         band_rows.sort()
         self.db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?)", band_rows)
 
@@ -338,8 +450,11 @@ class SQLiteDedupStore:
                 "INSERT INTO runs(run_id, committed_at, docs) VALUES (?, ?, 0)",
                 (run_id, datetime.now(timezone.utc).isoformat())).lastrowid
             urls: dict[str, int] = {}
-            stale: list[int] = []  # numbers of signed versions replaced in this commit: their band rows go
-            next_s = [(self.db.execute("SELECT max(s) FROM docs").fetchone()[0] or 0) + 1]
+            stale: list[int] = []  # signatures the records rewritten in this commit no longer carry
+            next_s = [(self.db.execute("SELECT max(s) FROM sigs").fetchone()[0] or 0) + 1]
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS pending(tbl INTEGER, n INTEGER, lo BLOB, rid TEXT, "
+                            "PRIMARY KEY(tbl, n)) WITHOUT ROWID")
+            self.db.execute("DELETE FROM pending")
             for table, docs in changes.items():
                 tbl = _TBL[table]
                 fresh = self.db.execute("SELECT 1 FROM docs WHERE tbl = ? LIMIT 1", (tbl,)).fetchone() is None
@@ -353,7 +468,8 @@ class SQLiteDedupStore:
                 if batch:
                     self._write(tbl, batch, run_n, urls, stale, fresh, next_s)
                     n_docs += len(batch)
-            self._drop_bands(stale)
+            self._check_refs(run_n)
+            self._release(stale)
             self.db.execute("UPDATE runs SET committed_at = ?, docs = ? WHERE n = ?",
                             (datetime.now(timezone.utc).isoformat(), n_docs, run_n))
             self.db.execute("COMMIT")
@@ -361,36 +477,54 @@ class SQLiteDedupStore:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
             raise StateError(f"{self.path}: {exc}") from exc
+        self._compact()
         return n_docs
 
-    def _drop_bands(self, numbers: list[int]) -> None:
-        """Delete the band rows of these signed versions: one pass over the band table for all of them (it is
-        keyed by band key; a DELETE per number would each scan it)."""
+    def _compact(self) -> None:
+        """After a commit that grew the file by a quarter: compacted (:mod:`crawler.state.vacuum`). The commit
+        stands whatever happens here (a full disk: the file stays as committed, logged)."""
+        try:
+            compact_if_grown(self.db)
+        except sqlite3.DatabaseError as exc:
+            logger.warning("dedup state %s not compacted after the commit (%s)", self.path, exc)
+
+    def _release(self, numbers: list[int]) -> None:
+        """One record fewer carries each of these signatures (a number may repeat); a signature no record carries
+        goes, with its band rows: one pass over the band table for all of them (it is keyed by band key; a
+        DELETE per number would each scan it)."""
         if not numbers:
             return
+        counts: dict[int, int] = {}
+        for s in numbers:
+            counts[s] = counts.get(s, 0) + 1
+        self.db.executemany("UPDATE sigs SET refs = refs - ? WHERE s = ?", [(c, s) for s, c in counts.items()])
         self.db.execute("CREATE TEMP TABLE IF NOT EXISTS gone(s INTEGER PRIMARY KEY)")
         self.db.execute("DELETE FROM gone")
-        self.db.executemany("INSERT OR IGNORE INTO gone VALUES (?)", [(s,) for s in numbers])
-        self.db.execute("DELETE FROM bands WHERE s IN (SELECT s FROM gone)")
+        for part in _chunks(sorted(counts), 500):
+            self.db.execute(f"INSERT INTO gone SELECT s FROM sigs WHERE s IN ({','.join('?' * len(part))}) "
+                            "AND refs <= 0", part)
+        if self.db.execute("SELECT 1 FROM gone LIMIT 1").fetchone():
+            self.db.execute("DELETE FROM bands WHERE s IN (SELECT s FROM gone)")
+            self.db.execute("DELETE FROM sigs WHERE s IN (SELECT s FROM gone)")
         self.db.execute("DELETE FROM gone")
         numbers.clear()
 
     @_guarded
     def prune(self, before: datetime) -> int:
-        """Retention: records last committed by a run before ``before`` leave near-duplicate matching (their
-        signature and band keys are deleted); their id, version and content hash stay, so seen-before and
-        exact-duplicate decisions are unchanged. Returns the number of records pruned."""
+        """Retention: records last committed by a run before ``before`` leave near-duplicate matching (they no
+        longer carry a signature; a signature no record carries goes with its band keys); their id, version and
+        content hash stay, so seen-before and exact-duplicate decisions are unchanged. Returns the number of
+        records pruned."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
             old = "SELECT n FROM runs WHERE committed_at < ?"
             cut = before.astimezone(timezone.utc).isoformat()
-            rows = self.db.execute(f"SELECT n, s FROM docs WHERE (sig IS NOT NULL OR s IS NOT NULL) AND run IN ({old})",
-                                   (cut,)).fetchall()
+            rows = self.db.execute(f"SELECT n, s FROM docs WHERE s IS NOT NULL AND run IN ({old})", (cut,)).fetchall()
             ns = [r[0] for r in rows]
-            self._drop_bands([r[1] for r in rows if r[1] is not None])
+            self._release([r[1] for r in rows])
             for part in _chunks(ns, 500):
                 marks = ",".join("?" * len(part))
-                self.db.execute(f"UPDATE docs SET sig = NULL, s = NULL WHERE n IN ({marks})", part)
+                self.db.execute(f"UPDATE docs SET s = NULL WHERE n IN ({marks})", part)
             self.db.execute("COMMIT")
         except sqlite3.DatabaseError:
             self.db.execute("ROLLBACK")
@@ -417,7 +551,7 @@ class SQLiteDedupStore:
     @_guarded
     def counts(self) -> dict[str, int]:
         rows = self.db.execute("SELECT tbl, COUNT(*) FROM docs GROUP BY tbl").fetchall()
-        return {TABLES[t]: c for t, c in rows} | {"runs": self.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]}
+        return {_NAME[t]: c for t, c in rows} | {"runs": self.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]}
 
     def close(self) -> None:
         self.db.close()

@@ -252,7 +252,9 @@ def compact_partition(output: Path, old: Path, table: str, tag: str, args, stats
     new, parking = output / "_staging" / tag / table / old.name, output / "_compact_old" / tag / table / old.name
     before_rows = sum(r for _, r in sized)
     retired, entry = None, None
-    seq = progress.count = (progress.count + 1) if progress is not None else 1
+    if progress is not None:
+        progress.count += 1
+    seq = progress.count if progress is not None else 1  # the n of FAULT_INJECT_KILL_AT=compact_<point>@<n>
     try:
         names = build_partition(table, old, new, groups, tag, args.row_group_rows)
         after_rows = file_rows([new / n for n in names])

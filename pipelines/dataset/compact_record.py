@@ -15,7 +15,8 @@ a kill at any point (after the build, after the retired links, after the pending
 the record) leaves a dataset read correctly — no row lost, none twice — even before anything is recovered.
 :func:`reconcile` (the caller holds the dataset lock; every crawl at its start, ``compact`` and ``verify`` run
 it) turns pending entries into swapped partitions or drops them, deletes a record left with nothing, and puts
-back the old partition of an interrupted fallback swap.
+back the old partition of an interrupted fallback swap. It also writes the record an older version never wrote
+(:func:`adopt_orphans`).
 """
 from __future__ import annotations
 
@@ -25,7 +26,10 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 PARTITION_COLUMN = "crawl_date"  # as pipelines.schema
+TABLES = ("articles", "threads", "comments")  # as pipelines.schema
 RETIRED = "_compact_retired"  # as pipelines.dataset.compact
 PARKED = "_compact_old"
 
@@ -105,16 +109,20 @@ def recover_parked(output: Path) -> list[str]:
 
 
 def needs_recovery(output: Path) -> bool:
-    """Is a compaction's work left half done (a pending record entry, a parked partition)?"""
+    """Is a compaction's work left half done (a pending record entry, a parked partition, merged files of a
+    compaction that has no record)?"""
     if (output / PARKED).is_dir():
         return True
+    recorded = set()
     for p in sorted((output / "_manifests").glob("compact-*.json")):
+        recorded.add(p.stem)
         try:
             if json.loads(p.read_text()).get("pending"):
                 return True
         except (OSError, ValueError, AttributeError):
             continue
-    return False
+    return any(f.name[len("part-"):].rsplit("-", 1)[0] not in recorded
+               for t in TABLES for f in output.glob(f"{t}/{PARTITION_COLUMN}=*/part-compact-*.parquet"))
 
 
 def reconcile(output: str | Path) -> list[str]:
@@ -150,4 +158,74 @@ def reconcile(output: str | Path) -> list[str]:
         else:
             p.unlink()
             done.append(f"compaction {tag}: nothing was swapped; record removed")
+    return done + adopt_orphans(output)
+
+
+def adopt_orphans(output: Path) -> list[str]:
+    """Datasets an older version left behind: a compaction killed after a swap, before its record (which came only
+    at the very end), left merged ``part-compact-<tag>-N`` files no record names while the run manifests name
+    the files they replaced, now missing. When one such compaction's files in a partition hold exactly the rows
+    the missing names held (the manifests' row counts), the record is written now (``"adopted": true``);
+    otherwise nothing is changed (``verify --quarantine`` can record the names as lost)."""
+    manifests = output / "_manifests"
+    known, named, replaced = set(), {}, set()
+    for p in sorted(manifests.glob("*.json")):
+        try:
+            m = json.loads(p.read_text())
+        except (OSError, ValueError):
+            continue
+        if not isinstance(m, dict):
+            continue
+        if m.get("kind") == "compaction":
+            known.add(m.get("compaction_id") or p.stem)
+            try:
+                for e in applied_partitions(output, m):
+                    replaced.update(f"{e['table']}/{e['partition']}/{n}" for n in e.get("files_before") or [])
+            except MalformedRecord:
+                continue
+        else:
+            for f in m.get("files") or []:
+                if isinstance(f, dict) and isinstance(f.get("path"), str) and isinstance(f.get("rows"), int):
+                    named[f["path"]] = f["rows"]
+    for q in (output / "_quarantine").glob("*/QUARANTINE.json"):
+        try:
+            replaced.update(json.loads(q.read_text()).get("files") or [])
+        except (OSError, ValueError, AttributeError, TypeError):
+            continue
+    done = []
+    for table in TABLES:
+        for part in sorted((output / table).glob(f"{PARTITION_COLUMN}=*")):
+            tags: dict[str, list[str]] = {}
+            for f in sorted(part.glob("part-compact-*.parquet")):
+                tag = f.name[len("part-"):].rsplit("-", 1)[0]
+                if tag not in known:
+                    tags.setdefault(tag, []).append(f.name)
+            if len(tags) != 1:
+                continue
+            (tag, after), = tags.items()
+            prefix = f"{table}/{part.name}/"
+            missing = [rel for rel in named if rel.startswith(prefix) and rel not in replaced
+                       and not (output / rel).exists()]
+            try:
+                after_rows = sum(pq.ParquetFile(part / n).metadata.num_rows for n in after)
+            except Exception:  # noqa: BLE001 - an unreadable file: verify reports it
+                continue
+            if not missing or sum(named[rel] for rel in missing) != after_rows:
+                continue
+            entry = {"table": table, "partition": part.name, "files_before": [rel[len(prefix):] for rel in missing],
+                     "files_after": after, "rows": after_rows, "swap": "adopted"}
+            path = record_path(output, tag)
+            try:
+                record = json.loads(path.read_text()) if path.exists() else None
+            except (OSError, ValueError):
+                record = None
+            now = datetime.now(timezone.utc).isoformat()
+            record = record if isinstance(record, dict) else {
+                "kind": "compaction", "compaction_id": tag, "started_at": now, "partitions": [], "pending": [],
+                "adopted": True}
+            record["partitions"] = list(record.get("partitions") or []) + [entry]
+            record.update(finished_at=now, recovered_at=now)
+            write_record(path, record)
+            done.append(f"compaction {tag}: {table}/{part.name} was swapped by a compaction without a record "
+                        f"({len(missing)} files -> {len(after)}, {after_rows} rows); record written")
     return done
