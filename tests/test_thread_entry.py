@@ -97,21 +97,3 @@ def test_smf_topic_whose_first_page_is_gone_joins_a_topic_row(tables, demo_run):
     assert not thread["is_complete"]
     assert demo_run.stats["discussion/opening_page/failed/smf"] == 1
     assert demo_run.stats["discussion/topic_article/smf"] == 1
-
-
-def test_a_link_the_address_policy_refuses_on_its_face_is_no_link():
-    """A Discourse embed topic (or a Reddit post) whose linked page is an internal address: the page is never
-    requested and the thread joins the topic's own row (it joined an article row that never came before)."""
-    from types import SimpleNamespace
-
-    from crawler.middlewares.address_policy import Allowance
-    from crawler.spiders.thread_entry import refused_link
-
-    spider = SimpleNamespace(crawler=SimpleNamespace(address_allowance=Allowance.parse(["127.0.0.1:8080"])))
-    for url in ("http://10.0.0.5/admin", "http://127.0.0.1:6379/", "http://[::1]/x", "http://169.254.169.254/latest",
-                "file:///etc/passwd", "ftp://news.example.org/a"):
-        assert refused_link(spider, url), url
-    for url in ("https://news.example.org/a/story", "http://127.0.0.1:8080/story"):  # public; an allowed origin
-        assert not refused_link(spider, url), url
-    off = SimpleNamespace(crawler=SimpleNamespace())  # ADDRESS_POLICY_ENABLED = False: nothing refused here
-    assert not refused_link(off, "http://10.0.0.5/admin")

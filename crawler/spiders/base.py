@@ -344,9 +344,6 @@ class ArticleSpider(scrapy.Spider):
                 article_id = article.article_id
             else:
                 linked = linked_article_url(ref.platform, response.body, response.url)
-                if linked and thread_entry.refused_link(self, linked):  # never fetched: the thread joins a topic row
-                    self.inc(f"discussion/linked_article_refused/{ref.platform}")
-                    linked = None
                 if not linked:
                     yield from thread_entry.enter(self, ref, response)
                     continue

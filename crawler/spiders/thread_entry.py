@@ -19,8 +19,7 @@ Step 2's page may fail too (gone, refused, not in the WARC, not an article): the
 ``article_id``, so a row for it is made from what the discussion says (its title, the linked URL, no body,
 parser ``<platform>-topic@1``; :func:`linked_article_missing`, stat ``discussion/linked_article_missing/
 <platform>``). A page the address policy refuses makes no row (``discussion/linked_article_refused/<platform>``):
-nothing about a refused address enters the dataset; a link the policy refuses on its face (scheme, an IP
-literal) is treated as no link at all (step 3/4: the comments join the topic's own row).
+nothing about a refused address enters the dataset.
 """
 from __future__ import annotations
 
@@ -30,7 +29,6 @@ from crawler.comments import reddit
 from crawler.comments.base import ThreadRef
 from crawler.comments.discourse import topic_json_url
 from crawler.comments.payload import decode_body, json_or_none
-from crawler.middlewares.address_policy import decide
 from crawler.sites.discussion import topic_article
 from crawler.urls import canonical
 
@@ -65,17 +63,6 @@ JOINS = "joins_thread"  # meta key on a linked-article request: {"platform", "ti
 
 def joins_meta(ref: ThreadRef, response) -> dict:
     return {JOINS: {"platform": ref.platform, "title": topic_title(ref, response.body)}}
-
-
-def refused_link(spider, url: str) -> bool:
-    """Would the address policy refuse ``url`` without resolving it (scheme, an IP literal of a loopback, private,
-    link-local … address)? Such a linked page is not the thread's article: the thread is entered as if nothing
-    were linked (its comments must join a row that exists). A host name that resolves to such an address is only
-    refused at download time (then :func:`linked_article_missing` counts it; docs/reliability.md)."""
-    allow = getattr(spider.crawler, "address_allowance", None)
-    if allow is None:  # the policy is off (ADDRESS_POLICY_ENABLED = False)
-        return False
-    return not decide(url, None, allow)
 
 
 def linked_article_missing(spider, request, why: str):
