@@ -69,7 +69,20 @@ def wait_for_worker(proc: subprocess.Popen, timeout: float = 30) -> list[int]:
     return []
 
 
-def test_worker_and_crawl_process_give_the_same_languages(tmp_path):
+# what differs between any two runs of the same crawl: run times and ids, and author pseudonyms (salted per output)
+RUN_COLUMNS = {"fetched_at", "run_id", "valid_from", "author_id"}
+KEYS = {"articles": "article_id", "threads": "thread_id", "comments": "comment_id"}
+
+
+def rows(result) -> dict:
+    return {table: sorted((tuple(sorted((k, repr(v)) for k, v in r.items() if k not in RUN_COLUMNS))
+                           for r in result.table(table).to_pylist()), key=lambda r: dict(r)[key])
+            for table, key in KEYS.items()}
+
+
+def test_worker_and_crawl_process_give_the_same_rows(tmp_path):
+    """Languages, and what the worker also computes for the later steps (asset tags, content hashes, MinHash
+    signatures: pipelines/precompute.py), are the same in or out of the worker: so are all the rows."""
     port = free_port()
     inside = run_crawl(tmp_path / "inside", "-a", f"port={port}", *SITE, "-s", "LANGUAGE_WORKER=false")
     worker = run_crawl(tmp_path / "worker", "-a", f"port={port}", *SITE, "-s", "LANGUAGE_WORKER=true")
@@ -78,6 +91,14 @@ def test_worker_and_crawl_process_give_the_same_languages(tmp_path):
     got, expected = languages(worker), languages(inside)
     assert got == expected and len(got) > 1000
     assert {lang for lang, _ in got.values()} >= {"en", "es", "und"}
+    # the worker's values were taken (not recomputed in the crawl), and none in the run without a worker
+    for step in ("assets", "dedup_near"):
+        assert worker.stats.get(f"pipeline/precomputed/{step}", 0) > 0 and f"pipeline/precomputed/{step}" not in inside.stats
+    assert worker.stats["pipeline/precomputed/dedup_near"] == sum(worker.stats.get(f"dedup/{t}/signed", 0)
+                                                                   for t in ("articles", "comments"))
+    assert rows(worker) == rows(inside)
+    labelled = [r for r in worker.table("comments").to_pylist() if r["duplicate_of"]]
+    assert labelled and any(r["assets"] for r in worker.table("comments").to_pylist())
 
 
 @pytest.mark.skipif(not (PROC / "self").is_dir(), reason="needs /proc to find the worker process")
@@ -98,6 +119,7 @@ def test_a_killed_worker_loses_nothing(tmp_path, after):
     killed = CrawlResult(tmp_path / "killed", proc.returncode, err, manifest_stats(tmp_path / "killed"))
     assert killed.stats["pipeline/language/worker_failed"] == 1  # logged, counted, and detected in the crawl
     assert languages(killed) == languages(reference)
+    assert rows(killed) == rows(reference)  # asset tags, hashes and labels too, whichever side computed them
     assert "language worker failed" in err
 
 
