@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -75,9 +76,35 @@ KEYS = {"articles": "article_id", "threads": "thread_id", "comments": "comment_i
 
 
 def rows(result) -> dict:
-    return {table: sorted((tuple(sorted((k, repr(v)) for k, v in r.items() if k not in RUN_COLUMNS))
-                           for r in result.table(table).to_pylist()), key=lambda r: dict(r)[key])
-            for table, key in KEYS.items()}
+    """{table: {(id, version): row without RUN_COLUMNS}}, and every (id, version) once."""
+    out = {}
+    for table, key in KEYS.items():
+        got = [r for r in result.table(table).to_pylist()]
+        out[table] = {(r[key], r["version"]): {k: v for k, v in r.items() if k not in RUN_COLUMNS} for r in got}
+        assert len(out[table]) == len(got), f"{table}: a row written twice"
+    return out
+
+
+def _clock_edge(x, y) -> bool:
+    """A date the validate step keeps up to now + 1 day: the scaled demo dates stories into the future, so a
+    date near that edge is kept in one run and nulled in a run a few minutes earlier (not what is compared)."""
+    if (x is None) == (y is None) or not isinstance(x or y, datetime):
+        return False
+    edge = datetime.now(timezone.utc) + timedelta(days=1)
+    return abs(((x or y) - edge).total_seconds()) < 6 * 3600
+
+
+def differences(a: dict, b: dict) -> list:
+    """(table, id, column) where two ``rows`` answers differ (None for a row only one side has), a few."""
+    out = []
+    for table in a:
+        for k in sorted(set(a[table]) | set(b[table])):
+            if k not in a[table] or k not in b[table]:
+                out.append((table, k, None))
+                continue
+            ra, rb = a[table][k], b[table][k]
+            out += [(table, k, c) for c in ra if ra[c] != rb.get(c) and not _clock_edge(ra[c], rb.get(c))]
+    return out[:10]
 
 
 def test_worker_and_crawl_process_give_the_same_rows(tmp_path):
@@ -96,7 +123,7 @@ def test_worker_and_crawl_process_give_the_same_rows(tmp_path):
         assert worker.stats.get(f"pipeline/precomputed/{step}", 0) > 0 and f"pipeline/precomputed/{step}" not in inside.stats
     assert worker.stats["pipeline/precomputed/dedup_near"] == sum(worker.stats.get(f"dedup/{t}/signed", 0)
                                                                    for t in ("articles", "comments"))
-    assert rows(worker) == rows(inside)
+    assert not differences(rows(worker), rows(inside))
     labelled = [r for r in worker.table("comments").to_pylist() if r["duplicate_of"]]
     assert labelled and any(r["assets"] for r in worker.table("comments").to_pylist())
 
@@ -119,7 +146,7 @@ def test_a_killed_worker_loses_nothing(tmp_path, after):
     killed = CrawlResult(tmp_path / "killed", proc.returncode, err, manifest_stats(tmp_path / "killed"))
     assert killed.stats["pipeline/language/worker_failed"] == 1  # logged, counted, and detected in the crawl
     assert languages(killed) == languages(reference)
-    assert rows(killed) == rows(reference)  # asset tags, hashes and labels too, whichever side computed them
+    assert not differences(rows(killed), rows(reference))  # asset tags, hashes and labels too, whichever side computed them
     assert "language worker failed" in err
 
 
