@@ -151,7 +151,8 @@ class ArticlePage:
 
     @cached_property
     def metas(self) -> tuple[dict[str, str], dict[str, str]]:
-        """({property: content}, {name: content}) of the page's <meta> tags, the first of each kept: one
+        """({property: content}, {name: content}) of the page's <meta> tags, the first that says something
+        of each kept (a blank ``<meta name="author" content=" ">`` before the filled one is no value): one
         pass over the tree instead of one selector per field."""
         by_property: dict[str, str] = {}
         by_name: dict[str, str] = {}
@@ -160,6 +161,8 @@ class ArticlePage:
         if isinstance(getattr(root, "tag", None), str):
             for m in XP_META(root):
                 content = m.get("content")
+                if not content.strip():
+                    continue
                 prop, name = m.get("property"), m.get("name")
                 if prop is not None:
                     by_property.setdefault(prop, content)
