@@ -159,3 +159,36 @@ def test_measures():
     _, empty = parsed_html("<html><body></body></html>")
     assert notarticle.main_region_link_share(empty.root) == 0.0
     assert notarticle.page_link_share(empty) == 0.0
+
+
+def test_a_story_region_outweighs_the_site_menus():
+    """A long untyped guide under a mega-menu of 360 same-site headline links: the links outweigh its prose
+    five times over, but the region the extractor chose is a story (long prose, few links, none of the
+    headlines); cut to its first paragraph the same page is a headline listing."""
+    html, exp = load("listing_like_article_story_under_menu")
+    result = parse_article(exp["url"], html, {})
+    assert isinstance(result, ArticleRecord) and result.body_text.startswith(exp["body_first_words"])
+    assert "without losing sleep" not in result.body_text
+    _, sel = parsed_html(html)
+    heads = notarticle.listing.headline_links(sel.root, exp["url"])
+    assert sum(map(len, heads.values())) >= notarticle.LISTING_RATIO * notarticle.prose_len(result.body_text)
+    cut = re.sub(r"(</p>)(\s*<p>.*?</p>){5}\s*</div>", r"\1\n  </div>", html, count=1, flags=re.S)
+    assert cut.count("<p>") == 2  # the first paragraph and the footer's
+    result = parse_article(exp["url"], cut, {})
+    assert isinstance(result, NotArticle) and (result.reason, result.detail) == ("listing", "headlines")
+
+
+def test_story_region_needs_few_headlines_inside_it():
+    html, exp = load("listing_like_article_story_under_menu")
+    _, sel = parsed_html(html)
+    story = sel.root.xpath('//div[@class="guide-body"]')
+    assert notarticle.is_story_region(story, exp["url"])
+    assert not notarticle.is_story_region([], exp["url"])
+    links = "".join(f'<p>Read next: <a href="/guides/story-number-{n}-of-this-week">Story number {n} of this '
+                    f"week</a>, with a line of our own about why it matters to anyone who keeps coins at home "
+                    f"and wants the whole picture.</p>" for n in range(8))
+    crowded = html.replace('<div class="guide-body">', '<div class="guide-body">' + links)
+    _, sel = parsed_html(crowded)
+    region = sel.root.xpath('//div[@class="guide-body"]')
+    assert notarticle.region_link_share(region) <= notarticle.STORY_REGION_MAX_LINK_SHARE
+    assert not notarticle.is_story_region(region, exp["url"])
