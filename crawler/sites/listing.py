@@ -102,3 +102,76 @@ def _holds_headline(block: etree._Element, url: str, host: str | None) -> bool:
                 host is None or site_of(urljoin(url, (a.get("href") or "").strip())) == host):
             return True
     return False
+
+
+# -- page-level evidence of a listing template --------------------------------------------------------------
+# Body classes the big CMSs put on their listing templates (WordPress body_class(), Drupal, Ghost, Joomla):
+# documented template names, not any site's own words.
+WP_LISTING_CLASSES = frozenset({"blog", "archive", "category", "tag", "author", "date", "search", "search-results",
+                                "post-type-archive", "paged"})  # WordPress (need a WordPress mark, below)
+CMS_LISTING_CLASSES = frozenset({"page-taxonomy-term", "path-taxonomy",      # Drupal taxonomy term pages
+                                 "home-template", "tag-template", "author-template", "paged-template",  # Ghost
+                                 "view-category", "view-featured", "layout-blog"})  # Joomla
+# ... and the classes of one item's page, which win: WordPress single posts and pages, Drupal nodes, HubSpot posts
+ITEM_CLASSES = frozenset({"single", "wp-singular", "single-post", "page", "post-template-default", "blog-post",
+                          "hs-blog-post", "node-type-article", "page-node-type-article", "post-template",
+                          "view-article", "view-item"})
+PAGE_NUMBER = re.compile(r"(?:/page/|[?&;](?:page|paged|pg)=)(\d+)/?(?:$|[?&#])", re.I)
+PAGINATION = etree.XPath("//*[contains(@class, 'pagination') or contains(@class, 'pager') or "
+                         "contains(@class, 'nav-links') or contains(@class, 'page-numbers') or "
+                         "@role='navigation' or @aria-label='Pagination' or @aria-label='pagination']")
+PAGINATION_MIN_PAGES = 2     # links to other numbered pages of the list inside a pagination block
+DATED_CARD_MAX_CHARS = 1500  # an <article> longer than this is a post or a comment, not a card
+DATED_CARD_LINK_WORDS = 3
+
+
+def listing_template(root: etree._Element) -> str | None:
+    """The listing template the page's <body> class names (``category``, ``tag-template`` ...), or None; a body
+    class of one item's page (``single``, ``wp-singular``, ``page`` ...) means None."""
+    body = root.find(".//body")
+    if body is None:
+        return None
+    classes = set((body.get("class") or "").lower().split())
+    if not classes or not ITEM_CLASSES.isdisjoint(classes):
+        return None
+    hit = classes & CMS_LISTING_CLASSES
+    if not hit and (any(c.startswith("wp-") for c in classes) or "archive" in classes):
+        hit = classes & WP_LISTING_CLASSES  # WordPress's words only on a WordPress page
+    return min(hit - {"archive"}, default=None) or min(hit, default=None)  # the most telling name
+
+
+def pagination_pages(root: etree._Element, url: str) -> int:
+    """Distinct other numbered pages of this list linked from pagination blocks (``/page/2/``, ``?page=3``)."""
+    host = site_of(url) if url else None
+    here = url.split("#")[0].rstrip("/")
+    pages = set()
+    for block in PAGINATION(root):
+        for a in block.iter("a"):
+            href = (a.get("href") or "").strip()
+            m = PAGE_NUMBER.search(href)
+            if not m:
+                continue
+            absolute = urljoin(url, href).split("#")[0]
+            if absolute.rstrip("/") != here and (host is None or site_of(absolute) == host):
+                pages.add(absolute)
+    return len(pages)
+
+
+def dated_cards(root: etree._Element, url: str) -> int:
+    """<article> cards that carry a <time> and a headline link (DATED_CARD_LINK_WORDS words or more) to another
+    page of the site: the dated teasers of a home page or section front (a comment links to its author)."""
+    host = site_of(url) if url else None
+    here = url.split("#")[0].rstrip("/")
+    n = 0
+    for card in root.iter("article"):
+        if card.find(".//time") is None or len(" ".join(card.text_content().split())) > DATED_CARD_MAX_CHARS:
+            continue
+        for a in card.iter("a"):
+            href = (a.get("href") or "").strip()
+            if not href or href.startswith(SKIP_SCHEMES) or len(a.text_content().split()) < DATED_CARD_LINK_WORDS:
+                continue
+            absolute = urljoin(url, href).split("#")[0]
+            if absolute.rstrip("/") != here and (host is None or site_of(absolute) == host):
+                n += 1
+                break
+    return n
