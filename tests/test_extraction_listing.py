@@ -36,7 +36,7 @@ def load(case: str) -> tuple[str, dict]:
 def test_every_rule_has_a_fixture():
     rules = {load(c)[1]["detail"] for c in LISTING_CASES}
     assert {"declared_collection", "link_region", "teaser_region", "thin_linked", "weak_region", "cms_template",
-            "paginated", "dated_cards"} <= rules
+            "paginated", "dated_cards", "page_teasers"} <= rules
     assert len(ARTICLE_CASES) >= 3
 
 
@@ -138,7 +138,8 @@ def test_weak_region_needs_links_and_a_weak_region():
     _, sel = parsed_html(html)
     body = parse_article(exp["url"], unlinked, {}).body_text
     assert notarticle.listing_rule(sel, exp["url"], body) == "weak_region"  # fast path run by the rule itself
-    assert notarticle.listing_rule(sel, exp["url"], body, fast_enough=True) is None
+    # a region that stands alone is no weak region; its eighteen same-shaped rows still make it a list
+    assert notarticle.listing_rule(sel, exp["url"], body, fast_enough=True) == "page_teasers"
 
 
 def test_rule_reads_the_page_when_the_caller_does_not_say():
@@ -294,3 +295,24 @@ def test_a_story_region_outweighs_pagination_and_dated_comments():
         assert isinstance(result, ArticleRecord) and result.body_text.startswith(exp["body_first_words"]), case
         result = parse_article(exp["url"], _cut_to_first_paragraph(html), {})
         assert isinstance(result, NotArticle) and result.detail == rule, case
+
+
+def test_page_teasers_need_a_long_run_of_same_site_cards():
+    """A shop category: the extractor's region is the intro, the sixteen product cards sit beside it."""
+    html, exp = load("listing_page_teasers")
+    _, sel = parsed_html(html)
+    assert notarticle.page_teasers(sel, exp["url"]) == 16
+    cards = html.split('      <li class="product-card">')
+    fewer = '      <li class="product-card">'.join(cards[:notarticle.PAGE_TEASERS_MIN_RUN]) + "</ul></div></body></html>"
+    assert fewer.count('<li class="product-card">') == notarticle.PAGE_TEASERS_MIN_RUN - 1
+    assert isinstance(parse_article(exp["url"], fewer, {}), ArticleRecord)
+    elsewhere = html.replace('<a href="/shop/', '<a href="https://maker.example/shop/')
+    assert isinstance(parse_article(exp["url"], elsewhere, {}), ArticleRecord)
+    typed = html.replace("</head>", '<meta property="og:type" content="article"></head>')
+    assert isinstance(parse_article(exp["url"], typed, {}), ArticleRecord)
+    # a long guide of its own above the grid: its region is a story
+    story, _ = load("listing_like_article_story_under_menu")
+    guide = "\n".join(re.findall(r"<p>.*?</p>", story)[:7])
+    with_guide = html.replace("</div>\n<div class=\"product-grid\">", guide + "</div>\n<div class=\"product-grid\">")
+    assert with_guide != html
+    assert isinstance(parse_article(exp["url"], with_guide, {}), ArticleRecord)

@@ -68,11 +68,13 @@ def listing_links(url: str, body: bytes | str) -> list[str]:
     return list(dict.fromkeys(canonical(u) for u in headline_links(root, url)))
 
 
-def teaser_runs(region: etree._Element, url: str = "") -> list[tuple[int, int]]:
+def teaser_runs(region: etree._Element, url: str = "", min_unlinked: int = 0) -> list[tuple[int, int]]:
     """(teasers, characters) of each run of same-shaped sibling teaser blocks inside ``region``: siblings with
     the same tag and class, each TEASER_MIN_CHARS..TEASER_MAX_CHARS of text holding a link of
     TEASER_LINK_WORDS words or more to another page of the site (``url``'s; any link when no url) — a card of a
-    category page, a row of search results; the items of a list article mostly link elsewhere."""
+    category page, a row of search results; the items of a list article mostly link elsewhere.
+    ``min_unlinked``: characters of text outside links a teaser needs besides its headline (an excerpt, a date, a
+    price): a menu's items are links only."""
     host = site_of(url) if url else None
     runs = []
     for parent in region.iter():
@@ -88,12 +90,17 @@ def teaser_runs(region: etree._Element, url: str = "") -> list[tuple[int, int]]:
             n = chars = 0
             for block in blocks:
                 size = len(" ".join(block.text_content().split()))
-                if TEASER_MIN_CHARS <= size <= TEASER_MAX_CHARS and _holds_headline(block, url, host):
+                if TEASER_MIN_CHARS <= size <= TEASER_MAX_CHARS and _holds_headline(block, url, host) and (
+                        not min_unlinked or size - _link_chars(block) >= min_unlinked):
                     n += 1
                     chars += size
             if n >= TEASER_MIN_RUN and n >= TEASER_RUN_SHARE * len(blocks):
                 runs.append((n, chars))
     return runs
+
+
+def _link_chars(block: etree._Element) -> int:
+    return sum(len(" ".join(a.text_content().split())) for a in block.iter("a"))
 
 
 def _holds_headline(block: etree._Element, url: str, host: str | None) -> bool:

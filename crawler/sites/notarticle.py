@@ -20,8 +20,9 @@
   of teasers), ``teaser_region`` (the region is mostly runs of same-shaped teaser blocks, each a headline link
   with a short excerpt), ``thin_linked`` (little prose of its own and a fifth or more of the page's text in links),
   ``weak_region`` (the extractor's region holds too little of the page's prose to stand alone and half the
-  page's text is links: an index of snippets). The rules that weigh the whole page's links against its text
-  (``headlines``, ``thin_linked``, ``weak_region``) give way when the extractor's region is a story
+  page's text is links: an index of snippets), ``page_teasers`` (a run of 15 or more teaser blocks anywhere on
+  the page and less than 5000 characters of prose of its own: a catalogue whose region is its intro). The rules that weigh the whole page's links against its text
+  (``headlines``, ``thin_linked``, ``weak_region``, ``page_teasers``) give way when the extractor's region is a story
   (:func:`is_story_region`: long prose, few links, few headline links inside it): a long guide under a site's
   mega-menu is an article;
 * ``forum``: a discussion thread (forum topic, Q&A page): its structured data says so (``QAPage``,
@@ -92,6 +93,9 @@ THIN_MIN_LINK_SHARE = 0.2     # ... and, with this share of its visible text in 
 WEAK_REGION_MIN_LINK_SHARE = 0.5  # a page whose main region holds little of its prose, half of it links
 PAGINATION_MIN_PAGES = 2      # other numbered pages of the list linked from a pagination block
 DATED_CARDS_MIN = 15          # <article> cards with a date and a headline link to another page of the site
+PAGE_TEASERS_MIN_RUN = 15     # teasers in one run anywhere on an untyped page ...
+PAGE_TEASERS_MAX_PROSE = 5000  # ... with less prose of its own than this
+PAGE_TEASER_MIN_UNLINKED = 10  # text of a card besides its links (excerpt, date, price): menu items have none
 STORY_REGION_MIN_PROSE = 2000  # prose in the chosen region that makes it a story ...
 STORY_REGION_MAX_LINK_SHARE = 0.2  # ... when at most this share of the region's text is links
 LD_STORY_TYPE = re.compile(r"(Article|BlogPosting|Report)$")  # JSON-LD @type names of one story
@@ -258,7 +262,20 @@ def listing_rule(sel: Selector, url: str, body: str | None, declared: bool | Non
             fast_enough if fast_enough is not None else maintext.extract_fast(sel).enough) \
             and not is_story_region(region, url):
         return "weak_region"
+    if own < PAGE_TEASERS_MAX_PROSE and page_teasers(sel, url) >= PAGE_TEASERS_MIN_RUN \
+            and not is_story_region(region, url):
+        return "page_teasers"
     return None
+
+
+def page_teasers(sel: Selector, url: str = "") -> int:
+    """The longest run of same-shaped teaser blocks anywhere in <body> (:func:`listing.teaser_runs`), each with
+    some text besides its links: the cards of a catalogue or category page whose main region the extractor
+    placed on its intro text (a menu's items are links only)."""
+    body = sel.root.find(".//body")
+    if body is None:
+        return 0
+    return max((n for n, _ in listing.teaser_runs(body, url, PAGE_TEASER_MIN_UNLINKED)), default=0)
 
 
 def is_story_region(containers: list, url: str = "") -> bool:
