@@ -124,9 +124,9 @@ ITEM_CLASSES = frozenset({"single", "wp-singular", "single-post", "page", "post-
                           "hs-blog-post", "node-type-article", "page-node-type-article", "post-template",
                           "view-article", "view-item"})
 PAGE_NUMBER = re.compile(r"(?:/page/|[?&;](?:page|paged|pg)=)(\d+)/?(?:$|[?&#])", re.I)
-PAGINATION = etree.XPath("//*[contains(@class, 'pagination') or contains(@class, 'pager') or "
-                         "contains(@class, 'nav-links') or contains(@class, 'page-numbers') or "
-                         "@role='navigation' or @aria-label='Pagination' or @aria-label='pagination']")
+PAGINATION_WORDS = ("pagination", "pager", "nav-links", "page-numbers")  # class words of a pagination block
+PAGINATION_LABELS = frozenset({"pagination", "pages", "page navigation"})
+PAGINATION_MAX_UP = 4        # a page link sits this close below its pagination block
 PAGINATION_MIN_PAGES = 2     # links to other numbered pages of the list inside a pagination block
 DATED_CARD_MAX_CHARS = 1500  # an <article> longer than this is a post or a comment, not a card
 DATED_CARD_LINK_WORDS = 3
@@ -148,20 +148,33 @@ def listing_template(root: etree._Element) -> str | None:
 
 
 def pagination_pages(root: etree._Element, url: str) -> int:
-    """Distinct other numbered pages of this list linked from pagination blocks (``/page/2/``, ``?page=3``)."""
+    """Distinct other numbered pages of this list (``/page/2/``, ``?page=3``) linked from pagination blocks (an
+    element whose class names a pager, or labelled so for screen readers, at most PAGINATION_MAX_UP levels up)."""
     host = site_of(url) if url else None
     here = url.split("#")[0].rstrip("/")
     pages = set()
-    for block in PAGINATION(root):
-        for a in block.iter("a"):
-            href = (a.get("href") or "").strip()
-            m = PAGE_NUMBER.search(href)
-            if not m:
-                continue
-            absolute = urljoin(url, href).split("#")[0]
-            if absolute.rstrip("/") != here and (host is None or site_of(absolute) == host):
-                pages.add(absolute)
+    for a in root.iter("a"):
+        href = a.get("href")
+        if not href or not PAGE_NUMBER.search(href):
+            continue  # most links: one regex test
+        absolute = urljoin(url, href.strip()).split("#")[0]
+        if absolute in pages or absolute.rstrip("/") == here or (host is not None and site_of(absolute) != host):
+            continue
+        if _in_pagination(a):
+            pages.add(absolute)
     return len(pages)
+
+
+def _in_pagination(el: etree._Element) -> bool:
+    for _ in range(PAGINATION_MAX_UP):
+        el = el.getparent()
+        if el is None:
+            return False
+        cls = (el.get("class") or "").lower()
+        if any(w in cls for w in PAGINATION_WORDS) or \
+                (el.get("aria-label") or "").strip().lower() in PAGINATION_LABELS:
+            return True
+    return False
 
 
 def dated_cards(root: etree._Element, url: str) -> int:
