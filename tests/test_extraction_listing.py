@@ -20,6 +20,8 @@ from crawler.sites import notarticle
 from crawler.sites.generic import NotArticle, parse_article
 
 CASES_DIR = Path(__file__).parent / "fixtures" / "generic"
+CRAWL_SITE = CASES_DIR / "listing_crawl_site"
+CRAWL_DOMAIN = "quaycoins.example"
 LISTING_CASES = sorted(p.name for p in CASES_DIR.glob("listing_*")
                        if (p / "expected.json").exists() and "detail" in json.loads((p / "expected.json").read_text()))
 ARTICLE_CASES = sorted(p.name for p in CASES_DIR.glob("listing_like_article_*"))
@@ -159,3 +161,71 @@ def test_measures():
     _, empty = parsed_html("<html><body></body></html>")
     assert notarticle.main_region_link_share(empty.root) == 0.0
     assert notarticle.page_link_share(empty) == 0.0
+
+
+def test_a_story_region_outweighs_the_site_menus():
+    """A long untyped guide under a mega-menu of 360 same-site headline links: the links outweigh its prose
+    five times over, but the region the extractor chose is a story (long prose, few links, none of the
+    headlines); cut to its first paragraph the same page is a headline listing."""
+    html, exp = load("listing_like_article_story_under_menu")
+    result = parse_article(exp["url"], html, {})
+    assert isinstance(result, ArticleRecord) and result.body_text.startswith(exp["body_first_words"])
+    assert "without losing sleep" not in result.body_text
+    _, sel = parsed_html(html)
+    heads = notarticle.listing.headline_links(sel.root, exp["url"])
+    assert sum(map(len, heads.values())) >= notarticle.LISTING_RATIO * notarticle.prose_len(result.body_text)
+    cut = re.sub(r"(</p>)(\s*<p>.*?</p>){5}\s*</div>", r"\1\n  </div>", html, count=1, flags=re.S)
+    assert cut.count("<p>") == 2  # the first paragraph and the footer's
+    result = parse_article(exp["url"], cut, {})
+    assert isinstance(result, NotArticle) and (result.reason, result.detail) == ("listing", "headlines")
+
+
+def test_story_region_needs_few_headlines_inside_it():
+    html, exp = load("listing_like_article_story_under_menu")
+    _, sel = parsed_html(html)
+    story = sel.root.xpath('//div[@class="guide-body"]')
+    assert notarticle.is_story_region(story, exp["url"])
+    assert not notarticle.is_story_region([], exp["url"])
+    links = "".join(f'<p>Read next: <a href="/guides/story-number-{n}-of-this-week">Story number {n} of this '
+                    f"week</a>, with a line of our own about why it matters to anyone who keeps coins at home "
+                    f"and wants the whole picture.</p>" for n in range(8))
+    crowded = html.replace('<div class="guide-body">', '<div class="guide-body">' + links)
+    _, sel = parsed_html(crowded)
+    region = sel.root.xpath('//div[@class="guide-body"]')
+    assert notarticle.region_link_share(region) <= notarticle.STORY_REGION_MAX_LINK_SHARE
+    assert not notarticle.is_story_region(region, exp["url"])
+
+
+def test_crawl_counts_each_listing_rule(tmp_path):
+    """`scrapy crawl news` over a local site whose feed lists one article and two listing pages: one article
+    row, and each listing counted under its reason and under the rule that decided it."""
+    import importlib.util
+
+    from tests.conftest import run_crawl
+
+    spec = importlib.util.spec_from_file_location("listing_fixture_site",
+                                                  Path(__file__).parent / "fixtures" / "sources" / "fixture_site.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    registry = tmp_path / "sources.json"
+    registry.write_text(json.dumps({"version": 1, "sources": [{
+        "name": "quaycoins", "title": "Quay Coins", "domains": [CRAWL_DOMAIN], "home": f"https://{CRAWL_DOMAIN}/",
+        "discovery": [{"kind": "feed", "url": f"https://{CRAWL_DOMAIN}/feed/"}], "comments": "none",
+        "parser": "generic", "politeness": {"download_delay": 1.0, "concurrency": 1}}]}))
+    with module.FixtureSite(CRAWL_SITE, [f"https://{CRAWL_DOMAIN}"]) as site:
+        result = run_crawl(tmp_path / "out", "-a", "source=quaycoins", "-a", f"base_override={CRAWL_DOMAIN}={site.base}",
+                           "-a", f"registry={registry}", "-s", "CONTACT=tests@example.org",
+                           "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", spider="news")
+    assert result.returncode == 0, result.stderr[-3000:]
+    stats = result.stats
+    assert stats["articles/not_article/listing"] == 2
+    assert stats["articles/not_article/listing/teaser_region"] == 1
+    assert stats["articles/not_article/listing/thin_linked"] == 1
+    assert not [k for k in stats if k.startswith("articles/not_article/listing/")
+                and k.rsplit("/", 1)[1] not in ("teaser_region", "thin_linked")]
+    titles = [r["title"] for r in result.table("articles").to_pylist()]
+    assert titles == ["Exchange adds a proof-of-reserves page"]
+    # the summary line counts each page once (the rule is a breakdown of its reason)
+    assert "dropped/skipped:" in result.stderr and "not_article/listing=2" in result.stderr
+    assert "not_article/listing/" not in result.stderr.split(
+        "dropped/skipped:")[-1]

@@ -70,8 +70,13 @@ AUTHOR_LABEL = re.compile(r"^(?:written by|author|authors|posted by|words by)\s*
 BY_LINE = re.compile(r"^(?:written |posted |words )?by:?\s+([^|\u2022\u00b7,;:()\d]{2,60}?)"
                      r"(?:\s*(?:[|\u2022\u00b7,;:(\d]|\s(?:on|at|in|and|for|from|updated|published)\s).*)?$", re.I)
 # candidate texts for a "By Jane Doe" line (narrowed in C, checked in Python): short, with "by" in them
-XP_BY_CANDIDATES = etree.XPath("//body//text()[string-length(.) < 200 and (contains(., 'By') or contains(., 'by'))]")
+# ... and short label texts ("Author", "Contributors:") whose names follow in the next texts
+XP_BY_CANDIDATES = etree.XPath("//body//text()[string-length(.) < 200 and (contains(., 'By') or contains(., 'by') "
+                               "or (string-length(.) < 30 and (contains(., 'uthor') or contains(., 'ontributor'))))]")
 BY_ALONE = re.compile(r"^(?:(?:written|posted|article|authored|words) )?by:?$", re.I)
+NAMES_LABEL = re.compile(r"^(?:authors?|authored by|author\(s\)|contributors?|contributor\(s\)|contributed by)\s*:?$", re.I)
+LABEL_NAMES_MAX_TEXTS = 12  # texts read after a label for its names
+NAME_JOINER = re.compile(r"^(?:,|;|&|and|,\s*and)$", re.I)
 NOT_BYLINE_PLACES = frozenset({"script", "style", "a", "button", "nav", "footer", "form", "label", "select",
                                "option", "textarea"})
 BY_LINE_MAX_CHARS = 90
@@ -151,7 +156,8 @@ class ArticlePage:
 
     @cached_property
     def metas(self) -> tuple[dict[str, str], dict[str, str]]:
-        """({property: content}, {name: content}) of the page's <meta> tags, the first of each kept: one
+        """({property: content}, {name: content}) of the page's <meta> tags, the first that says something
+        of each kept (a blank ``<meta name="author" content=" ">`` before the filled one is no value): one
         pass over the tree instead of one selector per field."""
         by_property: dict[str, str] = {}
         by_name: dict[str, str] = {}
@@ -160,6 +166,8 @@ class ArticlePage:
         if isinstance(getattr(root, "tag", None), str):
             for m in XP_META(root):
                 content = m.get("content")
+                if not content.strip():
+                    continue
                 prop, name = m.get("property"), m.get("name")
                 if prop is not None:
                     by_property.setdefault(prop, content)
@@ -417,8 +425,9 @@ class ArticlePage:
         tries = 0
         for text in XP_BY_CANDIDATES(root):
             line = " ".join(str(text).split())
-            if len(line) >= BY_LINE_MAX_CHARS or not line[:12].lower().replace("written ", "").replace(
-                    "posted ", "").startswith("by"):
+            label = bool(BY_ALONE.match(line) or NAMES_LABEL.match(line))
+            if not label and (len(line) >= BY_LINE_MAX_CHARS or not line[:12].lower().replace(
+                    "written ", "").replace("posted ", "").startswith("by")):
                 continue
             holder = text.getparent()
             if holder is None or any(el.tag in NOT_BYLINE_PLACES for el in (holder, *holder.iterancestors())
@@ -427,8 +436,13 @@ class ArticlePage:
             tries += 1
             if tries > BYLINE_MAX_TRIES:
                 break
-            if BY_ALONE.match(line):
-                name = _text_after(text)
+            if label:
+                name = _text_after(text) if BY_ALONE.match(line) else ""
+                if not (name and NAME_LIKE.match(name) and _name_text(name)):
+                    names = _names_after(text)
+                    if names:
+                        return names
+                    continue
             else:
                 m = BY_LINE.match(line)
                 name = m.group(1).strip() if m else ""
@@ -663,6 +677,66 @@ def _text_after(text) -> str:
             return " ".join(node.tail.split())
         node = node.getnext()
     return ""
+
+
+def _names_after(text) -> list[str]:
+    """The names in the texts right after a label text ("<h3>Author</h3><p>Jane Doe</p>", "<strong>
+    Contributors:</strong> Jane Doe", "<h6>Authors</h6><ul><li><a>Jane Doe</a></li><li><a>John Roe</a>…"):
+    the run of name-like texts (and the commas/"and" between them) inside the one element beside the
+    label that holds the first name; a first text of several names ("Jane Doe and John Roe") split. []
+    when the next text is no name."""
+    holder = text.getparent()
+    # the label itself is the first of these texts: the holder's text, or (a tail) the first following one
+    after = holder.xpath(("following::text()" if text.is_tail else "(descendant::text() | following::text())")
+                         + f"[normalize-space()][position() <= {LABEL_NAMES_MAX_TEXTS + 1}]")[1:]
+    label_el = _element_of(text)
+    names: list[str] = []
+    box = None  # the element beside the label that holds the names: later names must be in it too
+    for i, node in enumerate(after):
+        t = " ".join(node.split())
+        if NAME_JOINER.match(t):
+            continue
+        if box is not None and not _inside(node, box):
+            break
+        if NAME_LIKE.match(t) and _name_text(t):
+            box = box if box is not None else _box_beside(node, label_el)
+            names.append(t)
+            if len(names) == AUTHOR_LINKS_MAX:
+                break
+            continue
+        if i == 0:
+            parts = [p for p in re.split(r"\s*(?:,|;|&|\band\b)\s*", t) if p]
+            if 1 < len(parts) <= AUTHOR_LINKS_MAX and all(NAME_LIKE.match(p) and _name_text(p) for p in parts):
+                return parts
+        break
+    return names
+
+
+def _element_of(text):
+    """The element a text node is in (a tail is in its element's parent)."""
+    el = text.getparent()
+    return el.getparent() if text.is_tail and el is not None else el
+
+
+def _box_beside(text, label_el):
+    """The largest element holding ``text`` but not the label (the element itself when both are in it:
+    a name in the tail after "<strong>Author:</strong>")."""
+    box = _element_of(text)
+    if box is None or label_el is None:
+        return box
+    label_line = {label_el, *label_el.iterancestors()}
+    if box in label_line:
+        return box
+    for anc in box.iterancestors():
+        if anc in label_line:
+            break
+        box = anc
+    return box
+
+
+def _inside(text, box) -> bool:
+    el = _element_of(text)
+    return el is not None and (el is box or box in set(el.iterancestors()))
 
 
 def _readable_date(cand) -> bool:

@@ -14,7 +14,10 @@
   of teasers), ``teaser_region`` (the region is mostly runs of same-shaped teaser blocks, each a headline link
   with a short excerpt), ``thin_linked`` (little prose of its own and a fifth or more of the page's text in links),
   ``weak_region`` (the extractor's region holds too little of the page's prose to stand alone and half the
-  page's text is links: an index of snippets);
+  page's text is links: an index of snippets). The rules that weigh the whole page's links against its text
+  (``headlines``, ``thin_linked``, ``weak_region``) give way when the extractor's region is a story
+  (:func:`is_story_region`: long prose, few links, few headline links inside it): a long guide under a site's
+  mega-menu is an article;
 * ``forum``: a discussion thread (forum topic, Q&A page): its structured data says so (``QAPage``,
   ``DiscussionForumPosting``), or, on a page that does not call itself an article, the text sits in four or more
   same-shaped post blocks (siblings with the same tag and class, the class naming a post, message, reply or
@@ -81,6 +84,8 @@ TEASER_REGION_SHARE = 0.6     # ... and the share of the region's text that runs
 THIN_MAX_PROSE = 500          # prose characters below which a page is thin ...
 THIN_MIN_LINK_SHARE = 0.2     # ... and, with this share of its visible text in links, an index page
 WEAK_REGION_MIN_LINK_SHARE = 0.5  # a page whose main region holds little of its prose, half of it links
+STORY_REGION_MIN_PROSE = 2000  # prose in the chosen region that makes it a story ...
+STORY_REGION_MAX_LINK_SHARE = 0.2  # ... when at most this share of the region's text is links
 LD_STORY_TYPE = re.compile(r"(Article|BlogPosting|Report)$")  # JSON-LD @type names of one story
 PROSE_MIN_CHARS = 80         # a paragraph shorter than this is a label, date or button, not prose
 PAYWALL_MAX_BODY = 1500       # a not-free page with less body text than this is a teaser
@@ -194,12 +199,17 @@ def listing_rule(sel: Selector, url: str, body: str | None, declared: bool | Non
     own = prose_len(body)
     if declared and own >= PROSE_MIN_CHARS:
         return None  # the page says it is one article and has prose of its own (whatever it links to)
+    region = None  # the extractor's main region, chosen once when a rule needs it
     heads = listing.headline_links(sel.root, url) if url else {}
     if len(heads) >= LISTING_MIN_HEADLINES and sum(len(t) for t in heads.values()) >= LISTING_RATIO * max(own, 1):
         if declared:
-            return "headlines" if own < PROSE_MIN_CHARS else None
-        if not (declared is None and declares_article(sel) and own >= LISTING_DECLARED_MIN_PROSE):
-            return "headlines"
+            hit = own < PROSE_MIN_CHARS
+        else:
+            hit = not (declared is None and declares_article(sel) and own >= LISTING_DECLARED_MIN_PROSE)
+        if hit:
+            region = maintext.choose(sel.root) if isinstance(getattr(sel.root, "tag", None), str) else []
+            if not is_story_region(region, url):
+                return "headlines"  # (a story region: the headline links are the site's menus, not the page)
     if body is None and not (declared or declares_article(sel)):
         paragraphs = [p for p in sel.css(SEL_PARAGRAPHS) if len(" ".join(p.css("::text").getall())) > 150]
         if len(paragraphs) < 3 and len(sel.css(SEL_LINKS)) > 30:
@@ -213,18 +223,38 @@ def listing_rule(sel: Selector, url: str, body: str | None, declared: bool | Non
         return "declared_collection"
     if ld_story or (story if story is not None else calls_itself_article(sel)):
         return None  # an article page may be link-heavy (a round-up, a short post under a big menu)
-    region = maintext.choose(sel.root)
+    if region is None:
+        region = maintext.choose(sel.root)
     if region_link_share(region) > REGION_MAX_LINK_SHARE:
         return "link_region"
     if is_teaser_region(region, url):
         return "teaser_region"
     share = page_link_share(sel)
-    if own < THIN_MAX_PROSE and share >= THIN_MIN_LINK_SHARE:
+    if own < THIN_MAX_PROSE and share >= THIN_MIN_LINK_SHARE and not is_story_region(region, url):
         return "thin_linked"
     if share >= WEAK_REGION_MIN_LINK_SHARE and not (
-            fast_enough if fast_enough is not None else maintext.extract_fast(sel).enough):
+            fast_enough if fast_enough is not None else maintext.extract_fast(sel).enough) \
+            and not is_story_region(region, url):
         return "weak_region"
     return None
+
+
+def is_story_region(containers: list, url: str = "") -> bool:
+    """The region the extractor chose reads as one story: STORY_REGION_MIN_PROSE characters or more in prose
+    paragraphs, at most STORY_REGION_MAX_LINK_SHARE of its text in links and fewer than LISTING_MIN_HEADLINES
+    headline links inside it. The rules that weigh the whole page's links against its text (headline links,
+    a thin page, a weak region) give way to it: a long story under a site's big menus is still a story, and
+    the fast path's own text may have missed it."""
+    if not containers:
+        return False
+    prose = sum(len(t) for c in containers for p in c.iter("p")
+                if len(t := " ".join(p.text_content().split())) >= PROSE_MIN_CHARS)
+    if prose < STORY_REGION_MIN_PROSE or region_link_share(containers) > STORY_REGION_MAX_LINK_SHARE:
+        return False
+    heads: set = set()
+    for c in containers:
+        heads.update(listing.headline_links(c, url) if url else ())
+    return len(heads) < LISTING_MIN_HEADLINES
 
 
 def ld_declares_story(sel: Selector, ld_types: frozenset | None = None) -> bool:
