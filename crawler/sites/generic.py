@@ -18,7 +18,7 @@ from lxml import etree
 from parsel.csstranslator import css2xpath
 
 from crawler import ids
-from crawler.dates import days_shown, first_day_in, read_date
+from crawler.dates import days_shown, first_day_in, own_offset, read_date, written_in_utc
 from crawler.htmltext import element_text, html_to_text, normalise_whitespace
 from crawler.items import ArticleRecord
 from crawler.parsed_html import parsed_html
@@ -458,7 +458,24 @@ class ArticlePage:
         declared = self.declared_published()
         if declared is None:
             return self.found_date()
-        return self.printed_earlier(declared) or declared
+        return self.printed_earlier(declared) or self.local_time(declared) or declared
+
+    def local_time(self, declared: str) -> str | None:
+        """A publication time written in UTC, given in the site's own offset (that of its ``<time
+        datetime>`` stamps) when the local day is the day in the URL: "2025-12-19T02:41:41Z" on
+        ``/2025/12/18/…`` beside "21:46-05:00" stamps is "2025-12-18T21:41:41-05:00" (the same instant, the
+        day the site published it on). ISO string or None."""
+        m = URL_DATE.search(self.url or "")
+        if not m or not written_in_utc(declared):
+            return None
+        dt, offset = read_date(declared), own_offset(self.select(SEL_TIME_DOM))
+        if dt is None or offset is None:
+            return None
+        local = dt.astimezone(offset)
+        if local.date() == dt.date() or \
+                (local.year, local.month, local.day) != tuple(int(g) for g in m.groups()):
+            return None
+        return local.isoformat()
 
     def declared_published(self) -> str | None:
         for cand in (self.ld.get("datePublished"), self.article_meta("published_time"),
