@@ -49,6 +49,8 @@ def summary_line(stats: dict) -> str:
         if not isinstance(v, int) or not v:
             continue
         if k.startswith("articles/not_article/"):
+            if k.count("/") > 2 and stats.get(k.rsplit("/", 1)[0]):
+                continue  # the rule behind a reason counted already (listing/headlines under listing)
             dropped[k.split("/", 1)[1]] = v
         elif k.startswith("pipeline/drop/"):
             dropped[k.split("/", 2)[2]] = v

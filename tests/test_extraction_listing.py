@@ -20,6 +20,8 @@ from crawler.sites import notarticle
 from crawler.sites.generic import NotArticle, parse_article
 
 CASES_DIR = Path(__file__).parent / "fixtures" / "generic"
+CRAWL_SITE = CASES_DIR / "listing_crawl_site"
+CRAWL_DOMAIN = "quaycoins.example"
 LISTING_CASES = sorted(p.name for p in CASES_DIR.glob("listing_*")
                        if (p / "expected.json").exists() and "detail" in json.loads((p / "expected.json").read_text()))
 ARTICLE_CASES = sorted(p.name for p in CASES_DIR.glob("listing_like_article_*"))
@@ -192,3 +194,38 @@ def test_story_region_needs_few_headlines_inside_it():
     region = sel.root.xpath('//div[@class="guide-body"]')
     assert notarticle.region_link_share(region) <= notarticle.STORY_REGION_MAX_LINK_SHARE
     assert not notarticle.is_story_region(region, exp["url"])
+
+
+def test_crawl_counts_each_listing_rule(tmp_path):
+    """`scrapy crawl news` over a local site whose feed lists one article and two listing pages: one article
+    row, and each listing counted under its reason and under the rule that decided it."""
+    import importlib.util
+
+    from tests.conftest import run_crawl
+
+    spec = importlib.util.spec_from_file_location("listing_fixture_site",
+                                                  Path(__file__).parent / "fixtures" / "sources" / "fixture_site.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    registry = tmp_path / "sources.json"
+    registry.write_text(json.dumps({"version": 1, "sources": [{
+        "name": "quaycoins", "title": "Quay Coins", "domains": [CRAWL_DOMAIN], "home": f"https://{CRAWL_DOMAIN}/",
+        "discovery": [{"kind": "feed", "url": f"https://{CRAWL_DOMAIN}/feed/"}], "comments": "none",
+        "parser": "generic", "politeness": {"download_delay": 1.0, "concurrency": 1}}]}))
+    with module.FixtureSite(CRAWL_SITE, [f"https://{CRAWL_DOMAIN}"]) as site:
+        result = run_crawl(tmp_path / "out", "-a", "source=quaycoins", "-a", f"base_override={CRAWL_DOMAIN}={site.base}",
+                           "-a", f"registry={registry}", "-s", "CONTACT=tests@example.org",
+                           "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", spider="news")
+    assert result.returncode == 0, result.stderr[-3000:]
+    stats = result.stats
+    assert stats["articles/not_article/listing"] == 2
+    assert stats["articles/not_article/listing/teaser_region"] == 1
+    assert stats["articles/not_article/listing/thin_linked"] == 1
+    assert not [k for k in stats if k.startswith("articles/not_article/listing/")
+                and k.rsplit("/", 1)[1] not in ("teaser_region", "thin_linked")]
+    titles = [r["title"] for r in result.table("articles").to_pylist()]
+    assert titles == ["Exchange adds a proof-of-reserves page"]
+    # the summary line counts each page once (the rule is a breakdown of its reason)
+    assert "dropped/skipped:" in result.stderr and "not_article/listing=2" in result.stderr
+    assert "not_article/listing/" not in result.stderr.split(
+        "dropped/skipped:")[-1]

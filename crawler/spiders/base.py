@@ -270,6 +270,8 @@ class ArticleSpider(scrapy.Spider):
         if isinstance(result, NotArticle):
             yield from thread_entry.linked_article_missing(self, response.request, f"not an article: {result.reason}")
             self.inc(f"articles/not_article/{result.reason}")
+            if result.detail:  # the rule that decided (listing: headlines, teaser_region ...)
+                self.inc(f"articles/not_article/{result.reason}/{result.detail}")
             self.inc(f"sites/{site_of(response.url)}/not_article/{result.reason}")
             self.logger.info("not an article (%s): %s", result.reason, response.url)
             return
