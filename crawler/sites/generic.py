@@ -598,6 +598,11 @@ class ArticlePage:
         if reason:
             return NotArticle(reason, self.url, detail)
         body = self.body_text()
+        paywalled = notarticle.is_paywalled(self.sel, self.raw, body)
+        if paywalled:  # a teaser: its story text is the row's body; a wall with no story is no article
+            if notarticle.is_wall_only(self.sel, self.raw, body):
+                return NotArticle("paywall", self.url)
+            body = notarticle.teaser_story(body)
         if not body or len(body) < MIN_BODY_CHARS:
             return NotArticle("no_body", self.url)
         title = self.title()
@@ -610,7 +615,7 @@ class ArticlePage:
             title=title, body_text=body, summary=self.summary(), authors=self.authors(),
             authors_raw=self.authors_raw(), published_at=read_date(pub_raw), published_at_raw=pub_raw,
             modified_at=read_date(mod_raw), section=self.section(), tags=self.tags(), image_url=self.image_url(),
-            syndicated_from=self.syndicated_from(), parser=self.parser,
+            syndicated_from=self.syndicated_from(), is_paywalled=paywalled, parser=self.parser,
         )
 
 
