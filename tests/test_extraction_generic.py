@@ -4,7 +4,8 @@ Each case has ``input.html`` and ``expected.json``. Keys in expected.json:
 
 * ``url`` (required): the URL the page is parsed as;
 * ``not_article``: the expected NotArticle reason, or null for an article;
-* for articles: ``title``, ``authors``, ``published_at`` (ISO, UTC), ``section``, ``tags``, ``canonical_url``,
+* for articles: ``title``, ``authors``, ``published_at`` (ISO, UTC), ``published_day`` (the day the page
+  published on, in the site's own time: the ``YYYY-MM-DD`` that ``published_at_raw`` starts with), ``section``, ``tags``, ``canonical_url``,
   ``body_first_words`` / ``body_last_words`` (the body starts / ends with them), ``body_includes`` /
   ``body_excludes`` (substrings), ``is_paywalled``; a key that is absent is not checked;
 * for listings: ``listing_links`` (exact list from :func:`crawler.sites.listing.listing_links`).
@@ -56,6 +57,8 @@ def test_case(case):
     if "published_at" in exp:
         want = datetime.fromisoformat(exp["published_at"]) if exp["published_at"] else None
         assert result.published_at == want
+    if "published_day" in exp:
+        assert (result.published_at_raw or "")[:10] == exp["published_day"], result.published_at_raw
     text = result.body_text
     if "body_first_words" in exp:
         assert text.startswith(exp["body_first_words"]), text[:120]
