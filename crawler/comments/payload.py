@@ -39,14 +39,19 @@ def to_int(v) -> int | None:
 # Typed reads of JSON fields: a server may send any JSON type anywhere (a number for a title, an integer for a
 # list of children, a list where an object belongs). Adapters read fields through these, so an odd value is
 # absent rather than an exception that loses the rest of the page.
-def text_of(d, key: str) -> str | None:
-    """``d[key]`` as text: a string (None when empty), a number's decimal text, else None."""
-    v = d.get(key) if isinstance(d, dict) else None
+def text_value(v) -> str | None:
+    """A JSON value as text: a string (None when empty), a number's decimal text, else None (a bool, null, a list
+    or object where text belongs). The one reader of "JSON value as text" for adapters and discussion records."""
     if isinstance(v, str):
         return v or None
     if isinstance(v, (int, float)) and not isinstance(v, bool):
         return str(v)
     return None
+
+
+def text_of(d, key: str) -> str | None:
+    """``d[key]`` as text (:func:`text_value`); None when ``d`` is not an object or has no such key."""
+    return text_value(d.get(key)) if isinstance(d, dict) else None
 
 
 def list_of(d, key: str) -> list:
