@@ -68,6 +68,9 @@ BYLINE_MAX_TRIES = 20
 NAME_LIKE = re.compile(r"^[A-Z][\w.'\-]*(?: [A-Z][\w.'\-]*){1,4}$")
 BY_PREFIX = re.compile(r"^\s*(?:by|written by|posted by|author)(?:\s*:\s*|\s+|$)", re.I)  # (not "Byron")
 AUTHOR_LINKS_MAX = 5
+# an unfilled template key where a name should be ("page.head.author", "post.author.name"); a login name
+# ("jane.doe", "q_admin") is kept: it is how some sites sign
+TEMPLATE_KEY = re.compile(r"^(?:[a-z_]+\.)*(?:author|authors|byline|writer)(?:\.[a-z_]+)*$", re.I)
 AUTHOR_LABEL = re.compile(r"^(?:written by|author|authors|posted by|words by)\s*:?$", re.I)
 # a short body text opening with "By" (or "Written by", "Posted by"), the name up to a separator or the end
 BY_LINE = re.compile(r"^(?:written |posted |words )?by:?\s+([^|\u2022\u00b7,;:()\d]{2,60}?)"
@@ -308,7 +311,7 @@ class ArticlePage:
         company blog signs as the company)."""
         by_id = {o.get("@id"): o for o in self.ld_objects if isinstance(o.get("@id"), str)}
         sources = (
-            lambda: _ld_names(self.ld.get("author"), by_id),
+            lambda: [n for n in _ld_names(self.ld.get("author"), by_id) if _not_a_handle(n)],
             lambda: [a for a in (*(self.meta(n) for n in META_AUTHOR_NAMES), self.article_meta("author"),
                                  self.labelled_meta_author())
                      if a and _not_a_handle(a)][:1],
@@ -796,9 +799,11 @@ def _own_texts(el) -> list[str]:
 
 
 def _not_a_handle(text: str) -> bool:
-    """An author meta tag's value that is a name, not a profile URL, a numeric id or an @handle."""
+    """An author value that is a name, not a profile URL, a numeric id, an @handle or an unfilled template
+    key ("page.head.extra.author": dotted, with an author word)."""
     t = text.strip()
-    return bool(t) and not t.startswith(("http", "@", "/")) and not t.isdigit()
+    return bool(t) and not t.startswith(("http", "@", "/")) and not t.isdigit() \
+        and not ("." in t and TEMPLATE_KEY.match(t))
 
 
 def _name_text(text: str) -> bool:
