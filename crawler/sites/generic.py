@@ -68,6 +68,7 @@ BYLINE_MAX_TRIES = 20
 NAME_LIKE = re.compile(r"^[A-Z][\w.'\-]*(?: [A-Z][\w.'\-]*){1,4}$")
 BY_PREFIX = re.compile(r"^\s*(?:by|written by|posted by|author)(?:\s*:\s*|\s+|$)", re.I)  # (not "Byron")
 AUTHOR_LINKS_MAX = 5
+NAME_ROLE_DASH = re.compile(r"\s+[-\u2013\u2014]\s+")
 # an unfilled template key where a name should be ("page.head.author", "post.author.name"); a login name
 # ("jane.doe", "q_admin") is kept: it is how some sites sign
 TEMPLATE_KEY = re.compile(r"^(?:[a-z_]+\.)*(?:author|authors|byline|writer)(?:\.[a-z_]+)*$", re.I)
@@ -360,6 +361,10 @@ class ArticlePage:
         for raw in self.authors_raw():
             for part in re.split(r"\s*(?:,|\band\b|&|\|)\s*", raw):
                 part = BY_PREFIX.sub("", part).strip()
+                # a whole value "Jane Doe - Editorial Team": a name, then (after a spaced dash) the desk
+                head = NAME_ROLE_DASH.split(part, 1)[0]
+                if part == raw.strip() and head != part and NAME_LIKE.match(head):
+                    part = head
                 if part and not part.startswith("http") and len(part) < 80 and part.lower() not in NOT_NAMES:
                     out.append(part)
         return list(dict.fromkeys(out))
