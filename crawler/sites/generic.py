@@ -61,8 +61,10 @@ WORDS = re.compile(r"\w+")
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 NOT_NAMES = frozenset({"by", "admin", "staff", "author", "editor", "guest"})
 # one pass for every author-markup rule: rel/itemprop author, class words with "author" or "byline" in them
-XP_AUTHORISH = etree.XPath('//body//*[@rel="author" or @itemprop="author" or contains(@class, "author") or '
-                           'contains(@class, "byline")]')
+# (class words matched case-blind: "dateAndAuthorContainer", "AuthorName" are author markup too)
+_CLASS_LOWER = 'translate(@class, "ABEHILNORTUY", "abehilnortuy")'
+XP_AUTHORISH = etree.XPath(f'//body//*[@rel="author" or @itemprop="author" or contains({_CLASS_LOWER}, "author") or '
+                           f'contains({_CLASS_LOWER}, "byline")]')
 XP_AUTHOR_LINK = etree.XPath('//a[@rel="author" or contains(@href, "/author/") or contains(@href, "/authors/")]')
 BYLINE_MAX_TRIES = 20
 NAME_LIKE = re.compile(r"^[A-Z][\w.'\-]*(?: [A-Z][\w.'\-]*){1,4}$")
@@ -399,8 +401,8 @@ class ArticlePage:
         """A name-like text (two to five capitalised words) in the first element whose class or itemprop
         says author/byline, as its whole text or one text of its own: ``<div class="the-author">Jane
         Doe</div>``, ``<div class="post-author"><img> <span>Jane Doe</span> <span>3 May</span></div>``."""
-        found = [el for el in self.authorish if el.get("itemprop") == "author" or "author" in (el.get("class") or "")
-                 or "byline" in (el.get("class") or "")][:BYLINE_MAX_TRIES]
+        found = [el for el in self.authorish if el.get("itemprop") == "author" or "author" in _class_of(el)
+                 or "byline" in _class_of(el)][:BYLINE_MAX_TRIES]
         # an element whose class names the name ("author-name") first, then any author/byline element
         named = [el for el in found if "name" in (el.get("class") or "").lower()]
         for el in named + found:
@@ -415,7 +417,7 @@ class ArticlePage:
                 return [text]
             # the whole text of an element whose class says it is the author ("entry-author-name"): a name
             # however it is written ("annette thurmon", "Paramita (Guha) Ghosh", a single first name)
-            if "author" in (el.get("class") or "").lower() and LOOSE_NAME.match(text) \
+            if "author" in _class_of(el) and LOOSE_NAME.match(text) \
                     and len(text.split()) <= LOOSE_NAME_MAX_WORDS and _name_text(text):
                 return [text]
             if len(text) <= SHORT_BYLINE_CHARS:  # "Jane Doe • May 3, 2025": the name before a separator,
@@ -801,6 +803,10 @@ def _own_texts(el) -> list[str]:
     texts = [el.text] if el.text else []
     texts.extend(c.tail for c in el if c.tail)
     return texts
+
+
+def _class_of(el) -> str:
+    return (el.get("class") or "").lower()
 
 
 def _not_a_handle(text: str) -> bool:
