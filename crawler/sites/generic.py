@@ -18,7 +18,7 @@ from lxml import etree
 from parsel.csstranslator import css2xpath
 
 from crawler import ids
-from crawler.dates import days_shown, first_day_in, read_date
+from crawler.dates import days_shown, first_day_in, first_day_shown, own_offset, read_date, written_in_utc
 from crawler.htmltext import element_text, html_to_text, normalise_whitespace
 from crawler.items import ArticleRecord
 from crawler.parsed_html import parsed_html
@@ -44,6 +44,9 @@ TEXTS_UNDER_HEADLINE = 40
 XP_UNDER_HEADLINE = etree.XPath("(//h1)[1]/following::text()[not(parent::script or parent::style)]"
                                 f"[position() <= {TEXTS_UNDER_HEADLINE}]", smart_strings=False)
 XP_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]", smart_strings=False)
+# "This article was originally published on 26 Sep 2019 …": the page's own word on its first publication
+ORIGINALLY = re.compile(r"\boriginally\s+(?:published|posted)\b", re.I)
+ORIGINALLY_DATE_CHARS = 40  # the date must follow within this many characters
 URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:/|-|$)")
 SEL_TAGS = 'meta[property="article:tag"]::attr(content)'
 SEL_SYNDICATION = ('link[rel="original-source"]::attr(href), link[rel="syndication-source"]::attr(href), '
@@ -456,9 +459,44 @@ class ArticlePage:
         (a WebPage beside the article), microdata datePublished, the first <time datetime>; else a date
         found on the page (:meth:`found_date`). The modified date is never taken for it."""
         declared = self.declared_published()
-        if declared is None:
-            return self.found_date()
-        return self.printed_earlier(declared) or declared
+        chosen = self.found_date() if declared is None else \
+            self.printed_earlier(declared) or self.local_time(declared) or declared
+        original = self.stated_original()
+        if original and (read_date(chosen) is None or original < read_date(chosen).date().isoformat()):
+            return original
+        return chosen
+
+    def stated_original(self) -> str | None:
+        """The day after "originally published/posted" in the page's text ("This article was originally
+        published on 26 Sep 2019 and has been updated since"), YYYY-MM-DD; it wins over an other date when
+        earlier. The raw page is searched first, so pages without the words cost one regex scan."""
+        root = self.sel.root
+        if not isinstance(self.raw, str) or not ORIGINALLY.search(self.raw) \
+                or not isinstance(getattr(root, "tag", None), str):
+            return None
+        text = " ".join(" ".join(t.split()) for t in XP_VISIBLE_TEXT(root) if t.strip())
+        for m in ORIGINALLY.finditer(text):
+            day = first_day_shown(text[m.end():m.end() + ORIGINALLY_DATE_CHARS])
+            if day:
+                return day
+        return None
+
+    def local_time(self, declared: str) -> str | None:
+        """A publication time written in UTC, given in the site's own offset (that of its ``<time
+        datetime>`` stamps) when the local day is the day in the URL: "2025-12-19T02:41:41Z" on
+        ``/2025/12/18/…`` beside "21:46-05:00" stamps is "2025-12-18T21:41:41-05:00" (the same instant, the
+        day the site published it on). ISO string or None."""
+        m = URL_DATE.search(self.url or "")
+        if not m or not written_in_utc(declared):
+            return None
+        dt, offset = read_date(declared), own_offset(self.select(SEL_TIME_DOM))
+        if dt is None or offset is None:
+            return None
+        local = dt.astimezone(offset)
+        if local.date() == dt.date() or \
+                (local.year, local.month, local.day) != tuple(int(g) for g in m.groups()):
+            return None
+        return local.isoformat()
 
     def declared_published(self) -> str | None:
         for cand in (self.ld.get("datePublished"), self.article_meta("published_time"),
@@ -581,6 +619,11 @@ class ArticlePage:
         if reason:
             return NotArticle(reason, self.url, detail)
         body = self.body_text()
+        paywalled = notarticle.is_paywalled(self.sel, self.raw, body)
+        if paywalled:  # a teaser: its story text is the row's body; a wall with no story is no article
+            if notarticle.is_wall_only(self.sel, self.raw, body):
+                return NotArticle("paywall", self.url)
+            body = notarticle.teaser_story(body)
         if not body or len(body) < MIN_BODY_CHARS:
             return NotArticle("no_body", self.url)
         title = self.title()
@@ -593,7 +636,7 @@ class ArticlePage:
             title=title, body_text=body, summary=self.summary(), authors=self.authors(),
             authors_raw=self.authors_raw(), published_at=read_date(pub_raw), published_at_raw=pub_raw,
             modified_at=read_date(mod_raw), section=self.section(), tags=self.tags(), image_url=self.image_url(),
-            syndicated_from=self.syndicated_from(), parser=self.parser,
+            syndicated_from=self.syndicated_from(), is_paywalled=paywalled, parser=self.parser,
         )
 
 

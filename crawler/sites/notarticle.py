@@ -22,7 +22,11 @@
   ``DiscussionForumPosting``), or, on a page that does not call itself an article, the text sits in four or more
   same-shaped post blocks (siblings with the same tag and class, the class naming a post, message, reply or
   answer); such a page belongs to a comment adapter (discussion entry), never to an article row;
-* ``paywall``: the page says it is not free (``isAccessibleForFree: false``) and shows only a teaser.
+* ``paywall``: the page says it is not free (``isAccessibleForFree: false``, a locked content tier) and
+  serves nothing of the story: only the wall's own messages ("Subscribe to continue reading"). A
+  not-free page that serves the opening of its story (a teaser) *is* an article row, flagged
+  ``is_paywalled`` (:func:`is_paywalled`), its body the teaser without the wall's messages
+  (:func:`teaser_story`).
 
 The first three are decided before any extraction (cheap); the last two need the extracted body text.
 """
@@ -88,7 +92,19 @@ STORY_REGION_MIN_PROSE = 2000  # prose in the chosen region that makes it a stor
 STORY_REGION_MAX_LINK_SHARE = 0.2  # ... when at most this share of the region's text is links
 LD_STORY_TYPE = re.compile(r"(Article|BlogPosting|Report)$")  # JSON-LD @type names of one story
 PROSE_MIN_CHARS = 80         # a paragraph shorter than this is a label, date or button, not prose
-PAYWALL_MAX_BODY = 1500       # a not-free page with less body text than this is a teaser
+PAYWALL_MAX_BODY = 1500       # a not-free page with less body text than this serves only a teaser
+# the wall's own messages: a short paragraph of a teaser that asks the reader to pay, subscribe or log in. A
+# strong phrase ("for subscribers only", "continue reading", "already a subscriber") makes one, and so does a
+# weak word in a paragraph that speaks to the reader (you/your, or opening with a call: "Log in or register");
+# weak words alone do not ("members will pay a monthly fee; existing subscribers get three months free" is news)
+WALL_STRONG = re.compile(r"\b((for|to) (paying |premium |our )?(subscribers|members)( only)?|already an? (subscriber|member)|"
+                         r"continue reading|read the (full|rest|whole)|(rest|remainder) of (this|the) (article|story)|"
+                         r"free articles?|paywall)\b", re.I)
+WALL_WEAK = re.compile(r"\b(subscri(be|bers?|ption)|sign(ed)?[ -]?(in|up)|log(ged)?[ -]?in|register|members?(hip)?|"
+                       r"premium|unlock|free trial|access)\b", re.I)
+WALL_ADDRESS = re.compile(r"\b(you|your)\b|^\W*(subscribe|sign|log|register|join|become|unlock|start|get|try)\b", re.I)
+WALL_MESSAGE_MAX = 300       # ... that short (a longer paragraph naming a subscription is the story's)
+TEASER_MIN_CHARS = 200       # story text a teaser needs besides the wall's messages (as an article body)
 
 
 FORUM_LD_TYPES = frozenset({"DiscussionForumPosting", "QAPage"})
@@ -316,15 +332,43 @@ def prose_len(text: str | None) -> int:
     return sum(len(p) for p in re.split(r"\n\s*\n", text or "") if len(p.strip()) >= PROSE_MIN_CHARS)
 
 
-def is_paywalled(sel: Selector, raw: str, body: str | None) -> bool:
-    """The page says it is not free (JSON-LD isAccessibleForFree false, or a locked content tier) and
-    shows only a teaser."""
-    if len(body or "") >= PAYWALL_MAX_BODY:
-        return False
+def declares_not_free(sel: Selector, raw: str) -> bool:
+    """The page says it is not free: JSON-LD ``isAccessibleForFree`` false, or a locked/metered content tier."""
     tier = (sel.css(SEL_CONTENT_TIER).get() or "").strip().lower()
     if tier in LOCKED_TIERS:
         return True
     return bool(NOT_FREE.search(raw)) and any(_not_free(block) for block in sel.css(SEL_LD).getall())
+
+
+def is_paywalled(sel: Selector, raw: str, body: str | None) -> bool:
+    """The page says it is not free and serves only a teaser (less body text than PAYWALL_MAX_BODY): the row
+    it makes holds the story's opening, not the story (``is_paywalled``)."""
+    return len(body or "") < PAYWALL_MAX_BODY and declares_not_free(sel, raw)
+
+
+def is_wall_message(paragraph: str) -> bool:
+    """A short paragraph that asks the reader to subscribe, pay or log in (the wall, not the story): a strong
+    phrase, or a weak word in a paragraph that speaks to the reader."""
+    if len(paragraph) > WALL_MESSAGE_MAX:
+        return False
+    if WALL_STRONG.search(paragraph):
+        return True
+    return bool(WALL_WEAK.search(paragraph)) and bool(WALL_ADDRESS.search(paragraph))
+
+
+def teaser_story(body: str | None) -> str:
+    """A teaser's story text: its paragraphs without the wall's own messages."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", body or "")]
+    return "\n\n".join(p for p in paragraphs if p and not is_wall_message(p))
+
+
+def is_wall_only(sel: Selector, raw: str, body: str | None) -> bool:
+    """A not-free page that serves nothing of its story: besides the wall's messages, no prose paragraph or
+    less than TEASER_MIN_CHARS of text. Such a page is no article (``paywall``); a teaser is one."""
+    if not is_paywalled(sel, raw, body):
+        return False
+    story = teaser_story(body)
+    return len(story) < TEASER_MIN_CHARS or prose_len(story) == 0
 
 
 def _not_free(block: str) -> bool:
@@ -394,7 +438,7 @@ def explain_after_extraction(sel: Selector, raw: str, url: str, body: str | None
     rule = listing_rule(sel, url, body, declared, story, ld_types, fast_enough)
     if rule:
         return "listing", rule
-    if is_paywalled(sel, raw, body):
+    if is_wall_only(sel, raw, body):
         return "paywall", None
     return None, None
 
