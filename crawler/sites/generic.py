@@ -61,13 +61,19 @@ WORDS = re.compile(r"\w+")
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 NOT_NAMES = frozenset({"by", "admin", "staff", "author", "editor", "guest"})
 # one pass for every author-markup rule: rel/itemprop author, class words with "author" or "byline" in them
-XP_AUTHORISH = etree.XPath('//body//*[@rel="author" or @itemprop="author" or contains(@class, "author") or '
-                           'contains(@class, "byline")]')
+# (class words matched case-blind: "dateAndAuthorContainer", "AuthorName" are author markup too)
+_CLASS_LOWER = 'translate(@class, "ABEHILNORTUY", "abehilnortuy")'
+XP_AUTHORISH = etree.XPath(f'//body//*[@rel="author" or @itemprop="author" or contains({_CLASS_LOWER}, "author") or '
+                           f'contains({_CLASS_LOWER}, "byline")]')
 XP_AUTHOR_LINK = etree.XPath('//a[@rel="author" or contains(@href, "/author/") or contains(@href, "/authors/")]')
 BYLINE_MAX_TRIES = 20
 NAME_LIKE = re.compile(r"^[A-Z][\w.'\-]*(?: [A-Z][\w.'\-]*){1,4}$")
 BY_PREFIX = re.compile(r"^\s*(?:by|written by|posted by|author)(?:\s*:\s*|\s+|$)", re.I)  # (not "Byron")
 AUTHOR_LINKS_MAX = 5
+NAME_ROLE_DASH = re.compile(r"\s+[-\u2013\u2014]\s+")
+# an unfilled template key where a name should be ("page.head.author", "post.author.name"); a login name
+# ("jane.doe", "q_admin") is kept: it is how some sites sign
+TEMPLATE_KEY = re.compile(r"^(?:[a-z_]+\.)*(?:author|authors|byline|writer)(?:\.[a-z_]+)*$", re.I)
 AUTHOR_LABEL = re.compile(r"^(?:written by|author|authors|posted by|words by)\s*:?$", re.I)
 # a short body text opening with "By" (or "Written by", "Posted by"), the name up to a separator or the end
 BY_LINE = re.compile(r"^(?:written |posted |words )?by:?\s+([^|\u2022\u00b7,;:()\d]{2,60}?)"
@@ -308,7 +314,7 @@ class ArticlePage:
         company blog signs as the company)."""
         by_id = {o.get("@id"): o for o in self.ld_objects if isinstance(o.get("@id"), str)}
         sources = (
-            lambda: _ld_names(self.ld.get("author"), by_id),
+            lambda: [n for n in _ld_names(self.ld.get("author"), by_id) if _not_a_handle(n)],
             lambda: [a for a in (*(self.meta(n) for n in META_AUTHOR_NAMES), self.article_meta("author"),
                                  self.labelled_meta_author())
                      if a and _not_a_handle(a)][:1],
@@ -357,6 +363,10 @@ class ArticlePage:
         for raw in self.authors_raw():
             for part in re.split(r"\s*(?:,|\band\b|&|\|)\s*", raw):
                 part = BY_PREFIX.sub("", part).strip()
+                # a whole value "Jane Doe - Editorial Team": a name, then (after a spaced dash) the desk
+                head = NAME_ROLE_DASH.split(part, 1)[0]
+                if part == raw.strip() and head != part and NAME_LIKE.match(head):
+                    part = head
                 if part and not part.startswith("http") and len(part) < 80 and part.lower() not in NOT_NAMES:
                     out.append(part)
         return list(dict.fromkeys(out))
@@ -391,8 +401,8 @@ class ArticlePage:
         """A name-like text (two to five capitalised words) in the first element whose class or itemprop
         says author/byline, as its whole text or one text of its own: ``<div class="the-author">Jane
         Doe</div>``, ``<div class="post-author"><img> <span>Jane Doe</span> <span>3 May</span></div>``."""
-        found = [el for el in self.authorish if el.get("itemprop") == "author" or "author" in (el.get("class") or "")
-                 or "byline" in (el.get("class") or "")][:BYLINE_MAX_TRIES]
+        found = [el for el in self.authorish if el.get("itemprop") == "author" or "author" in _class_of(el)
+                 or "byline" in _class_of(el)][:BYLINE_MAX_TRIES]
         # an element whose class names the name ("author-name") first, then any author/byline element
         named = [el for el in found if "name" in (el.get("class") or "").lower()]
         for el in named + found:
@@ -407,7 +417,7 @@ class ArticlePage:
                 return [text]
             # the whole text of an element whose class says it is the author ("entry-author-name"): a name
             # however it is written ("annette thurmon", "Paramita (Guha) Ghosh", a single first name)
-            if "author" in (el.get("class") or "").lower() and LOOSE_NAME.match(text) \
+            if "author" in _class_of(el) and LOOSE_NAME.match(text) \
                     and len(text.split()) <= LOOSE_NAME_MAX_WORDS and _name_text(text):
                 return [text]
             if len(text) <= SHORT_BYLINE_CHARS:  # "Jane Doe • May 3, 2025": the name before a separator,
@@ -795,10 +805,16 @@ def _own_texts(el) -> list[str]:
     return texts
 
 
+def _class_of(el) -> str:
+    return (el.get("class") or "").lower()
+
+
 def _not_a_handle(text: str) -> bool:
-    """An author meta tag's value that is a name, not a profile URL, a numeric id or an @handle."""
+    """An author value that is a name, not a profile URL, a numeric id, an @handle or an unfilled template
+    key ("page.head.extra.author": dotted, with an author word)."""
     t = text.strip()
-    return bool(t) and not t.startswith(("http", "@", "/")) and not t.isdigit()
+    return bool(t) and not t.startswith(("http", "@", "/")) and not t.isdigit() \
+        and not ("." in t and TEMPLATE_KEY.match(t))
 
 
 def _name_text(text: str) -> bool:
