@@ -49,6 +49,8 @@ def summary_line(stats: dict) -> str:
         if not isinstance(v, int) or not v:
             continue
         if k.startswith("articles/not_article/"):
+            if k.count("/") > 2 and stats.get(k.rsplit("/", 1)[0]):
+                continue  # the rule behind a reason counted already (listing/headlines under listing)
             dropped[k.split("/", 1)[1]] = v
         elif k.startswith("pipeline/drop/"):
             dropped[k.split("/", 2)[2]] = v
@@ -61,5 +63,6 @@ def summary_line(stats: dict) -> str:
         elif k == "comments/incomplete_thread":
             dropped[k] = v
     dropped_s = ", ".join(f"{k}={v}" for k, v in sorted(dropped.items())) or "none"
+    flagged = f" | flagged: paywalled={stats['articles/paywalled']}" if stats.get("articles/paywalled") else ""
     return (f"articles={rows['articles']} threads={rows['threads']} comments={rows['comments']} "
-            f"| dropped/skipped: {dropped_s}")
+            f"| dropped/skipped: {dropped_s}{flagged}")

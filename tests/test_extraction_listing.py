@@ -20,6 +20,8 @@ from crawler.sites import notarticle
 from crawler.sites.generic import NotArticle, parse_article
 
 CASES_DIR = Path(__file__).parent / "fixtures" / "generic"
+CRAWL_SITE = CASES_DIR / "listing_crawl_site"
+CRAWL_DOMAIN = "quaycoins.example"
 LISTING_CASES = sorted(p.name for p in CASES_DIR.glob("listing_*")
                        if (p / "expected.json").exists() and "detail" in json.loads((p / "expected.json").read_text()))
 ARTICLE_CASES = sorted(p.name for p in CASES_DIR.glob("listing_like_article_*"))
@@ -33,7 +35,8 @@ def load(case: str) -> tuple[str, dict]:
 
 def test_every_rule_has_a_fixture():
     rules = {load(c)[1]["detail"] for c in LISTING_CASES}
-    assert {"declared_collection", "link_region", "teaser_region", "thin_linked", "weak_region"} <= rules
+    assert {"declared_collection", "link_region", "teaser_region", "thin_linked", "weak_region", "cms_template",
+            "paginated", "dated_cards", "page_teasers"} <= rules
     assert len(ARTICLE_CASES) >= 3
 
 
@@ -135,7 +138,8 @@ def test_weak_region_needs_links_and_a_weak_region():
     _, sel = parsed_html(html)
     body = parse_article(exp["url"], unlinked, {}).body_text
     assert notarticle.listing_rule(sel, exp["url"], body) == "weak_region"  # fast path run by the rule itself
-    assert notarticle.listing_rule(sel, exp["url"], body, fast_enough=True) is None
+    # a region that stands alone is no weak region; its eighteen same-shaped rows still make it a list
+    assert notarticle.listing_rule(sel, exp["url"], body, fast_enough=True) == "page_teasers"
 
 
 def test_rule_reads_the_page_when_the_caller_does_not_say():
@@ -159,3 +163,156 @@ def test_measures():
     _, empty = parsed_html("<html><body></body></html>")
     assert notarticle.main_region_link_share(empty.root) == 0.0
     assert notarticle.page_link_share(empty) == 0.0
+
+
+def test_a_story_region_outweighs_the_site_menus():
+    """A long untyped guide under a mega-menu of 360 same-site headline links: the links outweigh its prose
+    five times over, but the region the extractor chose is a story (long prose, few links, none of the
+    headlines); cut to its first paragraph the same page is a headline listing."""
+    html, exp = load("listing_like_article_story_under_menu")
+    result = parse_article(exp["url"], html, {})
+    assert isinstance(result, ArticleRecord) and result.body_text.startswith(exp["body_first_words"])
+    assert "without losing sleep" not in result.body_text
+    _, sel = parsed_html(html)
+    heads = notarticle.listing.headline_links(sel.root, exp["url"])
+    assert sum(map(len, heads.values())) >= notarticle.LISTING_RATIO * notarticle.prose_len(result.body_text)
+    cut = re.sub(r"(</p>)(\s*<p>.*?</p>){5}\s*</div>", r"\1\n  </div>", html, count=1, flags=re.S)
+    assert cut.count("<p>") == 2  # the first paragraph and the footer's
+    result = parse_article(exp["url"], cut, {})
+    assert isinstance(result, NotArticle) and (result.reason, result.detail) == ("listing", "headlines")
+
+
+def test_story_region_needs_few_headlines_inside_it():
+    html, exp = load("listing_like_article_story_under_menu")
+    _, sel = parsed_html(html)
+    story = sel.root.xpath('//div[@class="guide-body"]')
+    assert notarticle.is_story_region(story, exp["url"])
+    assert not notarticle.is_story_region([], exp["url"])
+    links = "".join(f'<p>Read next: <a href="/guides/story-number-{n}-of-this-week">Story number {n} of this '
+                    f"week</a>, with a line of our own about why it matters to anyone who keeps coins at home "
+                    f"and wants the whole picture.</p>" for n in range(8))
+    crowded = html.replace('<div class="guide-body">', '<div class="guide-body">' + links)
+    _, sel = parsed_html(crowded)
+    region = sel.root.xpath('//div[@class="guide-body"]')
+    assert notarticle.region_link_share(region) <= notarticle.STORY_REGION_MAX_LINK_SHARE
+    assert not notarticle.is_story_region(region, exp["url"])
+
+
+def test_crawl_counts_each_listing_rule(tmp_path):
+    """`scrapy crawl news` over a local site whose feed lists one article and two listing pages: one article
+    row, and each listing counted under its reason and under the rule that decided it."""
+    import importlib.util
+
+    from tests.conftest import run_crawl
+
+    spec = importlib.util.spec_from_file_location("listing_fixture_site",
+                                                  Path(__file__).parent / "fixtures" / "sources" / "fixture_site.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    registry = tmp_path / "sources.json"
+    registry.write_text(json.dumps({"version": 1, "sources": [{
+        "name": "quaycoins", "title": "Quay Coins", "domains": [CRAWL_DOMAIN], "home": f"https://{CRAWL_DOMAIN}/",
+        "discovery": [{"kind": "feed", "url": f"https://{CRAWL_DOMAIN}/feed/"}], "comments": "none",
+        "parser": "generic", "politeness": {"download_delay": 1.0, "concurrency": 1}}]}))
+    with module.FixtureSite(CRAWL_SITE, [f"https://{CRAWL_DOMAIN}"]) as site:
+        result = run_crawl(tmp_path / "out", "-a", "source=quaycoins", "-a", f"base_override={CRAWL_DOMAIN}={site.base}",
+                           "-a", f"registry={registry}", "-s", "CONTACT=tests@example.org",
+                           "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", spider="news")
+    assert result.returncode == 0, result.stderr[-3000:]
+    stats = result.stats
+    assert stats["articles/not_article/listing"] == 2
+    assert stats["articles/not_article/listing/teaser_region"] == 1
+    assert stats["articles/not_article/listing/thin_linked"] == 1
+    assert not [k for k in stats if k.startswith("articles/not_article/listing/")
+                and k.rsplit("/", 1)[1] not in ("teaser_region", "thin_linked")]
+    titles = [r["title"] for r in result.table("articles").to_pylist()]
+    assert titles == ["Exchange adds a proof-of-reserves page"]
+    # the summary line counts each page once (the rule is a breakdown of its reason)
+    assert "dropped/skipped:" in result.stderr and "not_article/listing=2" in result.stderr
+    assert "not_article/listing/" not in result.stderr.split(
+        "dropped/skipped:")[-1]
+
+
+def _cut_to_first_paragraph(html: str) -> str:
+    cut = re.sub(r"(</p>)(\s*<p>.*?</p>){6}", r"\1", html, count=1, flags=re.S)
+    assert cut.count("<p>") < html.count("<p>") - 5
+    return cut
+
+
+def test_cms_template_is_what_decides():
+    """A WordPress category archive calls itself og:type article; its body class names the template."""
+    html, exp = load("listing_cms_template")
+    _, sel = parsed_html(html)
+    assert notarticle.listing.listing_template(sel.root) == "category"
+    plain = html.replace("archive category category-wallets category-12 ", "")
+    assert isinstance(parse_article(exp["url"], plain, {}), ArticleRecord)
+    # WordPress's words count only on a WordPress page; an item's class (single, wp-singular, page) wins
+    not_wp = html.replace(" wp-embed-responsive wp-theme-keyring", "").replace("archive category", "category")
+    assert isinstance(parse_article(exp["url"], not_wp, {}), ArticleRecord)
+    single = html.replace('<body class="archive', '<body class="single archive')
+    assert isinstance(parse_article(exp["url"], single, {}), ArticleRecord)
+    for other in ("page-taxonomy-term", "tag-template", "view-category"):  # Drupal, Ghost, Joomla
+        swapped = html.replace("archive category category-wallets category-12 wp-embed-responsive wp-theme-keyring",
+                               other)
+        assert parse_article(exp["url"], swapped, {}).detail == "cms_template", other
+    # a JSON-LD article type is the page's own word
+    with_ld = html.replace("</head>", '<script type="application/ld+json">{"@context": "https://schema.org", '
+                                      '"@type": "BlogPosting", "headline": "Wallets"}</script></head>')
+    assert isinstance(parse_article(exp["url"], with_ld, {}), ArticleRecord)
+
+
+def test_paginated_needs_numbered_pages_in_a_pagination_block():
+    html, exp = load("listing_paginated")
+    _, sel = parsed_html(html)
+    assert notarticle.listing.pagination_pages(sel.root, exp["url"]) == 2  # ?page=2 linked twice, ?page=3
+    without = re.sub(r'<nav class="pagination">.*?</nav>', "", html, flags=re.S)
+    assert isinstance(parse_article(exp["url"], without, {}), ArticleRecord)
+    one_page = html.replace('<a href="/notices?page=3">3</a>', "")
+    assert isinstance(parse_article(exp["url"], one_page, {}), ArticleRecord)
+    not_a_pager = html.replace('<nav class="pagination">', '<div class="related">').replace("</nav>", "</div>")
+    assert isinstance(parse_article(exp["url"], not_a_pager, {}), ArticleRecord)
+
+
+def test_dated_cards_need_dates_and_links_to_the_site():
+    html, exp = load("listing_dated_cards")
+    undated = re.sub(r"<time[^>]*>[^<]*</time>", "", html)
+    assert isinstance(parse_article(exp["url"], undated, {}), ArticleRecord)
+    elsewhere = re.sub(r'<a href="/briefs/', '<a href="https://wire.example/briefs/', html)
+    assert isinstance(parse_article(exp["url"], elsewhere, {}), ArticleRecord)
+    cards = html.split('  <article class="card">')
+    fewer = '  <article class="card">'.join(cards[:notarticle.DATED_CARDS_MIN]) + "</section></body></html>"
+    assert fewer.count('<article class="card">') == notarticle.DATED_CARDS_MIN - 1
+    assert isinstance(parse_article(exp["url"], fewer, {}), ArticleRecord)
+
+
+def test_a_story_region_outweighs_pagination_and_dated_comments():
+    """Page one of a multi-page guide links to its pages 2 and 3; a post with sixteen dated comments linking to
+    members' pages: both stay articles because the region is a story; cut to one paragraph they are lists."""
+    for case, rule in (("listing_like_article_paged_story", "paginated"),
+                       ("listing_like_article_with_comments", "dated_cards")):
+        html, exp = load(case)
+        result = parse_article(exp["url"], html, {})
+        assert isinstance(result, ArticleRecord) and result.body_text.startswith(exp["body_first_words"]), case
+        result = parse_article(exp["url"], _cut_to_first_paragraph(html), {})
+        assert isinstance(result, NotArticle) and result.detail == rule, case
+
+
+def test_page_teasers_need_a_long_run_of_same_site_cards():
+    """A shop category: the extractor's region is the intro, the sixteen product cards sit beside it."""
+    html, exp = load("listing_page_teasers")
+    _, sel = parsed_html(html)
+    assert notarticle.page_teasers(sel, exp["url"]) == 16
+    cards = html.split('      <li class="product-card">')
+    fewer = '      <li class="product-card">'.join(cards[:notarticle.PAGE_TEASERS_MIN_RUN]) + "</ul></div></body></html>"
+    assert fewer.count('<li class="product-card">') == notarticle.PAGE_TEASERS_MIN_RUN - 1
+    assert isinstance(parse_article(exp["url"], fewer, {}), ArticleRecord)
+    elsewhere = html.replace('<a href="/shop/', '<a href="https://maker.example/shop/')
+    assert isinstance(parse_article(exp["url"], elsewhere, {}), ArticleRecord)
+    typed = html.replace("</head>", '<meta property="og:type" content="article"></head>')
+    assert isinstance(parse_article(exp["url"], typed, {}), ArticleRecord)
+    # a long guide of its own above the grid: its region is a story
+    story, _ = load("listing_like_article_story_under_menu")
+    guide = "\n".join(re.findall(r"<p>.*?</p>", story)[:7])
+    with_guide = html.replace("</div>\n<div class=\"product-grid\">", guide + "</div>\n<div class=\"product-grid\">")
+    assert with_guide != html
+    assert isinstance(parse_article(exp["url"], with_guide, {}), ArticleRecord)

@@ -14,10 +14,13 @@ Mounted on the demo server under two path prefixes (so one local server stands f
   its whole subtree), ``/api/morechildren`` (``json.data.things``, at most 100 ids), ``/api/info?url=``
   (link posts whose URL is exactly that). A ``.json`` suffix is accepted everywhere.
 
-Rate limit: fixed windows of ``window`` seconds with ``budget`` requests each; every API answer carries
+Rate limit: fixed windows of ``window`` seconds with ``budget`` requests each, the first starting with the first
+API request (so a test knows where the windows fall); every API answer carries
 ``X-Ratelimit-Used``, ``X-Ratelimit-Remaining`` and ``X-Ratelimit-Reset`` (whole seconds until the window
 ends, rounded up). A request beyond the budget gets 429 (and is recorded as a violation). ``inject_429``
-makes the first API request whose path contains a given string answer 429 with ``Retry-After``.
+makes the first API request whose path contains a given string answer 429 with ``Retry-After``. ``hold_answers``
+holds back the answer to the N-th API request (counted from 1, as the server counted it) for some seconds after
+its rate headers were computed: a later request's answer overtakes it, as on a loaded server.
 
 Every request is logged (:attr:`RedditApi.log`) with its arrival time, so tests can check the client's
 behaviour from the server's side (rate, concurrency of morechildren, tokens used).
@@ -65,14 +68,18 @@ class RedditApi:
     inject_429: dict = field(default_factory=dict)  # path substring -> Retry-After seconds (once each)
     garbled_tokens: int = 0  # the first N token answers are a 200 HTML page (a proxy's or captive portal's)
     slow_more: float = 0.0  # seconds each morechildren answer takes (shows one-at-a-time from the server side)
+    hold_answers: dict = field(default_factory=dict)  # N-th rate-counted API request -> seconds its answer waits
     log: list[ApiHit] = field(default_factory=list)
     violations: int = 0
     tokens: dict = field(default_factory=dict)  # token -> expiry (time.time())
 
     def __post_init__(self):
         self._lock = threading.Lock()
-        self._window_start = self.started = time.time()
+        self._tls = threading.local()
+        self.started = time.time()  # where the rate windows start: reset by the first API request
+        self._window_start: float | None = None
         self._used = 0
+        self._counted = 0  # API requests counted against the budget, all windows
         self._more_now = 0
 
     # -- entry ------------------------------------------------------------------------------------------
@@ -80,7 +87,11 @@ class RedditApi:
         if req.path == TOKEN_PATH:
             return self._token(req)
         if req.path == API_PREFIX or req.path.startswith(API_PREFIX + "/"):
-            return self._api(req, req.path[len(API_PREFIX):] or "/")
+            self._tls.hold = 0.0
+            answer = self._api(req, req.path[len(API_PREFIX):] or "/")
+            if self._tls.hold:  # computed (and logged) now, sent later: later answers overtake it
+                time.sleep(self._tls.hold)
+            return answer
         return None
 
     def _record(self, req, status: int, token: str | None = None, more: int = 0) -> None:
@@ -120,19 +131,22 @@ class RedditApi:
                 self.tokens[t] = 0.0
 
     # -- API --------------------------------------------------------------------------------------------
-    def _rate_headers(self, now: float) -> tuple[bool, dict]:
+    def _rate_headers(self, now: float) -> tuple[bool, dict, int]:
         with self._lock:
+            if self._window_start is None:
+                self._window_start = self.started = now
             if now >= self._window_start + self.window:
                 self._window_start += self.window * math.floor((now - self._window_start) / self.window)
                 self._used = 0
             self._used += 1
+            self._counted += 1
             over = self._used > self.budget
             if over:
                 self.violations += 1
             reset = max(0, math.ceil(self._window_start + self.window - now))
             return over, {"X-Ratelimit-Used": str(min(self._used, self.budget)),
                           "X-Ratelimit-Remaining": f"{max(0, self.budget - self._used):.1f}",
-                          "X-Ratelimit-Reset": str(reset)}
+                          "X-Ratelimit-Reset": str(reset)}, self._counted
 
     def _api(self, req, path: str):
         auth = req.headers.get("Authorization") or ""
@@ -142,7 +156,8 @@ class RedditApi:
             self._record(req, 401, token)
             return 401, json.dumps({"message": "Unauthorized", "error": 401}), JSON, {
                 "WWW-Authenticate": 'Bearer realm="reddit", error="invalid_token"'}
-        over, headers = self._rate_headers(now)
+        over, headers, nth = self._rate_headers(now)
+        self._tls.hold = self.hold_answers.get(nth, 0.0)
         if over:
             self._record(req, 429, token)
             return 429, json.dumps({"message": "Too Many Requests", "error": 429}), JSON, {**headers,

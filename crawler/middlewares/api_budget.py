@@ -42,6 +42,23 @@ SAFETY = 0.05  # seconds added to every computed wait (clock granularity)
 
 @dataclass
 class Budget:
+    """One API origin's budget: a local sliding window, and the server's own accounting from its headers.
+
+    The server's accounting (``X-Ratelimit-Remaining`` / ``-Reset``) is read conservatively, because answers
+    arrive out of order (a threaded server, a loaded machine): an answer computed early (much left) may arrive
+    after one computed later (nothing left). Rules, each keeping ``header_left`` an upper bound of what the
+    server still allows in every window a request sent now can land in:
+
+    * an answer leaves at most ``remaining`` minus the requests still in flight (not counted in it yet);
+      within one server window it may only **lower** what is left, never raise it;
+    * ``header_reset_at`` is the latest time any answer's window can end (``answer time + reset``): it only
+      moves later. When it passes, a fresh window begins: the server's budget minus the requests still in
+      flight (they may land in the new window);
+    * an answer raises what is left only when it is **provably** from a later window than every answer seen so
+      far: its window ends after ``send time + reset - 1`` (the reset is whole seconds, rounded up), and that
+      is past ``header_reset_at``. With a 1 s window this never happens (the reset above does the raising);
+      with Reddit's long windows it lets a new window's first answers count at once.
+    """
     name: str
     origin: str
     limit: int  # requests per window (sliding); 0 = no local limit
@@ -49,8 +66,8 @@ class Budget:
     serial_paths: tuple[str, ...] = ()
     sent: deque = field(default_factory=deque)  # monotonic send times inside the window
     inflight: int = 0
-    header_left: float | None = None  # what the server's last header leaves, minus what was sent since
-    header_reset_at: float = 0.0  # monotonic time the server's window resets
+    header_left: float | None = None  # at most what the server still allows, minus what was sent since
+    header_reset_at: float = 0.0  # monotonic time by which every server window seen so far has ended
     header_limit: float | None = None  # the server's budget per window (Used + Remaining)
     header_window: float = 0.0  # longest reset seen: the server's window length, at least
     serial: asyncio.Lock | None = None
@@ -62,8 +79,9 @@ class Budget:
         if self.limit and len(self.sent) >= self.limit:
             wait = self.sent[0] + self.window - now
         if self.header_left is not None:
-            if now >= self.header_reset_at:  # the server's window has reset: a fresh budget, until told more
-                self.header_left = self.header_limit
+            if now >= self.header_reset_at:  # every window seen has ended: a fresh budget, until told more
+                # requests still in flight may land in the new window: they are spent there
+                self.header_left = None if self.header_limit is None else self.header_limit - self.inflight
                 self.header_reset_at += max(self.header_window, SAFETY)
                 if self.header_reset_at <= now:
                     self.header_reset_at = now + max(self.header_window, SAFETY)
@@ -77,16 +95,23 @@ class Budget:
         if self.header_left is not None:
             self.header_left -= 1
 
-    def answered(self, remaining: float | None, reset: float | None, used: float | None, now: float) -> None:
+    def answered(self, remaining: float | None, reset: float | None, used: float | None, now: float,
+                 sent_at: float | None = None) -> None:
+        """An answer arrived at ``now`` for a request taken at ``sent_at`` (None: unknown, as early as can be)."""
         self.inflight = max(0, self.inflight - 1)
         if remaining is None or reset is None:
             return
-        # requests still in flight may not be counted in this header yet: count them as spent
-        self.header_left = remaining - self.inflight
-        self.header_reset_at = now + reset
-        self.header_window = max(self.header_window, reset)
         if used is not None:
             self.header_limit = used + remaining
+        self.header_window = max(self.header_window, reset)
+        # requests still in flight may not be counted in this header yet: count them as spent
+        bound = remaining - self.inflight
+        later = sent_at is not None and sent_at + reset - 1 >= self.header_reset_at
+        if self.header_left is None or later:
+            self.header_left = bound  # the first answer, or one provably from a later window
+        else:
+            self.header_left = min(self.header_left, bound)  # maybe the same window: only lower
+        self.header_reset_at = max(self.header_reset_at, now + reset)
 
 
 def _float(v) -> float | None:
@@ -194,15 +219,16 @@ class ApiBudgetMiddleware:
         if waited:
             self.stats.inc_value(f"api/{b.name}/wait_seconds", int(math.ceil(waited)))
         self.stats.inc_value(f"api/{b.name}/requests")
-        request.meta["api_budget_taken"] = True
+        request.meta["api_budget_taken"] = now
         return None
 
     def _done(self, request, remaining=None, reset=None, used=None) -> None:
         b = budget_for(self.budgets, request.url)
         if b is None:
             return
-        if request.meta.pop("api_budget_taken", False):
-            b.answered(remaining, reset, used, time.monotonic())
+        taken = request.meta.pop("api_budget_taken", None)
+        if taken is not None and taken is not False:
+            b.answered(remaining, reset, used, time.monotonic(), None if taken is True else taken)
         if request.meta.pop(SERIAL_META, False) and b.serial is not None and b.serial.locked():
             b.serial.release()
 

@@ -18,7 +18,7 @@ from lxml import etree
 from parsel.csstranslator import css2xpath
 
 from crawler import ids
-from crawler.dates import days_shown, first_day_in, read_date
+from crawler.dates import days_shown, first_day_in, first_day_shown, own_offset, read_date, written_in_utc
 from crawler.htmltext import element_text, html_to_text, normalise_whitespace
 from crawler.items import ArticleRecord
 from crawler.parsed_html import parsed_html
@@ -44,6 +44,9 @@ TEXTS_UNDER_HEADLINE = 40
 XP_UNDER_HEADLINE = etree.XPath("(//h1)[1]/following::text()[not(parent::script or parent::style)]"
                                 f"[position() <= {TEXTS_UNDER_HEADLINE}]", smart_strings=False)
 XP_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]", smart_strings=False)
+# "This article was originally published on 26 Sep 2019 …": the page's own word on its first publication
+ORIGINALLY = re.compile(r"\boriginally\s+(?:published|posted)\b", re.I)
+ORIGINALLY_DATE_CHARS = 40  # the date must follow within this many characters
 URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:/|-|$)")
 SEL_TAGS = 'meta[property="article:tag"]::attr(content)'
 SEL_SYNDICATION = ('link[rel="original-source"]::attr(href), link[rel="syndication-source"]::attr(href), '
@@ -58,20 +61,31 @@ WORDS = re.compile(r"\w+")
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 NOT_NAMES = frozenset({"by", "admin", "staff", "author", "editor", "guest"})
 # one pass for every author-markup rule: rel/itemprop author, class words with "author" or "byline" in them
-XP_AUTHORISH = etree.XPath('//body//*[@rel="author" or @itemprop="author" or contains(@class, "author") or '
-                           'contains(@class, "byline")]')
+# (class words matched case-blind: "dateAndAuthorContainer", "AuthorName" are author markup too)
+_CLASS_LOWER = 'translate(@class, "ABEHILNORTUY", "abehilnortuy")'
+XP_AUTHORISH = etree.XPath(f'//body//*[@rel="author" or @itemprop="author" or contains({_CLASS_LOWER}, "author") or '
+                           f'contains({_CLASS_LOWER}, "byline")]')
 XP_AUTHOR_LINK = etree.XPath('//a[@rel="author" or contains(@href, "/author/") or contains(@href, "/authors/")]')
 BYLINE_MAX_TRIES = 20
 NAME_LIKE = re.compile(r"^[A-Z][\w.'\-]*(?: [A-Z][\w.'\-]*){1,4}$")
 BY_PREFIX = re.compile(r"^\s*(?:by|written by|posted by|author)(?:\s*:\s*|\s+|$)", re.I)  # (not "Byron")
 AUTHOR_LINKS_MAX = 5
+NAME_ROLE_DASH = re.compile(r"\s+[-\u2013\u2014]\s+")
+# an unfilled template key where a name should be ("page.head.author", "post.author.name"); a login name
+# ("jane.doe", "q_admin") is kept: it is how some sites sign
+TEMPLATE_KEY = re.compile(r"^(?:[a-z_]+\.)*(?:author|authors|byline|writer)(?:\.[a-z_]+)*$", re.I)
 AUTHOR_LABEL = re.compile(r"^(?:written by|author|authors|posted by|words by)\s*:?$", re.I)
 # a short body text opening with "By" (or "Written by", "Posted by"), the name up to a separator or the end
 BY_LINE = re.compile(r"^(?:written |posted |words )?by:?\s+([^|\u2022\u00b7,;:()\d]{2,60}?)"
                      r"(?:\s*(?:[|\u2022\u00b7,;:(\d]|\s(?:on|at|in|and|for|from|updated|published)\s).*)?$", re.I)
 # candidate texts for a "By Jane Doe" line (narrowed in C, checked in Python): short, with "by" in them
-XP_BY_CANDIDATES = etree.XPath("//body//text()[string-length(.) < 200 and (contains(., 'By') or contains(., 'by'))]")
+# ... and short label texts ("Author", "Contributors:") whose names follow in the next texts
+XP_BY_CANDIDATES = etree.XPath("//body//text()[string-length(.) < 200 and (contains(., 'By') or contains(., 'by') "
+                               "or (string-length(.) < 30 and (contains(., 'uthor') or contains(., 'ontributor'))))]")
 BY_ALONE = re.compile(r"^(?:(?:written|posted|article|authored|words) )?by:?$", re.I)
+NAMES_LABEL = re.compile(r"^(?:authors?|authored by|author\(s\)|contributors?|contributor\(s\)|contributed by)\s*:?$", re.I)
+LABEL_NAMES_MAX_TEXTS = 12  # texts read after a label for its names
+NAME_JOINER = re.compile(r"^(?:,|;|&|and|,\s*and)$", re.I)
 NOT_BYLINE_PLACES = frozenset({"script", "style", "a", "button", "nav", "footer", "form", "label", "select",
                                "option", "textarea"})
 BY_LINE_MAX_CHARS = 90
@@ -151,7 +165,8 @@ class ArticlePage:
 
     @cached_property
     def metas(self) -> tuple[dict[str, str], dict[str, str]]:
-        """({property: content}, {name: content}) of the page's <meta> tags, the first of each kept: one
+        """({property: content}, {name: content}) of the page's <meta> tags, the first that says something
+        of each kept (a blank ``<meta name="author" content=" ">`` before the filled one is no value): one
         pass over the tree instead of one selector per field."""
         by_property: dict[str, str] = {}
         by_name: dict[str, str] = {}
@@ -160,6 +175,8 @@ class ArticlePage:
         if isinstance(getattr(root, "tag", None), str):
             for m in XP_META(root):
                 content = m.get("content")
+                if not content.strip():
+                    continue
                 prop, name = m.get("property"), m.get("name")
                 if prop is not None:
                     by_property.setdefault(prop, content)
@@ -297,7 +314,7 @@ class ArticlePage:
         company blog signs as the company)."""
         by_id = {o.get("@id"): o for o in self.ld_objects if isinstance(o.get("@id"), str)}
         sources = (
-            lambda: _ld_names(self.ld.get("author"), by_id),
+            lambda: [n for n in _ld_names(self.ld.get("author"), by_id) if _not_a_handle(n)],
             lambda: [a for a in (*(self.meta(n) for n in META_AUTHOR_NAMES), self.article_meta("author"),
                                  self.labelled_meta_author())
                      if a and _not_a_handle(a)][:1],
@@ -346,6 +363,10 @@ class ArticlePage:
         for raw in self.authors_raw():
             for part in re.split(r"\s*(?:,|\band\b|&|\|)\s*", raw):
                 part = BY_PREFIX.sub("", part).strip()
+                # a whole value "Jane Doe - Editorial Team": a name, then (after a spaced dash) the desk
+                head = NAME_ROLE_DASH.split(part, 1)[0]
+                if part == raw.strip() and head != part and NAME_LIKE.match(head):
+                    part = head
                 if part and not part.startswith("http") and len(part) < 80 and part.lower() not in NOT_NAMES:
                     out.append(part)
         return list(dict.fromkeys(out))
@@ -380,8 +401,8 @@ class ArticlePage:
         """A name-like text (two to five capitalised words) in the first element whose class or itemprop
         says author/byline, as its whole text or one text of its own: ``<div class="the-author">Jane
         Doe</div>``, ``<div class="post-author"><img> <span>Jane Doe</span> <span>3 May</span></div>``."""
-        found = [el for el in self.authorish if el.get("itemprop") == "author" or "author" in (el.get("class") or "")
-                 or "byline" in (el.get("class") or "")][:BYLINE_MAX_TRIES]
+        found = [el for el in self.authorish if el.get("itemprop") == "author" or "author" in _class_of(el)
+                 or "byline" in _class_of(el)][:BYLINE_MAX_TRIES]
         # an element whose class names the name ("author-name") first, then any author/byline element
         named = [el for el in found if "name" in (el.get("class") or "").lower()]
         for el in named + found:
@@ -396,7 +417,7 @@ class ArticlePage:
                 return [text]
             # the whole text of an element whose class says it is the author ("entry-author-name"): a name
             # however it is written ("annette thurmon", "Paramita (Guha) Ghosh", a single first name)
-            if "author" in (el.get("class") or "").lower() and LOOSE_NAME.match(text) \
+            if "author" in _class_of(el) and LOOSE_NAME.match(text) \
                     and len(text.split()) <= LOOSE_NAME_MAX_WORDS and _name_text(text):
                 return [text]
             if len(text) <= SHORT_BYLINE_CHARS:  # "Jane Doe • May 3, 2025": the name before a separator,
@@ -417,8 +438,9 @@ class ArticlePage:
         tries = 0
         for text in XP_BY_CANDIDATES(root):
             line = " ".join(str(text).split())
-            if len(line) >= BY_LINE_MAX_CHARS or not line[:12].lower().replace("written ", "").replace(
-                    "posted ", "").startswith("by"):
+            label = bool(BY_ALONE.match(line) or NAMES_LABEL.match(line))
+            if not label and (len(line) >= BY_LINE_MAX_CHARS or not line[:12].lower().replace(
+                    "written ", "").replace("posted ", "").startswith("by")):
                 continue
             holder = text.getparent()
             if holder is None or any(el.tag in NOT_BYLINE_PLACES for el in (holder, *holder.iterancestors())
@@ -427,8 +449,13 @@ class ArticlePage:
             tries += 1
             if tries > BYLINE_MAX_TRIES:
                 break
-            if BY_ALONE.match(line):
-                name = _text_after(text)
+            if label:
+                name = _text_after(text) if BY_ALONE.match(line) else ""
+                if not (name and NAME_LIKE.match(name) and _name_text(name)):
+                    names = _names_after(text)
+                    if names:
+                        return names
+                    continue
             else:
                 m = BY_LINE.match(line)
                 name = m.group(1).strip() if m else ""
@@ -442,9 +469,44 @@ class ArticlePage:
         (a WebPage beside the article), microdata datePublished, the first <time datetime>; else a date
         found on the page (:meth:`found_date`). The modified date is never taken for it."""
         declared = self.declared_published()
-        if declared is None:
-            return self.found_date()
-        return self.printed_earlier(declared) or declared
+        chosen = self.found_date() if declared is None else \
+            self.printed_earlier(declared) or self.local_time(declared) or declared
+        original = self.stated_original()
+        if original and (read_date(chosen) is None or original < read_date(chosen).date().isoformat()):
+            return original
+        return chosen
+
+    def stated_original(self) -> str | None:
+        """The day after "originally published/posted" in the page's text ("This article was originally
+        published on 26 Sep 2019 and has been updated since"), YYYY-MM-DD; it wins over an other date when
+        earlier. The raw page is searched first, so pages without the words cost one regex scan."""
+        root = self.sel.root
+        if not isinstance(self.raw, str) or not ORIGINALLY.search(self.raw) \
+                or not isinstance(getattr(root, "tag", None), str):
+            return None
+        text = " ".join(" ".join(t.split()) for t in XP_VISIBLE_TEXT(root) if t.strip())
+        for m in ORIGINALLY.finditer(text):
+            day = first_day_shown(text[m.end():m.end() + ORIGINALLY_DATE_CHARS])
+            if day:
+                return day
+        return None
+
+    def local_time(self, declared: str) -> str | None:
+        """A publication time written in UTC, given in the site's own offset (that of its ``<time
+        datetime>`` stamps) when the local day is the day in the URL: "2025-12-19T02:41:41Z" on
+        ``/2025/12/18/…`` beside "21:46-05:00" stamps is "2025-12-18T21:41:41-05:00" (the same instant, the
+        day the site published it on). ISO string or None."""
+        m = URL_DATE.search(self.url or "")
+        if not m or not written_in_utc(declared):
+            return None
+        dt, offset = read_date(declared), own_offset(self.select(SEL_TIME_DOM))
+        if dt is None or offset is None:
+            return None
+        local = dt.astimezone(offset)
+        if local.date() == dt.date() or \
+                (local.year, local.month, local.day) != tuple(int(g) for g in m.groups()):
+            return None
+        return local.isoformat()
 
     def declared_published(self) -> str | None:
         for cand in (self.ld.get("datePublished"), self.article_meta("published_time"),
@@ -567,6 +629,11 @@ class ArticlePage:
         if reason:
             return NotArticle(reason, self.url, detail)
         body = self.body_text()
+        paywalled = notarticle.is_paywalled(self.sel, self.raw, body)
+        if paywalled:  # a teaser: its story text is the row's body; a wall with no story is no article
+            if notarticle.is_wall_only(self.sel, self.raw, body):
+                return NotArticle("paywall", self.url)
+            body = notarticle.teaser_story(body)
         if not body or len(body) < MIN_BODY_CHARS:
             return NotArticle("no_body", self.url)
         title = self.title()
@@ -579,7 +646,7 @@ class ArticlePage:
             title=title, body_text=body, summary=self.summary(), authors=self.authors(),
             authors_raw=self.authors_raw(), published_at=read_date(pub_raw), published_at_raw=pub_raw,
             modified_at=read_date(mod_raw), section=self.section(), tags=self.tags(), image_url=self.image_url(),
-            syndicated_from=self.syndicated_from(), parser=self.parser,
+            syndicated_from=self.syndicated_from(), is_paywalled=paywalled, parser=self.parser,
         )
 
 
@@ -665,6 +732,66 @@ def _text_after(text) -> str:
     return ""
 
 
+def _names_after(text) -> list[str]:
+    """The names in the texts right after a label text ("<h3>Author</h3><p>Jane Doe</p>", "<strong>
+    Contributors:</strong> Jane Doe", "<h6>Authors</h6><ul><li><a>Jane Doe</a></li><li><a>John Roe</a>…"):
+    the run of name-like texts (and the commas/"and" between them) inside the one element beside the
+    label that holds the first name; a first text of several names ("Jane Doe and John Roe") split. []
+    when the next text is no name."""
+    holder = text.getparent()
+    # the label itself is the first of these texts: the holder's text, or (a tail) the first following one
+    after = holder.xpath(("following::text()" if text.is_tail else "(descendant::text() | following::text())")
+                         + f"[normalize-space()][position() <= {LABEL_NAMES_MAX_TEXTS + 1}]")[1:]
+    label_el = _element_of(text)
+    names: list[str] = []
+    box = None  # the element beside the label that holds the names: later names must be in it too
+    for i, node in enumerate(after):
+        t = " ".join(node.split())
+        if NAME_JOINER.match(t):
+            continue
+        if box is not None and not _inside(node, box):
+            break
+        if NAME_LIKE.match(t) and _name_text(t):
+            box = box if box is not None else _box_beside(node, label_el)
+            names.append(t)
+            if len(names) == AUTHOR_LINKS_MAX:
+                break
+            continue
+        if i == 0:
+            parts = [p for p in re.split(r"\s*(?:,|;|&|\band\b)\s*", t) if p]
+            if 1 < len(parts) <= AUTHOR_LINKS_MAX and all(NAME_LIKE.match(p) and _name_text(p) for p in parts):
+                return parts
+        break
+    return names
+
+
+def _element_of(text):
+    """The element a text node is in (a tail is in its element's parent)."""
+    el = text.getparent()
+    return el.getparent() if text.is_tail and el is not None else el
+
+
+def _box_beside(text, label_el):
+    """The largest element holding ``text`` but not the label (the element itself when both are in it:
+    a name in the tail after "<strong>Author:</strong>")."""
+    box = _element_of(text)
+    if box is None or label_el is None:
+        return box
+    label_line = {label_el, *label_el.iterancestors()}
+    if box in label_line:
+        return box
+    for anc in box.iterancestors():
+        if anc in label_line:
+            break
+        box = anc
+    return box
+
+
+def _inside(text, box) -> bool:
+    el = _element_of(text)
+    return el is not None and (el is box or box in set(el.iterancestors()))
+
+
 def _readable_date(cand) -> bool:
     """A declared date that reads as a day; one that does not ("on Friday", a template's placeholder)
     gives way to the next source instead of leaving the record without a date."""
@@ -678,10 +805,16 @@ def _own_texts(el) -> list[str]:
     return texts
 
 
+def _class_of(el) -> str:
+    return (el.get("class") or "").lower()
+
+
 def _not_a_handle(text: str) -> bool:
-    """An author meta tag's value that is a name, not a profile URL, a numeric id or an @handle."""
+    """An author value that is a name, not a profile URL, a numeric id, an @handle or an unfilled template
+    key ("page.head.extra.author": dotted, with an author word)."""
     t = text.strip()
-    return bool(t) and not t.startswith(("http", "@", "/")) and not t.isdigit()
+    return bool(t) and not t.startswith(("http", "@", "/")) and not t.isdigit() \
+        and not ("." in t and TEMPLATE_KEY.match(t))
 
 
 def _name_text(text: str) -> bool:

@@ -270,10 +270,14 @@ class ArticleSpider(scrapy.Spider):
         if isinstance(result, NotArticle):
             yield from thread_entry.linked_article_missing(self, response.request, f"not an article: {result.reason}")
             self.inc(f"articles/not_article/{result.reason}")
+            if result.detail:  # the rule that decided (listing: headlines, teaser_region ...)
+                self.inc(f"articles/not_article/{result.reason}/{result.detail}")
             self.inc(f"sites/{site_of(response.url)}/not_article/{result.reason}")
             self.logger.info("not an article (%s): %s", result.reason, response.url)
             return
         self.inc("articles/parsed")
+        if result.is_paywalled:  # a teaser row: the story's opening only (the column says so)
+            self.inc("articles/paywalled")
         self.revisits.record_page(response, result)
         yield self.stamp(result)
         yield from self.start_threads(response, result)
