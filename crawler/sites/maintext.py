@@ -65,6 +65,10 @@ BOILERPLATE_WORDS = frozenset({
 # element is boilerplate only when it holds no prose paragraph
 WEAK_BOILERPLATE_WORDS = frozenset({"widget", "teaser"})
 WEAK_PROSE_TAGS = ("p", "li")  # ... (a prose paragraph or list item)
+# a side column by its name ("side-wrap", "zox-side-widget", "side-posts"); "side" alone is often a modifier
+# ("icon-side-right", "image-side-left") and says nothing
+SIDE_REGION = re.compile(r"(^|[\s_-])side[-_]?(wrap|wrapper|widgets?|bar|panel|rail|col|column|posts|menu|nav|area|box)"
+                         r"([\s_-]|$)")
 BOILERPLATE_STEMS = re.compile(r"^(share|advert|newsletter|outbrain|taboola|breadcrumb|cookie|subscri|sponsor)")
 LEAD_WORDS = frozenset({"lead", "lede", "summary", "standfirst", "intro", "excerpt"})
 COMMENT_WORDS = frozenset({"comment", "comments", "commentlist", "disqus", "respond"})
@@ -394,6 +398,8 @@ def is_boilerplate(el: etree._Element) -> bool:
     if tag in CONTENT_TAGS:  # <article class="post author-jane category-news">: only a comment is not content
         return not COMMENT_WORDS.isdisjoint(words)
     if any(w in BOILERPLATE_WORDS or BOILERPLATE_STEMS.match(w) for w in words):
+        return True
+    if "side" in names and SIDE_REGION.search(names):
         return True
     return not WEAK_BOILERPLATE_WORDS.isdisjoint(words) and not holds_prose(el)
 
