@@ -584,11 +584,32 @@ def keep_block(block: Block, headline: str | None) -> bool:
     text = block.text
     if STOCK_PHRASES.match(text) or DATE_ONLY.match(text) or BYLINE.match(text):
         return False
-    if block.link_chars > MAX_LINK_DENSITY * len(text) and len(text) < 400 and not block.announced:
+    if block.link_chars > MAX_LINK_DENSITY * len(text) and len(text) < 400 and not block.announced \
+            and not is_labelled_link(block):
         return False
     if headline and text == headline:
         return False
     return True
+
+
+LABEL = re.compile(r"^(\w+(?:[ '-]\w+){0,2})\s*:\s+\S")  # "Pictured: <a>…</a>", "Website: <a>…</a>"
+BARE_URL = re.compile(r"(https?://|www\.)", re.I)
+# labels that introduce links to other pages of the site, not a fact of the article
+LABEL_TEASER_WORDS = INTRO_TEASER_WORDS | BOILERPLATE_WORDS | frozenset({
+    "see", "next", "previous", "prev", "watch", "listen", "follow", "source", "sources", "check", "tag", "category",
+    "categories", "topic", "topics", "filed", "roundup", "guide", "email", "mail", "phone", "tel", "contact"})
+
+
+def is_labelled_link(block: Block) -> bool:
+    """A short block that is a label of its own and a link ("Pictured: <a>Blue Star fern</a>", "Website:
+    <a>example.org</a>"): a fact the article states, unless the label points elsewhere ("Read more:",
+    "Related:", "See also:")."""
+    m = LABEL.match(block.text)
+    if not m or len(block.text) - block.link_chars < len(m.group(1)):
+        return False  # (no label, or the label is itself link text)
+    if BARE_URL.match(block.text, m.end() - 1):
+        return False  # (a bare address after the label: a reference to another document)
+    return LABEL_TEASER_WORDS.isdisjoint(w.lower() for w in re.findall(r"\w+", m.group(1)))
 
 
 # -- public -------------------------------------------------------------------------------------------------
