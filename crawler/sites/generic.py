@@ -92,6 +92,7 @@ BY_LINE_MAX_CHARS = 90
 SHORT_BYLINE_CHARS = 120
 LOOSE_NAME = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ .'\u2019()\-]){0,39}$")  # letters and name punctuation
 LOOSE_NAME_MAX_WORDS = 4
+LOWER_WORD_ON = re.compile(r"\s(?=[a-z])")  # where a name's capitalised words end ("Jane Doe on behalf of")
 BYLINE_SEPARATOR = re.compile(r"\s*[|\u2022\u00b7,;]\s*|\s+-\s+")
 META_AUTHOR_NAMES = ("author", "parsely-author", "sailthru.author", "dc.creator", "DC.creator", "dcterms.creator")
 # words in a link or label that is not a name ("More about Jane", "See all posts", "Learn more")
@@ -426,6 +427,16 @@ class ArticlePage:
                     part = BY_PREFIX.sub("", " ".join(part.split()))
                     if part != text and NAME_LIKE.match(part) and _name_text(part):
                         return [part]
+                # "Dec. 19, 2025 · Jane Doe on behalf of the Tools team": the part after the date, up to
+                # its first lower-case word
+                parts = BYLINE_SEPARATOR.split(text)
+                for i, part in enumerate(parts[1:], 1):
+                    if not days_shown(" ".join(parts[:i])):
+                        continue
+                    part = LOWER_WORD_ON.split(BY_PREFIX.sub("", part), 1)[0].strip()
+                    if NAME_LIKE.match(part) and _name_text(part):
+                        return [part]
+                    break
         return []
 
     def by_line_names(self) -> list[str]:
