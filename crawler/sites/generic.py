@@ -437,6 +437,12 @@ class ArticlePage:
                     if NAME_LIKE.match(part) and _name_text(part):
                         return [part]
                     break
+        # an author box: the name, then a bio that opens with it ("<h4>Jane Doe</h4><p>Jane is a …</p>")
+        for el in found:
+            pieces = [" ".join(t.split()) for t in el.itertext() if t.strip()][:2]
+            if len(pieces) == 2 and NAME_LIKE.match(pieces[0]) and _name_text(pieces[0]) \
+                    and pieces[1].split()[0] == pieces[0].split()[0] and len(pieces[1]) > SHORT_BYLINE_CHARS:
+                return [pieces[0]]
         return []
 
     def by_line_names(self) -> list[str]:
