@@ -70,6 +70,7 @@ BYLINE_MAX_TRIES = 20
 NAME_LIKE = re.compile(r"^[A-Z][\w.'\-]*(?: [A-Z][\w.'\-]*){1,4}$")
 BY_PREFIX = re.compile(r"^\s*(?:by|written by|posted by|author)(?:\s*:\s*|\s+|$)", re.I)  # (not "Byron")
 AUTHOR_LINKS_MAX = 5
+DATA_LAYER_AUTHOR = re.compile(r'"pagePostAuthor"\s*:\s*"([^"\\]{1,80})"')
 NAME_ROLE_DASH = re.compile(r"\s+[-\u2013\u2014]\s+")
 # an unfilled template key where a name should be ("page.head.author", "post.author.name"); a login name
 # ("jane.doe", "q_admin") is kept: it is how some sites sign
@@ -323,6 +324,7 @@ class ArticlePage:
             self.author_link_names,
             self.byline_names,
             self.by_line_names,
+            self.data_layer_author,
         )
         names: list[str] = []
         for source in sources:
@@ -332,6 +334,13 @@ class ArticlePage:
         if not names:
             names = _ld_names(self.ld.get("author"), by_id, organisations=True)
         return tuple(dict.fromkeys(_unescaped(n) for n in names if _unescaped(n)))
+
+    def data_layer_author(self) -> list[str]:
+        """The post author a WordPress analytics data layer states (``"pagePostAuthor":"Jane Doe"``, the
+        GTM4WP plugin's key) when the page's markup names no one."""
+        m = DATA_LAYER_AUTHOR.search(self.raw) if isinstance(self.raw, str) else None
+        name = _unescaped(m.group(1)) if m else None  # (a \u-escaped name is not read: no match)
+        return [name] if name and _not_a_handle(name) and _name_text(name) else []
 
     def labelled_meta_author(self) -> str | None:
         """The value of a labelled card field whose label says author: ``twitter:label1`` "Written by"
