@@ -7,7 +7,8 @@ Each case has ``input.html`` and ``expected.json``. Keys in expected.json:
 * for articles: ``title``, ``authors``, ``published_at`` (ISO, UTC), ``published_day`` (the day the page
   published on, in the site's own time: the ``YYYY-MM-DD`` that ``published_at_raw`` starts with), ``section``, ``tags``, ``canonical_url``,
   ``body_first_words`` / ``body_last_words`` (the body starts / ends with them), ``body_includes`` /
-  ``body_excludes`` (substrings), ``is_paywalled``; a key that is absent is not checked;
+  ``body_excludes`` (substrings), ``body_counts`` ({substring: times it occurs}), ``is_paywalled``; a key that
+  is absent is not checked;
 * for listings: ``listing_links`` (exact list from :func:`crawler.sites.listing.listing_links`).
 """
 from __future__ import annotations
@@ -68,6 +69,8 @@ def test_case(case):
         assert s in text
     for s in exp.get("body_excludes", []):
         assert s not in text
+    for s, n in exp.get("body_counts", {}).items():
+        assert text.count(s) == n, (s, text.count(s))
 
 
 def test_string_and_bytes_give_the_same_record():

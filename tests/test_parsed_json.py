@@ -69,3 +69,15 @@ def test_the_guard_and_the_rest_adapter_read_one_parse(monkeypatch):
 def test_a_bom_body_is_still_valid_for_the_guard():
     assert json_problem(b"\xef\xbb\xbf" + body_of(COMMENTS)) is None
     assert json_problem(b"[1, 2") == "truncated_json"
+
+
+BODIES = [b'{"a": [1, 2]}', b'  \r\n\t[1, {"b": null}]  ', b"\x0c[1]", b"\xc2\xa0[1]", b"\xef\xbb\xbf[1]", b"[1, 2",
+          b"null", b"3", b"", b"   ", b" " * 70 + b"[1]", b"<html>[1]</html>", b'["\xff bad byte"]', '{"s": 1}',
+          '\u00a0{"s": 1}', bytearray(b"[1]")]
+
+
+@pytest.mark.parametrize("body", BODIES, ids=repr)
+def test_json_body_equals_the_old_reading(body):
+    from crawler.comments.payload import decode_body, json_body, json_or_none
+
+    assert json_body(body) == json_or_none(decode_body(body))

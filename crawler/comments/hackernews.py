@@ -31,7 +31,7 @@ from crawler.htmltext import split_quotes
 from crawler.urls import site_of
 
 from .base import CommentPage, RawComment, ThreadRef
-from .payload import decode_body as _decode, json_or_none as _json, text_value, to_int as _int
+from .payload import decode_body as _decode, json_body, json_or_none as _json, text_value, to_int as _int
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ class HackerNewsAdapter:
         return [self.firebase_item_url(ref.native_thread_id)]
 
     def parse_page(self, url: str, body: bytes, headers: dict, ref: ThreadRef) -> CommentPage:
-        data = _json(_decode(body))
+        data = json_body(body)
         kind = json_kind(data)
         if kind == "algolia_item":
             return self._algolia(url, data, ref)

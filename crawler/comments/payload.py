@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+from crawler.parsed_json import parsed_json
+
 
 def decode_body(body: bytes | str) -> str:
     return body if isinstance(body, str) else body.decode("utf-8", errors="replace")
@@ -17,6 +19,17 @@ def json_or_none(text: str):
         return json.loads(s)
     except ValueError:
         return None
+
+
+def json_body(body):
+    """``json_or_none(decode_body(body))``, parsed once per response: a body the content guard has just parsed
+    gives the guard's value (crawler/parsed_json.py). Callers must not modify it."""
+    if isinstance(body, bytes) and body[:64].lstrip(b" \t\r\n")[:1] in (b"{", b"["):
+        try:
+            return parsed_json(body)
+        except ValueError:
+            return None
+    return json_or_none(decode_body(body))
 
 
 def header_value(headers: dict, name: str) -> str | None:

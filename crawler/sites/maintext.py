@@ -65,6 +65,10 @@ BOILERPLATE_WORDS = frozenset({
 # element is boilerplate only when it holds no prose paragraph
 WEAK_BOILERPLATE_WORDS = frozenset({"widget", "teaser"})
 WEAK_PROSE_TAGS = ("p", "li")  # ... (a prose paragraph or list item)
+# a side column by its name ("side-wrap", "zox-side-widget", "side-posts"); "side" alone is often a modifier
+# ("icon-side-right", "image-side-left") and says nothing
+SIDE_REGION = re.compile(r"(^|[\s_-])side[-_]?(wrap|wrapper|widgets?|bar|panel|rail|col|column|posts|menu|nav|area|box)"
+                         r"([\s_-]|$)")
 BOILERPLATE_STEMS = re.compile(r"^(share|advert|newsletter|outbrain|taboola|breadcrumb|cookie|subscri|sponsor)")
 LEAD_WORDS = frozenset({"lead", "lede", "summary", "standfirst", "intro", "excerpt"})
 COMMENT_WORDS = frozenset({"comment", "comments", "commentlist", "disqus", "respond"})
@@ -116,6 +120,7 @@ GROW_PROSE_TAGS = ("p", "pre")
 GROW_MIN_SHARE = 0.25  # an ancestor must add this share of prose to be climbed to ...
 GROW_PROSE_RATIO = 0.1  # ... and add at least this much prose per character of other text
 REPEAT_MIN_CHARS = 50  # a block this long that repeats an earlier one is dropped
+REPEATABLE_TAGS = frozenset({"li", "tr", "td", "dd"})  # ... unless it is an item recurring on its own
 MAX_SKIP_SHARE = 0.5   # a boilerplate-named element holding more of the text than this is a wrapper
 
 
@@ -394,6 +399,8 @@ def is_boilerplate(el: etree._Element) -> bool:
         return not COMMENT_WORDS.isdisjoint(words)
     if any(w in BOILERPLATE_WORDS or BOILERPLATE_STEMS.match(w) for w in words):
         return True
+    if "side" in names and SIDE_REGION.search(names):
+        return True
     return not WEAK_BOILERPLATE_WORDS.isdisjoint(words) and not holds_prose(el)
 
 
@@ -597,15 +604,24 @@ def fast_text(root: etree._Element, paras: Paragraphs | None = None) -> str | No
 
 def without_repeats(blocks: list[Block]) -> list[Block]:
     """Drop a block that repeats an earlier one word for word (a page carrying its text twice, for two
-    layouts, or a pull quote); short labels ("Pros", "Step 1") may repeat."""
+    layouts, or a pull quote); short labels ("Pros", "Step 1") may repeat, and so may a list item or table
+    row that recurs on its own between new blocks (the same warm-up in every session of a plan), unless
+    its neighbours repeat too (a copied list)."""
     seen: set[str] = set()
-    out = []
+    repeats = []
     for b in blocks:
-        if len(b.text) >= REPEAT_MIN_CHARS:
-            key = b.text.casefold()
-            if key in seen:
-                continue
+        key = b.text.casefold() if len(b.text) >= REPEAT_MIN_CHARS else None
+        repeats.append(key is not None and key in seen)
+        if key is not None:
             seen.add(key)
+    out = []
+    last = len(blocks) - 1
+    for i, b in enumerate(blocks):
+        if repeats[i]:
+            recurring_item = b.tag in REPEATABLE_TAGS and not (i > 0 and repeats[i - 1]) \
+                and not (i < last and repeats[i + 1])
+            if not recurring_item:
+                continue
         out.append(b)
     return out
 

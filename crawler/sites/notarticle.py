@@ -9,13 +9,20 @@
   :func:`listing_rule`'s answer (``NotArticle.detail``): ``headlines`` (headline links outweigh the page's
   own text), ``links_no_prose`` (no extracted text, many links, no prose paragraphs), and, on a page that does not
   carry a JSON-LD article type: ``declared_collection`` (its JSON-LD says ``CollectionPage`` /
-  ``SearchResultsPage``, whatever its og:type); and on a page that does not call itself an article at all (no
+  ``SearchResultsPage``, whatever its og:type), ``cms_template`` (its ``<body>`` class names a CMS listing
+  template: WordPress ``category``/``tag``/``archive``/``blog``..., Drupal ``page-taxonomy-term``, Ghost
+  ``tag-template``, Joomla ``view-category``; :func:`listing.listing_template`), ``paginated`` (a pagination
+  block links to two or more other numbered pages of the list); on any page not declared one article:
+  ``dated_cards`` (15 or more ``<article>`` cards each with a ``<time>`` and a headline link to another page of
+  the site) — these three give way when the extractor's region is a story (below); and on a page that does not
+  call itself an article at all (no
   ``og:type`` article either): ``link_region`` (the main region the extractor chose is mostly link text: a list
   of teasers), ``teaser_region`` (the region is mostly runs of same-shaped teaser blocks, each a headline link
   with a short excerpt), ``thin_linked`` (little prose of its own and a fifth or more of the page's text in links),
   ``weak_region`` (the extractor's region holds too little of the page's prose to stand alone and half the
-  page's text is links: an index of snippets). The rules that weigh the whole page's links against its text
-  (``headlines``, ``thin_linked``, ``weak_region``) give way when the extractor's region is a story
+  page's text is links: an index of snippets), ``page_teasers`` (a run of 15 or more teaser blocks anywhere on
+  the page and less than 5000 characters of prose of its own: a catalogue whose region is its intro). The rules that weigh the whole page's links against its text
+  (``headlines``, ``thin_linked``, ``weak_region``, ``page_teasers``) give way when the extractor's region is a story
   (:func:`is_story_region`: long prose, few links, few headline links inside it): a long guide under a site's
   mega-menu is an article;
 * ``forum``: a discussion thread (forum topic, Q&A page): its structured data says so (``QAPage``,
@@ -88,6 +95,11 @@ TEASER_REGION_SHARE = 0.6     # ... and the share of the region's text that runs
 THIN_MAX_PROSE = 500          # prose characters below which a page is thin ...
 THIN_MIN_LINK_SHARE = 0.2     # ... and, with this share of its visible text in links, an index page
 WEAK_REGION_MIN_LINK_SHARE = 0.5  # a page whose main region holds little of its prose, half of it links
+PAGINATION_MIN_PAGES = 2      # other numbered pages of the list linked from a pagination block
+DATED_CARDS_MIN = 15          # <article> cards with a date and a headline link to another page of the site
+PAGE_TEASERS_MIN_RUN = 15     # teasers in one run anywhere on an untyped page ...
+PAGE_TEASERS_MAX_PROSE = 5000  # ... with less prose of its own than this
+PAGE_TEASER_MIN_UNLINKED = 10  # text of a card besides its links (excerpt, date, price): menu items have none
 STORY_REGION_MIN_PROSE = 2000  # prose in the chosen region that makes it a story ...
 STORY_REGION_MAX_LINK_SHARE = 0.2  # ... when at most this share of the region's text is links
 LD_STORY_TYPE = re.compile(r"(Article|BlogPosting|Report)$")  # JSON-LD @type names of one story
@@ -237,6 +249,20 @@ def listing_rule(sel: Selector, url: str, body: str | None, declared: bool | Non
         # typed a collection in its JSON-LD: an og:type article (which many sites put on every page) does not
         # outweigh that; a JSON-LD article type does
         return "declared_collection"
+    # the page's template says it is a list (og:type article does not outweigh that), unless the extractor's
+    # region reads as one story (a category page with a long guide of its own)
+    template = None
+    if not ld_story and listing.listing_template(sel.root):
+        template = "cms_template"
+    elif not ld_story and listing.pagination_pages(sel.root, url) >= PAGINATION_MIN_PAGES:
+        template = "paginated"
+    elif listing.dated_cards(sel.root, url) >= DATED_CARDS_MIN:
+        template = "dated_cards"
+    if template:
+        if region is None:
+            region = maintext.choose(sel.root)
+        if not is_story_region(region, url):
+            return template
     if ld_story or (story if story is not None else calls_itself_article(sel)):
         return None  # an article page may be link-heavy (a round-up, a short post under a big menu)
     if region is None:
@@ -252,7 +278,20 @@ def listing_rule(sel: Selector, url: str, body: str | None, declared: bool | Non
             fast_enough if fast_enough is not None else maintext.extract_fast(sel).enough) \
             and not is_story_region(region, url):
         return "weak_region"
+    if own < PAGE_TEASERS_MAX_PROSE and page_teasers(sel, url) >= PAGE_TEASERS_MIN_RUN \
+            and not is_story_region(region, url):
+        return "page_teasers"
     return None
+
+
+def page_teasers(sel: Selector, url: str = "") -> int:
+    """The longest run of same-shaped teaser blocks anywhere in <body> (:func:`listing.teaser_runs`), each with
+    some text besides its links: the cards of a catalogue or category page whose main region the extractor
+    placed on its intro text (a menu's items are links only)."""
+    body = sel.root.find(".//body")
+    if body is None:
+        return 0
+    return max((n for n, _ in listing.teaser_runs(body, url, PAGE_TEASER_MIN_UNLINKED)), default=0)
 
 
 def is_story_region(containers: list, url: str = "") -> bool:
