@@ -61,15 +61,15 @@ WORDS = re.compile(r"\w+")
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 NOT_NAMES = frozenset({"by", "admin", "staff", "author", "editor", "guest"})
 # one pass for every author-markup rule: rel/itemprop author, class words with "author" or "byline" in them
-# (class words matched case-blind: "dateAndAuthorContainer", "AuthorName" are author markup too)
-_CLASS_LOWER = 'translate(@class, "ABEHILNORTUY", "abehilnortuy")'
-XP_AUTHORISH = etree.XPath(f'//body//*[@rel="author" or @itemprop="author" or contains({_CLASS_LOWER}, "author") or '
-                           f'contains({_CLASS_LOWER}, "byline")]')
+# ("uthor"/"yline": class words in any case of their first letter, "dateAndAuthorRow", "AuthorName")
+XP_AUTHORISH = etree.XPath('//body//*[@rel="author" or @itemprop="author" or contains(@class, "uthor") or '
+                           'contains(@class, "yline")]')
 XP_AUTHOR_LINK = etree.XPath('//a[@rel="author" or contains(@href, "/author/") or contains(@href, "/authors/")]')
 BYLINE_MAX_TRIES = 20
 NAME_LIKE = re.compile(r"^[A-Z][\w.'\-]*(?: [A-Z][\w.'\-]*){1,4}$")
 BY_PREFIX = re.compile(r"^\s*(?:by|written by|posted by|author)(?:\s*:\s*|\s+|$)", re.I)  # (not "Byron")
 AUTHOR_LINKS_MAX = 5
+DATA_LAYER_AUTHOR = re.compile(r'"pagePostAuthor"\s*:\s*"([^"\\]{1,80})"')
 NAME_ROLE_DASH = re.compile(r"\s+[-\u2013\u2014]\s+")
 # an unfilled template key where a name should be ("page.head.author", "post.author.name"); a login name
 # ("jane.doe", "q_admin") is kept: it is how some sites sign
@@ -92,6 +92,7 @@ BY_LINE_MAX_CHARS = 90
 SHORT_BYLINE_CHARS = 120
 LOOSE_NAME = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ .'\u2019()\-]){0,39}$")  # letters and name punctuation
 LOOSE_NAME_MAX_WORDS = 4
+LOWER_WORD_ON = re.compile(r"\s(?=[a-z])")  # where a name's capitalised words end ("Jane Doe on behalf of")
 BYLINE_SEPARATOR = re.compile(r"\s*[|\u2022\u00b7,;]\s*|\s+-\s+")
 META_AUTHOR_NAMES = ("author", "parsely-author", "sailthru.author", "dc.creator", "DC.creator", "dcterms.creator")
 # words in a link or label that is not a name ("More about Jane", "See all posts", "Learn more")
@@ -322,6 +323,7 @@ class ArticlePage:
             self.author_link_names,
             self.byline_names,
             self.by_line_names,
+            self.data_layer_author,
         )
         names: list[str] = []
         for source in sources:
@@ -331,6 +333,13 @@ class ArticlePage:
         if not names:
             names = _ld_names(self.ld.get("author"), by_id, organisations=True)
         return tuple(dict.fromkeys(_unescaped(n) for n in names if _unescaped(n)))
+
+    def data_layer_author(self) -> list[str]:
+        """The post author a WordPress analytics data layer states (``"pagePostAuthor":"Jane Doe"``, the
+        GTM4WP plugin's key) when the page's markup names no one."""
+        m = DATA_LAYER_AUTHOR.search(self.raw) if isinstance(self.raw, str) else None
+        name = _unescaped(m.group(1)) if m else None  # (a \u-escaped name is not read: no match)
+        return [name] if name and _not_a_handle(name) and _name_text(name) else []
 
     def labelled_meta_author(self) -> str | None:
         """The value of a labelled card field whose label says author: ``twitter:label1`` "Written by"
@@ -426,6 +435,22 @@ class ArticlePage:
                     part = BY_PREFIX.sub("", " ".join(part.split()))
                     if part != text and NAME_LIKE.match(part) and _name_text(part):
                         return [part]
+                # "Dec. 19, 2025 · Jane Doe on behalf of the Tools team": the part after the date, up to
+                # its first lower-case word
+                parts = BYLINE_SEPARATOR.split(text)
+                for i, part in enumerate(parts[1:], 1):
+                    if not days_shown(" ".join(parts[:i])):
+                        continue
+                    part = LOWER_WORD_ON.split(BY_PREFIX.sub("", part), 1)[0].strip()
+                    if NAME_LIKE.match(part) and _name_text(part):
+                        return [part]
+                    break
+        # an author box: the name, then a bio that opens with it ("<h4>Jane Doe</h4><p>Jane is a …</p>")
+        for el in found:
+            pieces = [" ".join(t.split()) for t in el.itertext() if t.strip()][:2]
+            if len(pieces) == 2 and NAME_LIKE.match(pieces[0]) and _name_text(pieces[0]) \
+                    and pieces[1].split()[0] == pieces[0].split()[0] and len(pieces[1]) > SHORT_BYLINE_CHARS:
+                return [pieces[0]]
         return []
 
     def by_line_names(self) -> list[str]:
@@ -479,9 +504,9 @@ class ArticlePage:
     def stated_original(self) -> str | None:
         """The day after "originally published/posted" in the page's text ("This article was originally
         published on 26 Sep 2019 and has been updated since"), YYYY-MM-DD; it wins over an other date when
-        earlier. The raw page is searched first, so pages without the words cost one regex scan."""
+        earlier. The raw page is searched first, so pages without the words cost one substring scan."""
         root = self.sel.root
-        if not isinstance(self.raw, str) or not ORIGINALLY.search(self.raw) \
+        if not isinstance(self.raw, str) or "riginally " not in self.raw or not ORIGINALLY.search(self.raw) \
                 or not isinstance(getattr(root, "tag", None), str):
             return None
         text = " ".join(" ".join(t.split()) for t in XP_VISIBLE_TEXT(root) if t.strip())

@@ -65,6 +65,10 @@ BOILERPLATE_WORDS = frozenset({
 # element is boilerplate only when it holds no prose paragraph
 WEAK_BOILERPLATE_WORDS = frozenset({"widget", "teaser"})
 WEAK_PROSE_TAGS = ("p", "li")  # ... (a prose paragraph or list item)
+# a side column by its name ("side-wrap", "zox-side-widget", "side-posts"); "side" alone is often a modifier
+# ("icon-side-right", "image-side-left") and says nothing
+SIDE_REGION = re.compile(r"(^|[\s_-])side[-_]?(wrap|wrapper|widgets?|bar|panel|rail|col|column|posts|menu|nav|area|box)"
+                         r"([\s_-]|$)")
 BOILERPLATE_STEMS = re.compile(r"^(share|advert|newsletter|outbrain|taboola|breadcrumb|cookie|subscri|sponsor)")
 LEAD_WORDS = frozenset({"lead", "lede", "summary", "standfirst", "intro", "excerpt"})
 COMMENT_WORDS = frozenset({"comment", "comments", "commentlist", "disqus", "respond"})
@@ -395,6 +399,8 @@ def is_boilerplate(el: etree._Element) -> bool:
         return not COMMENT_WORDS.isdisjoint(words)
     if any(w in BOILERPLATE_WORDS or BOILERPLATE_STEMS.match(w) for w in words):
         return True
+    if "side" in names and SIDE_REGION.search(names):
+        return True
     return not WEAK_BOILERPLATE_WORDS.isdisjoint(words) and not holds_prose(el)
 
 
@@ -578,11 +584,32 @@ def keep_block(block: Block, headline: str | None) -> bool:
     text = block.text
     if STOCK_PHRASES.match(text) or DATE_ONLY.match(text) or BYLINE.match(text):
         return False
-    if block.link_chars > MAX_LINK_DENSITY * len(text) and len(text) < 400 and not block.announced:
+    if block.link_chars > MAX_LINK_DENSITY * len(text) and len(text) < 400 and not block.announced \
+            and not is_labelled_link(block):
         return False
     if headline and text == headline:
         return False
     return True
+
+
+LABEL = re.compile(r"^(\w+(?:[ '-]\w+){0,2})\s*:\s+\S")  # "Pictured: <a>…</a>", "Website: <a>…</a>"
+BARE_URL = re.compile(r"(https?://|www\.)", re.I)
+# labels that introduce links to other pages of the site, not a fact of the article
+LABEL_TEASER_WORDS = INTRO_TEASER_WORDS | BOILERPLATE_WORDS | frozenset({
+    "see", "next", "previous", "prev", "watch", "listen", "follow", "source", "sources", "check", "tag", "category",
+    "categories", "topic", "topics", "filed", "roundup", "guide", "email", "mail", "phone", "tel", "contact"})
+
+
+def is_labelled_link(block: Block) -> bool:
+    """A short block that is a label of its own and a link ("Pictured: <a>Blue Star fern</a>", "Website:
+    <a>example.org</a>"): a fact the article states, unless the label points elsewhere ("Read more:",
+    "Related:", "See also:")."""
+    m = LABEL.match(block.text)
+    if not m or len(block.text) - block.link_chars < len(m.group(1)):
+        return False  # (no label, or the label is itself link text)
+    if BARE_URL.match(block.text, m.end() - 1):
+        return False  # (a bare address after the label: a reference to another document)
+    return LABEL_TEASER_WORDS.isdisjoint(w.lower() for w in re.findall(r"\w+", m.group(1)))
 
 
 # -- public -------------------------------------------------------------------------------------------------
@@ -608,6 +635,8 @@ def without_repeats(blocks: list[Block]) -> list[Block]:
         repeats.append(key is not None and key in seen)
         if key is not None:
             seen.add(key)
+    if not any(repeats):
+        return blocks
     out = []
     last = len(blocks) - 1
     for i, b in enumerate(blocks):
