@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 _ISO_Z = re.compile(r"Z$")
@@ -64,6 +64,27 @@ def read_date(raw: str | None) -> datetime | None:
     return datetime.fromisoformat(day).replace(tzinfo=timezone.utc) if day else None
 
 
+_UTC_MARK = re.compile(r"\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]00:?00)$", re.I)
+_OFFSET = re.compile(r"\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*([+-])(\d\d):?(\d\d)$")
+
+
+def written_in_utc(raw: str | None) -> bool:
+    """A timestamp written with a UTC designator ("…T02:41:41Z", "…+00:00"), not in a local offset."""
+    return bool(raw) and bool(_UTC_MARK.search(str(raw).strip()))
+
+
+def own_offset(stamps) -> timezone | None:
+    """The first non-zero UTC offset written in a page's timestamps ("2025-12-18T21:46:01-05:00" → UTC−5):
+    the offset the site writes its local times in; None when every stamp is in UTC or has none."""
+    for raw in stamps:
+        m = _OFFSET.search(str(raw or "").strip())
+        if m and (m.group(2), m.group(3)) != ("00", "00"):
+            minutes = int(m.group(2)) * 60 + int(m.group(3))
+            if minutes < 24 * 60:
+                return timezone(timedelta(minutes=-minutes if m.group(1) == "-" else minutes))
+    return None
+
+
 def _from_epoch(value: float) -> datetime | None:
     try:
         return datetime.fromtimestamp(float(value), tz=timezone.utc)
@@ -82,8 +103,9 @@ _ORD = r"(?:st|nd|rd|th)?"
 _SHOWN_PATTERNS = (
     # "September 4, 2025", "Sep. 4th 2025"
     (re.compile(r"\b" + _MONTH_RE + r"\s+(\d{1,2})" + _ORD + r",?\s+(\d{4})\b", re.I), ("m", "d", "y")),
-    # "4 September 2025", "04 Sep, 2025", "4th of September 2025"
-    (re.compile(r"\b(\d{1,2})" + _ORD + r"\s+(?:of\s+)?" + _MONTH_RE + r",?\s+(\d{4})\b", re.I), ("d", "m", "y")),
+    # "4 September 2025", "04 Sep, 2025", "4th of September 2025", "25.Jun.2019", "3-Mar-2024"
+    (re.compile(r"\b(\d{1,2})" + _ORD + r"(?:\s+(?:of\s+)?|[.\-/])" + _MONTH_RE + r"(?:,?\s+|[.\-/]|(?<=\.))(\d{4})\b",
+                re.I), ("d", "m", "y")),
     # "2025-09-04", "2025/09/04", "2025.09.04"
     (re.compile(r"\b(\d{4})([-/.])(\d{1,2})\2(\d{1,2})\b"), ("y", None, "n1", "n2")),
     # "09/04/2025", "4.9.2025": day and month order unknown, both read

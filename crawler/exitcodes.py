@@ -63,5 +63,6 @@ def summary_line(stats: dict) -> str:
         elif k == "comments/incomplete_thread":
             dropped[k] = v
     dropped_s = ", ".join(f"{k}={v}" for k, v in sorted(dropped.items())) or "none"
+    flagged = f" | flagged: paywalled={stats['articles/paywalled']}" if stats.get("articles/paywalled") else ""
     return (f"articles={rows['articles']} threads={rows['threads']} comments={rows['comments']} "
-            f"| dropped/skipped: {dropped_s}")
+            f"| dropped/skipped: {dropped_s}{flagged}")

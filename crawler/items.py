@@ -50,6 +50,7 @@ class ArticleRecord(_RunMeta):
     cluster_id: str | None = None
     syndicated_from: str | None = None
     assets: list[str] | None = None
+    is_paywalled: bool | None = None
     # Not a column: set by parsers whose rows may legitimately have no body (a discussion's topic or
     # submission without text, a topic whose opening post could not be had); validation then accepts ''.
     body_optional: bool = False

@@ -44,6 +44,10 @@ LANGUAGE_WORKER = "auto"  # detect in one worker process: "auto" = when the mach
 # Records of one response processed at once (Scrapy's default 100 starts 100 tasks for every response, even a
 # one-record page; our steps are synchronous apart from the language batches, so 16 keeps them busy).
 CONCURRENT_ITEMS = 16
+# Scrapy checks every callback for a generator with `return value` by reading its source and parsing it with
+# `ast` each time its cache misses (it is keyed by the bound method object, so it misses for most responses):
+# ~3 % of the crawl's CPU at 1,000 x 50. tests/test_spider_callbacks.py runs the same check on our callbacks.
+WARN_ON_GENERATOR_RETURN_VALUE = False
 # Asset tags (pipelines/assets/): tickers a text talks about, from a registry shipped as data.
 ASSETS_ENABLED = True  # False: the step is off and the `assets` column stays null
 ASSETS_REGISTRY = ""  # another registry file of the same shape; empty = pipelines/assets/registry.json

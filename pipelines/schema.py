@@ -104,6 +104,13 @@ ARTICLE_COLUMNS: list[Column] = [
     Column("syndicated_from", pa.string(), True,
            "Original source URL when the page says it is a repost/syndicated copy.", "https://example.org/a"),
     _assets_column("From title, summary and body_text."),
+    Column("is_paywalled", pa.bool_(), True,
+           "True when the page says it is not free (JSON-LD isAccessibleForFree false, or article:content_tier "
+           "locked/metered) and served only a teaser (under 1,500 characters of text): body_text is then the "
+           "story's opening without the paywall's own messages, not the whole story. False when the page "
+           "declares no paywall or served more than a teaser; null for rows not made from an article page "
+           "(a discussion's opening post) and in rows written before the column existed. A not-free page "
+           "serving no story text at all is no row (articles/not_article/paywall).", "false"),
 ] + _common_tail()
 
 THREAD_COLUMNS: list[Column] = [

@@ -4,9 +4,11 @@ Each case has ``input.html`` and ``expected.json``. Keys in expected.json:
 
 * ``url`` (required): the URL the page is parsed as;
 * ``not_article``: the expected NotArticle reason, or null for an article;
-* for articles: ``title``, ``authors``, ``published_at`` (ISO, UTC), ``section``, ``tags``, ``canonical_url``,
+* for articles: ``title``, ``authors``, ``published_at`` (ISO, UTC), ``published_day`` (the day the page
+  published on, in the site's own time: the ``YYYY-MM-DD`` that ``published_at_raw`` starts with), ``section``, ``tags``, ``canonical_url``,
   ``body_first_words`` / ``body_last_words`` (the body starts / ends with them), ``body_includes`` /
-  ``body_excludes`` (substrings); a key that is absent is not checked;
+  ``body_excludes`` (substrings), ``body_counts`` ({substring: times it occurs}), ``is_paywalled``; a key that
+  is absent is not checked;
 * for listings: ``listing_links`` (exact list from :func:`crawler.sites.listing.listing_links`).
 """
 from __future__ import annotations
@@ -50,12 +52,14 @@ def test_case(case):
     assert isinstance(result, ArticleRecord), f"{case}: not an article: {getattr(result, 'reason', result)}"
     assert result.parser == PARSER
     assert result.article_id and result.site
-    for key in ("title", "authors", "section", "tags", "canonical_url"):
+    for key in ("title", "authors", "section", "tags", "canonical_url", "is_paywalled"):
         if key in exp:
             assert getattr(result, key) == exp[key], key
     if "published_at" in exp:
         want = datetime.fromisoformat(exp["published_at"]) if exp["published_at"] else None
         assert result.published_at == want
+    if "published_day" in exp:
+        assert (result.published_at_raw or "")[:10] == exp["published_day"], result.published_at_raw
     text = result.body_text
     if "body_first_words" in exp:
         assert text.startswith(exp["body_first_words"]), text[:120]
@@ -65,6 +69,8 @@ def test_case(case):
         assert s in text
     for s in exp.get("body_excludes", []):
         assert s not in text
+    for s, n in exp.get("body_counts", {}).items():
+        assert text.count(s) == n, (s, text.count(s))
 
 
 def test_string_and_bytes_give_the_same_record():
@@ -107,7 +113,7 @@ def test_title_prefers_h1_over_og_title_with_site_suffix():
         "Miners sell reserves: what next"
 
 
-def test_locked_content_tier_with_teaser_is_paywall():
+def test_locked_content_tier_teaser_is_flagged_and_a_bare_wall_rejected():
     body, exp = load("opengraph_only")
     teaser = body.decode("utf-8").replace(
         '<meta name="author"', '<meta property="article:content_tier" content="locked">\n<meta name="author"')
@@ -117,14 +123,25 @@ def test_locked_content_tier_with_teaser_is_paywall():
     first_p_end = teaser.index("</p>", start) + 4
     teaser = teaser[:first_p_end] + teaser[end:]
     result = parse_article(exp["url"], teaser, {})
+    # (one short paragraph: less story text than any article body needs)
     assert isinstance(result, NotArticle) and result.reason == "paywall"
-    # a locked page that serves the whole (long) text is an article
+    # two paragraphs of the story: a teaser row, flagged
+    locked = body.decode("utf-8").replace(
+        '<meta name="author"', '<meta property="article:content_tier" content="locked">\n<meta name="author"')
+    second_p_end = locked.index("</p>", first_p_end) + 4
+    two = locked[:second_p_end] + locked[locked.index("</div></div>", second_p_end):]
+    record = parse_article(exp["url"], two, {})
+    assert isinstance(record, ArticleRecord) and record.is_paywalled is True
+    assert record.body_text.startswith(exp["body_first_words"]) and record.body_text.count("\n\n") == 1
+    # a locked page that serves the whole (long) text is an article, not flagged
     extra = "".join(f"<p>Further paragraph {i} of the full story, long enough to read as prose and to make the "
                     f"served text clearly longer than any teaser would be.</p>" for i in range(12))
     full = body.decode("utf-8").replace(
         '<meta name="author"', '<meta property="article:content_tier" content="locked">\n<meta name="author"'
     ).replace('<div class="entry-content">', '<div class="entry-content">' + extra)
-    assert isinstance(parse_article(exp["url"], full, {}), ArticleRecord)
+    record = parse_article(exp["url"], full, {})
+    assert isinstance(record, ArticleRecord) and record.is_paywalled is False
+    assert parse_article(exp["url"], body, {}).is_paywalled is False  # (a free page)
 
 
 def test_article_about_bot_checks_is_not_a_challenge():

@@ -35,7 +35,8 @@ def load(case: str) -> tuple[str, dict]:
 
 def test_every_rule_has_a_fixture():
     rules = {load(c)[1]["detail"] for c in LISTING_CASES}
-    assert {"declared_collection", "link_region", "teaser_region", "thin_linked", "weak_region"} <= rules
+    assert {"declared_collection", "link_region", "teaser_region", "thin_linked", "weak_region", "cms_template",
+            "paginated", "dated_cards", "page_teasers"} <= rules
     assert len(ARTICLE_CASES) >= 3
 
 
@@ -137,7 +138,8 @@ def test_weak_region_needs_links_and_a_weak_region():
     _, sel = parsed_html(html)
     body = parse_article(exp["url"], unlinked, {}).body_text
     assert notarticle.listing_rule(sel, exp["url"], body) == "weak_region"  # fast path run by the rule itself
-    assert notarticle.listing_rule(sel, exp["url"], body, fast_enough=True) is None
+    # a region that stands alone is no weak region; its eighteen same-shaped rows still make it a list
+    assert notarticle.listing_rule(sel, exp["url"], body, fast_enough=True) == "page_teasers"
 
 
 def test_rule_reads_the_page_when_the_caller_does_not_say():
@@ -229,3 +231,88 @@ def test_crawl_counts_each_listing_rule(tmp_path):
     assert "dropped/skipped:" in result.stderr and "not_article/listing=2" in result.stderr
     assert "not_article/listing/" not in result.stderr.split(
         "dropped/skipped:")[-1]
+
+
+def _cut_to_first_paragraph(html: str) -> str:
+    cut = re.sub(r"(</p>)(\s*<p>.*?</p>){6}", r"\1", html, count=1, flags=re.S)
+    assert cut.count("<p>") < html.count("<p>") - 5
+    return cut
+
+
+def test_cms_template_is_what_decides():
+    """A WordPress category archive calls itself og:type article; its body class names the template."""
+    html, exp = load("listing_cms_template")
+    _, sel = parsed_html(html)
+    assert notarticle.listing.listing_template(sel.root) == "category"
+    plain = html.replace("archive category category-wallets category-12 ", "")
+    assert isinstance(parse_article(exp["url"], plain, {}), ArticleRecord)
+    # WordPress's words count only on a WordPress page; an item's class (single, wp-singular, page) wins
+    not_wp = html.replace(" wp-embed-responsive wp-theme-keyring", "").replace("archive category", "category")
+    assert isinstance(parse_article(exp["url"], not_wp, {}), ArticleRecord)
+    single = html.replace('<body class="archive', '<body class="single archive')
+    assert isinstance(parse_article(exp["url"], single, {}), ArticleRecord)
+    for other in ("page-taxonomy-term", "tag-template", "view-category"):  # Drupal, Ghost, Joomla
+        swapped = html.replace("archive category category-wallets category-12 wp-embed-responsive wp-theme-keyring",
+                               other)
+        assert parse_article(exp["url"], swapped, {}).detail == "cms_template", other
+    # a JSON-LD article type is the page's own word
+    with_ld = html.replace("</head>", '<script type="application/ld+json">{"@context": "https://schema.org", '
+                                      '"@type": "BlogPosting", "headline": "Wallets"}</script></head>')
+    assert isinstance(parse_article(exp["url"], with_ld, {}), ArticleRecord)
+
+
+def test_paginated_needs_numbered_pages_in_a_pagination_block():
+    html, exp = load("listing_paginated")
+    _, sel = parsed_html(html)
+    assert notarticle.listing.pagination_pages(sel.root, exp["url"]) == 2  # ?page=2 linked twice, ?page=3
+    without = re.sub(r'<nav class="pagination">.*?</nav>', "", html, flags=re.S)
+    assert isinstance(parse_article(exp["url"], without, {}), ArticleRecord)
+    one_page = html.replace('<a href="/notices?page=3">3</a>', "")
+    assert isinstance(parse_article(exp["url"], one_page, {}), ArticleRecord)
+    not_a_pager = html.replace('<nav class="pagination">', '<div class="related">').replace("</nav>", "</div>")
+    assert isinstance(parse_article(exp["url"], not_a_pager, {}), ArticleRecord)
+
+
+def test_dated_cards_need_dates_and_links_to_the_site():
+    html, exp = load("listing_dated_cards")
+    undated = re.sub(r"<time[^>]*>[^<]*</time>", "", html)
+    assert isinstance(parse_article(exp["url"], undated, {}), ArticleRecord)
+    elsewhere = re.sub(r'<a href="/briefs/', '<a href="https://wire.example/briefs/', html)
+    assert isinstance(parse_article(exp["url"], elsewhere, {}), ArticleRecord)
+    cards = html.split('  <article class="card">')
+    fewer = '  <article class="card">'.join(cards[:notarticle.DATED_CARDS_MIN]) + "</section></body></html>"
+    assert fewer.count('<article class="card">') == notarticle.DATED_CARDS_MIN - 1
+    assert isinstance(parse_article(exp["url"], fewer, {}), ArticleRecord)
+
+
+def test_a_story_region_outweighs_pagination_and_dated_comments():
+    """Page one of a multi-page guide links to its pages 2 and 3; a post with sixteen dated comments linking to
+    members' pages: both stay articles because the region is a story; cut to one paragraph they are lists."""
+    for case, rule in (("listing_like_article_paged_story", "paginated"),
+                       ("listing_like_article_with_comments", "dated_cards")):
+        html, exp = load(case)
+        result = parse_article(exp["url"], html, {})
+        assert isinstance(result, ArticleRecord) and result.body_text.startswith(exp["body_first_words"]), case
+        result = parse_article(exp["url"], _cut_to_first_paragraph(html), {})
+        assert isinstance(result, NotArticle) and result.detail == rule, case
+
+
+def test_page_teasers_need_a_long_run_of_same_site_cards():
+    """A shop category: the extractor's region is the intro, the sixteen product cards sit beside it."""
+    html, exp = load("listing_page_teasers")
+    _, sel = parsed_html(html)
+    assert notarticle.page_teasers(sel, exp["url"]) == 16
+    cards = html.split('      <li class="product-card">')
+    fewer = '      <li class="product-card">'.join(cards[:notarticle.PAGE_TEASERS_MIN_RUN]) + "</ul></div></body></html>"
+    assert fewer.count('<li class="product-card">') == notarticle.PAGE_TEASERS_MIN_RUN - 1
+    assert isinstance(parse_article(exp["url"], fewer, {}), ArticleRecord)
+    elsewhere = html.replace('<a href="/shop/', '<a href="https://maker.example/shop/')
+    assert isinstance(parse_article(exp["url"], elsewhere, {}), ArticleRecord)
+    typed = html.replace("</head>", '<meta property="og:type" content="article"></head>')
+    assert isinstance(parse_article(exp["url"], typed, {}), ArticleRecord)
+    # a long guide of its own above the grid: its region is a story
+    story, _ = load("listing_like_article_story_under_menu")
+    guide = "\n".join(re.findall(r"<p>.*?</p>", story)[:7])
+    with_guide = html.replace("</div>\n<div class=\"product-grid\">", guide + "</div>\n<div class=\"product-grid\">")
+    assert with_guide != html
+    assert isinstance(parse_article(exp["url"], with_guide, {}), ArticleRecord)

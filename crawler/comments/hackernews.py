@@ -31,7 +31,7 @@ from crawler.htmltext import split_quotes
 from crawler.urls import site_of
 
 from .base import CommentPage, RawComment, ThreadRef
-from .payload import decode_body as _decode, json_or_none as _json, to_int as _int
+from .payload import decode_body as _decode, json_body, json_or_none as _json, text_value, to_int as _int
 
 logger = logging.getLogger(__name__)
 
@@ -47,15 +47,6 @@ COMMUNITY = "hackernews"
 def _list(v) -> list:
     """A JSON list, or [] for anything else (a malformed ``children``/``kids`` is not walked)."""
     return v if isinstance(v, list) else []
-
-
-def _text_or_none(v) -> str | None:
-    """A JSON string, a number as its text, else None (a list or object where text belongs)."""
-    if isinstance(v, str):
-        return v or None
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return str(v)
-    return None
 
 
 def _valid_id(v) -> bool:
@@ -162,7 +153,7 @@ class HackerNewsAdapter:
         return [self.firebase_item_url(ref.native_thread_id)]
 
     def parse_page(self, url: str, body: bytes, headers: dict, ref: ThreadRef) -> CommentPage:
-        data = _json(_decode(body))
+        data = json_body(body)
         kind = json_kind(data)
         if kind == "algolia_item":
             return self._algolia(url, data, ref)
@@ -174,9 +165,9 @@ class HackerNewsAdapter:
 
     def _meta(self, item: dict, url: str) -> dict:
         sid = str(item.get("id"))
-        author = _text_or_none(item.get("author", item.get("by")))
+        author = text_value(item.get("author", item.get("by")))
         created = item.get("created_at_i", item.get("time"))
-        return {"title": _text_or_none(item.get("title")), "community": COMMUNITY, "author_name": author,
+        return {"title": text_value(item.get("title")), "community": COMMUNITY, "author_name": author,
                 "score": _int(item.get("points", item.get("score"))),
                 "created_at": parse_date(created) if created is not None else parse_date(item.get("created_at")),
                 "discussion_url": self.discussion_page(sid, url)}
@@ -218,8 +209,8 @@ class HackerNewsAdapter:
 
     @staticmethod
     def _comment(c: dict, parent: str | None, story: str, url: str, order: int, algolia: bool) -> RawComment:
-        author = _text_or_none(c.get("author") if algolia else c.get("by"))
-        text_html = _text_or_none(c.get("text"))
+        author = text_value(c.get("author") if algolia else c.get("by"))
+        text_html = text_value(c.get("text"))
         deleted = bool(c.get("deleted") or c.get("dead")) or (author is None and text_html is None)
         text, quoted = ("", None) if deleted or not text_html else split_quotes(quotes_marked(text_html))
         created = c.get("created_at_i", c.get("time"))

@@ -50,7 +50,7 @@ from crawler.discovery.reddit_listing import submission_page_url
 from crawler.htmltext import split_quotes
 from crawler.urls import site_of
 
-from .payload import decode_body as _decode, id_of, json_or_none as _json, list_of, obj_of, text_of, to_int as _int
+from .payload import decode_body as _decode, json_body, id_of, json_or_none as _json, list_of, obj_of, text_of, to_int as _int
 from .base import CommentPage, RawComment, ThreadRef
 
 logger = logging.getLogger(__name__)
@@ -149,7 +149,7 @@ class RedditAdapter:
 
     # -- parsing -----------------------------------------------------------------------------------
     def parse_page(self, url: str, body: bytes, headers: dict, ref: ThreadRef) -> CommentPage:
-        data = _json(_decode(body))
+        data = json_body(body)
         kind = json_kind(data)
         if kind not in ("thread", "morechildren"):
             return CommentPage(error="invalid_json" if data is None else f"not_a_thread: {kind}")

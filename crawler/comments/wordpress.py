@@ -11,7 +11,6 @@ a thread; the spider prefers REST (complete, paged) and falls back to the HTML i
 """
 from __future__ import annotations
 
-import json
 import re
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
@@ -21,6 +20,7 @@ from crawler.dates import parse_date
 from crawler.discovery.xmlsafe import local, parse_xml
 from crawler.htmltext import split_quotes
 from crawler.parsed_html import parsed_html
+from crawler.parsed_json import parsed_json
 from crawler.urls import site_of
 
 from .payload import decode_body as _decode, header_value as _header, id_of, obj_of, text_of, to_int as _int
@@ -98,7 +98,7 @@ class WordPressAdapter:
     # -- REST ------------------------------------------------------------------------------------------
     def parse_rest(self, url: str, body: bytes, headers: dict) -> CommentPage:
         try:
-            data = json.loads(_decode(body))
+            data = parsed_json(body)  # the content guard parsed this very body already
         except ValueError:
             return CommentPage(error="invalid_json")
         if not isinstance(data, list):

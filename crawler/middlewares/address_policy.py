@@ -45,6 +45,7 @@ import logging
 import socket
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest, NotConfigured
@@ -75,6 +76,7 @@ SPECIAL = [(ipaddress.ip_network(n), why) for n, why in (
 )]
 
 
+@lru_cache(maxsize=4096)  # pure, asked for every request and response: a crawl meets few hosts
 def address_class(ip: IP) -> str | None:
     """Why an address may not be reached (``loopback``, ``private``, ``link_local``, ``multicast``,
     ``reserved``, ``unspecified``), or None for a public (globally routable) address."""
@@ -105,6 +107,7 @@ def address_class(ip: IP) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # pure, asked for every request and response: a crawl meets few hosts
 def parse_ip(host: str) -> IP | None:
     """An IP literal host (brackets and IPv6 zone ids accepted), or None for a name."""
     h = host.strip("[]")
@@ -154,6 +157,7 @@ class Allowance:
         return bool(self.origins or self.networks)
 
 
+@lru_cache(maxsize=4096)  # pure, asked for every request and response: a crawl meets few hosts
 def _norm_host(host: str) -> str:
     h = host.strip().strip("[]").lower().rstrip(".")
     ip = parse_ip(h)

@@ -30,6 +30,8 @@ import re
 
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
+from crawler.parsed_json import parsed_json
+
 logger = logging.getLogger(__name__)
 
 MAGIC_NUMBERS: tuple[tuple[bytes, str], ...] = (
@@ -165,7 +167,10 @@ def sniff_charset(body: bytes, header_charset: str | None) -> tuple[str, str]:
 def json_problem(body: bytes) -> str | None:
     """None when the body is valid JSON, else 'truncated_json' (ends early) or 'invalid_json'."""
     try:  # byte-tolerant: a stray invalid byte inside a string is the charset repair's business, not a drop
-        json.loads(body.decode("utf-8-sig", errors="replace"))
+        if body.startswith(codecs.BOM_UTF8):
+            json.loads(body.decode("utf-8-sig", errors="replace"))
+        else:  # the same text as utf-8-sig; the parsed value is kept for the parser of this response
+            parsed_json(body)
         return None
     except ValueError as e:
         text_len = len(body.decode("utf-8-sig", errors="replace").rstrip())

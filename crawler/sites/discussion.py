@@ -19,7 +19,7 @@ import html as htmllib
 
 from crawler import ids
 from crawler.comments import discourse, invision, phpbb, reddit, smf, vbulletin, xenforo
-from crawler.comments.payload import decode_body, json_or_none
+from crawler.comments.payload import decode_body, json_or_none, text_value
 from crawler.dates import parse_date
 from crawler.discovery.reddit_listing import submission_page_url
 from crawler.htmltext import html_to_text
@@ -138,12 +138,8 @@ def _self_text(sub: dict) -> str:
 
 
 def _text(v) -> str:
-    """A JSON field as text: a string, a number's digits, else "" (a list or object where text belongs)."""
-    if isinstance(v, str):
-        return v
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return str(v)
-    return ""
+    """A JSON field as text (crawler/comments/payload.py ``text_value``), "" where there is none."""
+    return text_value(v) or ""
 
 
 def hn_story_article(hit: dict, hn) -> ArticleRecord | None:

@@ -18,7 +18,7 @@ from lxml import etree
 from parsel.csstranslator import css2xpath
 
 from crawler import ids
-from crawler.dates import days_shown, first_day_in, read_date
+from crawler.dates import days_shown, first_day_in, first_day_shown, own_offset, read_date, written_in_utc
 from crawler.htmltext import element_text, html_to_text, normalise_whitespace
 from crawler.items import ArticleRecord
 from crawler.parsed_html import parsed_html
@@ -44,6 +44,9 @@ TEXTS_UNDER_HEADLINE = 40
 XP_UNDER_HEADLINE = etree.XPath("(//h1)[1]/following::text()[not(parent::script or parent::style)]"
                                 f"[position() <= {TEXTS_UNDER_HEADLINE}]", smart_strings=False)
 XP_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]", smart_strings=False)
+# "This article was originally published on 26 Sep 2019 …": the page's own word on its first publication
+ORIGINALLY = re.compile(r"\boriginally\s+(?:published|posted)\b", re.I)
+ORIGINALLY_DATE_CHARS = 40  # the date must follow within this many characters
 URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:/|-|$)")
 SEL_TAGS = 'meta[property="article:tag"]::attr(content)'
 SEL_SYNDICATION = ('link[rel="original-source"]::attr(href), link[rel="syndication-source"]::attr(href), '
@@ -58,13 +61,19 @@ WORDS = re.compile(r"\w+")
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 NOT_NAMES = frozenset({"by", "admin", "staff", "author", "editor", "guest"})
 # one pass for every author-markup rule: rel/itemprop author, class words with "author" or "byline" in them
-XP_AUTHORISH = etree.XPath('//body//*[@rel="author" or @itemprop="author" or contains(@class, "author") or '
-                           'contains(@class, "byline")]')
+# ("uthor"/"yline": class words in any case of their first letter, "dateAndAuthorRow", "AuthorName")
+XP_AUTHORISH = etree.XPath('//body//*[@rel="author" or @itemprop="author" or contains(@class, "uthor") or '
+                           'contains(@class, "yline")]')
 XP_AUTHOR_LINK = etree.XPath('//a[@rel="author" or contains(@href, "/author/") or contains(@href, "/authors/")]')
 BYLINE_MAX_TRIES = 20
 NAME_LIKE = re.compile(r"^[A-Z][\w.'\-]*(?: [A-Z][\w.'\-]*){1,4}$")
 BY_PREFIX = re.compile(r"^\s*(?:by|written by|posted by|author)(?:\s*:\s*|\s+|$)", re.I)  # (not "Byron")
 AUTHOR_LINKS_MAX = 5
+DATA_LAYER_AUTHOR = re.compile(r'"pagePostAuthor"\s*:\s*"([^"\\]{1,80})"')
+NAME_ROLE_DASH = re.compile(r"\s+[-\u2013\u2014]\s+")
+# an unfilled template key where a name should be ("page.head.author", "post.author.name"); a login name
+# ("jane.doe", "q_admin") is kept: it is how some sites sign
+TEMPLATE_KEY = re.compile(r"^(?:[a-z_]+\.)*(?:author|authors|byline|writer)(?:\.[a-z_]+)*$", re.I)
 AUTHOR_LABEL = re.compile(r"^(?:written by|author|authors|posted by|words by)\s*:?$", re.I)
 # a short body text opening with "By" (or "Written by", "Posted by"), the name up to a separator or the end
 BY_LINE = re.compile(r"^(?:written |posted |words )?by:?\s+([^|\u2022\u00b7,;:()\d]{2,60}?)"
@@ -83,6 +92,7 @@ BY_LINE_MAX_CHARS = 90
 SHORT_BYLINE_CHARS = 120
 LOOSE_NAME = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ .'\u2019()\-]){0,39}$")  # letters and name punctuation
 LOOSE_NAME_MAX_WORDS = 4
+LOWER_WORD_ON = re.compile(r"\s(?=[a-z])")  # where a name's capitalised words end ("Jane Doe on behalf of")
 BYLINE_SEPARATOR = re.compile(r"\s*[|\u2022\u00b7,;]\s*|\s+-\s+")
 META_AUTHOR_NAMES = ("author", "parsely-author", "sailthru.author", "dc.creator", "DC.creator", "dcterms.creator")
 # words in a link or label that is not a name ("More about Jane", "See all posts", "Learn more")
@@ -305,7 +315,7 @@ class ArticlePage:
         company blog signs as the company)."""
         by_id = {o.get("@id"): o for o in self.ld_objects if isinstance(o.get("@id"), str)}
         sources = (
-            lambda: _ld_names(self.ld.get("author"), by_id),
+            lambda: [n for n in _ld_names(self.ld.get("author"), by_id) if _not_a_handle(n)],
             lambda: [a for a in (*(self.meta(n) for n in META_AUTHOR_NAMES), self.article_meta("author"),
                                  self.labelled_meta_author())
                      if a and _not_a_handle(a)][:1],
@@ -313,6 +323,7 @@ class ArticlePage:
             self.author_link_names,
             self.byline_names,
             self.by_line_names,
+            self.data_layer_author,
         )
         names: list[str] = []
         for source in sources:
@@ -322,6 +333,13 @@ class ArticlePage:
         if not names:
             names = _ld_names(self.ld.get("author"), by_id, organisations=True)
         return tuple(dict.fromkeys(_unescaped(n) for n in names if _unescaped(n)))
+
+    def data_layer_author(self) -> list[str]:
+        """The post author a WordPress analytics data layer states (``"pagePostAuthor":"Jane Doe"``, the
+        GTM4WP plugin's key) when the page's markup names no one."""
+        m = DATA_LAYER_AUTHOR.search(self.raw) if isinstance(self.raw, str) else None
+        name = _unescaped(m.group(1)) if m else None  # (a \u-escaped name is not read: no match)
+        return [name] if name and _not_a_handle(name) and _name_text(name) else []
 
     def labelled_meta_author(self) -> str | None:
         """The value of a labelled card field whose label says author: ``twitter:label1`` "Written by"
@@ -354,6 +372,10 @@ class ArticlePage:
         for raw in self.authors_raw():
             for part in re.split(r"\s*(?:,|\band\b|&|\|)\s*", raw):
                 part = BY_PREFIX.sub("", part).strip()
+                # a whole value "Jane Doe - Editorial Team": a name, then (after a spaced dash) the desk
+                head = NAME_ROLE_DASH.split(part, 1)[0]
+                if part == raw.strip() and head != part and NAME_LIKE.match(head):
+                    part = head
                 if part and not part.startswith("http") and len(part) < 80 and part.lower() not in NOT_NAMES:
                     out.append(part)
         return list(dict.fromkeys(out))
@@ -388,8 +410,8 @@ class ArticlePage:
         """A name-like text (two to five capitalised words) in the first element whose class or itemprop
         says author/byline, as its whole text or one text of its own: ``<div class="the-author">Jane
         Doe</div>``, ``<div class="post-author"><img> <span>Jane Doe</span> <span>3 May</span></div>``."""
-        found = [el for el in self.authorish if el.get("itemprop") == "author" or "author" in (el.get("class") or "")
-                 or "byline" in (el.get("class") or "")][:BYLINE_MAX_TRIES]
+        found = [el for el in self.authorish if el.get("itemprop") == "author" or "author" in _class_of(el)
+                 or "byline" in _class_of(el)][:BYLINE_MAX_TRIES]
         # an element whose class names the name ("author-name") first, then any author/byline element
         named = [el for el in found if "name" in (el.get("class") or "").lower()]
         for el in named + found:
@@ -404,7 +426,7 @@ class ArticlePage:
                 return [text]
             # the whole text of an element whose class says it is the author ("entry-author-name"): a name
             # however it is written ("annette thurmon", "Paramita (Guha) Ghosh", a single first name)
-            if "author" in (el.get("class") or "").lower() and LOOSE_NAME.match(text) \
+            if "author" in _class_of(el) and LOOSE_NAME.match(text) \
                     and len(text.split()) <= LOOSE_NAME_MAX_WORDS and _name_text(text):
                 return [text]
             if len(text) <= SHORT_BYLINE_CHARS:  # "Jane Doe • May 3, 2025": the name before a separator,
@@ -413,6 +435,22 @@ class ArticlePage:
                     part = BY_PREFIX.sub("", " ".join(part.split()))
                     if part != text and NAME_LIKE.match(part) and _name_text(part):
                         return [part]
+                # "Dec. 19, 2025 · Jane Doe on behalf of the Tools team": the part after the date, up to
+                # its first lower-case word
+                parts = BYLINE_SEPARATOR.split(text)
+                for i, part in enumerate(parts[1:], 1):
+                    if not days_shown(" ".join(parts[:i])):
+                        continue
+                    part = LOWER_WORD_ON.split(BY_PREFIX.sub("", part), 1)[0].strip()
+                    if NAME_LIKE.match(part) and _name_text(part):
+                        return [part]
+                    break
+        # an author box: the name, then a bio that opens with it ("<h4>Jane Doe</h4><p>Jane is a …</p>")
+        for el in found:
+            pieces = [" ".join(t.split()) for t in el.itertext() if t.strip()][:2]
+            if len(pieces) == 2 and NAME_LIKE.match(pieces[0]) and _name_text(pieces[0]) \
+                    and pieces[1].split()[0] == pieces[0].split()[0] and len(pieces[1]) > SHORT_BYLINE_CHARS:
+                return [pieces[0]]
         return []
 
     def by_line_names(self) -> list[str]:
@@ -456,9 +494,44 @@ class ArticlePage:
         (a WebPage beside the article), microdata datePublished, the first <time datetime>; else a date
         found on the page (:meth:`found_date`). The modified date is never taken for it."""
         declared = self.declared_published()
-        if declared is None:
-            return self.found_date()
-        return self.printed_earlier(declared) or declared
+        chosen = self.found_date() if declared is None else \
+            self.printed_earlier(declared) or self.local_time(declared) or declared
+        original = self.stated_original()
+        if original and (read_date(chosen) is None or original < read_date(chosen).date().isoformat()):
+            return original
+        return chosen
+
+    def stated_original(self) -> str | None:
+        """The day after "originally published/posted" in the page's text ("This article was originally
+        published on 26 Sep 2019 and has been updated since"), YYYY-MM-DD; it wins over an other date when
+        earlier. The raw page is searched first, so pages without the words cost one substring scan."""
+        root = self.sel.root
+        if not isinstance(self.raw, str) or "riginally " not in self.raw or not ORIGINALLY.search(self.raw) \
+                or not isinstance(getattr(root, "tag", None), str):
+            return None
+        text = " ".join(" ".join(t.split()) for t in XP_VISIBLE_TEXT(root) if t.strip())
+        for m in ORIGINALLY.finditer(text):
+            day = first_day_shown(text[m.end():m.end() + ORIGINALLY_DATE_CHARS])
+            if day:
+                return day
+        return None
+
+    def local_time(self, declared: str) -> str | None:
+        """A publication time written in UTC, given in the site's own offset (that of its ``<time
+        datetime>`` stamps) when the local day is the day in the URL: "2025-12-19T02:41:41Z" on
+        ``/2025/12/18/…`` beside "21:46-05:00" stamps is "2025-12-18T21:41:41-05:00" (the same instant, the
+        day the site published it on). ISO string or None."""
+        m = URL_DATE.search(self.url or "")
+        if not m or not written_in_utc(declared):
+            return None
+        dt, offset = read_date(declared), own_offset(self.select(SEL_TIME_DOM))
+        if dt is None or offset is None:
+            return None
+        local = dt.astimezone(offset)
+        if local.date() == dt.date() or \
+                (local.year, local.month, local.day) != tuple(int(g) for g in m.groups()):
+            return None
+        return local.isoformat()
 
     def declared_published(self) -> str | None:
         for cand in (self.ld.get("datePublished"), self.article_meta("published_time"),
@@ -581,6 +654,11 @@ class ArticlePage:
         if reason:
             return NotArticle(reason, self.url, detail)
         body = self.body_text()
+        paywalled = notarticle.is_paywalled(self.sel, self.raw, body)
+        if paywalled:  # a teaser: its story text is the row's body; a wall with no story is no article
+            if notarticle.is_wall_only(self.sel, self.raw, body):
+                return NotArticle("paywall", self.url)
+            body = notarticle.teaser_story(body)
         if not body or len(body) < MIN_BODY_CHARS:
             return NotArticle("no_body", self.url)
         title = self.title()
@@ -593,7 +671,7 @@ class ArticlePage:
             title=title, body_text=body, summary=self.summary(), authors=self.authors(),
             authors_raw=self.authors_raw(), published_at=read_date(pub_raw), published_at_raw=pub_raw,
             modified_at=read_date(mod_raw), section=self.section(), tags=self.tags(), image_url=self.image_url(),
-            syndicated_from=self.syndicated_from(), parser=self.parser,
+            syndicated_from=self.syndicated_from(), is_paywalled=paywalled, parser=self.parser,
         )
 
 
@@ -752,10 +830,16 @@ def _own_texts(el) -> list[str]:
     return texts
 
 
+def _class_of(el) -> str:
+    return (el.get("class") or "").lower()
+
+
 def _not_a_handle(text: str) -> bool:
-    """An author meta tag's value that is a name, not a profile URL, a numeric id or an @handle."""
+    """An author value that is a name, not a profile URL, a numeric id, an @handle or an unfilled template
+    key ("page.head.extra.author": dotted, with an author word)."""
     t = text.strip()
-    return bool(t) and not t.startswith(("http", "@", "/")) and not t.isdigit()
+    return bool(t) and not t.startswith(("http", "@", "/")) and not t.isdigit() \
+        and not ("." in t and TEMPLATE_KEY.match(t))
 
 
 def _name_text(text: str) -> bool:

@@ -68,11 +68,13 @@ def listing_links(url: str, body: bytes | str) -> list[str]:
     return list(dict.fromkeys(canonical(u) for u in headline_links(root, url)))
 
 
-def teaser_runs(region: etree._Element, url: str = "") -> list[tuple[int, int]]:
+def teaser_runs(region: etree._Element, url: str = "", min_unlinked: int = 0) -> list[tuple[int, int]]:
     """(teasers, characters) of each run of same-shaped sibling teaser blocks inside ``region``: siblings with
     the same tag and class, each TEASER_MIN_CHARS..TEASER_MAX_CHARS of text holding a link of
     TEASER_LINK_WORDS words or more to another page of the site (``url``'s; any link when no url) — a card of a
-    category page, a row of search results; the items of a list article mostly link elsewhere."""
+    category page, a row of search results; the items of a list article mostly link elsewhere.
+    ``min_unlinked``: characters of text outside links a teaser needs besides its headline (an excerpt, a date, a
+    price): a menu's items are links only."""
     host = site_of(url) if url else None
     runs = []
     for parent in region.iter():
@@ -88,12 +90,17 @@ def teaser_runs(region: etree._Element, url: str = "") -> list[tuple[int, int]]:
             n = chars = 0
             for block in blocks:
                 size = len(" ".join(block.text_content().split()))
-                if TEASER_MIN_CHARS <= size <= TEASER_MAX_CHARS and _holds_headline(block, url, host):
+                if TEASER_MIN_CHARS <= size <= TEASER_MAX_CHARS and _holds_headline(block, url, host) and (
+                        not min_unlinked or size - _link_chars(block) >= min_unlinked):
                     n += 1
                     chars += size
             if n >= TEASER_MIN_RUN and n >= TEASER_RUN_SHARE * len(blocks):
                 runs.append((n, chars))
     return runs
+
+
+def _link_chars(block: etree._Element) -> int:
+    return sum(len(" ".join(a.text_content().split())) for a in block.iter("a"))
 
 
 def _holds_headline(block: etree._Element, url: str, host: str | None) -> bool:
@@ -102,3 +109,89 @@ def _holds_headline(block: etree._Element, url: str, host: str | None) -> bool:
                 host is None or site_of(urljoin(url, (a.get("href") or "").strip())) == host):
             return True
     return False
+
+
+# -- page-level evidence of a listing template --------------------------------------------------------------
+# Body classes the big CMSs put on their listing templates (WordPress body_class(), Drupal, Ghost, Joomla):
+# documented template names, not any site's own words.
+WP_LISTING_CLASSES = frozenset({"blog", "archive", "category", "tag", "author", "date", "search", "search-results",
+                                "post-type-archive", "paged"})  # WordPress (need a WordPress mark, below)
+CMS_LISTING_CLASSES = frozenset({"page-taxonomy-term", "path-taxonomy",      # Drupal taxonomy term pages
+                                 "home-template", "tag-template", "author-template", "paged-template",  # Ghost
+                                 "view-category", "view-featured", "layout-blog"})  # Joomla
+# ... and the classes of one item's page, which win: WordPress single posts and pages, Drupal nodes, HubSpot posts
+ITEM_CLASSES = frozenset({"single", "wp-singular", "single-post", "page", "post-template-default", "blog-post",
+                          "hs-blog-post", "node-type-article", "page-node-type-article", "post-template",
+                          "view-article", "view-item"})
+PAGE_NUMBER = re.compile(r"(?:/page/|[?&;](?:page|paged|pg)=)(\d+)/?(?:$|[?&#])", re.I)
+PAGINATION_WORDS = ("pagination", "pager", "nav-links", "page-numbers")  # class words of a pagination block
+PAGINATION_LABELS = frozenset({"pagination", "pages", "page navigation"})
+PAGINATION_MAX_UP = 4        # a page link sits this close below its pagination block
+PAGINATION_MIN_PAGES = 2     # links to other numbered pages of the list inside a pagination block
+DATED_CARD_MAX_CHARS = 1500  # an <article> longer than this is a post or a comment, not a card
+DATED_CARD_LINK_WORDS = 3
+
+
+def listing_template(root: etree._Element) -> str | None:
+    """The listing template the page's <body> class names (``category``, ``tag-template`` ...), or None; a body
+    class of one item's page (``single``, ``wp-singular``, ``page`` ...) means None."""
+    body = root.find(".//body")
+    if body is None:
+        return None
+    classes = set((body.get("class") or "").lower().split())
+    if not classes or not ITEM_CLASSES.isdisjoint(classes):
+        return None
+    hit = classes & CMS_LISTING_CLASSES
+    if not hit and (any(c.startswith("wp-") for c in classes) or "archive" in classes):
+        hit = classes & WP_LISTING_CLASSES  # WordPress's words only on a WordPress page
+    return min(hit - {"archive"}, default=None) or min(hit, default=None)  # the most telling name
+
+
+def pagination_pages(root: etree._Element, url: str) -> int:
+    """Distinct other numbered pages of this list (``/page/2/``, ``?page=3``) linked from pagination blocks (an
+    element whose class names a pager, or labelled so for screen readers, at most PAGINATION_MAX_UP levels up)."""
+    host = site_of(url) if url else None
+    here = url.split("#")[0].rstrip("/")
+    pages = set()
+    for a in root.iter("a"):
+        href = a.get("href")
+        if not href or not PAGE_NUMBER.search(href):
+            continue  # most links: one regex test
+        absolute = urljoin(url, href.strip()).split("#")[0]
+        if absolute in pages or absolute.rstrip("/") == here or (host is not None and site_of(absolute) != host):
+            continue
+        if _in_pagination(a):
+            pages.add(absolute)
+    return len(pages)
+
+
+def _in_pagination(el: etree._Element) -> bool:
+    for _ in range(PAGINATION_MAX_UP):
+        el = el.getparent()
+        if el is None:
+            return False
+        cls = (el.get("class") or "").lower()
+        if any(w in cls for w in PAGINATION_WORDS) or \
+                (el.get("aria-label") or "").strip().lower() in PAGINATION_LABELS:
+            return True
+    return False
+
+
+def dated_cards(root: etree._Element, url: str) -> int:
+    """<article> cards that carry a <time> and a headline link (DATED_CARD_LINK_WORDS words or more) to another
+    page of the site: the dated teasers of a home page or section front (a comment links to its author)."""
+    host = site_of(url) if url else None
+    here = url.split("#")[0].rstrip("/")
+    n = 0
+    for card in root.iter("article"):
+        if card.find(".//time") is None or len(" ".join(card.text_content().split())) > DATED_CARD_MAX_CHARS:
+            continue
+        for a in card.iter("a"):
+            href = (a.get("href") or "").strip()
+            if not href or href.startswith(SKIP_SCHEMES) or len(a.text_content().split()) < DATED_CARD_LINK_WORDS:
+                continue
+            absolute = urljoin(url, href).split("#")[0]
+            if absolute.rstrip("/") != here and (host is None or site_of(absolute) == host):
+                n += 1
+                break
+    return n

@@ -65,6 +65,10 @@ BOILERPLATE_WORDS = frozenset({
 # element is boilerplate only when it holds no prose paragraph
 WEAK_BOILERPLATE_WORDS = frozenset({"widget", "teaser"})
 WEAK_PROSE_TAGS = ("p", "li")  # ... (a prose paragraph or list item)
+# a side column by its name ("side-wrap", "zox-side-widget", "side-posts"); "side" alone is often a modifier
+# ("icon-side-right", "image-side-left") and says nothing
+SIDE_REGION = re.compile(r"(^|[\s_-])side[-_]?(wrap|wrapper|widgets?|bar|panel|rail|col|column|posts|menu|nav|area|box)"
+                         r"([\s_-]|$)")
 BOILERPLATE_STEMS = re.compile(r"^(share|advert|newsletter|outbrain|taboola|breadcrumb|cookie|subscri|sponsor)")
 LEAD_WORDS = frozenset({"lead", "lede", "summary", "standfirst", "intro", "excerpt"})
 COMMENT_WORDS = frozenset({"comment", "comments", "commentlist", "disqus", "respond"})
@@ -97,6 +101,14 @@ TEASER_MIN_ITEMS = 3   # a list this long whose items ...
 TEASER_SHARE = 0.8     # ... mostly open with a link is a related-stories box ...
 TEASER_LINK_SHARE = 0.5  # ... when link text is at least this share of the list's text (or its items are cards)
 CARD_BLOCK_TAGS = frozenset({"p", "div", "h2", "h3", "h4", "h5", "h6", "figure", "img", "picture", "time"})
+# a list the text announces with a sentence of its own ending in a colon ("Many patches were sent for review:")
+# is content, however much of it is links; a short label ("Read more:", "Related:") or one naming a box of other
+# stories ("You might also like these stories:") announces no content
+INTRO_MIN_WORDS = 4
+INTRO_TEASER_WORDS = frozenset({"related", "also", "more", "read", "reading", "recommended", "popular", "trending",
+                                "latest", "similar", "other", "stories", "articles", "posts", "newsletter",
+                                "sponsored", "partner", "partners"})
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 PROSE_CHARS = 80       # a paragraph at least this long is prose, not a label
 PART_MIN_SHARE = 0.2   # a further known container this big (relative to the biggest) is part of the body
 MAX_LINK_DENSITY = 0.5
@@ -108,6 +120,7 @@ GROW_PROSE_TAGS = ("p", "pre")
 GROW_MIN_SHARE = 0.25  # an ancestor must add this share of prose to be climbed to ...
 GROW_PROSE_RATIO = 0.1  # ... and add at least this much prose per character of other text
 REPEAT_MIN_CHARS = 50  # a block this long that repeats an earlier one is dropped
+REPEATABLE_TAGS = frozenset({"li", "tr", "td", "dd"})  # ... unless it is an item recurring on its own
 MAX_SKIP_SHARE = 0.5   # a boilerplate-named element holding more of the text than this is a wrapper
 
 
@@ -116,6 +129,7 @@ class Block:
     text: str
     link_chars: int
     tag: str
+    announced: bool = False  # an item of a list the text announces: its links are content
 
 
 # -- one pass over the paragraphs ------------------------------------------------------------------------
@@ -385,6 +399,8 @@ def is_boilerplate(el: etree._Element) -> bool:
         return not COMMENT_WORDS.isdisjoint(words)
     if any(w in BOILERPLATE_WORDS or BOILERPLATE_STEMS.match(w) for w in words):
         return True
+    if "side" in names and SIDE_REGION.search(names):
+        return True
     return not WEAK_BOILERPLATE_WORDS.isdisjoint(words) and not holds_prose(el)
 
 
@@ -414,6 +430,7 @@ class _Walker:
         self.link_chars = 0
         self.tag = "p"
         self.total = max(total_chars, 1)
+        self.announced = 0  # depth of announced lists (link_list_kind) the walk is in
 
     def flush(self) -> None:
         if not self.parts:
@@ -423,7 +440,7 @@ class _Walker:
             text = SHORTCODE.sub("", text)
         text = normalise_whitespace(text)
         if text:
-            self.blocks.append(Block(text, self.link_chars, self.tag))
+            self.blocks.append(Block(text, self.link_chars, self.tag, self.announced > 0))
         self.parts, self.link_chars = [], 0
 
     def walk(self, root, in_link: bool, top: bool = False) -> None:
@@ -431,12 +448,13 @@ class _Walker:
         stack: list = [(root, in_link, top, False)]
         while stack:
             el, link_ctx, is_top, in_pre = stack.pop()
-            if isinstance(el, tuple):  # closing an element opened earlier: (element, is block, outer in_link)
-                node, block, outer_link = el
+            if isinstance(el, tuple):  # closing an element opened earlier: (element, is block, outer in_link,
+                node, block, outer_link, announced = el  # an announced list)
                 if block:
                     self.flush()
                 elif node.tag in CELL_TAGS:
                     self.parts.append(" ")
+                self.announced -= announced
                 self.tail(node, outer_link, in_pre)
                 continue
             tag = el.tag
@@ -444,10 +462,13 @@ class _Walker:
                 self.tail(el, link_ctx, in_pre)
                 continue
             # (inside <pre> class names are a highlighter's token kinds: "hljs-comment" is code)
-            if not is_top and not in_pre and (is_boilerplate(el) or (tag in ("ul", "ol") and is_teaser_list(el))) \
-                    and not self.is_wrapper(el):
+            skip = not is_top and not in_pre and is_boilerplate(el)
+            kind = link_list_kind(el) if not skip and tag in ("ul", "ol") and not in_pre else None
+            if (skip or (kind == "teaser" and not is_top)) and not self.is_wrapper(el):
                 self.tail(el, link_ctx, in_pre)
                 continue
+            announced = kind == "announced"
+            self.announced += announced
             block = tag in BLOCK_TAGS
             if block:
                 self.flush()
@@ -460,7 +481,7 @@ class _Walker:
                 self.parts.append(el.text if pre else INLINE_SPACE.sub(" ", el.text))
                 if link:
                     self.link_chars += len(el.text.strip())
-            stack.append(((el, block, link_ctx), None, False, in_pre))
+            stack.append(((el, block, link_ctx, announced), None, False, in_pre))
             stack.extend((child, link, False, pre) for child in reversed(el))
 
     def tail(self, el, in_link: bool, in_pre: bool = False) -> None:
@@ -480,18 +501,59 @@ class _Walker:
 
 
 def is_teaser_list(el: etree._Element) -> bool:
-    """A list whose items each open with a link (a headline to another page) and that is mostly link
-    text: related-story boxes."""
+    return link_list_kind(el) == "teaser"
+
+
+def link_list_kind(el: etree._Element) -> str | None:
+    """Of a list whose items each open with a link (a headline to another page): "announced" when the text
+    announces it (:func:`announced`: content, its links kept), "teaser" when it is mostly link text or its
+    items are cards (related-story boxes); None for any other list."""
     items = [li for li in el if li.tag == "li"]
     if len(items) < TEASER_MIN_ITEMS:
-        return False
+        return None
     if sum(1 for li in items if opens_with_link(li)) < TEASER_SHARE * len(items):
-        return False
+        return None
+    if announced(el):
+        return "announced"
     # headlines are most of a teaser box's text, or each item is a card (a headline block over a summary
     # block); a list of linked names each followed, on the same line, by a sentence or two of its own
     # (products, papers, changes the article describes) is content
-    return link_density(el) >= TEASER_LINK_SHARE or any(
+    teaser = link_density(el) >= TEASER_LINK_SHARE or any(
         isinstance(node.tag, str) and node.tag in CARD_BLOCK_TAGS for li in items for node in li.iterdescendants())
+    return "teaser" if teaser else None
+
+
+def announced(el: etree._Element) -> bool:
+    """The text just before the list (the previous element, or the tail text after it; climbing out of
+    wrappers the list opens) is a sentence ending in a colon that announces it: INTRO_MIN_WORDS or more
+    words, not a heading, mostly not link text, naming no box of other stories."""
+    node, intro = el, None
+    for _ in range(4):
+        prev = node.getprevious()
+        while prev is not None and not (isinstance(prev.tag, str) and prev.text_content().strip()) \
+                and not (prev.tail and prev.tail.strip()):
+            prev = prev.getprevious()
+        if prev is not None:
+            intro = prev
+            break
+        parent = node.getparent()
+        if parent is None or (parent.text and parent.text.strip()):
+            text = " ".join((parent.text or "").split()) if parent is not None else ""
+            return _announces(text)
+        node = parent
+    if intro is None:
+        return False
+    if intro.tail and intro.tail.strip():
+        return _announces(" ".join(intro.tail.split()))
+    if not isinstance(intro.tag, str) or intro.tag in HEADING_TAGS:
+        return False
+    text = " ".join(intro.text_content().split())
+    return _announces(text) and link_density(intro) < 0.5
+
+
+def _announces(text: str) -> bool:
+    words = [w.lower() for w in re.findall(r"\w+", text)]
+    return text.endswith(":") and len(words) >= INTRO_MIN_WORDS and INTRO_TEASER_WORDS.isdisjoint(words)
 
 
 def opens_with_link(li: etree._Element) -> bool:
@@ -522,11 +584,32 @@ def keep_block(block: Block, headline: str | None) -> bool:
     text = block.text
     if STOCK_PHRASES.match(text) or DATE_ONLY.match(text) or BYLINE.match(text):
         return False
-    if block.link_chars > MAX_LINK_DENSITY * len(text) and len(text) < 400:
+    if block.link_chars > MAX_LINK_DENSITY * len(text) and len(text) < 400 and not block.announced \
+            and not is_labelled_link(block):
         return False
     if headline and text == headline:
         return False
     return True
+
+
+LABEL = re.compile(r"^(\w+(?:[ '-]\w+){0,2})\s*:\s+\S")  # "Pictured: <a>…</a>", "Website: <a>…</a>"
+BARE_URL = re.compile(r"(https?://|www\.)", re.I)
+# labels that introduce links to other pages of the site, not a fact of the article
+LABEL_TEASER_WORDS = INTRO_TEASER_WORDS | BOILERPLATE_WORDS | frozenset({
+    "see", "next", "previous", "prev", "watch", "listen", "follow", "source", "sources", "check", "tag", "category",
+    "categories", "topic", "topics", "filed", "roundup", "guide", "email", "mail", "phone", "tel", "contact"})
+
+
+def is_labelled_link(block: Block) -> bool:
+    """A short block that is a label of its own and a link ("Pictured: <a>Blue Star fern</a>", "Website:
+    <a>example.org</a>"): a fact the article states, unless the label points elsewhere ("Read more:",
+    "Related:", "See also:")."""
+    m = LABEL.match(block.text)
+    if not m or len(block.text) - block.link_chars < len(m.group(1)):
+        return False  # (no label, or the label is itself link text)
+    if BARE_URL.match(block.text, m.end() - 1):
+        return False  # (a bare address after the label: a reference to another document)
+    return LABEL_TEASER_WORDS.isdisjoint(w.lower() for w in re.findall(r"\w+", m.group(1)))
 
 
 # -- public -------------------------------------------------------------------------------------------------
@@ -542,15 +625,24 @@ def fast_text(root: etree._Element, paras: Paragraphs | None = None) -> str | No
 
 def without_repeats(blocks: list[Block]) -> list[Block]:
     """Drop a block that repeats an earlier one word for word (a page carrying its text twice, for two
-    layouts, or a pull quote); short labels ("Pros", "Step 1") may repeat."""
+    layouts, or a pull quote); short labels ("Pros", "Step 1") may repeat, and so may a list item or table
+    row that recurs on its own between new blocks (the same warm-up in every session of a plan), unless
+    its neighbours repeat too (a copied list)."""
     seen: set[str] = set()
-    out = []
+    repeats = []
     for b in blocks:
-        if len(b.text) >= REPEAT_MIN_CHARS:
-            key = b.text.casefold()
-            if key in seen:
-                continue
+        key = b.text.casefold() if len(b.text) >= REPEAT_MIN_CHARS else None
+        repeats.append(key is not None and key in seen)
+        if key is not None:
             seen.add(key)
+    out = []
+    last = len(blocks) - 1
+    for i, b in enumerate(blocks):
+        if repeats[i]:
+            recurring_item = b.tag in REPEATABLE_TAGS and not (i > 0 and repeats[i - 1]) \
+                and not (i < last and repeats[i + 1])
+            if not recurring_item:
+                continue
         out.append(b)
     return out
 

@@ -9,20 +9,31 @@
   :func:`listing_rule`'s answer (``NotArticle.detail``): ``headlines`` (headline links outweigh the page's
   own text), ``links_no_prose`` (no extracted text, many links, no prose paragraphs), and, on a page that does not
   carry a JSON-LD article type: ``declared_collection`` (its JSON-LD says ``CollectionPage`` /
-  ``SearchResultsPage``, whatever its og:type); and on a page that does not call itself an article at all (no
+  ``SearchResultsPage``, whatever its og:type), ``cms_template`` (its ``<body>`` class names a CMS listing
+  template: WordPress ``category``/``tag``/``archive``/``blog``..., Drupal ``page-taxonomy-term``, Ghost
+  ``tag-template``, Joomla ``view-category``; :func:`listing.listing_template`), ``paginated`` (a pagination
+  block links to two or more other numbered pages of the list); on any page not declared one article:
+  ``dated_cards`` (15 or more ``<article>`` cards each with a ``<time>`` and a headline link to another page of
+  the site) — these three give way when the extractor's region is a story (below); and on a page that does not
+  call itself an article at all (no
   ``og:type`` article either): ``link_region`` (the main region the extractor chose is mostly link text: a list
   of teasers), ``teaser_region`` (the region is mostly runs of same-shaped teaser blocks, each a headline link
   with a short excerpt), ``thin_linked`` (little prose of its own and a fifth or more of the page's text in links),
   ``weak_region`` (the extractor's region holds too little of the page's prose to stand alone and half the
-  page's text is links: an index of snippets). The rules that weigh the whole page's links against its text
-  (``headlines``, ``thin_linked``, ``weak_region``) give way when the extractor's region is a story
+  page's text is links: an index of snippets), ``page_teasers`` (a run of 15 or more teaser blocks anywhere on
+  the page and less than 5000 characters of prose of its own: a catalogue whose region is its intro). The rules that weigh the whole page's links against its text
+  (``headlines``, ``thin_linked``, ``weak_region``, ``page_teasers``) give way when the extractor's region is a story
   (:func:`is_story_region`: long prose, few links, few headline links inside it): a long guide under a site's
   mega-menu is an article;
 * ``forum``: a discussion thread (forum topic, Q&A page): its structured data says so (``QAPage``,
   ``DiscussionForumPosting``), or, on a page that does not call itself an article, the text sits in four or more
   same-shaped post blocks (siblings with the same tag and class, the class naming a post, message, reply or
   answer); such a page belongs to a comment adapter (discussion entry), never to an article row;
-* ``paywall``: the page says it is not free (``isAccessibleForFree: false``) and shows only a teaser.
+* ``paywall``: the page says it is not free (``isAccessibleForFree: false``, a locked content tier) and
+  serves nothing of the story: only the wall's own messages ("Subscribe to continue reading"). A
+  not-free page that serves the opening of its story (a teaser) *is* an article row, flagged
+  ``is_paywalled`` (:func:`is_paywalled`), its body the teaser without the wall's messages
+  (:func:`teaser_story`).
 
 The first three are decided before any extraction (cheap); the last two need the extracted body text.
 """
@@ -84,11 +95,28 @@ TEASER_REGION_SHARE = 0.6     # ... and the share of the region's text that runs
 THIN_MAX_PROSE = 500          # prose characters below which a page is thin ...
 THIN_MIN_LINK_SHARE = 0.2     # ... and, with this share of its visible text in links, an index page
 WEAK_REGION_MIN_LINK_SHARE = 0.5  # a page whose main region holds little of its prose, half of it links
+PAGINATION_MIN_PAGES = 2      # other numbered pages of the list linked from a pagination block
+DATED_CARDS_MIN = 15          # <article> cards with a date and a headline link to another page of the site
+PAGE_TEASERS_MIN_RUN = 15     # teasers in one run anywhere on an untyped page ...
+PAGE_TEASERS_MAX_PROSE = 5000  # ... with less prose of its own than this
+PAGE_TEASER_MIN_UNLINKED = 10  # text of a card besides its links (excerpt, date, price): menu items have none
 STORY_REGION_MIN_PROSE = 2000  # prose in the chosen region that makes it a story ...
 STORY_REGION_MAX_LINK_SHARE = 0.2  # ... when at most this share of the region's text is links
 LD_STORY_TYPE = re.compile(r"(Article|BlogPosting|Report)$")  # JSON-LD @type names of one story
 PROSE_MIN_CHARS = 80         # a paragraph shorter than this is a label, date or button, not prose
-PAYWALL_MAX_BODY = 1500       # a not-free page with less body text than this is a teaser
+PAYWALL_MAX_BODY = 1500       # a not-free page with less body text than this serves only a teaser
+# the wall's own messages: a short paragraph of a teaser that asks the reader to pay, subscribe or log in. A
+# strong phrase ("for subscribers only", "continue reading", "already a subscriber") makes one, and so does a
+# weak word in a paragraph that speaks to the reader (you/your, or opening with a call: "Log in or register");
+# weak words alone do not ("members will pay a monthly fee; existing subscribers get three months free" is news)
+WALL_STRONG = re.compile(r"\b((for|to) (paying |premium |our )?(subscribers|members)( only)?|already an? (subscriber|member)|"
+                         r"continue reading|read the (full|rest|whole)|(rest|remainder) of (this|the) (article|story)|"
+                         r"free articles?|paywall)\b", re.I)
+WALL_WEAK = re.compile(r"\b(subscri(be|bers?|ption)|sign(ed)?[ -]?(in|up)|log(ged)?[ -]?in|register|members?(hip)?|"
+                       r"premium|unlock|free trial|access)\b", re.I)
+WALL_ADDRESS = re.compile(r"\b(you|your)\b|^\W*(subscribe|sign|log|register|join|become|unlock|start|get|try)\b", re.I)
+WALL_MESSAGE_MAX = 300       # ... that short (a longer paragraph naming a subscription is the story's)
+TEASER_MIN_CHARS = 200       # story text a teaser needs besides the wall's messages (as an article body)
 
 
 FORUM_LD_TYPES = frozenset({"DiscussionForumPosting", "QAPage"})
@@ -221,6 +249,20 @@ def listing_rule(sel: Selector, url: str, body: str | None, declared: bool | Non
         # typed a collection in its JSON-LD: an og:type article (which many sites put on every page) does not
         # outweigh that; a JSON-LD article type does
         return "declared_collection"
+    # the page's template says it is a list (og:type article does not outweigh that), unless the extractor's
+    # region reads as one story (a category page with a long guide of its own)
+    template = None
+    if not ld_story and listing.listing_template(sel.root):
+        template = "cms_template"
+    elif not ld_story and listing.pagination_pages(sel.root, url) >= PAGINATION_MIN_PAGES:
+        template = "paginated"
+    elif listing.dated_cards(sel.root, url) >= DATED_CARDS_MIN:
+        template = "dated_cards"
+    if template:
+        if region is None:
+            region = maintext.choose(sel.root)
+        if not is_story_region(region, url):
+            return template
     if ld_story or (story if story is not None else calls_itself_article(sel)):
         return None  # an article page may be link-heavy (a round-up, a short post under a big menu)
     if region is None:
@@ -236,7 +278,20 @@ def listing_rule(sel: Selector, url: str, body: str | None, declared: bool | Non
             fast_enough if fast_enough is not None else maintext.extract_fast(sel).enough) \
             and not is_story_region(region, url):
         return "weak_region"
+    if own < PAGE_TEASERS_MAX_PROSE and page_teasers(sel, url) >= PAGE_TEASERS_MIN_RUN \
+            and not is_story_region(region, url):
+        return "page_teasers"
     return None
+
+
+def page_teasers(sel: Selector, url: str = "") -> int:
+    """The longest run of same-shaped teaser blocks anywhere in <body> (:func:`listing.teaser_runs`), each with
+    some text besides its links: the cards of a catalogue or category page whose main region the extractor
+    placed on its intro text (a menu's items are links only)."""
+    body = sel.root.find(".//body")
+    if body is None:
+        return 0
+    return max((n for n, _ in listing.teaser_runs(body, url, PAGE_TEASER_MIN_UNLINKED)), default=0)
 
 
 def is_story_region(containers: list, url: str = "") -> bool:
@@ -316,15 +371,43 @@ def prose_len(text: str | None) -> int:
     return sum(len(p) for p in re.split(r"\n\s*\n", text or "") if len(p.strip()) >= PROSE_MIN_CHARS)
 
 
-def is_paywalled(sel: Selector, raw: str, body: str | None) -> bool:
-    """The page says it is not free (JSON-LD isAccessibleForFree false, or a locked content tier) and
-    shows only a teaser."""
-    if len(body or "") >= PAYWALL_MAX_BODY:
-        return False
+def declares_not_free(sel: Selector, raw: str) -> bool:
+    """The page says it is not free: JSON-LD ``isAccessibleForFree`` false, or a locked/metered content tier."""
     tier = (sel.css(SEL_CONTENT_TIER).get() or "").strip().lower()
     if tier in LOCKED_TIERS:
         return True
     return bool(NOT_FREE.search(raw)) and any(_not_free(block) for block in sel.css(SEL_LD).getall())
+
+
+def is_paywalled(sel: Selector, raw: str, body: str | None) -> bool:
+    """The page says it is not free and serves only a teaser (less body text than PAYWALL_MAX_BODY): the row
+    it makes holds the story's opening, not the story (``is_paywalled``)."""
+    return len(body or "") < PAYWALL_MAX_BODY and declares_not_free(sel, raw)
+
+
+def is_wall_message(paragraph: str) -> bool:
+    """A short paragraph that asks the reader to subscribe, pay or log in (the wall, not the story): a strong
+    phrase, or a weak word in a paragraph that speaks to the reader."""
+    if len(paragraph) > WALL_MESSAGE_MAX:
+        return False
+    if WALL_STRONG.search(paragraph):
+        return True
+    return bool(WALL_WEAK.search(paragraph)) and bool(WALL_ADDRESS.search(paragraph))
+
+
+def teaser_story(body: str | None) -> str:
+    """A teaser's story text: its paragraphs without the wall's own messages."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", body or "")]
+    return "\n\n".join(p for p in paragraphs if p and not is_wall_message(p))
+
+
+def is_wall_only(sel: Selector, raw: str, body: str | None) -> bool:
+    """A not-free page that serves nothing of its story: besides the wall's messages, no prose paragraph or
+    less than TEASER_MIN_CHARS of text. Such a page is no article (``paywall``); a teaser is one."""
+    if not is_paywalled(sel, raw, body):
+        return False
+    story = teaser_story(body)
+    return len(story) < TEASER_MIN_CHARS or prose_len(story) == 0
 
 
 def _not_free(block: str) -> bool:
@@ -394,7 +477,7 @@ def explain_after_extraction(sel: Selector, raw: str, url: str, body: str | None
     rule = listing_rule(sel, url, body, declared, story, ld_types, fast_enough)
     if rule:
         return "listing", rule
-    if is_paywalled(sel, raw, body):
+    if is_wall_only(sel, raw, body):
         return "paywall", None
     return None, None
 

@@ -280,6 +280,8 @@ class ArticleSpider(scrapy.Spider):
             self.logger.info("not an article (%s): %s", result.reason, response.url)
             return
         self.inc("articles/parsed")
+        if result.is_paywalled:  # a teaser row: the story's opening only (the column says so)
+            self.inc("articles/paywalled")
         self.revisits.record_page(response, result)
         yield self.stamp(result)
         yield from self.start_threads(response, result)

@@ -1,0 +1,35 @@
+"""crawler.dates: reading the dates pages write (pure functions, no Scrapy)."""
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+
+from crawler.dates import days_shown, own_offset, read_date, written_in_utc
+
+
+def test_written_in_utc_tells_a_utc_stamp_from_a_local_one():
+    assert written_in_utc("2026-02-03T03:10:00Z")
+    assert written_in_utc("2026-02-03T03:10:00+00:00")
+    assert written_in_utc("2026-02-03T03:10:00.000+0000")
+    assert not written_in_utc("2026-02-02T22:10:00-05:00")
+    assert not written_in_utc("2026-02-03")
+    assert not written_in_utc(None)
+
+
+def test_own_offset_is_the_first_non_zero_offset_written():
+    assert own_offset(["2026-02-03T03:10:00Z", "2026-02-02T22:10:00-05:00", "2026-02-02T23:10:00-04:00"]) == \
+        timezone(timedelta(hours=-5))
+    assert own_offset(["2026-02-03T09:40:00+05:30"]) == timezone(timedelta(hours=5, minutes=30))
+    assert own_offset(["2026-02-03T03:10:00+00:00", "2026-02-03", "Feb 3, 2026"]) is None
+    assert own_offset([]) is None
+
+
+def test_read_date_reads_day_only_formats_and_refuses_ambiguous_ones():
+    assert read_date("13/11/2025").date().isoformat() == "2025-11-13"
+    assert read_date("09/04/2025") is None
+    assert read_date("on Friday") is None
+
+
+def test_days_shown_reads_dotted_and_dashed_month_names():
+    assert days_shown("posted 25.Jun.2019 by the desk") == {"2019-06-25"}
+    assert days_shown("3-Mar-2024") == {"2024-03-03"}
+    assert days_shown("7 Feb. 2025") == {"2025-02-07"}
