@@ -635,6 +635,8 @@ def without_repeats(blocks: list[Block]) -> list[Block]:
         repeats.append(key is not None and key in seen)
         if key is not None:
             seen.add(key)
+    if not any(repeats):
+        return blocks
     out = []
     last = len(blocks) - 1
     for i, b in enumerate(blocks):
