@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from scrapy.http import HtmlResponse, Request
 
 from crawler.comments.base import ThreadRef
@@ -58,7 +59,8 @@ def first_run(tmp_path: Path) -> None:
                           comment_count_collected=2, is_complete=True)
     rows = [CommentRecord(comment_id=f"c{i}", thread_id="t1", article_id="a1", platform="wordpress",
                           native_id=str(i), body_text="hi") for i in (1, 2)]
-    assert p.record_thread(col, thread, rows) == []  # nothing known yet: no tombstones
+    p.record_thread(col, thread, rows)
+    assert p.release_tombstones() == []  # nothing known yet: no tombstones
     assert p.delta.pages[PAGE]["etag"] == '"v1"' and p.delta.pages[PAGE]["comment_count"] == 2
     p.ctx.state.apply(p.delta, p.ctx.run_id)
     # a commit also writes the run's manifest: the state then matches the dataset (crawler/state/consistency.py)
@@ -116,7 +118,9 @@ def test_a_complete_revisit_of_a_thread_tombstones_vanished_comments(tmp_path):
     thread = ThreadRecord(thread_id="t1", platform="wordpress", article_id="a1", url=API, native_thread_id="7",
                           comment_count_collected=1, is_complete=True)
     kept = [CommentRecord(comment_id="c1", thread_id="t1", article_id="a1", platform="wordpress", native_id="1")]
-    tombs = p.record_thread(col, thread, kept)
+    p.record_thread(col, thread, kept)
+    assert p.stats.values["state/tombstone/comments"] == 0  # held until every thread of the run is seen
+    tombs = p.release_tombstones()
     assert [(t.comment_id, t.is_tombstone, t.is_deleted) for t in tombs] == [("c2", True, True)]
     assert p.stats.values["state/tombstone/comments"] == 1
     assert p.delta.pages[PAGE]["comment_count"] == 1  # the count changed: the schedule moves
@@ -129,3 +133,47 @@ def test_without_a_crawl_state_every_page_is_new(tmp_path):
     assert p.request(PAGE, print, {}).url == PAGE and list(p.due_requests({"article": print})) == []
     assert p.gone(PAGE, 404) is None and not p.thread_known("t1") and p.known_comment_count(PAGE) is None
     ctx.close()
+
+
+def _second_thread_run(tmp_path: Path) -> None:
+    """After first_run: a second page whose thread t2 holds comment 3 (native id 3, comment id c3)."""
+    p = planner(tmp_path, T0 + timedelta(hours=1))
+    page2, api2 = PAGE + "-2", API.replace("post=7", "post=8")
+    col = Collected(ThreadRef("wordpress", "127.0.0.1", "8", page2), "a2", page2, api2, first_requests=[api2])
+    thread = ThreadRecord(thread_id="t2", platform="wordpress", article_id="a2", url=api2, native_thread_id="8",
+                          comment_count_collected=1, is_complete=True)
+    p.record_thread(col, thread, [CommentRecord(comment_id="c3", thread_id="t2", article_id="a2",
+                                                platform="wordpress", native_id="3", body_text="yo")])
+    p.ctx.state.apply(p.delta, p.ctx.run_id)
+    (p.ctx.output / "_manifests" / f"{p.ctx.run_id}.json").write_text(json.dumps({"run_id": p.ctx.run_id}))
+    p.ctx.close()
+
+
+@pytest.mark.parametrize("order", ["left_first", "arrived_first"])
+def test_a_comment_that_moved_to_another_thread_gets_no_tombstone_whichever_thread_comes_first(tmp_path, order):
+    """Comment ids are per platform and host, not per thread: comment 2 left t1 and is live in t2 now (comment 3
+    left t2 and is live nowhere). Whichever thread's answer comes first, the run's output is the same: no
+    tombstone for the moved comment, one for the deleted one; the moved one is no longer a member of t1."""
+    first_run(tmp_path)
+    _second_thread_run(tmp_path)
+    p = planner(tmp_path, T0 + timedelta(days=2, minutes=1))  # (its run id: the clock's time of day)
+    page2, api2 = PAGE + "-2", API.replace("post=7", "post=8")
+    col1 = Collected(ThreadRef("wordpress", "127.0.0.1", "7", PAGE), "a1", PAGE, API, first_requests=[API])
+    col2 = Collected(ThreadRef("wordpress", "127.0.0.1", "8", page2), "a2", page2, api2, first_requests=[api2])
+    t1 = ThreadRecord(thread_id="t1", platform="wordpress", article_id="a1", url=API, native_thread_id="7",
+                      comment_count_collected=1, is_complete=True)
+    t2 = ThreadRecord(thread_id="t2", platform="wordpress", article_id="a2", url=api2, native_thread_id="8",
+                      comment_count_collected=1, is_complete=True)
+    left = (col1, t1, [CommentRecord(comment_id="c1", thread_id="t1", article_id="a1", platform="wordpress",
+                                     native_id="1")])
+    arrived = (col2, t2, [CommentRecord(comment_id="c2", thread_id="t2", article_id="a2", platform="wordpress",
+                                        native_id="2", body_text="moved here")])
+    for args in ([left, arrived] if order == "left_first" else [arrived, left]):
+        p.record_thread(*args)
+    tombs = p.release_tombstones()
+    assert [(t.comment_id, t.thread_id) for t in tombs] == [("c3", "t2")]
+    assert p.stats.values["state/tombstone/comments_moved"] == 1 and p.stats.values["state/tombstone/comments"] == 1
+    p.ctx.state.apply(p.delta, p.ctx.run_id)
+    assert p.ctx.state.thread_comments("t1") == {"1": "c1"}
+    assert p.ctx.state.thread_comments("t2") == {"2": "c2"}
+    p.ctx.close()

@@ -158,6 +158,15 @@ class _Listener(ThreadingHTTPServer):
     request_queue_size = 512
     daemon_threads = True
 
+    def handle_error(self, request, client_address):
+        """A client that went away mid-answer (a crawl stopped, a timeout) is no server error: one debug line,
+        not socketserver's traceback on stderr. Anything else keeps the traceback."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)):
+            logger.debug("demo site: client %s:%s went away (%s)", *client_address[:2], type(exc).__name__)
+            return
+        super().handle_error(request, client_address)
+
 
 class DemoServer:
     """Serve a :class:`DemoSite` on 127.0.0.1 in a daemon thread."""

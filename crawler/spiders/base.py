@@ -16,7 +16,10 @@ from pathlib import Path
 
 import scrapy
 from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.defer import DeferredList
 
 from crawler import ids
 from crawler.comments.base import CommentPage, RawComment, ThreadRef, build_thread
@@ -87,6 +90,7 @@ class ArticleSpider(scrapy.Spider):
             after_open(crawler, spider, shared)
         crawler.signals.connect(spider._record_run, signal=signals.spider_opened)
         crawler.signals.connect(spider._close_context, signal=signals.engine_stopped)
+        crawler.signals.connect(spider._release_tombstones, signal=signals.spider_idle)
         return spider
 
     def _open_context(self, crawler) -> None:
@@ -469,7 +473,7 @@ class ArticleSpider(scrapy.Spider):
             self.inc("comments/incomplete_thread")
             self.logger.warning("incomplete thread %s: collected %s of %s reported", col.thread_url,
                                 thread.comment_count_collected, thread.comment_count_reported)
-        tombstones = self.revisits.record_thread(col, thread, rows)
+        self.revisits.record_thread(col, thread, rows)  # comment tombstones are held to the end: _release_tombstones
         batch = RecordBatch(source_url=col.thread_url)
         if not thread.is_complete and self.revisits.thread_known(thread.thread_id):
             # a revisit that could not read the whole thread says nothing new about it: keep the last complete
@@ -477,6 +481,28 @@ class ArticleSpider(scrapy.Spider):
             self.inc("comments/revisit_incomplete_kept")
         else:
             batch.records.append(self.stamp(thread))
-        batch.records.extend(self.stamp(row) for row in rows + tombstones)
+        batch.records.extend(self.stamp(row) for row in rows)
         if batch.records:
             yield batch  # one item per thread: see crawler.items.RecordBatch
+
+    def _release_tombstones(self, spider=None):
+        """spider_idle: every thread of the run is collected, so a comment gone from one thread and live in no
+        other is gone — its held tombstone goes through the pipelines now (one batch per thread), and the crawl
+        stays open until they are through (crawler/state/revisits.py says why they wait)."""
+        tombstones = self.revisits.release_tombstones()
+        if not tombstones:
+            return
+        self.logger.info("%d comment tombstones held to the end of the run go out now", len(tombstones))
+        by_thread: dict[str, RecordBatch] = {}
+        for t in tombstones:
+            by_thread.setdefault(t.thread_id, RecordBatch(source_url=t.source_url)).records.append(self.stamp(t))
+        engine = self.crawler.engine
+        pending = [deferred_from_coro(engine.scraper.start_itemproc_async(b, response=None))
+                   for b in by_thread.values()]
+
+        def again(_):
+            slot = getattr(engine, "_slot", None)  # look at idleness again now rather than at the next heartbeat
+            if slot is not None and getattr(slot, "nextcall", None) is not None:
+                slot.nextcall.schedule()
+        DeferredList(pending).addBoth(again)
+        raise DontCloseSpider

@@ -13,8 +13,10 @@ What the dataset says, the rebuilt state knows again:
   site are revisited when due and get their tombstone as in an undisturbed crawl.
 * ``threads``: one per thread row, with its page (the article's URL), platform, native id, article and its host
   (recovered exactly: the host whose ``thread_id`` hash matches, among the hosts of its URLs), and its comments
-  (native id, comment id, tombstoned or not, at their latest version) — so a comment deleted on the site is
-  noticed on the thread's next complete visit.
+  (native id, comment id, tombstoned or not, at their latest version; gone from a thread when the comment's
+  latest version is in another thread: it moved) — so a comment deleted on the site is noticed on the thread's
+  next complete visit. Not recoverable: a comment that moved to another thread unchanged (its new place wrote
+  no row), which the rebuilt state still counts in the thread it left.
 
 Rows a quarantined file held (``scrapy dataset verify --quarantine``) are not in the dataset any more: the pages
 of the runs that lost a file (all pages, when a lost file cannot be attributed to a run) are due at once, so
@@ -123,15 +125,20 @@ def rebuild(state: CrawlState, output: str | Path) -> dict[str, int]:
                 page["refetch"] = True
     com = _glob(output, "comments")
     if com:
+        # a comment id lives in the thread of its latest version: in any other thread it once was, it moved away
+        # (gone there, as the run that saw it move recorded: crawler/state/revisits.py)
         rows = con.execute(f"""
-            SELECT thread_id, native_id, comment_id, arg_max(is_tombstone, (version, fetched_at)),
-                   any_value(source_url)
-            FROM read_parquet('{com}', union_by_name = true) GROUP BY thread_id, native_id, comment_id""").fetchall()
-        for tid, native_id, cid, tomb, source_url in rows:
+            WITH c AS (SELECT thread_id, native_id, comment_id, is_tombstone, version, fetched_at, source_url
+                       FROM read_parquet('{com}', union_by_name = true)),
+                 latest AS (SELECT comment_id, max(version) AS v FROM c GROUP BY comment_id)
+            SELECT thread_id, native_id, c.comment_id, arg_max(is_tombstone, (version, fetched_at)),
+                   min(source_url), max(version) < any_value(latest.v)
+            FROM c JOIN latest USING (comment_id) GROUP BY thread_id, native_id, c.comment_id""").fetchall()
+        for tid, native_id, cid, tomb, source_url, moved in rows:
             t = threads.get(tid)
             if t is None:
                 continue
-            t["members"][native_id] = (int(bool(tomb)), cid)
+            t["members"][native_id] = (int(bool(tomb) or bool(moved)), cid)
             t["urls"].append(source_url)
             counts["comments"] += 1
     con.close()

@@ -40,6 +40,11 @@ class RevisitPlanner:
     def __init__(self, ctx, stats, clock: datetime | None = None) -> None:
         self.ctx, self.stats, self.clock = ctx, stats, clock
         self.planned: set[str] = set()  # revisit requests made this run (feeds, sitemaps and the due list overlap)
+        # Comment tombstones wait for the end of the run (release_tombstones): a comment gone from one thread may
+        # be live in another this run (comment ids are per platform and host, not per thread: a moved post).
+        # Written at once, the tombstone and the live row raced for the id and the first to arrive won.
+        self.live_comments: set[str] = set()  # comment ids collected live this run
+        self.held: dict[str, list] = {}  # comment id -> [(thread_id, native_id, tombstone record), ...]
 
     # -- reading -----------------------------------------------------------------------------------------
     @property
@@ -143,15 +148,16 @@ class RevisitPlanner:
             cols.update(article_id=article.article_id, article_json=json.dumps(identity))
         self.delta.pages.setdefault(url, {}).update(cols)
 
-    def record_thread(self, col, thread, rows: list[CommentRecord]) -> list[CommentRecord]:
-        """Remember the thread's comments; returns tombstones (not yet stamped) for comments an earlier run
-        wrote that are gone now (only when this visit saw the whole thread).
+    def record_thread(self, col, thread, rows: list[CommentRecord]) -> None:
+        """Remember the thread's comments. Comments an earlier run wrote for it that are gone now (only when this
+        visit saw the whole thread) get a tombstone, held until :meth:`release_tombstones` — unless the comment
+        is live in another thread this run (moved: counted ``state/tombstone/comments_moved``, no tombstone).
 
         ``col``: what the spider gathered for the thread — ``ref`` (platform, host, native_thread_id),
         ``article_id``, ``page_url``, ``thread_url``, ``source``, ``first_requests``."""
         state = self.state
         if state is None:
-            return []
+            return
         delta = self.delta
         delta.threads[thread.thread_id] = {
             "page_url": col.page_url, "platform": col.ref.platform, "host": col.ref.host,
@@ -160,26 +166,54 @@ class RevisitPlanner:
         previous = state.thread_comments(thread.thread_id)
         current = {r.native_id for r in rows}
         delta.comments.extend((thread.thread_id, r.native_id, r.comment_id, 0) for r in rows)
-        tombstones = []
+        for r in rows:
+            self.live_comments.add(r.comment_id)
+            for tid, native_id, _ in self.held.pop(r.comment_id, ()):  # its tombstone elsewhere was held: moved
+                self._moved(tid, native_id, r.comment_id)
         if thread.is_complete:
             for native_id, cid in sorted(previous.items()):
                 if native_id in current:
                     continue
-                tombstones.append(CommentRecord(
+                if cid in self.live_comments:  # gone from this thread, live in another: moved, not deleted
+                    self._moved(thread.thread_id, native_id, cid)
+                    continue
+                self.held.setdefault(cid, []).append((thread.thread_id, native_id, CommentRecord(
                     comment_id=cid, thread_id=thread.thread_id, article_id=col.article_id, depth=0, position=-1,
                     platform=col.ref.platform, native_id=native_id, is_deleted=True, is_tombstone=True,
-                    source_url=col.thread_url, parser=TOMBSTONE_PARSER))
-                delta.comments.append((thread.thread_id, native_id, cid, 1))
-            self._inc("state/tombstone/comments", len(tombstones))
+                    source_url=col.thread_url, parser=TOMBSTONE_PARSER)))
         page = state.page(col.page_url)
         if not thread.is_complete and page is not None:
-            return tombstones  # a partial view of a known thread does not move its schedule
+            return  # a partial view of a known thread does not move its schedule
         if page is not None or col.page_url in delta.pages:
             changed = page is None or page.comment_count != thread.comment_count_collected
             cols = delta.pages.setdefault(col.page_url, {})
             published = datetime.fromisoformat(cols["published_at"]) if cols.get("published_at") else None
             cols.update(self._visit_fields(col.page_url, published, changed, thread.comment_count_collected))
-        return tombstones
+
+    def _moved(self, thread_id: str, native_id: str, cid: str) -> None:
+        """A comment that left ``thread_id`` and is live in another thread this run: no tombstone, no longer a
+        member of the thread it left."""
+        self.delta.comments.append((thread_id, native_id, cid, 1))
+        self._inc("state/tombstone/comments_moved")
+
+    def release_tombstones(self) -> list[CommentRecord]:
+        """The held comment tombstones of comments no thread of this run had live (not yet stamped), in a fixed
+        order; each is remembered as gone from its thread. Called when the crawl has nothing left to fetch (so
+        every thread it collected has been seen); a run that stops before leaves them unwritten and unmarked,
+        and the next complete visit of their thread finds them gone again."""
+        out = []
+        for cid in sorted(self.held):
+            entries = sorted(self.held[cid], key=lambda e: (e[0], e[1]))
+            for tid, native_id, _ in entries:
+                self.delta.comments.append((tid, native_id, cid, 1))
+            out.append(entries[0][2])  # one tombstone per comment id, from the first of its threads by id
+        self.held.clear()
+        if out:
+            self._inc("state/tombstone/comments", len(out))
+        return out
+
+    def held_tombstones(self) -> int:
+        return len(self.held)
 
     def _visit_fields(self, url: str, published_at, count_changed: bool, comment_count=None) -> dict:
         """Schedule columns for a page visited now."""
