@@ -31,6 +31,7 @@ from .worker import DetectorProcess
 
 logger = logging.getLogger(__name__)
 UNDETERMINED = "und"
+JOB_FLIGHTS = 2  # item batches sent to the worker before the first answer: one computed while one travels
 _NON_LETTERS = re.compile(r"[\W\d_]+", re.UNICODE)
 _URLS = re.compile(r"https?://\S+")
 
@@ -130,6 +131,8 @@ class LanguagePipeline:
         self._pending: list[tuple[object, str, Deferred]] = []  # records detected in this process (no worker)
         self._jobs: list[tuple[list, list, Deferred]] = []  # whole items for the worker: (records, describe, done)
         self._jobs_records = 0
+        self._flights = 0  # item batches at the worker (up to JOB_FLIGHTS: it never waits for the next one)
+        self._failed = False
         self._call = None
         self._in_flight = False
 
@@ -229,11 +232,9 @@ class LanguagePipeline:
         self._call = None
         if self._in_flight:
             return
-        if self._jobs:
+        while self._jobs and not self._in_flight:
             self._flush_jobs()
-            if self._in_flight:
-                return
-        if not self._pending:
+        if self._in_flight or not self._pending:
             return
         batch, self._pending = self._pending[:self.batch_size], self._pending[self.batch_size:]
         self.stats.inc_value(f"pipeline/{self.step}/batches")
@@ -276,11 +277,13 @@ class LanguagePipeline:
             self._jobs_records += size
             self._flush_jobs()
             return
-        self._in_flight = True
+        self._flights += 1
+        self._in_flight = self._flights >= JOB_FLIGHTS
         self.pool.when_done(future, self._jobs_answered, batch)
 
     def _jobs_answered(self, future: Future, batch: list) -> None:
-        self._in_flight = False
+        self._flights -= 1
+        self._in_flight = self._flights >= JOB_FLIGHTS
         try:
             answers = future.result()
         except Exception as exc:  # noqa: BLE001 - the worker died: these records are detected here
@@ -339,8 +342,10 @@ class LanguagePipeline:
             self._flush()
 
     def _worker_failed(self, exc: BaseException) -> None:
-        logger.warning("language worker failed (%r); detecting in the crawl process from now on", exc)
-        self.stats.inc_value(f"pipeline/{self.step}/worker_failed")
+        if not self._failed:  # batches in flight fail one after another: one failure
+            self._failed = True
+            logger.warning("language worker failed (%r); detecting in the crawl process from now on", exc)
+            self.stats.inc_value(f"pipeline/{self.step}/worker_failed")
         if self.pool is not None:
             self.pool.shutdown(wait=False)
         self.pool = None
