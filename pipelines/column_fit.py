@@ -41,6 +41,13 @@ def _kind(t: pa.DataType) -> str:
 # per table: (column, kind, bits, nullable), computed once
 _PLAN = {table: [(c.name, _kind(c.type), _INT_BITS.get(c.type), c.nullable) for c in cols]
          for table, cols in TABLES.items()}
+_FITS_AS_IS = {"str": str, "bool": bool, "float": float, "timestamp": datetime}  # exact types that always fit
+# per table, the hot path's tuple: (column, type that fits as it is or None, kind, bits, nullable, integer
+# bounds), columns of kinds not checked here left out
+_CHECKS = {table: tuple((name, _FITS_AS_IS.get(kind), kind, bits, nullable,
+                         (-(2 ** bits), 2 ** bits) if bits is not None else None)
+                        for name, kind, bits, nullable in plan if kind != "other")
+           for table, plan in _PLAN.items()}
 
 
 def _is_int(v) -> bool:
@@ -80,9 +87,11 @@ def misfits(table: str, row: dict) -> list[tuple[str, bool, str, object]]:
     """(column, nullable, reason, replacement) for every non-null value of ``row`` that its column of
     ``table`` cannot store as it is."""
     out = []
-    for name, kind, bits, nullable in _PLAN[table]:
+    for name, fits, kind, bits, nullable, bounds in _CHECKS[table]:
         v = row.get(name)
-        if v is None:
+        if v is None or type(v) is fits:
+            continue
+        if bounds is not None and type(v) is int and bounds[0] <= v < bounds[1]:
             continue
         found = _misfit(kind, bits, v)
         if found is not None:

@@ -27,32 +27,60 @@ def article_text(rec: ArticleRecord) -> str:
     return "\n\n".join(t for t in (rec.title, rec.summary, rec.body_text) if t)
 
 
-def tag_records(records: list, matcher: AssetMatcher) -> None:
-    """Set ``assets`` on every record in place. The comments of a thread are the document for one another:
-    what one names for sure lets the others' ambiguous spellings of it count (a second pass). Threads get the
-    union of their comments."""
+def record_entry(rec) -> tuple | None:
+    """What tagging reads of a record: (kind, is_tombstone, thread_id, text, language); None for other items."""
+    tombstone = getattr(rec, "is_tombstone", False)
+    if isinstance(rec, ArticleRecord):
+        return "a", tombstone, None, None if tombstone else article_text(rec), rec.language
+    if isinstance(rec, CommentRecord):
+        return "c", tombstone, rec.thread_id, rec.body_text, rec.language
+    if isinstance(rec, ThreadRecord):
+        return "t", tombstone, rec.thread_id, rec.title, None
+    return None
+
+
+UNTOUCHED = object()  # tag_entries' answer for an item that is not a record to tag
+
+
+def tag_entries(entries: list, matcher: AssetMatcher) -> list:
+    """The ``assets`` value of each entry (see :func:`record_entry`; pure, so the language worker can run it):
+    the comments of a thread are the document for one another: what one names for sure lets the others'
+    ambiguous spellings of it count (a second pass). Threads get the union of their comments and their title."""
+    out: list = [UNTOUCHED] * len(entries)
     per_thread: dict[str, set[str]] = {}
     titles: dict[str, set[str]] = {}
-    for rec in records:
-        if isinstance(rec, ThreadRecord) and not rec.is_tombstone and rec.title:
-            titles[rec.thread_id] = set(matcher.tag(rec.title, None))
+    for e in entries:
+        if e is not None and e[0] == "t" and not e[1] and e[3]:
+            titles[e[2]] = set(matcher.tag(e[3], None))
     comments = []
-    for rec in records:
-        if getattr(rec, "is_tombstone", False):
-            rec.assets = None
-        elif isinstance(rec, ArticleRecord):
-            rec.assets = matcher.tag(article_text(rec), rec.language)
-        elif isinstance(rec, CommentRecord):
-            rec.assets = matcher.tag(rec.body_text, rec.language)
-            per_thread.setdefault(rec.thread_id, set()).update(rec.assets)
-            comments.append(rec)
-    for rec in comments:
-        known = per_thread[rec.thread_id] | titles.get(rec.thread_id, set())
-        if known - set(rec.assets):
-            rec.assets = matcher.tag(rec.body_text, rec.language, known=known)
-    for rec in records:
-        if isinstance(rec, ThreadRecord) and not rec.is_tombstone:
-            rec.assets = sorted(per_thread.get(rec.thread_id, set()) | titles.get(rec.thread_id, set()))
+    for i, e in enumerate(entries):
+        if e is None:
+            continue
+        kind, tombstone, thread_id, text, language = e
+        if tombstone:
+            out[i] = None
+        elif kind == "a":
+            out[i] = matcher.tag(text, language)
+        elif kind == "c":
+            out[i] = matcher.tag(text, language)
+            per_thread.setdefault(thread_id, set()).update(out[i])
+            comments.append(i)
+    for i in comments:
+        kind, _, thread_id, text, language = entries[i]
+        known = per_thread[thread_id] | titles.get(thread_id, set())
+        if known - set(out[i]):
+            out[i] = matcher.tag(text, language, known=known)
+    for i, e in enumerate(entries):
+        if e is not None and e[0] == "t" and not e[1]:
+            out[i] = sorted(per_thread.get(e[2], set()) | titles.get(e[2], set()))
+    return out
+
+
+def tag_records(records: list, matcher: AssetMatcher) -> None:
+    """Set ``assets`` on every record in place (:func:`tag_entries`)."""
+    for rec, assets in zip(records, tag_entries([record_entry(r) for r in records], matcher)):
+        if assets is not UNTOUCHED:
+            rec.assets = assets
 
 
 class AssetTagPipeline:
@@ -72,8 +100,21 @@ class AssetTagPipeline:
 
     def process_item(self, item, spider=None):
         records = records_of(item)
-        tag_records(records, self.matcher)
+        if not self._take_precomputed(records):
+            tag_records(records, self.matcher)
         for rec in records:
             if getattr(rec, "assets", None) is not None:
                 self.stats.inc_value(f"assets/{'tagged' if rec.assets else 'untagged'}/{rec.table}")
         return item
+
+    def _take_precomputed(self, records: list) -> bool:
+        """The tags the language worker computed for this very item (pipelines/precompute.py), when every
+        record has them, computed from its present texts and language; False: tag here."""
+        pres = [getattr(rec, "__dict__", {}).get("precomputed") for rec in records]
+        if not all(p is not None and p.has_assets and p.group == len(records) and p.fresh(rec)
+                   for p, rec in zip(pres, records)):
+            return False
+        for rec, p in zip(records, pres):
+            rec.assets = p.assets
+        self.stats.inc_value(f"pipeline/precomputed/{self.step}", len(records))
+        return True

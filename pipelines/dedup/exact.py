@@ -23,6 +23,7 @@ from crawler.items import ArticleRecord, CommentRecord, ThreadRecord
 
 from ..batch import per_record
 from ..drops import drop
+from ..precompute import of as precomputed
 from .keys import COMMENT_DEDUP_MIN_CHARS, THREAD_STATE_FIELDS, Key, thread_hash  # noqa: F401 - re-exported
 from .labels import RunDoc, labeler_for
 
@@ -82,18 +83,29 @@ class ExactDedupPipeline:
 
     @per_record
     def process_item(self, item, spider=None):
+        pre = precomputed(item)  # hash and normalised length from the language worker (same values)
+        if pre is not None and pre.content_hash is None:
+            pre = None
         if isinstance(item, ArticleRecord):
             self._once(item, item.canonical_url, "duplicate_url")
-            item.content_hash = content_hash(item.body_text)
+            if pre is not None:
+                item.content_hash, has_text = pre.content_hash, pre.norm_len > 0
+            else:
+                item.content_hash = content_hash(item.body_text)
+                has_text = item.is_tombstone or bool(normalise_for_hash(item.body_text))
             self._prepare(item, item.article_id, item.content_hash, item.canonical_url,
-                          not item.is_tombstone and bool(normalise_for_hash(item.body_text)))
+                          not item.is_tombstone and has_text)
         elif isinstance(item, ThreadRecord):
             self._once(item, item.thread_id, "duplicate_thread")
             self._prepare(item, item.thread_id, thread_hash(item), item.url, False)
         elif isinstance(item, CommentRecord):
             self._once(item, item.comment_id, "duplicate_comment")
-            item.content_hash = content_hash(item.body_text or "")
-            eligible = comment_exact_eligible(item.body_text, item.is_deleted, self.comment_min_chars)
+            if pre is not None:
+                item.content_hash = pre.content_hash
+                eligible = not item.is_deleted and pre.norm_len >= self.comment_min_chars
+            else:
+                item.content_hash = content_hash(item.body_text or "")
+                eligible = comment_exact_eligible(item.body_text, item.is_deleted, self.comment_min_chars)
             if not eligible and not item.is_deleted:
                 self.stats.inc_value("dedup/comments/too_short_to_label")
             self._prepare(item, item.comment_id, item.content_hash, item.source_url, eligible)

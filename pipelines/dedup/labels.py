@@ -38,6 +38,7 @@ class RunDoc:
     version: int = 1
     exact: bool = False  # takes part in content-hash clusters
     sig: np.ndarray | None = None  # takes part in near-duplicate clusters
+    sig_parts: tuple | None = None  # (bytes, band keys) of sig when already computed (by the language worker)
     item: object = None  # the record while it is on its way (released once scraped or dropped)
 
 
@@ -167,9 +168,14 @@ class DedupLabeler(RecordIntake):
             doc = self._pop(record)
             if doc is not None:
                 k = doc.key
-                sig = mh.to_bytes(doc.sig) if doc.sig is not None else None
+                if doc.sig is None:
+                    sig, bands = None, ()
+                elif doc.sig_parts is not None:
+                    sig, bands = doc.sig_parts
+                else:
+                    sig, bands = mh.to_bytes(doc.sig), mh.band_keys(doc.sig)
                 self.run.add(record.table, k.id, k.content_hash, k.published_at, k.order_url, record.version,
-                             doc.exact, sig, mh.band_keys(doc.sig) if doc.sig is not None else ())
+                             doc.exact, sig, bands)
 
     # -- asked by the exporter ----------------------------------------------------------------------------
     def label_batch(self, table: str, ids: list[str]) -> dict[str, tuple]:

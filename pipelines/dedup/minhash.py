@@ -40,6 +40,11 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(normalise_for_hash(text or ""))
 
 
+def normalised_tokens(normalised: str) -> list[str]:
+    """``tokens`` of a text already passed through ``normalise_for_hash``."""
+    return _WORD.findall(normalised)
+
+
 def _mix(x: np.ndarray) -> np.ndarray:
     """splitmix64 finaliser (vectorised, wraps modulo 2**64)."""
     x = x ^ (x >> np.uint64(30))

@@ -17,6 +17,7 @@ import logging
 from crawler.items import ArticleRecord, CommentRecord, RecordBatch
 
 from ..batch import per_record
+from ..precompute import of as precomputed
 from . import minhash as mh
 from .keys import COMMENT_NEAR_MIN_WORDS
 from .labels import labeler_for
@@ -57,9 +58,21 @@ class NearDedupPipeline:
                 logger.exception("batch signing failed; signing record by record")
         return self._sign_each(item)
 
+    def _worker_signature(self, record):
+        """(True, (signature, its bytes, its band keys) or None) when the language worker signed this record's
+        present text with this step's rules (pipelines/precompute.py); (False, None): sign it here."""
+        pre = precomputed(record)
+        if pre is None or pre.content_hash is None or pre.near_min_words != self.comment_min_words:
+            return False, None
+        return True, pre.sig
+
     def _sign_batch(self, batch: RecordBatch) -> RecordBatch:
         todo = []
         for record in batch.records:
+            known, sig = self._worker_signature(record)
+            if known:
+                self._take(record, sig)
+                continue
             words = near_tokens(record, self.comment_min_words)
             doc = self._pending_doc(record) if words is not None else None
             if doc is not None:
@@ -70,12 +83,25 @@ class NearDedupPipeline:
                 self.stats.inc_value(f"dedup/{record.table}/signed")
         return batch
 
+    def _take(self, record, signed) -> None:
+        if signed is None:
+            return
+        doc = self._pending_doc(record)
+        if doc is not None:
+            doc.sig, doc.sig_parts = signed[0], signed[1:]
+            self.stats.inc_value(f"dedup/{record.table}/signed")
+            self.stats.inc_value(f"pipeline/precomputed/{self.step}")
+
     def _pending_doc(self, item):
         rid = item.article_id if isinstance(item, ArticleRecord) else item.comment_id
         return self.labeler.pending[item.table].get(rid)
 
     @per_record
     def _sign_each(self, item, spider=None):
+        known, sig = self._worker_signature(item)
+        if known:
+            self._take(item, sig)
+            return item
         words = near_tokens(item, self.comment_min_words)
         if words is None:
             return item

@@ -7,7 +7,9 @@ is sent when the event loop has nothing else ready or when it is full. With LANG
 on machines with more than one core) batches go to one worker process while the crawl goes on downloading
 and parsing; records arriving meanwhile form the next batch. The answer for a text is the same in or out of
 a worker and whatever batch it is in; a failed worker is replaced by in-process detection (logged, counted
-as ``pipeline/language/worker_failed``), never a lost record.
+as ``pipeline/language/worker_failed``), never a lost record. With the worker, whole items go to it, and
+it also computes what the later steps need from the same texts (asset tags, content hashes, MinHash
+signatures: :mod:`pipelines.precompute`), so that work runs on the second core too.
 """
 from __future__ import annotations
 
@@ -15,11 +17,14 @@ import logging
 import os
 import re
 from concurrent.futures import Future
+from pathlib import Path
 
 from twisted.internet.defer import Deferred, gatherResults
 
 from crawler.items import ArticleRecord, CommentRecord
 
+from .. import precompute
+from ..dedup.keys import COMMENT_NEAR_MIN_WORDS
 from ..batch import records_of
 from .langdetect_fast import detect_batch
 from .worker import DetectorProcess
@@ -54,15 +59,77 @@ def text_for(rec) -> str:
     return rec.body_text or ""
 
 
+_MATCHERS: dict = {}  # in the worker: registry file -> AssetMatcher, loaded once
+
+
+def _matcher(registry: str):
+    if registry not in _MATCHERS:
+        from ..assets.matching import AssetMatcher
+        from ..assets.registry import load_registry
+
+        _MATCHERS[registry] = AssetMatcher(load_registry(registry or None))
+    return _MATCHERS[registry]
+
+
+def detect_and_precompute(jobs: list, min_chars: int, max_chars: int, assets_registry: str | None,
+                          near_min_words: int) -> list:
+    """In the worker: the languages of every record of every item (``precompute.describe`` tuples), detected
+    together, then what the later steps need (:func:`pipelines.precompute.compute`). Per item
+    (languages, values): a language per record ((lang, score), None for threads) and the values, or None for
+    an item whose text the worker could not read (the crawl process then does it all, and reports why)."""
+    samples, where, out = [], [], []
+    for j, job in enumerate(jobs):
+        row = []
+        try:
+            for r, desc in enumerate(job):
+                if desc is None or desc[0] == "t":
+                    row.append(None)
+                    continue
+                sample = language_sample(f"{desc[1]}\n\n{desc[3]}" if desc[0] == "a" else (desc[3] or ""),
+                                         min_chars, max_chars)
+                row.append((UNDETERMINED, None))
+                if sample is not None:
+                    samples.append(sample)
+                    where.append((j, r))
+        except Exception:  # noqa: BLE001 - the crawl process detects this item itself
+            while where and where[-1][0] == j:
+                where.pop()
+                samples.pop()
+            row = None
+        out.append(row)
+    for (j, r), answer in zip(where, detect_languages(samples) if samples else []):
+        out[j][r] = answer
+    try:
+        matcher = _matcher(assets_registry) if assets_registry is not None else None
+    except Exception:  # noqa: BLE001 - the asset step tags in the crawl process (and reports the problem)
+        matcher = None
+    answers = []
+    for job, row in zip(jobs, out):
+        values = None
+        if row is not None:
+            try:
+                values = precompute.compute(job, [a[0] if a else None for a in row], matcher, near_min_words)
+            except Exception:  # noqa: BLE001 - the later steps compute these in the crawl process
+                values = None
+        answers.append((row, values))
+    return answers
+
+
 class LanguagePipeline:
     step = "language"
 
-    def __init__(self, stats, min_chars: int, max_chars: int, batch_size: int = 256, worker: bool = False):
+    def __init__(self, stats, min_chars: int, max_chars: int, batch_size: int = 256, worker: bool = False,
+                 assets_registry: str | None = None, near_min_words: int = 30):
         self.stats, self.min_chars, self.max_chars = stats, min_chars, max_chars
         self.batch_size = max(1, batch_size)
         self.worker = worker
+        # what the worker also computes (pipelines/precompute.py): asset tags from this registry (None: the asset
+        # step is off), signatures with the near step's comment threshold
+        self.assets_registry, self.near_min_words = assets_registry, near_min_words
         self.pool: DetectorProcess | None = None
-        self._pending: list[tuple[object, str, Deferred]] = []
+        self._pending: list[tuple[object, str, Deferred]] = []  # records detected in this process (no worker)
+        self._jobs: list[tuple[list, list, Deferred]] = []  # whole items for the worker: (records, describe, done)
+        self._jobs_records = 0
         self._call = None
         self._in_flight = False
 
@@ -71,8 +138,13 @@ class LanguagePipeline:
         s = crawler.settings
         worker = s.get("LANGUAGE_WORKER", "auto")
         worker = (os.cpu_count() or 1) > 1 if str(worker).lower() == "auto" else s.getbool("LANGUAGE_WORKER")
+        registry = None
+        if s.getbool("ASSETS_ENABLED", True):
+            registry = s.get("ASSETS_REGISTRY") or ""
+            registry = str(Path(registry).resolve()) if registry else ""
         return cls(crawler.stats, s.getint("LANGUAGE_MIN_CHARS", 40), s.getint("LANGUAGE_MAX_CHARS", 2000),
-                   s.getint("LANGUAGE_BATCH_SIZE", 256), worker)
+                   s.getint("LANGUAGE_BATCH_SIZE", 256), worker, registry,
+                   s.getint("DEDUP_COMMENT_NEAR_MIN_WORDS", COMMENT_NEAR_MIN_WORDS))
 
     def open_spider(self, spider=None):
         if self.worker:
@@ -89,7 +161,7 @@ class LanguagePipeline:
         self._in_flight = False
         if error is not None:
             self._worker_failed(error)
-        if self._pending:
+        if self._pending or self._jobs:
             self._flush()
 
     def close_spider(self, spider=None):
@@ -102,7 +174,10 @@ class LanguagePipeline:
 
     def process_item(self, item, spider=None):
         """Tags the record (or every record of a batch); records that need the detector wait for their
-        batch, so this returns an awaitable of the item then."""
+        batch, so this returns an awaitable of the item then. With the worker, the whole item goes to it (its
+        languages and what the later steps need: pipelines/precompute.py)."""
+        if self.pool is not None:
+            return self._queue(item)
         waiting: list[Deferred] = []
         for record in records_of(item):
             if not isinstance(record, (ArticleRecord, CommentRecord)):
@@ -127,11 +202,38 @@ class LanguagePipeline:
         done = waiting[0] if len(waiting) == 1 else gatherResults(waiting, consumeErrors=True)
         return maybe_deferred_to_future(done.addCallback(lambda _: item))
 
+    def _queue(self, item):
+        records = records_of(item)
+        descs = [precompute.describe(r) for r in records]
+        if all(d is None for d in descs):
+            return item
+        d: Deferred = Deferred()
+        self._jobs.append((records, descs, d))
+        self._jobs_records += len(records)
+        self._schedule(self._jobs_records)
+        from scrapy.utils.defer import maybe_deferred_to_future
+
+        return maybe_deferred_to_future(d.addCallback(lambda _: item))
+
+    def _schedule(self, queued: int) -> None:
+        if queued >= self.batch_size and not self._in_flight:
+            self._flush()
+        elif self._call is None and not self._in_flight:
+            from twisted.internet import reactor
+
+            self._call = reactor.callLater(0, self._flush)
+
     def _flush(self) -> None:
         if self._call is not None and self._call.active():
             self._call.cancel()
         self._call = None
-        if self._in_flight or not self._pending:
+        if self._in_flight:
+            return
+        if self._jobs:
+            self._flush_jobs()
+            if self._in_flight:
+                return
+        if not self._pending:
             return
         batch, self._pending = self._pending[:self.batch_size], self._pending[self.batch_size:]
         self.stats.inc_value(f"pipeline/{self.step}/batches")
@@ -150,6 +252,80 @@ class LanguagePipeline:
         if self._pending:
             self._flush()
 
+    def _flush_jobs(self) -> None:
+        """Send whole items, up to batch_size records, to the worker; without one, detect them here."""
+        if self.pool is None:
+            jobs, self._jobs, self._jobs_records = self._jobs, [], 0
+            for records, _, d in jobs:
+                self._detect_here(records)
+                d.callback(None)
+            return
+        batch, size = [], 0
+        while self._jobs and (not batch or size + len(self._jobs[0][0]) <= self.batch_size):
+            batch.append(self._jobs.pop(0))
+            size += len(batch[-1][0])
+        self._jobs_records -= size
+        self.stats.inc_value(f"pipeline/{self.step}/batches")
+        self.stats.max_value(f"pipeline/{self.step}/batch_size_max", size)
+        try:
+            future = self.pool.submit(detect_and_precompute, [descs for _, descs, _ in batch], self.min_chars,
+                                      self.max_chars, self.assets_registry, self.near_min_words)
+        except Exception as exc:  # noqa: BLE001 - broken or shut-down pool: detect here instead
+            self._worker_failed(exc)
+            self._jobs[:0] = batch
+            self._jobs_records += size
+            self._flush_jobs()
+            return
+        self._in_flight = True
+        self.pool.when_done(future, self._jobs_answered, batch)
+
+    def _jobs_answered(self, future: Future, batch: list) -> None:
+        self._in_flight = False
+        try:
+            answers = future.result()
+        except Exception as exc:  # noqa: BLE001 - the worker died: these records are detected here
+            self._worker_failed(exc)
+            answers = [(None, None)] * len(batch)
+        for (records, descs, d), (languages, values) in zip(batch, answers):
+            try:
+                if languages is None:
+                    self._detect_here(records)
+                else:
+                    for rec, desc, answer in zip(records, descs, languages):
+                        if answer is not None:
+                            self._tag(rec, *answer)
+                    precompute.attach(records, values, self.near_min_words)
+                    if values is not None:
+                        self.stats.inc_value(f"pipeline/{self.step}/precomputed", len(records))
+            except Exception:  # noqa: BLE001 - a bug here must not lose or hang records
+                logger.exception("language answers could not be applied to %d records", len(records))
+                self._detect_here(records)
+            d.callback(None)
+        if self._pending or self._jobs:
+            self._flush()
+
+    def _detect_here(self, records: list) -> None:
+        """Languages of ``records`` in this process (no worker, or the worker failed on them)."""
+        todo = []
+        for rec in records:
+            if not isinstance(rec, (ArticleRecord, CommentRecord)):
+                continue
+            sample = language_sample(text_for(rec), self.min_chars, self.max_chars)
+            if sample is None:
+                self._tag(rec, UNDETERMINED, None)
+            else:
+                todo.append((rec, sample))
+        if todo:
+            for (rec, _), (lang, score) in zip(todo, self._answers_here([s for _, s in todo])):
+                self._tag(rec, lang, score)
+
+    def _answers_here(self, samples: list[str]) -> list:
+        try:
+            return detect_languages(samples)
+        except Exception:  # noqa: BLE001 - a bug here must not lose or hang records: one text at a time
+            logger.exception("language detection failed for a batch of %d records", len(samples))
+            return [self._detect_one(sample) for sample in samples]
+
     def _worker_answered(self, future: Future, batch: list) -> None:
         self._in_flight = False
         samples = [sample for _, sample, _ in batch]
@@ -159,7 +335,7 @@ class LanguagePipeline:
             self._worker_failed(exc)
             answers = None
         self._resolve(batch, samples, answers)
-        if self._pending:
+        if self._pending or self._jobs:
             self._flush()
 
     def _worker_failed(self, exc: BaseException) -> None:
@@ -171,11 +347,7 @@ class LanguagePipeline:
 
     def _resolve(self, batch: list, samples: list[str], answers: list | None) -> None:
         if answers is None:
-            try:
-                answers = detect_languages(samples)
-            except Exception:  # noqa: BLE001 - a bug here must not lose or hang records: one text at a time
-                logger.exception("language detection failed for a batch of %d records", len(batch))
-                answers = [self._detect_one(sample) for sample in samples]
+            answers = self._answers_here(samples)
         for (item, _, d), (lang, score) in zip(batch, answers):
             self._tag(item, lang, score)
             d.callback(item)
