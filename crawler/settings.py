@@ -41,6 +41,10 @@ LANGUAGE_MIN_CHARS = 40  # shorter text gets language 'und' instead of a guess
 LANGUAGE_MAX_CHARS = 2000  # langdetect reads at most this many characters (speed; accuracy is flat beyond)
 LANGUAGE_BATCH_SIZE = 256  # records detected together (answers do not depend on the batch)
 LANGUAGE_WORKER = "auto"  # detect in one worker process: "auto" = when the machine has more than one core
+# The worker also computes asset tags, content hashes and MinHash signatures for the later steps
+# (pipelines/precompute.py; same rows either way). Off: on a quiet machine it did not lower the crawl's CPU yet
+# (docs/performance.md, "The second core").
+LANGUAGE_WORKER_PRECOMPUTE = False
 # Records of one response processed at once (Scrapy's default 100 starts 100 tasks for every response, even a
 # one-record page; our steps are synchronous apart from the language batches, so 16 keeps them busy).
 CONCURRENT_ITEMS = 16

@@ -112,8 +112,11 @@ def test_worker_and_crawl_process_give_the_same_rows(tmp_path):
     signatures: pipelines/precompute.py), are the same in or out of the worker: so are all the rows."""
     port = free_port()
     inside = run_crawl(tmp_path / "inside", "-a", f"port={port}", *SITE, "-s", "LANGUAGE_WORKER=false")
-    worker = run_crawl(tmp_path / "worker", "-a", f"port={port}", *SITE, "-s", "LANGUAGE_WORKER=true")
-    assert inside.returncode == worker.returncode == 0, worker.stderr[-2000:]
+    plain = run_crawl(tmp_path / "plain", "-a", f"port={port}", *SITE, "-s", "LANGUAGE_WORKER=true")
+    worker = run_crawl(tmp_path / "worker", "-a", f"port={port}", *SITE, "-s", "LANGUAGE_WORKER=true",
+                       "-s", "LANGUAGE_WORKER_PRECOMPUTE=true")
+    assert inside.returncode == worker.returncode == plain.returncode == 0, worker.stderr[-2000:]
+    assert languages(plain) == languages(inside) and "pipeline/precomputed/assets" not in plain.stats
     assert worker.stats.get("pipeline/language/worker") == 1 and "pipeline/language/worker" not in inside.stats
     got, expected = languages(worker), languages(inside)
     assert got == expected and len(got) > 1000
@@ -129,12 +132,13 @@ def test_worker_and_crawl_process_give_the_same_rows(tmp_path):
 
 
 @pytest.mark.skipif(not (PROC / "self").is_dir(), reason="needs /proc to find the worker process")
-@pytest.mark.parametrize("after", [0.0, 1.0], ids=["while-starting", "mid-crawl"])
-def test_a_killed_worker_loses_nothing(tmp_path, after):
+@pytest.mark.parametrize("after, precompute", [(0.0, "false"), (1.0, "false"), (1.0, "true")],
+                         ids=["while-starting", "mid-crawl", "mid-crawl-precompute"])
+def test_a_killed_worker_loses_nothing(tmp_path, after, precompute):
     port = free_port()
     # discussion lookups (Reddit/HN APIs) are not what this test is about: off, so the crawl stays short
     big = ["-a", "articles=300", "-a", "comments=12", "-s", "DISCUSSION_LOOKUP=none"]
-    proc = start(tmp_path / "killed", port, *big)
+    proc = start(tmp_path / "killed", port, *big, "-s", f"LANGUAGE_WORKER_PRECOMPUTE={precompute}")
     below = wait_for_worker(proc)
     assert below, "the language worker never started"
     time.sleep(after)

@@ -8,8 +8,8 @@ on machines with more than one core) batches go to one worker process while the 
 and parsing; records arriving meanwhile form the next batch. The answer for a text is the same in or out of
 a worker and whatever batch it is in; a failed worker is replaced by in-process detection (logged, counted
 as ``pipeline/language/worker_failed``), never a lost record. With the worker, whole items go to it, and
-it also computes what the later steps need from the same texts (asset tags, content hashes, MinHash
-signatures: :mod:`pipelines.precompute`), so that work runs on the second core too.
+with LANGUAGE_WORKER_PRECOMPUTE it also computes what the later steps need from the same texts (asset tags,
+content hashes, MinHash signatures: :mod:`pipelines.precompute`), so that work runs on the second core too.
 """
 from __future__ import annotations
 
@@ -120,13 +120,14 @@ class LanguagePipeline:
     step = "language"
 
     def __init__(self, stats, min_chars: int, max_chars: int, batch_size: int = 256, worker: bool = False,
-                 assets_registry: str | None = None, near_min_words: int = 30):
+                 assets_registry: str | None = None, near_min_words: int = 30, precompute_on: bool = False):
         self.stats, self.min_chars, self.max_chars = stats, min_chars, max_chars
         self.batch_size = max(1, batch_size)
         self.worker = worker
         # what the worker also computes (pipelines/precompute.py): asset tags from this registry (None: the asset
         # step is off), signatures with the near step's comment threshold
         self.assets_registry, self.near_min_words = assets_registry, near_min_words
+        self.precompute_on = precompute_on  # LANGUAGE_WORKER_PRECOMPUTE
         self.pool: DetectorProcess | None = None
         self._pending: list[tuple[object, str, Deferred]] = []  # records detected in this process (no worker)
         self._jobs: list[tuple[list, list, Deferred]] = []  # whole items for the worker: (records, describe, done)
@@ -147,7 +148,8 @@ class LanguagePipeline:
             registry = str(Path(registry).resolve()) if registry else ""
         return cls(crawler.stats, s.getint("LANGUAGE_MIN_CHARS", 40), s.getint("LANGUAGE_MAX_CHARS", 2000),
                    s.getint("LANGUAGE_BATCH_SIZE", 256), worker, registry,
-                   s.getint("DEDUP_COMMENT_NEAR_MIN_WORDS", COMMENT_NEAR_MIN_WORDS))
+                   s.getint("DEDUP_COMMENT_NEAR_MIN_WORDS", COMMENT_NEAR_MIN_WORDS),
+                   s.getbool("LANGUAGE_WORKER_PRECOMPUTE", False))
 
     def open_spider(self, spider=None):
         if self.worker:
@@ -179,7 +181,7 @@ class LanguagePipeline:
         """Tags the record (or every record of a batch); records that need the detector wait for their
         batch, so this returns an awaitable of the item then. With the worker, the whole item goes to it (its
         languages and what the later steps need: pipelines/precompute.py)."""
-        if self.pool is not None:
+        if self.pool is not None and self.precompute_on:
             return self._queue(item)
         waiting: list[Deferred] = []
         for record in records_of(item):
