@@ -251,12 +251,15 @@ def listing_rule(sel: Selector, url: str, body: str | None, declared: bool | Non
         return "declared_collection"
     # the page's template says it is a list (og:type article does not outweigh that), unless the extractor's
     # region reads as one story (a category page with a long guide of its own)
+    # (a body class of one item's page, WordPress ``single`` or Drupal ``node-type-article``, rules out the
+    # pager and card rules: a single post's widgets page and date their own lists)
     template = None
+    item_page = listing.item_template(sel.root)
     if not ld_story and listing.listing_template(sel.root):
         template = "cms_template"
-    elif not ld_story and listing.pagination_pages(sel.root, url) >= PAGINATION_MIN_PAGES:
+    elif not ld_story and not item_page and listing.pagination_pages(sel.root, url) >= PAGINATION_MIN_PAGES:
         template = "paginated"
-    elif listing.dated_cards(sel.root, url) >= DATED_CARDS_MIN:
+    elif not item_page and listing.dated_cards(sel.root, url) >= DATED_CARDS_MIN:
         template = "dated_cards"
     if template:
         if region is None:
