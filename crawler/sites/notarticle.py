@@ -12,9 +12,12 @@
   ``SearchResultsPage``, whatever its og:type), ``cms_template`` (its ``<body>`` class names a CMS listing
   template: WordPress ``category``/``tag``/``archive``/``blog``..., Drupal ``page-taxonomy-term``, Ghost
   ``tag-template``, Joomla ``view-category``; :func:`listing.listing_template`), ``paginated`` (a pagination
-  block links to two or more other numbered pages of the list); on any page not declared one article:
-  ``dated_cards`` (15 or more ``<article>`` cards each with a ``<time>`` and a headline link to another page of
-  the site) — these three give way when the extractor's region is a story (below); and on a page that does not
+  block, not in an aside/widget/sidebar/footer, links to two or more other numbered pages of the list); on any
+  page not declared one article: ``dated_cards`` (15 or more ``<article>`` cards each with a ``<time>`` and a
+  headline link to another page of the site; a comment, in a comment section or nested in another
+  ``<article>``, is no card, and a link back to this page is no card link) — ``paginated`` and ``dated_cards``
+  never on a page whose body class names one item's page (``single``, ``single-post``, ``page`` ...:
+  :func:`listing.item_template`); these three give way when the extractor's region is a story (below); and on a page that does not
   call itself an article at all (no
   ``og:type`` article either): ``link_region`` (the main region the extractor chose is mostly link text: a list
   of teasers), ``teaser_region`` (the region is mostly runs of same-shaped teaser blocks, each a headline link
