@@ -46,6 +46,7 @@ TEXTS_UNDER_HEADLINE = 40
 XP_UNDER_HEADLINE = etree.XPath("(//h1)[1]/following::text()[not(parent::script or parent::style)]"
                                 f"[position() <= {TEXTS_UNDER_HEADLINE}]")
 XP_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]", smart_strings=False)
+XP_VISIBLE_TEXT_AT = etree.XPath("//body//text()[not(parent::script or parent::style)]")  # (each knows its element)
 # "This article was originally published on 26 Sep 2019 …": the page's own word on its first publication
 ORIGINALLY = re.compile(r"\boriginally\s+(?:published|posted)\b", re.I)
 ORIGINALLY_DATE_CHARS = 40  # the date must follow within this many characters
@@ -504,13 +505,17 @@ class ArticlePage:
         return chosen
 
     def stated_original(self) -> str | None:
-        """The day after "originally published/posted" in the article's own text (its extracted body, so
-        not a reader comment, a sidebar teaser or a footer): "This article was originally published on 26
-        Sep 2019 and has been updated since", YYYY-MM-DD; it wins over an other date when earlier. The raw
-        page is searched first, so pages without the words cost one substring scan."""
-        if not isinstance(self.raw, str) or "riginally " not in self.raw or not ORIGINALLY.search(self.raw):
+        """The day after "originally published/posted" in the article's own text (not in a reader comment,
+        an <aside> teaser, a related box or the page footer; a note beside the body, outside the extracted
+        text, counts): "This article was originally published on 26 Sep 2019 and has been updated since",
+        YYYY-MM-DD; it wins over an other date when earlier. The raw page is searched first, so pages
+        without the words cost one substring scan."""
+        root = self.sel.root
+        if not isinstance(self.raw, str) or "riginally " not in self.raw or not ORIGINALLY.search(self.raw) \
+                or not isinstance(getattr(root, "tag", None), str):
             return None
-        text = self.body_text() or ""
+        text = " ".join(" ".join(t.split()) for t in XP_VISIBLE_TEXT_AT(root)
+                        if t.strip() and not _beside_article(t.getparent(), page_footer=True))
         for m in ORIGINALLY.finditer(text):
             day = first_day_shown(text[m.end():m.end() + ORIGINALLY_DATE_CHARS])
             if day:
@@ -835,10 +840,15 @@ def _class_of(el) -> str:
     return (el.get("class") or "").lower()
 
 
-def _beside_article(el) -> bool:
-    """An element in an <aside> or in a region named as outside the article (comments, related, footer)."""
-    return el is not None and (maintext.in_outside_region(el) or
-                               any(a.tag == "aside" for a in (el, *el.iterancestors())))
+def _beside_article(el, page_footer: bool = False) -> bool:
+    """An element in an <aside> or in a region named as outside the article (comments, related, footer);
+    ``page_footer``: also in a <footer> that is not inside an <article> (the page's, not the story's)."""
+    if el is None:
+        return False
+    chain = (el, *el.iterancestors())
+    tags = [a.tag for a in chain]
+    return maintext.in_outside_region(el) or "aside" in tags or \
+        (page_footer and "footer" in tags and "article" not in tags)
 
 
 def _own_day(stamp: str) -> str:
