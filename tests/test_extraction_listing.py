@@ -285,16 +285,74 @@ def test_dated_cards_need_dates_and_links_to_the_site():
     assert isinstance(parse_article(exp["url"], fewer, {}), ArticleRecord)
 
 
-def test_a_story_region_outweighs_pagination_and_dated_comments():
-    """Page one of a multi-page guide links to its pages 2 and 3; a post with sixteen dated comments linking to
-    members' pages: both stay articles because the region is a story; cut to one paragraph they are lists."""
-    for case, rule in (("listing_like_article_paged_story", "paginated"),
-                       ("listing_like_article_with_comments", "dated_cards")):
+def test_a_story_region_outweighs_pagination():
+    """Page one of a multi-page guide links to its pages 2 and 3: an article because the region is a story; cut
+    to one paragraph it is a list."""
+    html, exp = load("listing_like_article_paged_story")
+    result = parse_article(exp["url"], html, {})
+    assert isinstance(result, ArticleRecord) and result.body_text.startswith(exp["body_first_words"])
+    result = parse_article(exp["url"], _cut_to_first_paragraph(html), {})
+    assert isinstance(result, NotArticle) and result.detail == "paginated"
+
+
+def _variants(url: str, html: str):
+    untyped = html.replace('<meta property="og:type" content="article">\n', "")
+    assert untyped != html
+    for u in (url, url.replace("https://", "https://www."), url.replace("https://", "http://"),
+              url + "?utm_source=rss", url + "?amp=1"):
+        yield u, html
+        yield u, untyped
+
+
+def test_comments_are_not_cards():
+    """Dated comments (``<article>`` in a comment section, each linking its author and its own permalink) are not
+    dated cards nor teasers, however short the post, typed or not, under any spelling of its URL."""
+    for case in ("listing_like_article_with_comments", "listing_like_article_short_with_comments"):
         html, exp = load(case)
-        result = parse_article(exp["url"], html, {})
-        assert isinstance(result, ArticleRecord) and result.body_text.startswith(exp["body_first_words"]), case
-        result = parse_article(exp["url"], _cut_to_first_paragraph(html), {})
-        assert isinstance(result, NotArticle) and result.detail == rule, case
+        first_only = re.sub(r"(</p>)(\s*<p>.*?</p>){4}", r"\1", html, count=1, flags=re.S)
+        assert first_only.count("<p>") == html.count("<p>") - 4
+        for text in (html, first_only):
+            _, sel = parsed_html(text)
+            assert notarticle.listing.dated_cards(sel.root, exp["url"]) == 0, case
+        for url, text in _variants(exp["url"], html):
+            result = parse_article(url, text, {})
+            assert isinstance(result, ArticleRecord), (case, url, getattr(result, "detail", None))
+            assert result.body_text.startswith(exp["body_first_words"])
+    # the same blocks outside a comment section are cards again (the comment section is what decides) ...
+    html, exp = load("listing_like_article_short_with_comments")
+    bare = html.replace('id="comments" class="comments-area"', 'class="stream"').replace(
+        '<ol class="comment-list">', '<ol class="stream-list">').replace('class="comment-body"', 'class="card"')
+    bare = re.sub(r' id="(div-)?comment-\d+"', "", bare)
+    _, sel = parsed_html(bare)
+    assert notarticle.listing.dated_cards(sel.root, exp["url"]) == 20
+    # ... but their permalinks back to this page never are: only the author links count
+    no_authors = re.sub(r'<a href="/members/[^"]*" class="url">[^<]*</a>', "", bare)
+    for url in (exp["url"], exp["url"].replace("https://", "https://www."), exp["url"] + "?utm_source=rss"):
+        _, sel = parsed_html(no_authors)
+        assert notarticle.listing.dated_cards(sel.root, url) == 0, url
+    # an <article> nested in another <article> is a reply or an embed, not a card
+    nested = bare.replace('<main>', '<main><article class="post">').replace('</main>', '</article></main>')
+    _, sel = parsed_html(nested)
+    assert notarticle.listing.dated_cards(sel.root, exp["url"]) == 0
+
+
+def test_single_post_with_a_paged_widget_stays_article():
+    """A short WordPress single post whose sidebar widget pages its own list (/page/2/, /page/3/)."""
+    html, exp = load("listing_like_article_single_post_paged_widget")
+    _, sel = parsed_html(html)
+    assert notarticle.listing.item_template(sel.root)
+    assert notarticle.listing.pagination_pages(sel.root, exp["url"]) == 0  # the pager sits in an <aside> widget
+    for url, text in _variants(exp["url"], html):
+        assert isinstance(parse_article(url, text, {}), ArticleRecord), url
+    # the pager in the page itself counts; the single-post body class still keeps the page an article ...
+    in_page = html.replace('<aside class="widget latest">', '<div class="latest">').replace("</aside>", "</div>")
+    _, sel = parsed_html(in_page)
+    assert notarticle.listing.pagination_pages(sel.root, exp["url"]) == 2
+    assert isinstance(parse_article(exp["url"], in_page, {}), ArticleRecord)
+    # ... and without that class it is a paged list
+    plain = re.sub(r'<body class="[^"]*">', "<body>", in_page)
+    result = parse_article(exp["url"], plain, {})
+    assert isinstance(result, NotArticle) and result.detail == "paginated"
 
 
 def test_page_teasers_need_a_long_run_of_same_site_cards():

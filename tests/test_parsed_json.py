@@ -37,7 +37,11 @@ def test_only_the_last_few_bodies_are_kept():
     assert parsed_json(bodies[0]) is not values[0]
 
 
-@pytest.mark.parametrize("body", [b"", b"[1, 2", b"{'a': 1}", b"\xff\xfe[1]", "[1] x"])
+DEEP = b"[" * 100_000  # nested deeper than the parser's stack: json.loads raises RecursionError, not ValueError
+
+
+@pytest.mark.parametrize("body", [b"", b"[1, 2", b"{'a': 1}", b"\xff\xfe[1]", "[1] x", DEEP, DEEP.decode()],
+                         ids=lambda b: repr(b[:12]))
 def test_bad_json_raises_like_json_loads(body):
     with pytest.raises(ValueError):
         parsed_json(body)
@@ -73,11 +77,32 @@ def test_a_bom_body_is_still_valid_for_the_guard():
 
 BODIES = [b'{"a": [1, 2]}', b'  \r\n\t[1, {"b": null}]  ', b"\x0c[1]", b"\xc2\xa0[1]", b"\xef\xbb\xbf[1]", b"[1, 2",
           b"null", b"3", b"", b"   ", b" " * 70 + b"[1]", b"<html>[1]</html>", b'["\xff bad byte"]', '{"s": 1}',
-          '\u00a0{"s": 1}', bytearray(b"[1]")]
+          '\u00a0{"s": 1}', bytearray(b"[1]"), DEEP, b"\xef\xbb\xbf" + DEEP, DEEP.decode()]
 
 
-@pytest.mark.parametrize("body", BODIES, ids=repr)
+@pytest.mark.parametrize("body", BODIES, ids=lambda b: repr(b[:20]) + f"/{len(b)}")
 def test_json_body_equals_the_old_reading(body):
     from crawler.comments.payload import decode_body, json_body, json_or_none
 
     assert json_body(body) == json_or_none(decode_body(body))
+
+
+@pytest.mark.parametrize("body", [DEEP, b"\xef\xbb\xbf" + DEEP, b'{"a": ' + DEEP])
+def test_a_too_deeply_nested_body_is_the_guards_counted_invalid_json_drop(body):
+    from scrapy.exceptions import IgnoreRequest
+
+    assert json_problem(body) == "invalid_json"
+    url = "http://127.0.0.1:1/wp-json/wp/v2/comments?post=5&per_page=100&page=1"
+    response = TextResponse(url, body=body, headers={"Content-Type": "application/json; charset=UTF-8"})
+
+    class Stats:
+        def __init__(self):
+            self.counts = {}
+
+        def inc_value(self, key, count=1, **k):
+            self.counts[key] = self.counts.get(key, 0) + count
+
+    stats = Stats()
+    with pytest.raises(IgnoreRequest, match="invalid_json"):
+        ContentGuardMiddleware(stats, True, True).process_response(Request(url), response)
+    assert stats.counts == {"content/drop/invalid_json": 1}

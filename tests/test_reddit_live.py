@@ -302,7 +302,7 @@ def test_an_early_answer_overtaken_by_a_later_one_does_not_raise_what_is_left(tm
     """Answers arrive out of order: the server holds back the answer to its 2nd API call (computed with 1 of 3
     left) while the 3rd (0 left) overtakes it. The late, stale answer must not raise the client's budget back
     (it did: the client spent one call over the window; CI caught it once as a flaky test)."""
-    hold = 0.5  # well inside the 2 s window, so the old client's extra call landed in the same window
+    hold = 1.2  # inside the 2 s window, so the old client's extra call landed in the same window
     srv = Served(budget=3, window=2.0, hold_answers={2: hold})
     try:
         result = srv.crawl(tmp_path)
@@ -310,8 +310,10 @@ def test_an_early_answer_overtaken_by_a_later_one_does_not_raise_what_is_left(tm
         srv.close()
     assert result.returncode == 0, result.stderr[-3000:]
     counted = [h for h in srv.api_hits() if h.status != 401]
-    # the case really happened: the 3rd call was answered while the 2nd's answer was held back
-    assert len(counted) >= 4 and counted[1].t <= counted[2].t < counted[1].t + hold, [h.t for h in counted[:4]]
+    # the case really happened: the server sent its answer to the 3rd call before the held answer to the 2nd
+    # (an order the server records, not a wall-clock window a stalled machine could miss)
+    sent = srv.reddit.answered
+    assert len(counted) >= 4 and sent.index(3) < sent.index(2), sent
     assert srv.reddit.violations == 0, [(round(h.t - counted[0].t, 2), h.status, h.path) for h in counted]
     assert len(_rows(result, "threads")) == 5
     assert len([c for c in _rows(result, "comments") if c["platform"] == "reddit"]) == \

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from crawler.shared.round import LeaseHeld, SharedRound
+from crawler.shared.setup import round_still_crawling
 from crawler.state.crawl_state import CrawlState, StateDelta
 from crawler.state.dedup_store import SeenDoc, SQLiteDedupStore
 from crawler.state.redis_crawl_state import RedisCrawlState
@@ -195,6 +196,56 @@ def test_killed_workers_taken_requests_go_back_to_the_queue(r, prefix):
     assert b.pop() == b"req-1" and b.pop() == b"req-2" and b.pop() is None
     b.mark_idle()
     assert b.crawl_done()
+
+
+def test_a_workers_momentary_idle_is_not_the_end_of_the_rounds_crawl(r, prefix):
+    """What the spider's _release_tombstones asks before releasing held comment tombstones: while the round may
+    still hand out threads (queue not empty, or another member busy) a worker's idle is only a pause."""
+    assert not round_still_crawling(None)  # not a shared run: the first idle is the end
+    a = SharedRound(r, prefix, "w1", "inc-a", lease_seconds=5)
+    b = SharedRound(r, prefix, "w2", "inc-b", lease_seconds=5)
+    for rnd in (a, b):
+        rnd.acquire_lease()
+        rnd.join()
+    a.mark_idle()  # a's share of the queue is empty for now; b is still fetching
+    assert round_still_crawling(a)
+    r.zadd(a.queue_key, {b"thread-page": 0})  # b's page queued another thread: a takes it
+    b.mark_idle()
+    assert round_still_crawling(a) and round_still_crawling(b)
+    assert a.pop() == b"thread-page" and round_still_crawling(b)  # taken: a is busy again
+    a.mark_idle()
+    assert not round_still_crawling(a) and not round_still_crawling(b)  # every member idle, nothing queued
+
+
+def test_held_tombstones_wait_for_the_end_of_the_rounds_crawl(r, prefix):
+    from types import SimpleNamespace
+
+    from crawler.spiders.base import ArticleSpider
+
+    class Held:  # the planner's two answers the spider reads here; releasing empties it
+        def __init__(self):
+            self.n = 1
+
+        def held_tombstones(self):
+            return self.n
+
+        def release_tombstones(self):
+            self.n = 0
+            return []
+
+    a = SharedRound(r, prefix, "w1", "inc-a", lease_seconds=5)
+    b = SharedRound(r, prefix, "w2", "inc-b", lease_seconds=5)
+    for rnd in (a, b):
+        rnd.acquire_lease()
+        rnd.join()
+    counted = []
+    spider = SimpleNamespace(revisits=Held(), crawler=SimpleNamespace(shared_round=a), inc=counted.append)
+    a.mark_idle()  # what the shared idle handler did just before
+    ArticleSpider._release_tombstones(spider)
+    assert spider.revisits.n == 1 and counted == ["state/tombstone/held_for_round"]  # b is busy: still held
+    b.mark_idle()
+    ArticleSpider._release_tombstones(spider)
+    assert spider.revisits.n == 0 and counted == ["state/tombstone/held_for_round"]  # the round is done: out
 
 
 def test_round_labels_are_computed_once_for_every_worker(r, prefix):

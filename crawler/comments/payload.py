@@ -17,7 +17,7 @@ def json_or_none(text: str):
         return None
     try:
         return json.loads(s)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser's stack
         return None
 
 
@@ -27,7 +27,7 @@ def json_body(body):
     if isinstance(body, bytes) and body[:64].lstrip(b" \t\r\n")[:1] in (b"{", b"["):
         try:
             return parsed_json(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     return json_or_none(decode_body(body))
 

@@ -20,7 +20,8 @@ API request (so a test knows where the windows fall); every API answer carries
 ends, rounded up). A request beyond the budget gets 429 (and is recorded as a violation). ``inject_429``
 makes the first API request whose path contains a given string answer 429 with ``Retry-After``. ``hold_answers``
 holds back the answer to the N-th API request (counted from 1, as the server counted it) for some seconds after
-its rate headers were computed: a later request's answer overtakes it, as on a loaded server.
+its rate headers were computed: a later request's answer overtakes it, as on a loaded server
+(:attr:`RedditApi.answered` lists the N of each counted request in the order its answer was sent).
 
 Every request is logged (:attr:`RedditApi.log`) with its arrival time, so tests can check the client's
 behaviour from the server's side (rate, concurrency of morechildren, tokens used).
@@ -70,6 +71,7 @@ class RedditApi:
     slow_more: float = 0.0  # seconds each morechildren answer takes (shows one-at-a-time from the server side)
     hold_answers: dict = field(default_factory=dict)  # N-th rate-counted API request -> seconds its answer waits
     log: list[ApiHit] = field(default_factory=list)
+    answered: list[int] = field(default_factory=list)  # rate-counted API requests (their N) in the order answers left
     violations: int = 0
     tokens: dict = field(default_factory=dict)  # token -> expiry (time.time())
 
@@ -87,10 +89,13 @@ class RedditApi:
         if req.path == TOKEN_PATH:
             return self._token(req)
         if req.path == API_PREFIX or req.path.startswith(API_PREFIX + "/"):
-            self._tls.hold = 0.0
+            self._tls.hold, self._tls.nth = 0.0, None
             answer = self._api(req, req.path[len(API_PREFIX):] or "/")
             if self._tls.hold:  # computed (and logged) now, sent later: later answers overtake it
                 time.sleep(self._tls.hold)
+            if self._tls.nth is not None:
+                with self._lock:
+                    self.answered.append(self._tls.nth)
             return answer
         return None
 
@@ -157,7 +162,7 @@ class RedditApi:
             return 401, json.dumps({"message": "Unauthorized", "error": 401}), JSON, {
                 "WWW-Authenticate": 'Bearer realm="reddit", error="invalid_token"'}
         over, headers, nth = self._rate_headers(now)
-        self._tls.hold = self.hold_answers.get(nth, 0.0)
+        self._tls.hold, self._tls.nth = self.hold_answers.get(nth, 0.0), nth
         if over:
             self._record(req, 429, token)
             return 429, json.dumps({"message": "Too Many Requests", "error": 429}), JSON, {**headers,

@@ -172,6 +172,8 @@ def json_problem(body: bytes) -> str | None:
         else:  # the same text as utf-8-sig; the parsed value is kept for the parser of this response
             parsed_json(body)
         return None
+    except RecursionError:  # nested deeper than the parser's stack ("[" * 100000): not JSON we can read
+        return "invalid_json"
     except ValueError as e:
         text_len = len(body.decode("utf-8-sig", errors="replace").rstrip())
         pos = getattr(e, "pos", 0) or 0

@@ -60,14 +60,20 @@ def after_open(crawler, spider, ctx: SharedRunContext) -> None:
 
     install_labeler(crawler, ctx)
 
-    def idle(spider):
+    def idle(spider):  # connected before the spider's _release_tombstones: marks this worker idle first
         rnd = crawler.shared_round
         rnd.mark_idle()
-        if rnd.queued() or not rnd.crawl_done():
+        if round_still_crawling(rnd):
             crawler.stats.inc_value("shared/idle_waits")
             raise DontCloseSpider
 
     crawler.signals.connect(idle, signal=signals.spider_idle, weak=False)
+
+
+def round_still_crawling(rnd) -> bool:
+    """True while a shared round may still hand out threads: requests queued, or a live member not idle (its
+    pages may queue more). A worker's idle is then only a pause; False with no shared round (``rnd`` None)."""
+    return rnd is not None and (rnd.queued() > 0 or not rnd.crawl_done())
 
 
 def shared_salt(ctx: SharedRunContext) -> bytes:

@@ -15,6 +15,8 @@ from parsel import Selector
 
 from crawler.urls import canonical, site_of
 
+from .maintext import CLASS_SPLIT, COMMENT_WORDS, SIDE_REGION
+
 ITEM_PATH = re.compile(r"[a-z0-9%]+(?:-[a-z0-9%]+){2,}|\d{4,}", re.I)
 ITEM_QUERY = re.compile(r"(?:^|[&;?])(?:p|id|topic|t|story|article|post|idx|nid)=\d{3,}", re.I)
 # paths that are themselves lists (or not content): never an article link
@@ -94,8 +96,8 @@ def teaser_runs(region: etree._Element, url: str = "", min_unlinked: int = 0) ->
                         not min_unlinked or size - _link_chars(block) >= min_unlinked):
                     n += 1
                     chars += size
-            if n >= TEASER_MIN_RUN and n >= TEASER_RUN_SHARE * len(blocks):
-                runs.append((n, chars))
+            if n >= TEASER_MIN_RUN and n >= TEASER_RUN_SHARE * len(blocks) and not _in_comments(parent):
+                runs.append((n, chars))  # (comments linking to their authors are not teasers)
     return runs
 
 
@@ -130,6 +132,54 @@ PAGINATION_MAX_UP = 4        # a page link sits this close below its pagination 
 PAGINATION_MIN_PAGES = 2     # links to other numbered pages of the list inside a pagination block
 DATED_CARD_MAX_CHARS = 1500  # an <article> longer than this is a post or a comment, not a card
 DATED_CARD_LINK_WORDS = 3
+# class/id words of a comment section: an <article> inside one is a comment, never a card
+COMMENT_CONTAINER_WORDS = COMMENT_WORDS | frozenset({"replies", "reply", "discussion"})
+# where a site's widgets sit: a pager there pages the widget's list, not this page
+SIDE_TAGS = frozenset({"aside", "footer"})
+SIDE_WORDS = frozenset({"widget", "widgets", "sidebar", "footer"})
+
+
+def _class_words(el: etree._Element) -> list[str]:
+    names = f'{el.get("class") or ""} {el.get("id") or ""}'.lower()
+    return CLASS_SPLIT.split(names) if names.strip() else []
+
+
+def item_template(root: etree._Element) -> bool:
+    """The <body> class names one item's page (``single``, ``wp-singular``, ``page`` ...: ITEM_CLASSES)."""
+    body = root.find(".//body")
+    return body is not None and not ITEM_CLASSES.isdisjoint((body.get("class") or "").lower().split())
+
+
+def _in_side_region(el: etree._Element) -> bool:
+    """``el`` sits in an <aside>/<footer> or a widget/sidebar block."""
+    for up in el.iterancestors():
+        if up.tag in SIDE_TAGS:
+            return True
+        words = _class_words(up)
+        if words and (not SIDE_WORDS.isdisjoint(words) or SIDE_REGION.search(" ".join(words))):
+            return True
+    return False
+
+
+def _in_comments(el: etree._Element) -> bool:
+    """``el`` is a comment section or sits in one (class/id words: COMMENT_CONTAINER_WORDS)."""
+    return any(not COMMENT_CONTAINER_WORDS.isdisjoint(_class_words(up)) for up in (el, *el.iterancestors()))
+
+
+def _is_comment(card: etree._Element) -> bool:
+    """An <article> that is a comment: in (or itself) a comment section, or nested in another <article>."""
+    return _in_comments(card) or any(up.tag == "article" for up in card.iterancestors())
+
+
+def _page_key(url: str) -> tuple[str, str]:
+    """(site, path) of a URL: scheme, www., query, fragment, trailing slash and an /amp suffix ignored."""
+    path = re.sub(r"/amp/?$", "/", urlsplit(url).path or "/").rstrip("/")
+    return site_of(url), path
+
+
+def _same_page(absolute: str, here: tuple[str, str]) -> bool:
+    query = urlsplit(absolute).query
+    return _page_key(absolute) == here and not (query and ITEM_QUERY.search("?" + query))
 
 
 def listing_template(root: etree._Element) -> str | None:
@@ -160,7 +210,7 @@ def pagination_pages(root: etree._Element, url: str) -> int:
         absolute = urljoin(url, href.strip()).split("#")[0]
         if absolute in pages or absolute.rstrip("/") == here or (host is not None and site_of(absolute) != host):
             continue
-        if _in_pagination(a):
+        if _in_pagination(a) and not _in_side_region(a):
             pages.add(absolute)
     return len(pages)
 
@@ -179,19 +229,22 @@ def _in_pagination(el: etree._Element) -> bool:
 
 def dated_cards(root: etree._Element, url: str) -> int:
     """<article> cards that carry a <time> and a headline link (DATED_CARD_LINK_WORDS words or more) to another
-    page of the site: the dated teasers of a home page or section front (a comment links to its author)."""
+    page of the site: the dated teasers of a home page or section front. A comment (an <article> in a comment
+    section or inside another <article>) is not a card, nor is a link back to this page (its permalink under
+    another scheme, host spelling or query)."""
     host = site_of(url) if url else None
-    here = url.split("#")[0].rstrip("/")
+    here = _page_key(url)
     n = 0
     for card in root.iter("article"):
-        if card.find(".//time") is None or len(" ".join(card.text_content().split())) > DATED_CARD_MAX_CHARS:
+        if card.find(".//time") is None or len(" ".join(card.text_content().split())) > DATED_CARD_MAX_CHARS \
+                or _is_comment(card):
             continue
         for a in card.iter("a"):
             href = (a.get("href") or "").strip()
             if not href or href.startswith(SKIP_SCHEMES) or len(a.text_content().split()) < DATED_CARD_LINK_WORDS:
                 continue
             absolute = urljoin(url, href).split("#")[0]
-            if absolute.rstrip("/") != here and (host is None or site_of(absolute) == host):
+            if not _same_page(absolute, here) and (host is None or site_of(absolute) == host):
                 n += 1
                 break
     return n

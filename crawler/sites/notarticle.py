@@ -12,9 +12,12 @@
   ``SearchResultsPage``, whatever its og:type), ``cms_template`` (its ``<body>`` class names a CMS listing
   template: WordPress ``category``/``tag``/``archive``/``blog``..., Drupal ``page-taxonomy-term``, Ghost
   ``tag-template``, Joomla ``view-category``; :func:`listing.listing_template`), ``paginated`` (a pagination
-  block links to two or more other numbered pages of the list); on any page not declared one article:
-  ``dated_cards`` (15 or more ``<article>`` cards each with a ``<time>`` and a headline link to another page of
-  the site) — these three give way when the extractor's region is a story (below); and on a page that does not
+  block, not in an aside/widget/sidebar/footer, links to two or more other numbered pages of the list); on any
+  page not declared one article: ``dated_cards`` (15 or more ``<article>`` cards each with a ``<time>`` and a
+  headline link to another page of the site; a comment, in a comment section or nested in another
+  ``<article>``, is no card, and a link back to this page is no card link) — ``paginated`` and ``dated_cards``
+  never on a page whose body class names one item's page (``single``, ``single-post``, ``page`` ...:
+  :func:`listing.item_template`); these three give way when the extractor's region is a story (below); and on a page that does not
   call itself an article at all (no
   ``og:type`` article either): ``link_region`` (the main region the extractor chose is mostly link text: a list
   of teasers), ``teaser_region`` (the region is mostly runs of same-shaped teaser blocks, each a headline link
@@ -251,12 +254,15 @@ def listing_rule(sel: Selector, url: str, body: str | None, declared: bool | Non
         return "declared_collection"
     # the page's template says it is a list (og:type article does not outweigh that), unless the extractor's
     # region reads as one story (a category page with a long guide of its own)
+    # (a body class of one item's page, WordPress ``single`` or Drupal ``node-type-article``, rules out the
+    # pager and card rules: a single post's widgets page and date their own lists)
     template = None
+    item_page = listing.item_template(sel.root)
     if not ld_story and listing.listing_template(sel.root):
         template = "cms_template"
-    elif not ld_story and listing.pagination_pages(sel.root, url) >= PAGINATION_MIN_PAGES:
+    elif not ld_story and not item_page and listing.pagination_pages(sel.root, url) >= PAGINATION_MIN_PAGES:
         template = "paginated"
-    elif listing.dated_cards(sel.root, url) >= DATED_CARDS_MIN:
+    elif not item_page and listing.dated_cards(sel.root, url) >= DATED_CARDS_MIN:
         template = "dated_cards"
     if template:
         if region is None:

@@ -32,7 +32,7 @@ from crawler.sites.discussion import linked_article_url, opening_article
 from crawler.sites.generic import NotArticle
 from crawler.sites.overrides import parser_for
 from crawler.shared.context import StateMissing
-from crawler.shared.setup import SharedUnavailable, after_open, shared_context
+from crawler.shared.setup import SharedUnavailable, after_open, round_still_crawling, shared_context
 from crawler.state.crawl_state import CorruptState
 from crawler.state.revisits import REVISIT_STATUSES, RevisitPlanner
 from crawler.state.run_context import LockHeld, RunContext
@@ -90,6 +90,7 @@ class ArticleSpider(scrapy.Spider):
             after_open(crawler, spider, shared)
         crawler.signals.connect(spider._record_run, signal=signals.spider_opened)
         crawler.signals.connect(spider._close_context, signal=signals.engine_stopped)
+        # after the shared idle handler (after_open above): in a shared round it marks this worker idle first
         crawler.signals.connect(spider._release_tombstones, signal=signals.spider_idle)
         return spider
 
@@ -488,7 +489,14 @@ class ArticleSpider(scrapy.Spider):
     def _release_tombstones(self, spider=None):
         """spider_idle: every thread of the run is collected, so a comment gone from one thread and live in no
         other is gone — its held tombstone goes through the pipelines now (one batch per thread), and the crawl
-        stays open until they are through (crawler/state/revisits.py says why they wait)."""
+        stays open until they are through (crawler/state/revisits.py says why they wait).
+
+        In a shared round a worker is idle whenever its share of the queue is momentarily empty; until the round's
+        crawl is over (every member idle, nothing queued) another thread may still bring a held comment back
+        live, so the tombstones stay held and go out at the idle where the round is done."""
+        if self.revisits.held_tombstones() and round_still_crawling(getattr(self.crawler, "shared_round", None)):
+            self.inc("state/tombstone/held_for_round")
+            return
         tombstones = self.revisits.release_tombstones()
         if not tombstones:
             return
