@@ -41,9 +41,12 @@ SEL_ITEMPROP_PUBLISHED = '[itemprop="datePublished"]::attr(content), [itemprop="
 # text nodes a reader sees (script and style elements hold only text, so the parent test is enough)
 # the texts after the first <h1> (byline, dateline), read for a printed publication day
 TEXTS_UNDER_HEADLINE = 40
+# smart strings: each text knows its element, since a reader comment or a sidebar teaser under the headline
+# prints the day of another post, not this article's
 XP_UNDER_HEADLINE = etree.XPath("(//h1)[1]/following::text()[not(parent::script or parent::style)]"
-                                f"[position() <= {TEXTS_UNDER_HEADLINE}]", smart_strings=False)
+                                f"[position() <= {TEXTS_UNDER_HEADLINE}]")
 XP_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]", smart_strings=False)
+XP_VISIBLE_TEXT_AT = etree.XPath("//body//text()[not(parent::script or parent::style)]")  # (each knows its element)
 # "This article was originally published on 26 Sep 2019 …": the page's own word on its first publication
 ORIGINALLY = re.compile(r"\boriginally\s+(?:published|posted)\b", re.I)
 ORIGINALLY_DATE_CHARS = 40  # the date must follow within this many characters
@@ -61,7 +64,7 @@ WORDS = re.compile(r"\w+")
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 NOT_NAMES = frozenset({"by", "admin", "staff", "author", "editor", "guest"})
 # one pass for every author-markup rule: rel/itemprop author, class words with "author" or "byline" in them
-# ("uthor"/"yline": class words in any case of their first letter, "dateAndAuthorRow", "AuthorName")
+# ("uthor"/"yline": class words in any case of their first letter, "storyAuthorStrip", "AuthorName")
 XP_AUTHORISH = etree.XPath('//body//*[@rel="author" or @itemprop="author" or contains(@class, "uthor") or '
                            'contains(@class, "yline")]')
 XP_AUTHOR_LINK = etree.XPath('//a[@rel="author" or contains(@href, "/author/") or contains(@href, "/authors/")]')
@@ -497,19 +500,22 @@ class ArticlePage:
         chosen = self.found_date() if declared is None else \
             self.printed_earlier(declared) or self.local_time(declared) or declared
         original = self.stated_original()
-        if original and (read_date(chosen) is None or original < read_date(chosen).date().isoformat()):
+        if original and (read_date(chosen) is None or original < _own_day(chosen)):
             return original
         return chosen
 
     def stated_original(self) -> str | None:
-        """The day after "originally published/posted" in the page's text ("This article was originally
-        published on 26 Sep 2019 and has been updated since"), YYYY-MM-DD; it wins over an other date when
-        earlier. The raw page is searched first, so pages without the words cost one substring scan."""
+        """The day after "originally published/posted" in the article's own text (not in a reader comment,
+        an <aside> teaser, a related box or the page footer; a note beside the body, outside the extracted
+        text, counts): "This article was originally published on 26 Sep 2019 and has been updated since",
+        YYYY-MM-DD; it wins over an other date when earlier. The raw page is searched first, so pages
+        without the words cost one substring scan."""
         root = self.sel.root
         if not isinstance(self.raw, str) or "riginally " not in self.raw or not ORIGINALLY.search(self.raw) \
                 or not isinstance(getattr(root, "tag", None), str):
             return None
-        text = " ".join(" ".join(t.split()) for t in XP_VISIBLE_TEXT(root) if t.strip())
+        text = " ".join(" ".join(t.split()) for t in XP_VISIBLE_TEXT_AT(root)
+                        if t.strip() and not _beside_article(t.getparent(), page_footer=True))
         for m in ORIGINALLY.finditer(text):
             day = first_day_shown(text[m.end():m.end() + ORIGINALLY_DATE_CHARS])
             if day:
@@ -557,7 +563,7 @@ class ArticlePage:
         dt = read_date(declared)
         if dt is None or not isinstance(getattr(root, "tag", None), str):
             return None
-        under = XP_UNDER_HEADLINE(root)
+        under = [t for t in XP_UNDER_HEADLINE(root) if not _beside_article(t.getparent())]
         printed = first_day_in(under) if under else None
         if not printed or (dt.date() - date.fromisoformat(printed)).days <= 1:
             return None
@@ -834,9 +840,28 @@ def _class_of(el) -> str:
     return (el.get("class") or "").lower()
 
 
+def _beside_article(el, page_footer: bool = False) -> bool:
+    """An element in an <aside> or in a region named as outside the article (comments, related, footer);
+    ``page_footer``: also in a <footer> that is not inside an <article> (the page's, not the story's)."""
+    if el is None:
+        return False
+    chain = (el, *el.iterancestors())
+    tags = [a.tag for a in chain]
+    return maintext.in_outside_region(el) or "aside" in tags or \
+        (page_footer and "footer" in tags and "article" not in tags)
+
+
+def _own_day(stamp: str) -> str:
+    """The day of a timestamp in the offset it is written in ("2021-03-12T22:00:00-05:00" is 2021-03-12,
+    not the UTC day 2021-03-13), YYYY-MM-DD; a stamp without an offset is read as UTC."""
+    dt = read_date(stamp)
+    offset = own_offset([stamp])
+    return (dt.astimezone(offset) if offset else dt).date().isoformat()
+
+
 def _not_a_handle(text: str) -> bool:
     """An author value that is a name, not a profile URL, a numeric id, an @handle or an unfilled template
-    key ("page.head.extra.author": dotted, with an author word)."""
+    key ("post.meta.author": dotted, with an author word)."""
     t = text.strip()
     return bool(t) and not t.startswith(("http", "@", "/")) and not t.isdigit() \
         and not ("." in t and TEMPLATE_KEY.match(t))

@@ -65,7 +65,7 @@ BOILERPLATE_WORDS = frozenset({
 # element is boilerplate only when it holds no prose paragraph
 WEAK_BOILERPLATE_WORDS = frozenset({"widget", "teaser"})
 WEAK_PROSE_TAGS = ("p", "li")  # ... (a prose paragraph or list item)
-# a side column by its name ("side-wrap", "zox-side-widget", "side-posts"); "side" alone is often a modifier
+# a side column by its name ("side-wrap", "acme-side-widget", "side-posts-list"); "side" alone is often a modifier
 # ("icon-side-right", "image-side-left") and says nothing
 SIDE_REGION = re.compile(r"(^|[\s_-])side[-_]?(wrap|wrapper|widgets?|bar|panel|rail|col|column|posts|menu|nav|area|box)"
                          r"([\s_-]|$)")
@@ -597,7 +597,10 @@ BARE_URL = re.compile(r"(https?://|www\.)", re.I)
 # labels that introduce links to other pages of the site, not a fact of the article
 LABEL_TEASER_WORDS = INTRO_TEASER_WORDS | BOILERPLATE_WORDS | frozenset({
     "see", "next", "previous", "prev", "watch", "listen", "follow", "source", "sources", "check", "tag", "category",
-    "categories", "topic", "topics", "filed", "roundup", "guide", "email", "mail", "phone", "tel", "contact"})
+    "categories", "topic", "topics", "filed", "roundup", "guide", "email", "mail", "phone", "tel", "contact",
+    # calls to action and picture credits: promotion and boilerplate, not facts of the article
+    "join", "subscribe", "download", "install", "sign", "register", "disclosure", "disclaimer",
+    "image", "images", "photo", "photos", "picture", "credit", "credits", "featured", "illustration"})
 
 
 def is_labelled_link(block: Block) -> bool:
