@@ -35,6 +35,27 @@ def run_crawl(output: Path, *args: str, spider: str = "demo", timeout: int = 300
     return CrawlResult(output, proc.returncode, proc.stderr, manifest_stats(output))
 
 
+def crawl_fixture_site(tmp: Path, site_dir: Path, name: str, title: str, domain: str,
+                       origins: list[str] | None = None) -> CrawlResult:
+    """`scrapy crawl news -a source=NAME` over a fixture site (SITE_DIR/routes.json, served on 127.0.0.1 by
+    tests/fixtures/sources/fixture_site.py) registered as one generic source whose feed is https://DOMAIN/feed/;
+    ORIGINS are the addresses the site answers for (default https://DOMAIN). Output in TMP/out."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("fixture_site", REPO / "tests" / "fixtures" / "sources" / "fixture_site.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    registry = tmp / "sources.json"
+    registry.write_text(json.dumps({"version": 1, "sources": [{
+        "name": name, "title": title, "domains": [domain], "home": f"https://{domain}/",
+        "discovery": [{"kind": "feed", "url": f"https://{domain}/feed/"}], "comments": "none", "parser": "generic",
+        "politeness": {"download_delay": 1.0, "concurrency": 1}}]}))
+    with module.FixtureSite(site_dir, origins or [f"https://{domain}"]) as site:
+        return run_crawl(tmp / "out", "-a", f"source={name}", "-a", f"base_override={domain}={site.base}",
+                         "-a", f"registry={registry}", "-s", "CONTACT=tests@example.org",
+                         "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", spider="news")
+
+
 def manifest_stats(output: Path) -> dict:
     """The crawl stats recorded in the newest run manifest of a dataset ({} when none)."""
     manifests = sorted((p for p in (output / "_manifests").glob("*.json") if not p.name.startswith("compact-")),

@@ -7,38 +7,17 @@ article row and the replies its comments, as for a discussion source.
 """
 from __future__ import annotations
 
-import importlib.util
-import json
 from pathlib import Path
 
-from tests.conftest import run_crawl
+from tests.conftest import crawl_fixture_site
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SITE = FIXTURES / "generic" / "forum_handoff_site"
 DOMAIN = "harbourcoins.example"
 
 
-def _fixture_site():
-    spec = importlib.util.spec_from_file_location("handoff_fixture_site", FIXTURES / "sources" / "fixture_site.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _registry(tmp: Path) -> Path:
-    path = tmp / "sources.json"
-    path.write_text(json.dumps({"version": 1, "sources": [{
-        "name": "harbourcoins", "title": "Harbour Coins", "domains": [DOMAIN], "home": f"https://{DOMAIN}/",
-        "discovery": [{"kind": "feed", "url": f"https://{DOMAIN}/feed/"}], "comments": "none", "parser": "generic",
-        "politeness": {"download_delay": 1.0, "concurrency": 1}}]}))
-    return path
-
-
 def test_forum_topic_in_a_news_feed_goes_to_the_comment_adapters(tmp_path):
-    with _fixture_site().FixtureSite(SITE, [f"https://{DOMAIN}"]) as site:
-        result = run_crawl(tmp_path / "out", "-a", "source=harbourcoins", "-a", f"base_override={DOMAIN}={site.base}",
-                           "-a", f"registry={_registry(tmp_path)}", "-s", "CONTACT=tests@example.org",
-                           "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", spider="news")
+    result = crawl_fixture_site(tmp_path, SITE, "harbourcoins", "Harbour Coins", DOMAIN)
     assert result.returncode == 0, result.stderr[-3000:]
     stats = result.stats
     assert stats["articles/not_article/forum/to_discussion"] == 1

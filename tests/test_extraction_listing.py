@@ -201,23 +201,9 @@ def test_story_region_needs_few_headlines_inside_it():
 def test_crawl_counts_each_listing_rule(tmp_path):
     """`scrapy crawl news` over a local site whose feed lists one article and two listing pages: one article
     row, and each listing counted under its reason and under the rule that decided it."""
-    import importlib.util
+    from tests.conftest import crawl_fixture_site
 
-    from tests.conftest import run_crawl
-
-    spec = importlib.util.spec_from_file_location("listing_fixture_site",
-                                                  Path(__file__).parent / "fixtures" / "sources" / "fixture_site.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    registry = tmp_path / "sources.json"
-    registry.write_text(json.dumps({"version": 1, "sources": [{
-        "name": "quaycoins", "title": "Quay Coins", "domains": [CRAWL_DOMAIN], "home": f"https://{CRAWL_DOMAIN}/",
-        "discovery": [{"kind": "feed", "url": f"https://{CRAWL_DOMAIN}/feed/"}], "comments": "none",
-        "parser": "generic", "politeness": {"download_delay": 1.0, "concurrency": 1}}]}))
-    with module.FixtureSite(CRAWL_SITE, [f"https://{CRAWL_DOMAIN}"]) as site:
-        result = run_crawl(tmp_path / "out", "-a", "source=quaycoins", "-a", f"base_override={CRAWL_DOMAIN}={site.base}",
-                           "-a", f"registry={registry}", "-s", "CONTACT=tests@example.org",
-                           "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", spider="news")
+    result = crawl_fixture_site(tmp_path, CRAWL_SITE, "quaycoins", "Quay Coins", CRAWL_DOMAIN)
     assert result.returncode == 0, result.stderr[-3000:]
     stats = result.stats
     assert stats["articles/not_article/listing"] == 2

@@ -9,11 +9,9 @@ and DuckDB.
 """
 from __future__ import annotations
 
-import importlib.util
-import json
 from pathlib import Path
 
-from tests.conftest import run_crawl
+from tests.conftest import crawl_fixture_site
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SITE = FIXTURES / "generic" / "paywall_site"
@@ -21,27 +19,8 @@ DOMAIN = "lumenledger.example"
 ORIGINS = [f"https://{DOMAIN}", "https://premiumcoin.example", "https://custodyweekly.example"]
 
 
-def _fixture_site():
-    spec = importlib.util.spec_from_file_location("paywall_fixture_site", FIXTURES / "sources" / "fixture_site.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _registry(tmp: Path) -> Path:
-    path = tmp / "sources.json"
-    path.write_text(json.dumps({"version": 1, "sources": [{
-        "name": "lumenledger", "title": "Lumen Ledger", "domains": [DOMAIN], "home": f"https://{DOMAIN}/",
-        "discovery": [{"kind": "feed", "url": f"https://{DOMAIN}/feed/"}], "comments": "none", "parser": "generic",
-        "politeness": {"download_delay": 1.0, "concurrency": 1}}]}))
-    return path
-
-
 def test_teaser_row_flagged_and_counted_bare_wall_rejected(tmp_path):
-    with _fixture_site().FixtureSite(SITE, ORIGINS) as site:
-        result = run_crawl(tmp_path / "out", "-a", "source=lumenledger", "-a", f"base_override={DOMAIN}={site.base}",
-                           "-a", f"registry={_registry(tmp_path)}", "-s", "CONTACT=tests@example.org",
-                           "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", spider="news")
+    result = crawl_fixture_site(tmp_path, SITE, "lumenledger", "Lumen Ledger", DOMAIN, ORIGINS)
     assert result.returncode == 0, result.stderr[-3000:]
     stats = result.stats
     assert stats["articles/parsed"] == 2
