@@ -48,7 +48,10 @@ XP_UNDER_HEADLINE = etree.XPath("(//h1)[1]/following::text()[not(parent::script 
 XP_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]", smart_strings=False)
 XP_VISIBLE_TEXT_AT = etree.XPath("//body//text()[not(parent::script or parent::style)]")  # (each knows its element)
 # "This article was originally published on 26 Sep 2019 …": the page's own word on its first publication
-ORIGINALLY = re.compile(r"\boriginally\s+(?:published|posted)\b", re.I)
+# (the cases it reads are spelt out, so that a page without ORIGINALLY_WORDS in its source cannot match it;
+# between the words any white space, an &nbsp; or a tag boundary: it is searched in the visible text)
+ORIGINALLY = re.compile(r"\b(?:[Oo]riginally\s+(?:[Pp]ublished|[Pp]osted)|ORIGINALLY\s+(?:PUBLISHED|POSTED))\b")
+ORIGINALLY_WORDS = ("riginally", "RIGINALLY")  # in the raw page: the prefilter, a condition of ORIGINALLY
 ORIGINALLY_DATE_CHARS = 40  # the date must follow within this many characters
 URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:/|-|$)")
 SEL_TAGS = 'meta[property="article:tag"]::attr(content)'
@@ -523,10 +526,11 @@ class ArticlePage:
         """The date after "originally published/posted" in the article's own text (not in a reader comment,
         an <aside> teaser, a related box or the page footer; a note beside the body, outside the extracted
         text, counts): "This article was originally published on 26 Sep 2019 and has been updated since",
-        as (written, YYYY-MM-DD); it wins over an other date when earlier. The raw page is searched first,
-        so pages without the words cost one substring scan."""
+        as (written, YYYY-MM-DD); it wins over an other date when earlier. The raw page is searched first
+        for the word (ORIGINALLY_WORDS: every text ORIGINALLY matches holds one), so pages without it cost
+        a substring scan."""
         root = self.sel.root
-        if not isinstance(self.raw, str) or "riginally " not in self.raw or not ORIGINALLY.search(self.raw) \
+        if not isinstance(self.raw, str) or not any(w in self.raw for w in ORIGINALLY_WORDS) \
                 or not isinstance(getattr(root, "tag", None), str):
             return None
         text = " ".join(" ".join(t.split()) for t in XP_VISIBLE_TEXT_AT(root)
