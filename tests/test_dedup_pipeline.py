@@ -203,6 +203,33 @@ def test_a_batch_of_comments_gives_the_rows_of_comments_one_by_one(tmp_path):
     assert batched.stats.get_value("dedup/comments/signed") == one.stats.get_value("dedup/comments/signed") == 3
 
 
+def test_a_batch_stores_the_signature_bytes_and_band_keys_of_one_by_one_signing(tmp_path, monkeypatch):
+    """The batch path computes each signature's bytes and band keys for the whole batch at once; what reaches
+    the run's scratch file is what signing one by one stores (the real ``RunDocs.add`` runs, its calls are
+    recorded on the way)."""
+    from pipelines.dedup import minhash as mh
+    from pipelines.dedup.run_docs import RunDocs
+
+    stored: dict[str, list] = {"one": [], "batch": []}
+    phase = ["one"]
+    real_add = RunDocs.add
+
+    def recording_add(self, table, rid, chash, published, order_url, version, exact, sig, band_keys=()):
+        band_keys = list(band_keys)
+        stored[phase[0]].append((table, rid, sig, band_keys))
+        return real_add(self, table, rid, chash, published, order_url, version, exact, sig, band_keys)
+
+    monkeypatch.setattr(RunDocs, "add", recording_add)
+    run_records(tmp_path / "one", demo_records(), "r1")
+    phase[0] = "batch"
+    run_batched(tmp_path / "batch", demo_records(), "r1")
+    signed = [row for row in stored["batch"] if row[2] is not None]
+    assert len([row for row in signed if row[0] == "comments"]) == 3
+    assert sorted(stored["one"]) == sorted(stored["batch"])
+    for _, _, sig, bands in signed:
+        assert bands == mh.band_keys(mh.from_bytes(sig)) and len(bands) == mh.BANDS
+
+
 def test_a_record_dropped_or_failing_in_a_batch_leaves_the_others(tmp_path):
     from crawler.items import RecordBatch
     from pipelines.validate import ValidatePipeline
