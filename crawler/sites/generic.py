@@ -53,6 +53,12 @@ XP_VISIBLE_TEXT_AT = etree.XPath("//body//text()[not(parent::script or parent::s
 ORIGINALLY = re.compile(r"\b(?:[Oo]riginally\s+(?:[Pp]ublished|[Pp]osted)|ORIGINALLY\s+(?:PUBLISHED|POSTED))\b")
 ORIGINALLY_WORDS = ("riginally", "RIGINALLY")  # in the raw page: the prefilter, a condition of ORIGINALLY
 ORIGINALLY_DATE_CHARS = 40  # the date must follow within this many characters
+# meta names (lower case) that hold a publication date besides article:published_time / date / pubdate (not a
+# bare Dublin Core "DC.date": many sites write the last change there)
+PUBLISHED_META_NAMES = ("published", "publish-date", "publish_date", "publishdate", "published_date",
+                        "published-date", "pubdate", "pub_date", "article.published", "article:published_time",
+                        "parsely-pub-date", "sailthru.date", "dc.date.issued", "dcterms.issued",
+                        "dcterms.created", "citation_publication_date", "citation_date", "date")
 URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:/|-|$)")
 SEL_TAGS = 'meta[property="article:tag"]::attr(content)'
 SEL_SYNDICATION = ('link[rel="original-source"]::attr(href), link[rel="syndication-source"]::attr(href), '
@@ -563,12 +569,28 @@ class ArticlePage:
                      self.meta("date"), self.meta("pubdate")):
             if _readable_date(cand):
                 return cand.strip()
+        cand = self.published_meta()
+        if cand:
+            return cand
         for obj in self.ld_objects:
             cand = obj.get("datePublished")
             if _readable_date(cand):
                 return cand.strip()
         for css in (SEL_ITEMPROP_PUBLISHED, SEL_TIME_DOM):
             cand = self.select_first(css)
+            if _readable_date(cand):
+                return cand.strip()
+        return None
+
+    def published_meta(self) -> str | None:
+        """A publication date in one of the other meta names CMSs and metadata schemes write it under
+        (PUBLISHED_META_NAMES, any case: "published", "publish-date", "parsely-pub-date", "DC.date.issued",
+        "citation_publication_date" …), the first readable in that list's order."""
+        by_name = {}
+        for name, content in self.metas[1].items():
+            by_name.setdefault(name.strip().lower(), content)
+        for name in PUBLISHED_META_NAMES:
+            cand = by_name.get(name)
             if _readable_date(cand):
                 return cand.strip()
         return None
