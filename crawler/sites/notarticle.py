@@ -416,9 +416,13 @@ def is_wall_message(paragraph: str) -> bool:
 
 
 def teaser_story(body: str | None) -> str:
-    """A teaser's story text: its paragraphs without the wall's own messages."""
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", body or "")]
-    return "\n\n".join(p for p in paragraphs if p and not is_wall_message(p))
+    """A teaser's story text: its paragraphs without the wall's own messages. The wall sits after the story,
+    so only messages after the story's last prose paragraph are cut: a short line of the story that speaks
+    to the reader ("You can now access your rewards from the app.") between two prose paragraphs stays."""
+    paragraphs = [p for p in (p.strip() for p in re.split(r"\n\s*\n", body or "")) if p]
+    last_prose = max((i for i, p in enumerate(paragraphs) if len(p) >= PROSE_MIN_CHARS and not is_wall_message(p)),
+                     default=-1)
+    return "\n\n".join(p for i, p in enumerate(paragraphs) if i <= last_prose or not is_wall_message(p))
 
 
 def is_wall_only(sel: Selector, raw: str, body: str | None) -> bool:
