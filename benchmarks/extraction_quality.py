@@ -265,7 +265,7 @@ def ours_full(page: Page) -> Output:
     r = parse_article(page.url or "https://example.invalid/", page.html, {})
     if isinstance(r, NotArticle):
         return Output(None, saved=False, reason=r.reason + (f"/{r.detail}" if getattr(r, "detail", None) else ""))
-    return Output(r.body_text, title=r.title, authors=r.authors, day=day_of(r.published_at_raw) or day_of(r.published_at))
+    return Output(r.body_text, title=r.title, authors=r.authors, day=day_of(r.published_at) or day_of(r.published_at_raw))
 
 
 def trafilatura_default(page: Page) -> Output:

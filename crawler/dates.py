@@ -117,14 +117,20 @@ def days_shown(text: str) -> set[str]:
     """Days (``YYYY-MM-DD``) written in a text the way pages print them: month names in English
     ("September 4, 2025", "4 Sep 2025"), ISO-like ("2025-09-04") and numeric with a four-digit year
     ("09/04/2025", read both day-first and month-first)."""
-    return {d for _, days in _days_written(text) for d in days}
+    return {d for _, _, days in _days_written(text) for d in days}
 
 
 def first_day_shown(text: str) -> str | None:
     """The first day written in a text that reads one way only ("09/04/2025" does not, "13/04/2025" does)."""
-    for _, days in sorted(_days_written(text), key=lambda pd: pd[0]):
+    found = first_date_shown(text)
+    return found[1] if found else None
+
+
+def first_date_shown(text: str) -> tuple[str, str] | None:
+    """:func:`first_day_shown` with the date as it is written there: ("Sep. 4th 2025", "2025-09-04")."""
+    for start, end, days in sorted(_days_written(text), key=lambda pd: pd[0]):
         if len(days) == 1:
-            return next(iter(days))
+            return text[start:end], next(iter(days))
     return None
 
 
@@ -132,10 +138,10 @@ _YEAR = re.compile(r"(?<!\d)(?:19|20|21)\d\d(?!\d)")
 _AROUND_YEAR = (28, 8)  # characters before / after a year that a date around it can take
 
 
-def _days_written(text: str) -> list[tuple[int, set[str]]]:
-    """(position, the days a date written there can be) for every date written in the text. Every date
+def _days_written(text: str) -> list[tuple[int, int, set[str]]]:
+    """(start, end, the days a date written there can be) for every date written in the text. Every date
     pattern holds a four-digit year, so only the stretches around years are searched."""
-    out: list[tuple[int, set[str]]] = []
+    out: list[tuple[int, int, set[str]]] = []
     if not text:
         return out
     spans: list[list[int]] = []
@@ -147,15 +153,15 @@ def _days_written(text: str) -> list[tuple[int, set[str]]]:
             spans.append([start, end])
     seen: set[int] = set()
     for start, end in spans:
-        for pos, days in _days_in(text[start:end]):
+        for pos, stop, days in _days_in(text[start:end]):
             if start + pos not in seen:
                 seen.add(start + pos)
-                out.append((start + pos, days))
+                out.append((start + pos, start + stop, days))
     return out
 
 
-def _days_in(text: str) -> list[tuple[int, set[str]]]:
-    out: list[tuple[int, set[str]]] = []
+def _days_in(text: str) -> list[tuple[int, int, set[str]]]:
+    out: list[tuple[int, int, set[str]]] = []
     found: set[str] = set()
 
     def add(y: int, m: int, d: int) -> None:
@@ -176,19 +182,25 @@ def _days_in(text: str) -> list[tuple[int, set[str]]]:
                 add(int(g[3]), int(g[2]), int(g[0]))  # day first
                 add(int(g[3]), int(g[0]), int(g[2]))  # month first
             if found:
-                out.append((match.start(), found))
+                out.append((match.start(), match.end(), found))
     return out
 
 
 def first_day_in(texts, chunk: int = 4000) -> str | None:
     """:func:`first_day_shown` over a sequence of texts (a page's text nodes in order), read a few thousand
     characters at a time so a page whose date sits near the top is not read to the end."""
+    found = first_date_in(texts, chunk)
+    return found[1] if found else None
+
+
+def first_date_in(texts, chunk: int = 4000) -> tuple[str, str] | None:
+    """:func:`first_day_in` with the date as it is written: (text as written, ``YYYY-MM-DD``)."""
     buf = ""
     for t in texts:
         buf = f"{buf} {t}"
         if len(buf) >= chunk:
-            found = first_day_shown(buf)
+            found = first_date_shown(buf)
             if found:
                 return found
             buf = buf[-40:]  # a date cut by the chunk's end is read with the next chunk
-    return first_day_shown(buf) if buf.strip() else None
+    return first_date_shown(buf) if buf.strip() else None

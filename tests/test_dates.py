@@ -33,3 +33,12 @@ def test_days_shown_reads_dotted_and_dashed_month_names():
     assert days_shown("posted 25.Jun.2019 by the desk") == {"2019-06-25"}
     assert days_shown("3-Mar-2024") == {"2024-03-03"}
     assert days_shown("7 Feb. 2025") == {"2025-02-07"}
+
+
+def test_first_date_shown_gives_the_date_as_written_with_its_day():
+    from crawler.dates import first_date_in, first_date_shown
+
+    assert first_date_shown("Filed Sep. 4th 2025 by the desk") == ("Sep. 4th 2025", "2025-09-04")
+    assert first_date_shown("on 09/04/2025, then 13/04/2025") == ("13/04/2025", "2025-04-13")
+    assert first_date_shown("no date here, only 2025") is None
+    assert first_date_in(["Posted on", "March 2, 2021", "by Jo"]) == ("March 2, 2021", "2021-03-02")

@@ -4,8 +4,9 @@ Each case has ``input.html`` and ``expected.json``. Keys in expected.json:
 
 * ``url`` (required): the URL the page is parsed as;
 * ``not_article``: the expected NotArticle reason, or null for an article;
-* for articles: ``title``, ``authors``, ``published_at`` (ISO, UTC), ``published_day`` (the day the page
-  published on, in the site's own time: the ``YYYY-MM-DD`` that ``published_at_raw`` starts with), ``section``, ``tags``, ``canonical_url``,
+* for articles: ``title``, ``authors``, ``published_at`` (ISO, UTC), ``published_at_raw`` (the date string
+  exactly as the page writes it), ``published_day`` (the day the page published on, in the site's own time:
+  the day of ``published_at`` in the offset the record gives it), ``section``, ``tags``, ``canonical_url``,
   ``body_first_words`` / ``body_last_words`` (the body starts / ends with them), ``body_includes`` /
   ``body_excludes`` (substrings), ``body_counts`` ({substring: times it occurs}), ``is_paywalled``; a key that
   is absent is not checked;
@@ -58,8 +59,10 @@ def test_case(case):
     if "published_at" in exp:
         want = datetime.fromisoformat(exp["published_at"]) if exp["published_at"] else None
         assert result.published_at == want
+    if "published_at_raw" in exp:
+        assert result.published_at_raw == exp["published_at_raw"]
     if "published_day" in exp:
-        assert (result.published_at_raw or "")[:10] == exp["published_day"], result.published_at_raw
+        assert result.published_at is not None and result.published_at.date().isoformat() == exp["published_day"]
     text = result.body_text
     if "body_first_words" in exp:
         assert text.startswith(exp["body_first_words"]), text[:120]

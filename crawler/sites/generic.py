@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date
+from datetime import date, datetime, timezone
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -18,7 +18,7 @@ from lxml import etree
 from parsel.csstranslator import css2xpath
 
 from crawler import ids
-from crawler.dates import days_shown, first_day_in, first_day_shown, own_offset, read_date, written_in_utc
+from crawler.dates import days_shown, first_date_in, first_date_shown, own_offset, read_date, written_in_utc
 from crawler.htmltext import element_text, html_to_text, normalise_whitespace
 from crawler.items import ArticleRecord
 from crawler.parsed_html import parsed_html
@@ -48,8 +48,17 @@ XP_UNDER_HEADLINE = etree.XPath("(//h1)[1]/following::text()[not(parent::script 
 XP_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]", smart_strings=False)
 XP_VISIBLE_TEXT_AT = etree.XPath("//body//text()[not(parent::script or parent::style)]")  # (each knows its element)
 # "This article was originally published on 26 Sep 2019 …": the page's own word on its first publication
-ORIGINALLY = re.compile(r"\boriginally\s+(?:published|posted)\b", re.I)
+# (the cases it reads are spelt out, so that a page without ORIGINALLY_WORDS in its source cannot match it;
+# between the words any white space, an &nbsp; or a tag boundary: it is searched in the visible text)
+ORIGINALLY = re.compile(r"\b(?:[Oo]riginally\s+(?:[Pp]ublished|[Pp]osted)|ORIGINALLY\s+(?:PUBLISHED|POSTED))\b")
+ORIGINALLY_WORDS = ("riginally", "RIGINALLY")  # in the raw page: the prefilter, a condition of ORIGINALLY
 ORIGINALLY_DATE_CHARS = 40  # the date must follow within this many characters
+# meta names (lower case) that hold a publication date besides article:published_time / date / pubdate (not a
+# bare Dublin Core "DC.date": many sites write the last change there)
+PUBLISHED_META_NAMES = ("published", "publish-date", "publish_date", "publishdate", "published_date",
+                        "published-date", "pubdate", "pub_date", "article.published", "article:published_time",
+                        "parsely-pub-date", "sailthru.date", "dc.date.issued", "dcterms.issued",
+                        "dcterms.created", "citation_publication_date", "citation_date", "date")
 URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:/|-|$)")
 SEL_TAGS = 'meta[property="article:tag"]::attr(content)'
 SEL_SYNDICATION = ('link[rel="original-source"]::attr(href), link[rel="syndication-source"]::attr(href), '
@@ -492,41 +501,57 @@ class ArticlePage:
         return []
 
     def published_at_raw(self) -> str | None:
-        """The publication date the page states, the article's own first: its JSON-LD datePublished, the
+        """The publication date string exactly as the page writes it (see :meth:`publication`)."""
+        return self.publication[0]
+
+    def published_at(self) -> datetime | None:
+        """The instant :meth:`published_at_raw` names, given in the site's own offset where the page shows it
+        (its day is the day the site published on; the Parquet column holds the same instant in UTC)."""
+        return self.publication[1]
+
+    @cached_property
+    def publication(self) -> tuple[str | None, datetime | None]:
+        """(date string as found, the instant it names). The page's own first: its JSON-LD datePublished, the
         article:published_time / date / pubdate meta tags, then a datePublished of any other JSON-LD object
         (a WebPage beside the article), microdata datePublished, the first <time datetime>; else a date
-        found on the page (:meth:`found_date`). The modified date is never taken for it."""
+        found on the page (:meth:`found_date`). A day printed under the headline well before the declared
+        date (:meth:`printed_earlier`) or an earlier "originally published" day (:meth:`stated_original`)
+        wins. The modified date is never taken for it."""
         declared = self.declared_published()
-        chosen = self.found_date() if declared is None else \
-            self.printed_earlier(declared) or self.local_time(declared) or declared
-        original = self.stated_original()
-        if original and (read_date(chosen) is None or original < _own_day(chosen)):
+        if declared is None:
+            chosen = _as_day(self.found_date()) or (None, None)
+        else:
+            chosen = _as_day(self.printed_earlier(declared)) or \
+                (declared, self.local_time(declared) or _in_own_offset(declared))
+        original = _as_day(self.stated_original())
+        if original and (chosen[1] is None or original[1].date() < chosen[1].date()):
             return original
         return chosen
 
-    def stated_original(self) -> str | None:
-        """The day after "originally published/posted" in the article's own text (not in a reader comment,
+    def stated_original(self) -> tuple[str, str] | None:
+        """The date after "originally published/posted" in the article's own text (not in a reader comment,
         an <aside> teaser, a related box or the page footer; a note beside the body, outside the extracted
         text, counts): "This article was originally published on 26 Sep 2019 and has been updated since",
-        YYYY-MM-DD; it wins over an other date when earlier. The raw page is searched first, so pages
-        without the words cost one substring scan."""
+        as (written, YYYY-MM-DD); it wins over an other date when earlier. The raw page is searched first
+        for the word (ORIGINALLY_WORDS: every text ORIGINALLY matches holds one), so pages without it cost
+        a substring scan."""
         root = self.sel.root
-        if not isinstance(self.raw, str) or "riginally " not in self.raw or not ORIGINALLY.search(self.raw) \
+        if not isinstance(self.raw, str) or not any(w in self.raw for w in ORIGINALLY_WORDS) \
                 or not isinstance(getattr(root, "tag", None), str):
             return None
         text = " ".join(" ".join(t.split()) for t in XP_VISIBLE_TEXT_AT(root)
                         if t.strip() and not _beside_article(t.getparent(), page_footer=True))
         for m in ORIGINALLY.finditer(text):
-            day = first_day_shown(text[m.end():m.end() + ORIGINALLY_DATE_CHARS])
-            if day:
-                return day
+            found = first_date_shown(text[m.end():m.end() + ORIGINALLY_DATE_CHARS])
+            if found:
+                return found
         return None
 
-    def local_time(self, declared: str) -> str | None:
+    def local_time(self, declared: str) -> datetime | None:
         """A publication time written in UTC, given in the site's own offset (that of its ``<time
         datetime>`` stamps) when the local day is the day in the URL: "2025-12-19T02:41:41Z" on
-        ``/2025/12/18/…`` beside "21:46-05:00" stamps is "2025-12-18T21:41:41-05:00" (the same instant, the
-        day the site published it on). ISO string or None."""
+        ``/2025/12/18/…`` beside "21:46-05:00" stamps is 2025-12-18T21:41:41-05:00 (the same instant, the
+        day the site published it on). Aware datetime or None."""
         m = URL_DATE.search(self.url or "")
         if not m or not written_in_utc(declared):
             return None
@@ -537,13 +562,16 @@ class ArticlePage:
         if local.date() == dt.date() or \
                 (local.year, local.month, local.day) != tuple(int(g) for g in m.groups()):
             return None
-        return local.isoformat()
+        return local
 
     def declared_published(self) -> str | None:
         for cand in (self.ld.get("datePublished"), self.article_meta("published_time"),
                      self.meta("date"), self.meta("pubdate")):
             if _readable_date(cand):
                 return cand.strip()
+        cand = self.published_meta()
+        if cand:
+            return cand
         for obj in self.ld_objects:
             cand = obj.get("datePublished")
             if _readable_date(cand):
@@ -554,41 +582,56 @@ class ArticlePage:
                 return cand.strip()
         return None
 
-    def printed_earlier(self, declared: str) -> str | None:
+    def published_meta(self) -> str | None:
+        """A publication date in one of the other meta names CMSs and metadata schemes write it under
+        (PUBLISHED_META_NAMES, any case: "published", "publish-date", "parsely-pub-date", "DC.date.issued",
+        "citation_publication_date" …), the first readable in that list's order."""
+        by_name = {}
+        for name, content in self.metas[1].items():
+            by_name.setdefault(name.strip().lower(), content)
+        for name in PUBLISHED_META_NAMES:
+            cand = by_name.get(name)
+            if _readable_date(cand):
+                return cand.strip()
+        return None
+
+    def printed_earlier(self, declared: str) -> tuple[str, str] | None:
         """The day printed under the headline (its first TEXTS_UNDER_HEADLINE texts) when it is more than
         a day before the declared publication date and the declared day is printed nowhere on the page:
         the declared date is then a later re-publication or migration stamp and the printed day the
-        publication ("Posted on March 2, 2021" over a datePublished of 2025). YYYY-MM-DD or None."""
+        publication ("Posted on March 2, 2021" over a datePublished of 2025). (written, YYYY-MM-DD) or None."""
         root = self.sel.root
         dt = read_date(declared)
         if dt is None or not isinstance(getattr(root, "tag", None), str):
             return None
         under = [t for t in XP_UNDER_HEADLINE(root) if not _beside_article(t.getparent())]
-        printed = first_day_in(under) if under else None
-        if not printed or (dt.date() - date.fromisoformat(printed)).days <= 1:
+        printed = first_date_in(under) if under else None
+        if not printed or (dt.date() - date.fromisoformat(printed[1])).days <= 1:
             return None
         declared_day = dt.date().isoformat()
         if declared_day in days_shown(" ".join(XP_VISIBLE_TEXT(root))):
             return None
         return printed
 
-    def found_date(self) -> str | None:
-        """No structured date: a date in the URL (``/2026/03/14/``), else the first full date written in the
-        page's visible text (the byline's, on most pages; a bare year, as in a copyright line, is no date),
-        else htmldate's quick search; as YYYY-MM-DD, None when none is found."""
+    def found_date(self) -> tuple[str, str] | None:
+        """No structured date: a date in the URL (``/2026/03/14/``, written "2026/03/14"), else the first full
+        date written in the page's visible text (the byline's, on most pages; a bare year, as in a copyright
+        line, is no date), else htmldate's quick search (which gives only its YYYY-MM-DD, so that is the
+        string); as (written, YYYY-MM-DD), None when none is found."""
         m = URL_DATE.search(self.url or "")
         if m and 1 <= int(m.group(2)) <= 12 and 1 <= int(m.group(3)) <= 31:
-            return f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+            return m.group(0).strip("/-"), f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
         root = self.sel.root
         if not isinstance(getattr(root, "tag", None), str):
             return None
-        found = first_day_in(XP_VISIBLE_TEXT(root))
+        found = first_date_in(XP_VISIBLE_TEXT(root))
         if found:
             return found
         try:
-            return find_date(root, url=self.url, extensive_search=False, original_date=True)
+            day = find_date(root, url=self.url, extensive_search=False, original_date=True)
         except Exception:  # htmldate on odd markup: no date rather than no article
             return None
+        return (day, day) if day and DAY.fullmatch(day) else None
 
     def modified_at_raw(self) -> str | None:
         for cand in (self.ld.get("dateModified"), self.article_meta("modified_time"), self.og("updated_time")):
@@ -671,11 +714,11 @@ class ArticlePage:
         if not title:
             return NotArticle("no_title", self.url)
         canon = self.canonical_url()
-        pub_raw, mod_raw = self.published_at_raw(), self.modified_at_raw()
+        mod_raw = self.modified_at_raw()
         return ArticleRecord(
             article_id=ids.article_id(canon), url=self.url, canonical_url=canon, site=site_of(canon),
             title=title, body_text=body, summary=self.summary(), authors=self.authors(),
-            authors_raw=self.authors_raw(), published_at=read_date(pub_raw), published_at_raw=pub_raw,
+            authors_raw=self.authors_raw(), published_at=self.published_at(), published_at_raw=self.published_at_raw(),
             modified_at=read_date(mod_raw), section=self.section(), tags=self.tags(), image_url=self.image_url(),
             syndicated_from=self.syndicated_from(), is_paywalled=paywalled, parser=self.parser,
         )
@@ -851,12 +894,17 @@ def _beside_article(el, page_footer: bool = False) -> bool:
         (page_footer and "footer" in tags and "article" not in tags)
 
 
-def _own_day(stamp: str) -> str:
-    """The day of a timestamp in the offset it is written in ("2021-03-12T22:00:00-05:00" is 2021-03-12,
-    not the UTC day 2021-03-13), YYYY-MM-DD; a stamp without an offset is read as UTC."""
+def _in_own_offset(stamp: str) -> datetime | None:
+    """The instant a timestamp names, in the offset it is written in ("2021-03-12T22:00:00-05:00" stays
+    on 2021-03-12, not the UTC day 2021-03-13); a stamp without an offset is read as UTC. None if unread."""
     dt = read_date(stamp)
     offset = own_offset([stamp])
-    return (dt.astimezone(offset) if offset else dt).date().isoformat()
+    return dt.astimezone(offset) if dt is not None and offset else dt
+
+
+def _as_day(found: tuple[str, str] | None) -> tuple[str, datetime] | None:
+    """(date as written, YYYY-MM-DD) → (date as written, that day at midnight UTC)."""
+    return (found[0], datetime.fromisoformat(found[1]).replace(tzinfo=timezone.utc)) if found else None
 
 
 def _not_a_handle(text: str) -> bool:

@@ -128,6 +128,7 @@ _HOLDERS_OF_BEFORE = re.compile(r"(?<!\w)(?:holders|owners|détenteurs|titulaire
                                 r"dos|von|di|dei)\s*$")
 _POSSESSIVE_AFTER = re.compile(r"^['’]s?(?!\w)")
 _QUOTES = "USDT|USDC|BUSD|USD|BTC|ETH|EUR|KRW|JPY"
+_GLUED_QUOTES = ("USD", "BTC", "ETH", "EUR", "KRW", "JPY")  # every quote of _QUOTES contains one
 _PAIR_AFTER = re.compile(rf"^[/-](?:{_QUOTES})\b")
 _PAIR_BEFORE = re.compile(r"(?:USDT|USDC|USD|BTC|ETH|EUR)/$")
 _UNIT_AFTER = re.compile(r"^\s+(?:tokens?|coins?|Token|Coins?|holders?|stakers?|whales|hodlers|bagholders|validators?|transactions|"
@@ -269,10 +270,19 @@ class AssetMatcher:
         thread) already names for sure, which count as a strong signal for their ambiguous spellings."""
         if not text:
             return []
-        text = _URLS.sub(lambda m: " " * len(m.group()), text)
+        return self.tag_spellings(*self.spellings(text), language, known)
+
+    def spellings(self, text: str) -> tuple[str, list]:
+        """The text as the rules read it (URLs and e-mail addresses blanked, glued pairs split: DOTUSDT ->
+        DOT/USDT) and the registry spellings found in it, ``(start, end, Form)``, the quote side of a trading
+        pair left out. Depends on the text only, so one comment's spellings serve both passes of a thread
+        (:func:`pipelines.assets.step.tag_entries`)."""
+        if "://" in text or "www." in text.lower():  # _URLS can match nowhere else (cheap test first)
+            text = _URLS.sub(lambda m: " " * len(m.group()), text)
         if "@" in text:
             text = _EMAILS.sub(lambda m: " " * len(m.group()), text)
-        text = self.glued_pair.sub(lambda m: m.group(1) + "/" + m.group(2), text)
+        if any(q in text for q in _GLUED_QUOTES):  # a glued pair ends in one of these (exact case)
+            text = self.glued_pair.sub(lambda m: m.group(1) + "/" + m.group(2), text)
         hits, last_end = [], -2
         for m in self.pattern.finditer(text):
             if m.start() == last_end + 1 and text[last_end] in "/-" and hits:
@@ -280,6 +290,11 @@ class AssetMatcher:
                 continue
             hits.append((m.start(), m.end(), self.form_of(m.group())))
             last_end = m.end()
+        return text, hits
+
+    def tag_spellings(self, text: str, hits: list, language: str | None = None,
+                      known: frozenset | set = frozenset()) -> list[str]:
+        """:meth:`tag` on what :meth:`spellings` found in the text."""
         if not hits:
             return []
         found = {f.ticker for _, _, f in hits if not f.ambiguous}

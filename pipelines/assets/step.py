@@ -52,7 +52,7 @@ def tag_entries(entries: list, matcher: AssetMatcher) -> list:
     for e in entries:
         if e is not None and e[0] == "t" and not e[1] and e[3]:
             titles[e[2]] = set(matcher.tag(e[3], None))
-    comments = []
+    comments = []  # (index, the text as the rules read it, its spellings): the second pass reuses them
     for i, e in enumerate(entries):
         if e is None:
             continue
@@ -62,14 +62,17 @@ def tag_entries(entries: list, matcher: AssetMatcher) -> list:
         elif kind == "a":
             out[i] = matcher.tag(text, language)
         elif kind == "c":
-            out[i] = matcher.tag(text, language)
+            read, hits = matcher.spellings(text) if text else ("", [])
+            out[i] = matcher.tag_spellings(read, hits, language)
             per_thread.setdefault(thread_id, set()).update(out[i])
-            comments.append(i)
-    for i in comments:
-        kind, _, thread_id, text, language = entries[i]
+            comments.append((i, read, hits))
+    for i, read, hits in comments:
+        _, _, thread_id, _, language = entries[i]
         known = per_thread[thread_id] | titles.get(thread_id, set())
-        if known - set(out[i]):
-            out[i] = matcher.tag(text, language, known=known)
+        # only an ambiguous spelling of a known asset can change the answer: with none, every rule sees the
+        # same spellings and the same settled set as in the first pass
+        if known - set(out[i]) and any(f.ambiguous and f.ticker in known for _, _, f in hits):
+            out[i] = matcher.tag_spellings(read, hits, language, known=known)
     for i, e in enumerate(entries):
         if e is not None and e[0] == "t" and not e[1]:
             out[i] = sorted(per_thread.get(e[2], set()) | titles.get(e[2], set()))

@@ -78,8 +78,11 @@ class NearDedupPipeline:
             if doc is not None:
                 todo.append((record, doc, words))
         if todo:
-            for (record, doc, _), sig in zip(todo, mh.signatures([words for _, _, words in todo])):
-                doc.sig = sig
+            # the labeler stores each signature's bytes and band keys (labels.py scraped): computed here for the
+            # whole batch in one matrix operation, the values band_keys / to_bytes give one by one
+            sigs = mh.signatures([words for _, _, words in todo])
+            for (record, doc, _), sig, bands in zip(todo, sigs, mh.band_keys_matrix(sigs).tolist()):
+                doc.sig, doc.sig_parts = sig, (mh.to_bytes(sig), bands)
                 self.stats.inc_value(f"dedup/{record.table}/signed")
         return batch
 
