@@ -42,10 +42,7 @@ def write_one(output_dir: str, name: str) -> None:
 
 
 class DerivedChild:
-    """A running derive child (:func:`start_derive`); :meth:`results` waits for it. The exporter starts it as soon
-    as the run's files and manifest are published, so it works on the second core while the crawl applies its
-    state deltas (the language worker is idle by then), and waits for it before the run ends: the files are
-    still part of the run (counted, logged) and the exit code still comes after them."""
+    """A running derive child (:func:`start_derive`); :meth:`results` waits for it."""
 
     def __init__(self, names: list[str], proc: subprocess.Popen | None, error: str | None = None):
         self.names, self.proc, self.error = names, proc, error
