@@ -276,6 +276,7 @@ class ParquetExportPipeline:
     def close_spider(self, spider=None):
         if self.refused:
             return
+        derived = None
         try:
             staged = close_tables(self.writers.values())
             labeler = getattr(self.crawler, "dedup_labeler", None)
@@ -294,37 +295,52 @@ class ParquetExportPipeline:
             write_json_atomic(self.staging / JOURNAL, {"run_id": self.run_id, "moves": moves, "manifest": manifest})
             fault_kill("journal", self.fault_kill_at)
 
+            def start_derived(journal):  # files and manifest published: the derived files can be written
+                nonlocal derived  # (a child on the other core) while the state deltas are applied here
+                derived = self._start_derived()
+
             def advance_dedup_state(journal):  # before the journal goes: a kill here is rolled forward
                 if labeler is not None and hasattr(labeler, "commit"):
                     labeler.commit(self.run_id)
 
             finish_commit(self.output, self.staging, self.ctx.state if self.ctx else None,  # atomic renames
-                          after_files=advance_dedup_state, pause=self.fault_commit_pause, kill_at=self.fault_kill_at)
+                          after_files=advance_dedup_state, pause=self.fault_commit_pause, kill_at=self.fault_kill_at,
+                          after_manifest=start_derived)
             record_exit(self.output, self.run_id, *exit_code({**self.stats.get_stats(), "export/committed": True}))
             for m in moves:
                 self.stats.inc_value(f"export/files/{m['table']}")
-            self._write_derived()
+            derived, started = None, derived
+            self._finish_derived(started)
             try:
                 self.staging.parent.rmdir()  # only succeeds when no other run's staging is left
             except OSError:
                 pass
         except Exception as exc:  # noqa: BLE001 - whatever stops the commit, the run must say it was not committed
             self._fail("commit", exc)
+            if derived is not None:  # started before the failure: its files describe what was published
+                self._finish_derived(derived)
             record_exit(self.output, self.run_id, *exit_code({**self.stats.get_stats(), "export/committed": False}))
         self.stats.set_value("export/committed", not self.failed)
 
-    def _write_derived(self) -> None:
-        """Regenerate the files derived from the committed data, in a child process (pipelines/dataset/derive.py:
-        their DuckDB/pyarrow buffers and matplotlib stay out of the crawl's memory): the ``latest/`` view, the card
-        README.md (after it: it lists its configs), croissant.json, report.html, each when its setting is on
-        (the card always). Counted ``export/<name>/written`` or ``export/<name>/failed`` (logged). A failure here
-        never un-commits the run."""
-        from .dataset.derive import derive_in_child
+    def _start_derived(self):
+        """Start regenerating the files derived from the committed data, in a child process
+        (pipelines/dataset/derive.py: their DuckDB/pyarrow buffers and matplotlib stay out of the crawl's memory):
+        the ``latest/`` view, the card README.md (after it: it lists its configs), croissant.json, report.html, each
+        when its setting is on (the card always). Started as soon as the files and manifest are published, so it
+        runs on the other core while the state deltas are applied; :meth:`_finish_derived` waits for it."""
+        from .dataset.derive import start_derive
 
         settings = self.crawler.settings
         names = [n for n, setting in (("latest", "LATEST_AT_COMMIT"), ("card", None), ("croissant", "CROISSANT_AT_COMMIT"),
                                       ("report", "REPORT_AT_COMMIT")) if setting is None or settings.getbool(setting, True)]
-        for name, error in derive_in_child(self.output, names).items():
+        return start_derive(self.output, names)
+
+    def _finish_derived(self, child) -> None:
+        """Wait for the derived-files child. Counted ``export/<name>/written`` or ``export/<name>/failed`` (logged).
+        A failure here never un-commits the run."""
+        if child is None:
+            return
+        for name, error in child.results().items():
             if error is None:
                 self.stats.inc_value(f"export/{name}/written")
             else:

@@ -88,3 +88,21 @@ def test_batched_signatures_equal_one_by_one():
     assert together.shape == (len(lists), mh.NUM_PERM)
     for words, row in zip(lists, together):
         assert np.array_equal(row, mh.signature(mh.shingle_hashes(words)))
+
+
+def test_band_keys_of_many_signatures_equal_one_by_one():
+    """The commit computes the band keys of 2,000 signatures per pass (labels.band_keys_of): the same keys as
+    the per-record band_keys, in the same order; keeps_signature says which rows state_row keeps a signature for."""
+    from pipelines.dedup.labels import band_keys_of, keeps_signature, state_row
+
+    sigs = [mh.to_bytes(mh.text_signature(story(i, i))) for i in range(40)]
+    assert band_keys_of(sigs) == [mh.band_keys(mh.from_bytes(s)) for s in sigs]
+    assert band_keys_of([]) == []
+    for label, drop, kept in [(None, False, True), (("x", "near", "c"), False, True), (("x", "content", "c"), False, False),
+                              (("x", "near", "c"), True, False), ((None, None, "c"), True, True)]:
+        assert keeps_signature(label, sigs[0], drop) is kept
+        row = state_row("id1", "h", 1, None, "u", label, sigs[0], "run", drop, band_keys_of([sigs[0]])[0])
+        plain = state_row("id1", "h", 1, None, "u", label, sigs[0], "run", drop)
+        assert row == plain
+        assert (row is not None and row[0].sig is not None) is kept
+    assert keeps_signature(None, None, False) is False

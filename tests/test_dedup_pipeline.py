@@ -268,3 +268,33 @@ def test_failed_records_count_as_data_lost(tmp_path):
     assert stats["pipeline/drop_errors"] == 3
     assert exit_code({**stats, "export/committed": True})[0] == DATA_LOST
     assert exporter.stats is crawler.stats
+
+
+def test_a_second_run_labels_the_same_whatever_the_order_its_records_arrive_in(tmp_path):
+    """Cross-run clusters (representatives committed by run 1) and ties in the representative's order (same
+    published_at, no published_at): run 2's records in two arrival orders give the same rows and labels."""
+    long_text = " ".join(f"token{i}" for i in range(40)) + " a reply copied across threads"
+    run1_text = " ".join(f"word{i}" for i in range(40)) + " which is a long comment posted twice"  # demo_records'
+    results = []
+    for seed in range(2):
+        out = tmp_path / f"o{seed}"
+        run_records(out, demo_records("r1"), "r1")
+        again = demo_records("r2") + [comment("6", long_text, 7, "r2"), comment("7", long_text, 7, "r2"),
+                                      comment("8", long_text + " again", 7, "r2", host="http://b.example")]
+        undated = comment("9", long_text, 0, "r2", host="http://c.example")
+        undated.published_at = None
+        again += [undated, comment("10", run1_text, 0, "r2", host="http://c.example")]
+        random.Random(seed).shuffle(again)
+        run_records(out, again, f"r2-{seed}")
+        results.append({t: sorted((r[k], r["version"], r["duplicate_of"], r["duplicate_reason"], r["cluster_id"])
+                                  for r in rows(out, t)) for t, k in (("articles", "article_id"),
+                                                                      ("comments", "comment_id"))})
+    assert results[0] == results[1]
+    labelled = [r for r in results[0]["comments"] if r[2] is not None]
+    first = comment_id("wordpress", "http://a.example", "2")  # run 1's representative of that text
+    assert (comment_id("wordpress", "http://c.example", "10"), 1, first, "content", first) in labelled
+    six, seven = comment_id("wordpress", "http://a.example", "6"), comment_id("wordpress", "http://a.example", "7")
+    rep, other = min(six, seven), max(six, seven)  # same minute, same page: the smaller stable id wins
+    assert (other, 1, rep, "content", rep) in labelled
+    assert (comment_id("wordpress", "http://c.example", "9"), 1, rep, "content", rep) in labelled  # undated: last
+    assert (comment_id("wordpress", "http://b.example", "8"), 1, rep, "near", rep) in labelled

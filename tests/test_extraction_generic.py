@@ -76,6 +76,17 @@ def test_case(case):
         assert text.count(s) == n, (s, text.count(s))
 
 
+
+@pytest.mark.parametrize("words", ["ORIGINALLY published", "Originally PUBLISHED", "originally posted"])
+def test_originally_published_is_read_in_any_case(words):
+    """The date_originally_published case with its words in another case or verb: the same earlier day."""
+    body, exp = load("date_originally_published")
+    assert b"originally published" in body
+    result = parse_article(exp["url"], body.replace(b"originally published", words.encode()), {})
+    assert isinstance(result, ArticleRecord)
+    assert result.published_at == datetime.fromisoformat(exp["published_at"])
+    assert result.published_at_raw == exp["published_at_raw"]
+
 def test_string_and_bytes_give_the_same_record():
     body, exp = load("jsonld_article")
     a, b = parse_article(exp["url"], body, {}), parse_article(exp["url"], body.decode("utf-8"), {})

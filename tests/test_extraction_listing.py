@@ -36,7 +36,7 @@ def load(case: str) -> tuple[str, dict]:
 def test_every_rule_has_a_fixture():
     rules = {load(c)[1]["detail"] for c in LISTING_CASES}
     assert {"declared_collection", "link_region", "teaser_region", "thin_linked", "weak_region", "cms_template",
-            "paginated", "dated_cards", "page_teasers"} <= rules
+            "paginated", "dated_cards", "page_teasers", "headed_links"} <= rules
     assert len(ARTICLE_CASES) >= 3
 
 
@@ -360,3 +360,54 @@ def test_page_teasers_need_a_long_run_of_same_site_cards():
     with_guide = html.replace("</div>\n<div class=\"product-grid\">", guide + "</div>\n<div class=\"product-grid\">")
     assert with_guide != html
     assert isinstance(parse_article(exp["url"], with_guide, {}), ArticleRecord)
+
+
+HEADED_ENTRY = re.compile(r'<h2><a href="([^"]+)">([^<]+)</a></h2><p>(.*?)</p>')
+
+
+def test_headed_links_need_headings_that_link_to_the_site():
+    """A section front whose every item opens with a heading linking to the item's page: the headings are what
+    decide (the same items with plain headings and a "Read more" link, headings linking to another site, one
+    item fewer than the threshold, or a JSON-LD NewsArticle: an article)."""
+    html, exp = load("listing_headed_links")
+    _, sel = parsed_html(html)
+    from crawler.sites import maintext
+    assert notarticle.listing.headed_links(maintext.choose(sel.root), exp["url"]) == 32
+    plain = HEADED_ENTRY.sub(r'<h2>\2</h2><p>\3 <a href="\1">Read more</a></p>', html)
+    assert plain.count("Read more") == 32
+    assert isinstance(parse_article(exp["url"], plain, {}), ArticleRecord)
+    elsewhere = html.replace('<h2><a href="/markets/', '<h2><a href="https://wire.example/markets/')
+    assert isinstance(parse_article(exp["url"], elsewhere, {}), ArticleRecord)
+    entries = html.split('<div class="entry">')
+    fewer = '<div class="entry">'.join(entries[:notarticle.HEADED_LINKS_MIN]) + "</div></main></body></html>"
+    assert fewer.count('<div class="entry">') == notarticle.HEADED_LINKS_MIN - 1
+    assert isinstance(parse_article(exp["url"], fewer, {}), ArticleRecord)
+    typed = html.replace("</head>", '<script type="application/ld+json">{"@type": "NewsArticle"}</script></head>')
+    assert isinstance(parse_article(exp["url"], typed, {}), ArticleRecord)
+
+
+def test_a_list_article_with_linked_section_headings_stays_article():
+    """A review round-up whose section headings link to the site's full reviews. Grown to three times as many
+    sections (36, past HEADED_LINKS_MIN) it is still an article: each section is prose, not an excerpt; cut to
+    one short line per section, it reads as a section front."""
+    html, exp = load("listing_like_article_linked_headings")
+    head, _, rest = html.partition("<h2>")
+    sections, _, tail = ("<h2>" + rest).rpartition("</p>\n<p>None of these")
+    tail = "</p>\n<p>None of these" + tail
+    grown = sections
+    for n in (2, 3):
+        grown += "</p>\n" + re.sub(r'href="/reviews/([^"]+)"', rf'href="/reviews/\1-part-{n}"',
+                                    sections.replace("hardware wallet review", f"hardware wallet review, mark {n}")
+                                    .replace("</p>", f" The mark {n} model behaves the same way.</p>"))
+    grown_html = head + grown + tail
+    _, sel = parsed_html(grown_html)
+    from crawler.sites import maintext
+    assert notarticle.listing.headed_links(maintext.choose(sel.root), exp["url"]) == 36
+    result = parse_article(exp["url"], grown_html, {})
+    assert isinstance(result, ArticleRecord), getattr(result, "detail", None)
+    assert result.body_text.startswith(exp["body_first_words"])
+    lines = iter(range(1, 100))
+    short = re.sub(r"(</h2>)(\s*<p>[^<]*</p>)+", lambda m: m.group(1) + f"<p>Summary {next(lines)}: one line on how "
+                   "this wallet did in our tests, with the full review a click away.</p>", grown_html)
+    assert short.count("one line on how") == 36
+    assert parse_article(exp["url"], short, {}).detail == "headed_links"

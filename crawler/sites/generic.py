@@ -48,11 +48,17 @@ XP_UNDER_HEADLINE = etree.XPath("(//h1)[1]/following::text()[not(parent::script 
 XP_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]", smart_strings=False)
 XP_VISIBLE_TEXT_AT = etree.XPath("//body//text()[not(parent::script or parent::style)]")  # (each knows its element)
 # "This article was originally published on 26 Sep 2019 …": the page's own word on its first publication
-# (the cases it reads are spelt out, so that a page without ORIGINALLY_WORDS in its source cannot match it;
-# between the words any white space, an &nbsp; or a tag boundary: it is searched in the visible text)
-ORIGINALLY = re.compile(r"\b(?:[Oo]riginally\s+(?:[Pp]ublished|[Pp]osted)|ORIGINALLY\s+(?:PUBLISHED|POSTED))\b")
-ORIGINALLY_WORDS = ("riginally", "RIGINALLY")  # in the raw page: the prefilter, a condition of ORIGINALLY
+# (in any case, "ORIGINALLY published", "Originally PUBLISHED"; between the words any white space, an &nbsp; or a
+# tag boundary: it is searched in the visible text)
+ORIGINALLY = re.compile(r"\boriginally\s+(?:published|posted)\b", re.I)
+ORIGINALLY_WORD = re.compile("originally", re.I)  # in the raw page: the prefilter, a condition of ORIGINALLY
 ORIGINALLY_DATE_CHARS = 40  # the date must follow within this many characters
+# meta names (lower case) that hold a publication date besides article:published_time / date / pubdate (not a
+# bare Dublin Core "DC.date": many sites write the last change there)
+PUBLISHED_META_NAMES = ("published", "publish-date", "publish_date", "publishdate", "published_date",
+                        "published-date", "pubdate", "pub_date", "article.published", "article:published_time",
+                        "parsely-pub-date", "sailthru.date", "dc.date.issued", "dcterms.issued",
+                        "dcterms.created", "citation_publication_date", "citation_date", "date")
 URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:/|-|$)")
 SEL_TAGS = 'meta[property="article:tag"]::attr(content)'
 SEL_SYNDICATION = ('link[rel="original-source"]::attr(href), link[rel="syndication-source"]::attr(href), '
@@ -527,10 +533,10 @@ class ArticlePage:
         an <aside> teaser, a related box or the page footer; a note beside the body, outside the extracted
         text, counts): "This article was originally published on 26 Sep 2019 and has been updated since",
         as (written, YYYY-MM-DD); it wins over an other date when earlier. The raw page is searched first
-        for the word (ORIGINALLY_WORDS: every text ORIGINALLY matches holds one), so pages without it cost
-        a substring scan."""
+        for the word in any case (ORIGINALLY_WORD: every text ORIGINALLY matches holds it), so pages without
+        it cost one scan."""
         root = self.sel.root
-        if not isinstance(self.raw, str) or not any(w in self.raw for w in ORIGINALLY_WORDS) \
+        if not isinstance(self.raw, str) or not ORIGINALLY_WORD.search(self.raw) \
                 or not isinstance(getattr(root, "tag", None), str):
             return None
         text = " ".join(" ".join(t.split()) for t in XP_VISIBLE_TEXT_AT(root)
@@ -563,12 +569,28 @@ class ArticlePage:
                      self.meta("date"), self.meta("pubdate")):
             if _readable_date(cand):
                 return cand.strip()
+        cand = self.published_meta()
+        if cand:
+            return cand
         for obj in self.ld_objects:
             cand = obj.get("datePublished")
             if _readable_date(cand):
                 return cand.strip()
         for css in (SEL_ITEMPROP_PUBLISHED, SEL_TIME_DOM):
             cand = self.select_first(css)
+            if _readable_date(cand):
+                return cand.strip()
+        return None
+
+    def published_meta(self) -> str | None:
+        """A publication date in one of the other meta names CMSs and metadata schemes write it under
+        (PUBLISHED_META_NAMES, any case: "published", "publish-date", "parsely-pub-date", "DC.date.issued",
+        "citation_publication_date" …), the first readable in that list's order."""
+        by_name = {}
+        for name, content in self.metas[1].items():
+            by_name.setdefault(name.strip().lower(), content)
+        for name in PUBLISHED_META_NAMES:
+            cand = by_name.get(name)
             if _readable_date(cand):
                 return cand.strip()
         return None

@@ -101,6 +101,22 @@ def teaser_runs(region: etree._Element, url: str = "", min_unlinked: int = 0) ->
     return runs
 
 
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def headed_links(containers: list, url: str) -> int:
+    """Distinct headline links (:func:`headline_links`) that are headings inside ``containers``: a link in an
+    ``<h2>``..., or a link wrapping one. The region of a section front or a directory is a column of items,
+    each opening with its own heading that links to the item's page; a story's headings name its sections
+    and link nowhere (a table of contents links within the page; a "related" box holds a few)."""
+    found: set = set()
+    for container in containers:
+        for h in container.iter(*HEADINGS):
+            up = h.getparent()
+            found.update(headline_links(up if up is not None and up.tag == "a" else h, url))
+    return len(found)
+
+
 def _link_chars(block: etree._Element) -> int:
     return sum(len(" ".join(a.text_content().split())) for a in block.iter("a"))
 

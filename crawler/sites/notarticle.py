@@ -17,7 +17,11 @@
   headline link to another page of the site; a comment, in a comment section or nested in another
   ``<article>``, is no card, and a link back to this page is no card link) — ``paginated`` and ``dated_cards``
   never on a page whose body class names one item's page (``single``, ``single-post``, ``page`` ...:
-  :func:`listing.item_template`); these three give way when the extractor's region is a story (below); and on a page that does not
+  :func:`listing.item_template`); these three give way when the extractor's region is a story (below);
+  ``headed_links`` (on a page without a JSON-LD article type: the extractor's region holds HEADED_LINKS_MIN or more
+  headings that each link to another item page of the site, with less than HEADED_MAX_PROSE_PER_LINK characters
+  of prose per heading: a section front or directory whose every item opens with its linked headline and an
+  excerpt; a list article's sections are prose); and on a page that does not
   call itself an article at all (no
   ``og:type`` article either): ``link_region`` (the main region the extractor chose is mostly link text: a list
   of teasers), ``teaser_region`` (the region is mostly runs of same-shaped teaser blocks, each a headline link
@@ -100,6 +104,8 @@ THIN_MIN_LINK_SHARE = 0.2     # ... and, with this share of its visible text in 
 WEAK_REGION_MIN_LINK_SHARE = 0.5  # a page whose main region holds little of its prose, half of it links
 PAGINATION_MIN_PAGES = 2      # other numbered pages of the list linked from a pagination block
 DATED_CARDS_MIN = 15          # <article> cards with a date and a headline link to another page of the site
+HEADED_LINKS_MIN = 30         # headings in the extractor's region that each link to another item of the site
+HEADED_MAX_PROSE_PER_LINK = 400  # ... with at most an excerpt of prose each (a list article has sections of it)
 PAGE_TEASERS_MIN_RUN = 15     # teasers in one run anywhere on an untyped page ...
 PAGE_TEASERS_MAX_PROSE = 5000  # ... with less prose of its own than this
 PAGE_TEASER_MIN_UNLINKED = 10  # text of a card besides its links (excerpt, date, price): menu items have none
@@ -269,6 +275,14 @@ def listing_rule(sel: Selector, url: str, body: str | None, declared: bool | Non
             region = maintext.choose(sel.root)
         if not is_story_region(region, url):
             return template
+    if not ld_story and len(heads) >= HEADED_LINKS_MIN:  # (the region's headline links are some of the page's)
+        if region is None:
+            region = maintext.choose(sel.root)
+        headed = listing.headed_links(region, url)
+        if headed >= HEADED_LINKS_MIN and own < HEADED_MAX_PROSE_PER_LINK * headed:
+            # (a region with this many headline links is never a story region; a list article whose every
+            # section heading links to the site's own review has sections of prose, not excerpts)
+            return "headed_links"
     if ld_story or (story if story is not None else calls_itself_article(sel)):
         return None  # an article page may be link-heavy (a round-up, a short post under a big menu)
     if region is None:

@@ -127,11 +127,13 @@ def _recovered_manifest(output: Path, journal: dict, completed_by: str | None) -
 
 def finish_commit(output: Path, staging: Path, state: CrawlState | None, after_files=None,
                   pause: float = 0.0, events: list | None = None, kill_at: str | None = None,
-                  completed_by: str | None = None) -> dict:
+                  completed_by: str | None = None, after_manifest=None) -> dict:
     """Steps 3-4 for a staging dir holding a journal; safe to repeat after a crash at any point.
     ``pause`` (seconds slept after each rename) exists only so kill tests can hit the commit window.
     ``events`` collects what recovery had to work around (a file a compaction already merged, a damaged delta);
-    None means the live commit of this process. ``completed_by``: the run (or tool) that recovers the commit."""
+    None means the live commit of this process. ``completed_by``: the run (or tool) that recovers the commit.
+    ``after_manifest(journal)``: called once the files and the manifest are published, before the state deltas
+    (the exporter starts its derived-files child there)."""
     journal = read_journal(staging)
     live = events is None
     events = events if events is not None else []
@@ -157,6 +159,8 @@ def finish_commit(output: Path, staging: Path, state: CrawlState | None, after_f
     write_json_atomic(manifests / f"{journal['run_id']}.json",
                       journal["manifest"] if live else _recovered_manifest(output, journal, completed_by))
     fault_kill("manifest", kill_at)
+    if after_manifest is not None:
+        after_manifest(journal)
     if state is not None and (staging / DELTA).exists():
         try:
             delta = StateDelta.load(staging / DELTA)

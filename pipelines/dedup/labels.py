@@ -127,20 +127,40 @@ class RecordIntake:
 
 
 def state_row(rid: str, content_hash: str, version: int, published_at, order_url: str, label: tuple | None,
-              sig: bytes | None, run_id: str, drop_duplicates: bool) -> tuple[SeenDoc, list[int]] | None:
+              sig: bytes | None, run_id: str, drop_duplicates: bool,
+              bands: list[int] | None = None) -> tuple[SeenDoc, list[int]] | None:
     """What the dedup state remembers of one record a run wrote, given its label ``(duplicate_of, reason,
     cluster_id)`` (None: in no cluster): the (SeenDoc, LSH band keys) to apply, or None for a duplicate left out
     of the files (DEDUP_DROP_DUPLICATES: not remembered as written either). The one rule every labeler commits
     by: the record points at its representative (itself when it is one or stands alone); a content duplicate
-    keeps no signature nor bands (its representative holds the same ones)."""
+    keeps no signature nor bands (its representative holds the same ones). ``bands``: the band keys of ``sig``
+    when the caller computed them already (:func:`keeps_signature` says for which rows)."""
     dup_of, reason, cluster = label or (None, None, None)
     if drop_duplicates and dup_of is not None:
         return None
     if reason == "content":
         sig = None
-    bands = mh.band_keys(mh.from_bytes(sig)) if sig is not None else []
+    if sig is None:
+        bands = []
+    elif bands is None:
+        bands = mh.band_keys(mh.from_bytes(sig))
     return SeenDoc(rid, content_hash, version, dup_of or cluster or rid, cluster, published_at, order_url, run_id,
                    sig), bands
+
+
+def keeps_signature(label: tuple | None, sig: bytes | None, drop_duplicates: bool) -> bool:
+    """Whether :func:`state_row` keeps this record's signature (and so needs its band keys)."""
+    return sig is not None and not (label and (label[1] == "content" or (drop_duplicates and label[0] is not None)))
+
+
+def band_keys_of(sigs: list[bytes]) -> list[list[int]]:
+    """LSH band keys of many signatures (as bytes) at once: one vectorised pass instead of one per signature."""
+    if not sigs:
+        return []
+    return mh.band_keys_matrix(np.frombuffer(b"".join(sigs), dtype="<u4").reshape(len(sigs), -1)).tolist()
+
+
+_CHANGES_CHUNK = 2000  # records read from the scratch file per vectorised band-key pass
 
 
 @dataclass
@@ -233,10 +253,24 @@ class DedupLabeler(RecordIntake):
         rows = self.run.query(
             "SELECT d.id, d.chash, d.version, d.published, d.order_url, d.node, n.sig FROM docs d "
             "LEFT JOIN nodes n ON n.tbl = d.tbl AND n.node = d.node WHERE d.tbl = ? ORDER BY d.id", (table,))
-        for rid, chash, version, published, order_url, node, sig in rows:
+        chunk: list[tuple] = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= _CHANGES_CHUNK:
+                yield from self._state_rows(chunk, done, run_id)
+                chunk = []
+        yield from self._state_rows(chunk, done, run_id)
+
+    def _state_rows(self, chunk: list[tuple], done: _TableLabels, run_id: str):
+        labelled = []
+        for rid, chash, version, published, order_url, node, sig in chunk:
             hit = done.by_node.get(node)
-            row = state_row(rid, chash, version, published, order_url, _label(rid, chash, *hit) if hit else None,
-                            sig, run_id, self.drop_duplicates)
+            labelled.append(_label(rid, chash, *hit) if hit else None)
+        need = [i for i, (r, lab) in enumerate(zip(chunk, labelled)) if keeps_signature(lab, r[6], self.drop_duplicates)]
+        bands = dict(zip(need, band_keys_of([chunk[i][6] for i in need])))
+        for i, ((rid, chash, version, published, order_url, node, sig), lab) in enumerate(zip(chunk, labelled)):
+            row = state_row(rid, chash, version, published, order_url, lab, sig, run_id, self.drop_duplicates,
+                            bands.get(i))
             if row is not None:
                 yield row
 
