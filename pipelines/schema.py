@@ -79,6 +79,13 @@ ARTICLE_COLUMNS: list[Column] = [
            "2026-11-20T09:30:00Z"),
     Column("published_at_raw", pa.string(), True, "Publication date string as found on the page.",
            "2026-11-20T10:30:00+01:00"),
+    Column("published_at_offset_minutes", pa.int16(), True,
+           "UTC offset, in minutes east of UTC, of the local time the page states for `published_at` (or the "
+           "site's offset inferred from its other timestamps when the page writes the time in UTC and the "
+           "local day is the URL's day); `published_at` + this offset is the site's local time, whose day is "
+           "the day the site published on. 0 for a time stated in UTC; null when the page gives no offset "
+           "(a day-only date, a time without an offset).",
+           "60"),
     Column("modified_at", TS, True, "Last modification time (UTC) if the page states it.",
            "2026-11-21T08:00:00Z"),
     Column("section", pa.string(), True, "Section or category.", "Markets"),
