@@ -16,6 +16,7 @@ Each case has ``input.html`` and ``expected.json``. Keys in expected.json:
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from crawler.sites.listing import listing_links
 
 CASES_DIR = Path(__file__).parent / "fixtures" / "generic"
 CASES = sorted(p.name for p in CASES_DIR.iterdir() if (p / "input.html").exists()) if CASES_DIR.exists() else []
+DAY_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 REQUIRED_CASES = {"jsonld_article", "opengraph_only", "dom_only", "jsonld_graph", "jsonld_malformed", "challenge",
                   "js_shell", "listing", "paywall_teaser"}
 
@@ -98,6 +100,7 @@ def test_originally_published_is_read_in_any_case(words):
     assert result.published_at == datetime.fromisoformat(exp["published_at"])
     assert result.published_at_raw == exp["published_at_raw"]
 
+
 def test_local_day_of_a_utc_stamp_survives_the_parquet_round_trip(tmp_path):
     """date_utc_stamp_local_day through the real exporter: the row read back with pyarrow keeps the instant
     in UTC and the site's offset, and from the two the local day (the URL's day) is had again."""
@@ -116,6 +119,33 @@ def test_local_day_of_a_utc_stamp_survives_the_parquet_round_trip(tmp_path):
     import pyarrow.parquet as pq
     [path] = (tmp_path / "articles").rglob("*.parquet")
     assert str(pq.read_schema(path).field("published_at_offset_minutes").type) == "int16"
+
+
+def test_published_at_raw_is_what_the_schema_says_it_is():
+    """docs/schema.md's word on published_at_raw / published_at, held against every fixture article: the raw
+    string is verbatim in the page or its URL, or an ISO day (a heuristic's find); a day-only date is midnight
+    UTC in published_at."""
+    from pipelines.schema import TABLES
+
+    docs = {c.name: c.doc for c in TABLES["articles"]}
+    assert "verbatim" in docs["published_at_raw"] and "htmldate" in docs["published_at_raw"]
+    assert "URL" in docs["published_at_raw"] and "midnight UTC" in docs["published_at"]
+    seen = 0
+    for case in CASES:
+        body, exp = load(case)
+        rec = parse_article(exp["url"], body, {})
+        if not isinstance(rec, ArticleRecord) or not rec.published_at_raw:
+            continue
+        seen += 1
+        raw = rec.published_at_raw
+        assert raw in body.decode("utf-8") or raw in exp["url"] or DAY_ONLY.fullmatch(raw), (case, raw)
+        if rec.published_at_offset_minutes is None:  # no time of day stated: the day at midnight UTC
+            assert rec.published_at.utcoffset() == timedelta(0), case
+            assert rec.published_at.time().isoformat() == "00:00:00", (case, rec.published_at)
+    assert seen >= 20
+
+
+def test_string_and_bytes_give_the_same_record():
     body, exp = load("jsonld_article")
     a, b = parse_article(exp["url"], body, {}), parse_article(exp["url"], body.decode("utf-8"), {})
     assert a == b
