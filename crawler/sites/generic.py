@@ -509,6 +509,16 @@ class ArticlePage:
         (its day is the day the site published on; the Parquet column holds the same instant in UTC)."""
         return self.publication[1]
 
+    def published_at_offset_minutes(self) -> int | None:
+        """Minutes east of UTC of the local time :meth:`published_at` is given in: the offset the page
+        writes the stamp in, or the site's offset inferred by :meth:`local_time`; 0 for a stamp written in
+        UTC; None when the page states no offset (a day-only date, a time without an offset)."""
+        raw, dt = self.publication
+        offset = dt.utcoffset() if dt is not None else None
+        if offset is None or (not offset and not written_in_utc(raw)):
+            return None
+        return int(offset.total_seconds() // 60)
+
     @cached_property
     def publication(self) -> tuple[str | None, datetime | None]:
         """(date string as found, the instant it names). The page's own first: its JSON-LD datePublished, the
@@ -719,6 +729,7 @@ class ArticlePage:
             article_id=ids.article_id(canon), url=self.url, canonical_url=canon, site=site_of(canon),
             title=title, body_text=body, summary=self.summary(), authors=self.authors(),
             authors_raw=self.authors_raw(), published_at=self.published_at(), published_at_raw=self.published_at_raw(),
+            published_at_offset_minutes=self.published_at_offset_minutes(),
             modified_at=read_date(mod_raw), section=self.section(), tags=self.tags(), image_url=self.image_url(),
             syndicated_from=self.syndicated_from(), is_paywalled=paywalled, parser=self.parser,
         )
