@@ -52,6 +52,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -184,6 +185,14 @@ def day_of(value) -> str | None:
     return m.group(0) if m else None
 
 
+def stored_day(published_at, offset_minutes) -> str | None:
+    """The publication day from what Parquet keeps: published_at (UTC) moved by published_at_offset_minutes."""
+    if published_at is None:
+        return None
+    utc = published_at.astimezone(timezone.utc)
+    return (utc + timedelta(minutes=offset_minutes or 0)).date().isoformat()
+
+
 def fold_of(domain: str, k: int) -> int:
     return int(hashlib.sha1(domain.encode("utf-8")).hexdigest(), 16) % k
 
@@ -265,7 +274,7 @@ def ours_full(page: Page) -> Output:
     r = parse_article(page.url or "https://example.invalid/", page.html, {})
     if isinstance(r, NotArticle):
         return Output(None, saved=False, reason=r.reason + (f"/{r.detail}" if getattr(r, "detail", None) else ""))
-    return Output(r.body_text, title=r.title, authors=r.authors, day=day_of(r.published_at) or day_of(r.published_at_raw))
+    return Output(r.body_text, title=r.title, authors=r.authors, day=stored_day(r.published_at, r.published_at_offset_minutes))
 
 
 def trafilatura_default(page: Page) -> Output:

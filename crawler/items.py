@@ -37,6 +37,7 @@ class ArticleRecord(_RunMeta):
     authors_raw: list[str] = field(default_factory=list)
     published_at: datetime | None = None
     published_at_raw: str | None = None
+    published_at_offset_minutes: int | None = None
     modified_at: datetime | None = None
     section: str | None = None
     tags: list[str] = field(default_factory=list)

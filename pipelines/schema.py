@@ -75,10 +75,25 @@ ARTICLE_COLUMNS: list[Column] = [
            '["Dana Reyes"]'),
     Column("authors_raw", pa.list_(pa.string()), False, "Author strings as found on the page.",
            '["By Dana Reyes"]'),
-    Column("published_at", TS, True, "Publication time (UTC), null when absent or implausible.",
+    Column("published_at", TS, True,
+           "Publication time (UTC), null when absent or implausible. For a date the page gives as a day only "
+           "(\"March 2, 2021\", a URL's /2021/03/02/) it is that day at midnight UTC; the site's local day of a "
+           "full time is that of `published_at` + `published_at_offset_minutes`.",
            "2026-11-20T09:30:00Z"),
-    Column("published_at_raw", pa.string(), True, "Publication date string as found on the page.",
+    Column("published_at_raw", pa.string(), True,
+           "The date `published_at` was read from, verbatim: the page's own date string in whatever format it "
+           "writes it (\"2026-11-20T10:30:00+01:00\", \"March 2, 2021\", \"7 Oct. 2024\"); the URL's date as the "
+           "URL writes it (\"2021/03/02\") when only the URL dates the page; an ISO day (YYYY-MM-DD) when only "
+           "a heuristic (htmldate) found the date; for a discussion's own row (Reddit, HN) the platform's value as "
+           "given. Null when no date was found.",
            "2026-11-20T10:30:00+01:00"),
+    Column("published_at_offset_minutes", pa.int16(), True,
+           "UTC offset, in minutes east of UTC, of the local time the page states for `published_at` (or the "
+           "site's offset inferred from its other timestamps when the page writes the time in UTC and the "
+           "local day is the URL's day); `published_at` + this offset is the site's local time, whose day is "
+           "the day the site published on. 0 for a time stated in UTC; null when the page gives no offset "
+           "(a day-only date, a time without an offset).",
+           "60"),
     Column("modified_at", TS, True, "Last modification time (UTC) if the page states it.",
            "2026-11-21T08:00:00Z"),
     Column("section", pa.string(), True, "Section or category.", "Markets"),

@@ -111,6 +111,8 @@ class ValidatePipeline:
             self.stats.inc_value(f"pipeline/repaired/{self.step}/out_of_range_{name}")
         for name in implausible_dates(item, datetime.now(timezone.utc), self.min_year):
             setattr(item, name, None)  # the raw string stays in *_raw where the schema has one
+            if hasattr(item, f"{name}_offset_minutes"):
+                setattr(item, f"{name}_offset_minutes", None)  # no time, no offset of it
             self.stats.inc_value(f"pipeline/repaired/{self.step}/implausible_{name}")
         self.stats.inc_value(f"pipeline/{self.step}/ok/{item.table}")
         return item

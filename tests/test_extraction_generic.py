@@ -5,8 +5,9 @@ Each case has ``input.html`` and ``expected.json``. Keys in expected.json:
 * ``url`` (required): the URL the page is parsed as;
 * ``not_article``: the expected NotArticle reason, or null for an article;
 * for articles: ``title``, ``authors``, ``published_at`` (ISO, UTC), ``published_at_raw`` (the date string
-  exactly as the page writes it), ``published_day`` (the day the page published on, in the site's own time:
-  the day of ``published_at`` in the offset the record gives it), ``section``, ``tags``, ``canonical_url``,
+  exactly as the page writes it), ``published_at_offset_minutes``, ``published_day`` (the day the page
+  published on, in the site's own time: the day of ``published_at`` (UTC, as stored) moved by
+  ``published_at_offset_minutes``, the two columns Parquet keeps), ``section``, ``tags``, ``canonical_url``,
   ``body_first_words`` / ``body_last_words`` (the body starts / ends with them), ``body_includes`` /
   ``body_excludes`` (substrings), ``body_counts`` ({substring: times it occurs}), ``is_paywalled``; a key that
   is absent is not checked;
@@ -15,7 +16,8 @@ Each case has ``input.html`` and ``expected.json``. Keys in expected.json:
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,7 @@ from crawler.sites.listing import listing_links
 
 CASES_DIR = Path(__file__).parent / "fixtures" / "generic"
 CASES = sorted(p.name for p in CASES_DIR.iterdir() if (p / "input.html").exists()) if CASES_DIR.exists() else []
+DAY_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
 REQUIRED_CASES = {"jsonld_article", "opengraph_only", "dom_only", "jsonld_graph", "jsonld_malformed", "challenge",
                   "js_shell", "listing", "paywall_teaser"}
 
@@ -33,6 +36,14 @@ REQUIRED_CASES = {"jsonld_article", "opengraph_only", "dom_only", "jsonld_graph"
 def load(case: str) -> tuple[bytes, dict]:
     d = CASES_DIR / case
     return (d / "input.html").read_bytes(), json.loads((d / "expected.json").read_text(encoding="utf-8"))
+
+
+def published_day(published_at: datetime | None, offset_minutes: int | None) -> str | None:
+    """The site's local day from what Parquet keeps: the UTC instant moved by the stated offset."""
+    if published_at is None:
+        return None
+    utc = published_at.astimezone(timezone.utc)
+    return (utc + timedelta(minutes=offset_minutes or 0)).date().isoformat()
 
 
 def test_all_required_cases_present():
@@ -61,8 +72,10 @@ def test_case(case):
         assert result.published_at == want
     if "published_at_raw" in exp:
         assert result.published_at_raw == exp["published_at_raw"]
+    if "published_at_offset_minutes" in exp:
+        assert result.published_at_offset_minutes == exp["published_at_offset_minutes"]
     if "published_day" in exp:
-        assert result.published_at is not None and result.published_at.date().isoformat() == exp["published_day"]
+        assert published_day(result.published_at, result.published_at_offset_minutes) == exp["published_day"]
     text = result.body_text
     if "body_first_words" in exp:
         assert text.startswith(exp["body_first_words"]), text[:120]
@@ -74,6 +87,62 @@ def test_case(case):
         assert s not in text
     for s, n in exp.get("body_counts", {}).items():
         assert text.count(s) == n, (s, text.count(s))
+
+
+
+@pytest.mark.parametrize("words", ["ORIGINALLY published", "Originally PUBLISHED", "originally posted"])
+def test_originally_published_is_read_in_any_case(words):
+    """The date_originally_published case with its words in another case or verb: the same earlier day."""
+    body, exp = load("date_originally_published")
+    assert b"originally published" in body
+    result = parse_article(exp["url"], body.replace(b"originally published", words.encode()), {})
+    assert isinstance(result, ArticleRecord)
+    assert result.published_at == datetime.fromisoformat(exp["published_at"])
+    assert result.published_at_raw == exp["published_at_raw"]
+
+
+def test_local_day_of_a_utc_stamp_survives_the_parquet_round_trip(tmp_path):
+    """date_utc_stamp_local_day through the real exporter: the row read back with pyarrow keeps the instant
+    in UTC and the site's offset, and from the two the local day (the URL's day) is had again."""
+    from tests.test_dedup_pipeline import rows, run_records
+
+    body, exp = load("date_utc_stamp_local_day")
+    rec = parse_article(exp["url"], body, {})
+    assert isinstance(rec, ArticleRecord)
+    rec.fetched_at = rec.valid_from = datetime(2026, 2, 3, 12, 0, tzinfo=timezone.utc)
+    rec.run_id, rec.word_count = "r1", len(rec.body_text.split())
+    run_records(tmp_path, [rec], "r1")
+    [row] = rows(tmp_path, "articles")
+    assert row["published_at"] == datetime(2026, 2, 3, 3, 10, tzinfo=timezone.utc)
+    assert row["published_at_offset_minutes"] == -300
+    assert published_day(row["published_at"], row["published_at_offset_minutes"]) == "2026-02-02"
+    import pyarrow.parquet as pq
+    [path] = (tmp_path / "articles").rglob("*.parquet")
+    assert str(pq.read_schema(path).field("published_at_offset_minutes").type) == "int16"
+
+
+def test_published_at_raw_is_what_the_schema_says_it_is():
+    """docs/schema.md's word on published_at_raw / published_at, held against every fixture article: the raw
+    string is verbatim in the page or its URL, or an ISO day (a heuristic's find); a day-only date is midnight
+    UTC in published_at."""
+    from pipelines.schema import TABLES
+
+    docs = {c.name: c.doc for c in TABLES["articles"]}
+    assert "verbatim" in docs["published_at_raw"] and "htmldate" in docs["published_at_raw"]
+    assert "URL" in docs["published_at_raw"] and "midnight UTC" in docs["published_at"]
+    seen = 0
+    for case in CASES:
+        body, exp = load(case)
+        rec = parse_article(exp["url"], body, {})
+        if not isinstance(rec, ArticleRecord) or not rec.published_at_raw:
+            continue
+        seen += 1
+        raw = rec.published_at_raw
+        assert raw in body.decode("utf-8") or raw in exp["url"] or DAY_ONLY.fullmatch(raw), (case, raw)
+        if rec.published_at_offset_minutes is None:  # no time of day stated: the day at midnight UTC
+            assert rec.published_at.utcoffset() == timedelta(0), case
+            assert rec.published_at.time().isoformat() == "00:00:00", (case, rec.published_at)
+    assert seen >= 20
 
 
 def test_string_and_bytes_give_the_same_record():

@@ -48,10 +48,10 @@ XP_UNDER_HEADLINE = etree.XPath("(//h1)[1]/following::text()[not(parent::script 
 XP_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]", smart_strings=False)
 XP_VISIBLE_TEXT_AT = etree.XPath("//body//text()[not(parent::script or parent::style)]")  # (each knows its element)
 # "This article was originally published on 26 Sep 2019 …": the page's own word on its first publication
-# (the cases it reads are spelt out, so that a page without ORIGINALLY_WORDS in its source cannot match it;
-# between the words any white space, an &nbsp; or a tag boundary: it is searched in the visible text)
-ORIGINALLY = re.compile(r"\b(?:[Oo]riginally\s+(?:[Pp]ublished|[Pp]osted)|ORIGINALLY\s+(?:PUBLISHED|POSTED))\b")
-ORIGINALLY_WORDS = ("riginally", "RIGINALLY")  # in the raw page: the prefilter, a condition of ORIGINALLY
+# (in any case, "ORIGINALLY published", "Originally PUBLISHED"; between the words any white space, an &nbsp; or a
+# tag boundary: it is searched in the visible text)
+ORIGINALLY = re.compile(r"\boriginally\s+(?:published|posted)\b", re.I)
+ORIGINALLY_WORD = re.compile("originally", re.I)  # in the raw page: the prefilter, a condition of ORIGINALLY
 ORIGINALLY_DATE_CHARS = 40  # the date must follow within this many characters
 # meta names (lower case) that hold a publication date besides article:published_time / date / pubdate (not a
 # bare Dublin Core "DC.date": many sites write the last change there)
@@ -509,6 +509,16 @@ class ArticlePage:
         (its day is the day the site published on; the Parquet column holds the same instant in UTC)."""
         return self.publication[1]
 
+    def published_at_offset_minutes(self) -> int | None:
+        """Minutes east of UTC of the local time :meth:`published_at` is given in: the offset the page
+        writes the stamp in, or the site's offset inferred by :meth:`local_time`; 0 for a stamp written in
+        UTC; None when the page states no offset (a day-only date, a time without an offset)."""
+        raw, dt = self.publication
+        offset = dt.utcoffset() if dt is not None else None
+        if offset is None or (not offset and not written_in_utc(raw)):
+            return None
+        return int(offset.total_seconds() // 60)
+
     @cached_property
     def publication(self) -> tuple[str | None, datetime | None]:
         """(date string as found, the instant it names). The page's own first: its JSON-LD datePublished, the
@@ -533,10 +543,10 @@ class ArticlePage:
         an <aside> teaser, a related box or the page footer; a note beside the body, outside the extracted
         text, counts): "This article was originally published on 26 Sep 2019 and has been updated since",
         as (written, YYYY-MM-DD); it wins over an other date when earlier. The raw page is searched first
-        for the word (ORIGINALLY_WORDS: every text ORIGINALLY matches holds one), so pages without it cost
-        a substring scan."""
+        for the word in any case (ORIGINALLY_WORD: every text ORIGINALLY matches holds it), so pages without
+        it cost one scan."""
         root = self.sel.root
-        if not isinstance(self.raw, str) or not any(w in self.raw for w in ORIGINALLY_WORDS) \
+        if not isinstance(self.raw, str) or not ORIGINALLY_WORD.search(self.raw) \
                 or not isinstance(getattr(root, "tag", None), str):
             return None
         text = " ".join(" ".join(t.split()) for t in XP_VISIBLE_TEXT_AT(root)
@@ -719,6 +729,7 @@ class ArticlePage:
             article_id=ids.article_id(canon), url=self.url, canonical_url=canon, site=site_of(canon),
             title=title, body_text=body, summary=self.summary(), authors=self.authors(),
             authors_raw=self.authors_raw(), published_at=self.published_at(), published_at_raw=self.published_at_raw(),
+            published_at_offset_minutes=self.published_at_offset_minutes(),
             modified_at=read_date(mod_raw), section=self.section(), tags=self.tags(), image_url=self.image_url(),
             syndicated_from=self.syndicated_from(), is_paywalled=paywalled, parser=self.parser,
         )

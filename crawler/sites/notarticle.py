@@ -416,18 +416,20 @@ def is_wall_message(paragraph: str) -> bool:
 
 
 def teaser_story(body: str | None) -> str:
-    """A teaser's story text: its paragraphs without the wall's own messages. The wall sits after the story,
-    so only messages after the story's last prose paragraph are cut: a short line of the story that speaks
-    to the reader ("You can now access your rewards from the app.") between two prose paragraphs stays."""
+    """A teaser's story text: its paragraphs without the wall's own messages. The wall sits around the story
+    (a banner above it, the subscribe/log-in box below), so messages before the story's first prose paragraph
+    and after its last one are cut: a short line of the story that speaks to the reader ("You can now access
+    your rewards from the app.") between two prose paragraphs stays. With no prose, every wall message goes."""
     paragraphs = [p for p in (p.strip() for p in re.split(r"\n\s*\n", body or "")) if p]
-    last_prose = max((i for i, p in enumerate(paragraphs) if len(p) >= PROSE_MIN_CHARS and not is_wall_message(p)),
-                     default=-1)
-    return "\n\n".join(p for i, p in enumerate(paragraphs) if i <= last_prose or not is_wall_message(p))
+    prose = [i for i, p in enumerate(paragraphs) if len(p) >= PROSE_MIN_CHARS and not is_wall_message(p)]
+    first_prose, last_prose = (prose[0], prose[-1]) if prose else (-1, -1)
+    return "\n\n".join(p for i, p in enumerate(paragraphs)
+                        if first_prose < i < last_prose or not is_wall_message(p))
 
 
 def is_wall_only(sel: Selector, raw: str, body: str | None) -> bool:
-    """A not-free page that serves nothing of its story: besides the wall's messages, no prose paragraph or
-    less than TEASER_MIN_CHARS of text. Such a page is no article (``paywall``); a teaser is one."""
+    """A not-free page that serves nothing of its story: besides the wall's messages (those :func:`teaser_story`
+    cuts, above and below the story), no prose paragraph or less than TEASER_MIN_CHARS of text. Such a page is no article (``paywall``); a teaser is one."""
     if not is_paywalled(sel, raw, body):
         return False
     story = teaser_story(body)
