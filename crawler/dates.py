@@ -97,8 +97,10 @@ _MONTHS = {m: i + 1 for i, names in enumerate((
     ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
     ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
     ("december", "dec"))) for m in names}
-_MONTH_RE = r"(january|february|march|april|may|june|july|august|september|october|november|december|" \
-            r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
+MONTH_NAME = r"january|february|march|april|may|june|july|august|september|october|november|december|" \
+             r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec"  # an English month's name (lower case)
+MONTHS = _MONTHS  # lower-case name → month number
+_MONTH_RE = r"(" + MONTH_NAME + r")\.?"
 _ORD = r"(?:st|nd|rd|th)?"
 _SHOWN_PATTERNS = (
     # "September 4, 2025", "Sep. 4th 2025"
@@ -132,6 +134,12 @@ def first_date_shown(text: str) -> tuple[str, str] | None:
         if len(days) == 1:
             return text[start:end], next(iter(days))
     return None
+
+
+def dates_written(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, ``YYYY-MM-DD``) of every date written in the text that reads one way only, in order."""
+    return [(start, end, next(iter(days))) for start, end, days in sorted(_days_written(text), key=lambda pd: pd[0])
+            if len(days) == 1]
 
 
 _YEAR = re.compile(r"(?<!\d)(?:19|20|21)\d\d(?!\d)")

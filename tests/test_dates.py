@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta, timezone
 
-from crawler.dates import days_shown, own_offset, read_date, written_in_utc
+from crawler.dates import dates_written, days_shown, own_offset, read_date, written_in_utc
 
 
 def test_written_in_utc_tells_a_utc_stamp_from_a_local_one():
@@ -42,3 +42,10 @@ def test_first_date_shown_gives_the_date_as_written_with_its_day():
     assert first_date_shown("on 09/04/2025, then 13/04/2025") == ("13/04/2025", "2025-04-13")
     assert first_date_shown("no date here, only 2025") is None
     assert first_date_in(["Posted on", "March 2, 2021", "by Jo"]) == ("March 2, 2021", "2021-03-02")
+
+
+def test_dates_written_gives_each_one_way_date_in_order_with_its_place():
+    text = "Published Apr 26, 2023 · Updated 21 August 2025 · seen 09/04/2025"
+    found = dates_written(text)
+    assert [day for _, _, day in found] == ["2023-04-26", "2025-08-21"]  # 09/04/2025 reads two ways: left out
+    assert [text[s:e] for s, e, _ in found] == ["Apr 26, 2023", "21 August 2025"]
