@@ -73,6 +73,24 @@ def written_in_utc(raw: str | None) -> bool:
     return bool(raw) and bool(_UTC_MARK.search(str(raw).strip()))
 
 
+_STATED_OFFSET = re.compile(r"\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:(Z|UTC|GMT)|([+-])(\d\d):?(\d\d))$", re.I)
+
+
+def stated_offset_minutes(raw: str | None) -> int | None:
+    """Minutes east of UTC that a timestamp is written in: "2026-10-12T11:00:00+02:00" → 120,
+    "…T09:00:00Z" / "+00:00" → 0; None when the string states no offset (a day, a time without one, an
+    epoch number: an instant, not a local time)."""
+    m = _STATED_OFFSET.search(str(raw or "").strip())
+    if not m:
+        return None
+    if m.group(1):
+        return 0
+    minutes = int(m.group(3)) * 60 + int(m.group(4))
+    if minutes >= 24 * 60:
+        return None
+    return -minutes if m.group(2) == "-" else minutes
+
+
 def own_offset(stamps) -> timezone | None:
     """The first non-zero UTC offset written in a page's timestamps ("2025-12-18T21:46:01-05:00" → UTC−5):
     the offset the site writes its local times in; None when every stamp is in UTC or has none."""
