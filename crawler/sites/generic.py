@@ -557,7 +557,7 @@ class ArticlePage:
         for the word in any case (ORIGINALLY_WORD: every text ORIGINALLY matches holds it), so pages without
         it cost one scan."""
         root = self.sel.root
-        if not isinstance(self.raw, str) or not ORIGINALLY_WORD.search(self.raw) \
+        if not isinstance(self.raw, str) or not _may_say_originally(self.raw) \
                 or not isinstance(getattr(root, "tag", None), str):
             return None
         text = " ".join(" ".join(t.split()) for t in XP_VISIBLE_TEXT_AT(root)
@@ -919,6 +919,13 @@ def _box_beside(text, label_el):
 def _inside(text, box) -> bool:
     el = _element_of(text)
     return el is not None and (el is box or box in set(el.iterancestors()))
+
+
+def _may_say_originally(raw: str) -> bool:
+    """Whether ORIGINALLY_WORD matches the raw page, faster than its case-insensitive search: a lower-cased
+    page holds "originally" unless the match has a dotted or dotless i (which the case-insensitive "i" also
+    matches and lower() does not turn into "i"), and then the search decides."""
+    return "originally" in raw.lower() or (("\u0130" in raw or "\u0131" in raw) and ORIGINALLY_WORD.search(raw) is not None)
 
 
 def _readable_date(cand) -> bool:
