@@ -46,6 +46,12 @@ TEXTS_UNDER_HEADLINE = 40
 # prints the day of another post, not this article's
 XP_UNDER_HEADLINE = etree.XPath("(//h1)[1]/following::text()[not(parent::script or parent::style)]"
                                 f"[position() <= {TEXTS_UNDER_HEADLINE}]")
+# the texts before / after the first <h1> (a masthead's "today" date is printed above the headline)
+XP_BEFORE_HEADLINE = etree.XPath("(//h1)[1]/preceding::text()[not(parent::script or parent::style)]",
+                                 smart_strings=False)
+XP_AFTER_HEADLINE = etree.XPath("(//h1)[1]/following::text()[not(parent::script or parent::style)]",
+                                smart_strings=False)
+WEEKDAY_BEFORE = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\W*$", re.I)
 XP_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]", smart_strings=False)
 XP_VISIBLE_TEXT_AT = etree.XPath("//body//text()[not(parent::script or parent::style)]")  # (each knows its element)
 # "This article was originally published on 26 Sep 2019 …": the page's own word on its first publication
@@ -680,12 +686,22 @@ class ArticlePage:
             return None
         found = first_date_in(XP_VISIBLE_TEXT(root))
         if found:
-            return found
+            return self.after_masthead_date(found) or found
         try:
             day = find_date(root, url=self.url, extensive_search=False, original_date=True)
         except Exception:  # htmldate on odd markup: no date rather than no article
             return None
         return (day, day) if day and DAY.fullmatch(day) else None
+
+    def after_masthead_date(self, found: tuple[str, str]) -> tuple[str, str] | None:
+        """When the first date of the page is a masthead's "today" (printed above the <h1> after a weekday
+        name: "Friday, December 19, 2025"), the first date after the <h1> instead; None otherwise."""
+        root = self.sel.root
+        before = " ".join(XP_BEFORE_HEADLINE(root))
+        at = before.find(found[0])
+        if at < 0 or not WEEKDAY_BEFORE.search(before[max(0, at - 16):at]):
+            return None
+        return first_date_in(XP_AFTER_HEADLINE(root))
 
     def modified_at_raw(self) -> str | None:
         for cand in (self.ld.get("dateModified"), self.article_meta("modified_time"), self.og("updated_time")):
