@@ -655,11 +655,38 @@ class ArticlePage:
         not in a reader comment, an <aside> or a related box: another post's), the declared day in all
         the page's text. (written, YYYY-MM-DD) or None."""
         dt = _in_own_offset(declared)
+        if dt is None:
+            return None
         under = " ".join(self.under_headline)
         low = under.lower()
-        if dt is None or ("publi" not in low and "posted" not in low):  # no label: one cheap look
-            return None
-        return _labelled_before(under, dt.date().isoformat(), self.visible_text)
+        if "publi" in low or "posted" in low:  # no label: one cheap look
+            found = _labelled_before(under, dt.date().isoformat(), self.visible_text)
+            if found:
+                return found
+        for label in self.time_labels:  # "Published <time>August 13, 2025</time>" further down the story
+            found = _labelled_before(label, dt.date().isoformat(), self.visible_text)
+            if found:
+                return found
+        return None
+
+    @cached_property
+    def time_labels(self) -> list[str]:
+        """The text of each <time> element's parent that holds a publication label ("Published August 13,
+        2025"), outside a reader comment, an <aside>, a related box or the page footer."""
+        root = self.sel.root
+        if not isinstance(getattr(root, "tag", None), str):
+            return []
+        out = []
+        for el in root.iter("time"):
+            parent = el.getparent()
+            if parent is None:
+                continue
+            text = " ".join(" ".join(parent.itertext()).split())
+            low = text.lower()
+            if len(text) <= 120 and ("publi" in low or "posted" in low) \
+                    and not _beside_article(parent, page_footer=True):
+                out.append(text)
+        return out
 
     @cached_property
     def under_headline(self) -> list[str]:
