@@ -563,7 +563,7 @@ class ArticlePage:
         for the word in any case (ORIGINALLY_WORD: every text ORIGINALLY matches holds it), so pages without
         it cost one scan."""
         root = self.sel.root
-        if not isinstance(self.raw, str) or not ORIGINALLY_WORD.search(self.raw) \
+        if not isinstance(self.raw, str) or not _may_say_originally(self.raw) \
                 or not isinstance(getattr(root, "tag", None), str):
             return None
         text = " ".join(" ".join(t.split()) for t in XP_VISIBLE_TEXT_AT(root)
@@ -655,11 +655,38 @@ class ArticlePage:
         not in a reader comment, an <aside> or a related box: another post's), the declared day in all
         the page's text. (written, YYYY-MM-DD) or None."""
         dt = _in_own_offset(declared)
+        if dt is None:
+            return None
         under = " ".join(self.under_headline)
         low = under.lower()
-        if dt is None or ("publi" not in low and "posted" not in low):  # no label: one cheap look
-            return None
-        return _labelled_before(under, dt.date().isoformat(), self.visible_text)
+        if "publi" in low or "posted" in low:  # no label: one cheap look
+            found = _labelled_before(under, dt.date().isoformat(), self.visible_text)
+            if found:
+                return found
+        for label in self.time_labels:  # "Published <time>August 13, 2025</time>" further down the story
+            found = _labelled_before(label, dt.date().isoformat(), self.visible_text)
+            if found:
+                return found
+        return None
+
+    @cached_property
+    def time_labels(self) -> list[str]:
+        """The text of each <time> element's parent that holds a publication label ("Published August 13,
+        2025"), outside a reader comment, an <aside>, a related box or the page footer."""
+        root = self.sel.root
+        if not isinstance(getattr(root, "tag", None), str):
+            return []
+        out = []
+        for el in root.iter("time"):
+            parent = el.getparent()
+            if parent is None:
+                continue
+            text = " ".join(" ".join(parent.itertext()).split())
+            low = text.lower()
+            if len(text) <= 120 and ("publi" in low or "posted" in low) \
+                    and not _beside_article(parent, page_footer=True):
+                out.append(text)
+        return out
 
     @cached_property
     def under_headline(self) -> list[str]:
@@ -935,6 +962,13 @@ def _box_beside(text, label_el):
 def _inside(text, box) -> bool:
     el = _element_of(text)
     return el is not None and (el is box or box in set(el.iterancestors()))
+
+
+def _may_say_originally(raw: str) -> bool:
+    """Whether ORIGINALLY_WORD matches the raw page, faster than its case-insensitive search: a lower-cased
+    page holds "originally" unless the match has a dotted or dotless i (which the case-insensitive "i" also
+    matches and lower() does not turn into "i"), and then the search decides."""
+    return "originally" in raw.lower() or (("\u0130" in raw or "\u0131" in raw) and ORIGINALLY_WORD.search(raw) is not None)
 
 
 def _readable_date(cand) -> bool:

@@ -34,9 +34,6 @@ CONTAINER_CLASSES = frozenset({
     "post-body", "story-body", "article-text",
 })
 CONTAINER_ITEMPROP = "articleBody"
-# one pass in C narrows the elements whose class tokens are then checked exactly
-CONTAINER_PREFILTER = etree.XPath('//*[@itemprop="articleBody" or contains(@class, "ntent") or '
-                                  'contains(@class, "ody") or contains(@class, "ext")]')
 SCORED_PARAGRAPH_TAGS = ("p", "pre")
 DIRECT_TEXT_TAGS = ("div", "blockquote", "td", "dd")  # scored for their own text
 BLOCK_TAGS = frozenset({"p", "div", "li", "ul", "ol", "dl", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6",
@@ -214,7 +211,7 @@ def names_outside(node: etree._Element) -> bool:
 def known_containers(root: etree._Element) -> list[etree._Element]:
     """Outermost matches of the known body containers, in document order; a match after the first must
     hold prose of its own (a body split by an ad does; a teaser card reusing the class does not)."""
-    found = [el for el in CONTAINER_PREFILTER(root) if is_known_container(el)]
+    found = [el for el in document_elements(root) if is_known_container(el)]
     chosen = set(found)
     outer = [el for el in found if not any(anc in chosen for anc in el.iterancestors())]
     if len(outer) <= 1:
@@ -229,6 +226,18 @@ def is_known_container(el: etree._Element) -> bool:
         return True
     cls = el.get("class")
     return bool(cls) and not CONTAINER_CLASSES.isdisjoint(cls.split())
+
+
+def document_elements(root: etree._Element):
+    """Every element of ``root``'s document in document order, as ``//*`` selects them (a Python loop over
+    the tree is about twice as fast as libxml2's XPath for that), including the further top-level elements
+    libxml2 leaves beside the root element (content after ``</html>``)."""
+    top = root.getroottree().getroot()
+    if top is None:
+        return
+    for el in (*reversed(list(top.itersiblings(preceding=True))), top, *top.itersiblings()):
+        if isinstance(el.tag, str):
+            yield from el.iter(etree.Element)
 
 
 def has_prose(el: etree._Element) -> bool:
