@@ -73,6 +73,24 @@ def written_in_utc(raw: str | None) -> bool:
     return bool(raw) and bool(_UTC_MARK.search(str(raw).strip()))
 
 
+_STATED_OFFSET = re.compile(r"\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:(Z|UTC|GMT)|([+-])(\d\d):?(\d\d))$", re.I)
+
+
+def stated_offset_minutes(raw: str | None) -> int | None:
+    """Minutes east of UTC that a timestamp is written in: "2026-10-12T11:00:00+02:00" → 120,
+    "…T09:00:00Z" / "+00:00" → 0; None when the string states no offset (a day, a time without one, an
+    epoch number: an instant, not a local time)."""
+    m = _STATED_OFFSET.search(str(raw or "").strip())
+    if not m:
+        return None
+    if m.group(1):
+        return 0
+    minutes = int(m.group(3)) * 60 + int(m.group(4))
+    if minutes >= 24 * 60:
+        return None
+    return -minutes if m.group(2) == "-" else minutes
+
+
 def own_offset(stamps) -> timezone | None:
     """The first non-zero UTC offset written in a page's timestamps ("2025-12-18T21:46:01-05:00" → UTC−5):
     the offset the site writes its local times in; None when every stamp is in UTC or has none."""
@@ -97,8 +115,10 @@ _MONTHS = {m: i + 1 for i, names in enumerate((
     ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"),
     ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"),
     ("december", "dec"))) for m in names}
-_MONTH_RE = r"(january|february|march|april|may|june|july|august|september|october|november|december|" \
-            r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
+MONTH_NAME = r"january|february|march|april|may|june|july|august|september|october|november|december|" \
+             r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec"  # an English month's name (lower case)
+MONTHS = _MONTHS  # lower-case name → month number
+_MONTH_RE = r"(" + MONTH_NAME + r")\.?"
 _ORD = r"(?:st|nd|rd|th)?"
 _SHOWN_PATTERNS = (
     # "September 4, 2025", "Sep. 4th 2025"
@@ -132,6 +152,12 @@ def first_date_shown(text: str) -> tuple[str, str] | None:
         if len(days) == 1:
             return text[start:end], next(iter(days))
     return None
+
+
+def dates_written(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, ``YYYY-MM-DD``) of every date written in the text that reads one way only, in order."""
+    return [(start, end, next(iter(days))) for start, end, days in sorted(_days_written(text), key=lambda pd: pd[0])
+            if len(days) == 1]
 
 
 _YEAR = re.compile(r"(?<!\d)(?:19|20|21)\d\d(?!\d)")

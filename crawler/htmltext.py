@@ -121,6 +121,8 @@ def element_text(el: etree._Element) -> str:
 
 
 def normalise_whitespace(text: str) -> str:
+    if "\n" not in text:  # one line (most blocks): the same result without the split and the blank-line pass
+        return _SPACES.sub(" ", text).strip()
     lines = [_SPACES.sub(" ", ln).strip() for ln in text.split("\n")]
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()
 

@@ -88,11 +88,16 @@ ARTICLE_COLUMNS: list[Column] = [
            "given. Null when no date was found.",
            "2026-11-20T10:30:00+01:00"),
     Column("published_at_offset_minutes", pa.int16(), True,
-           "UTC offset, in minutes east of UTC, of the local time the page states for `published_at` (or the "
-           "site's offset inferred from its other timestamps when the page writes the time in UTC and the "
-           "local day is the URL's day); `published_at` + this offset is the site's local time, whose day is "
-           "the day the site published on. 0 for a time stated in UTC; null when the page gives no offset "
-           "(a day-only date, a time without an offset).",
+           "UTC offset, in minutes east of UTC, of the local time the source states for `published_at`; "
+           "`published_at` + this offset is the site's local time, whose day is the day the site published on. "
+           "Filled by the article page parser (`generic@N`: every article found through feeds, sitemaps, "
+           "WordPress REST post lists or listings), from the offset the page writes its date in, or the site's "
+           "offset inferred from its other timestamps when the page writes the time in UTC and the local day is "
+           "the URL's day; and by forum opening-post rows (`<forum>-opening-post@1`: Discourse, phpBB, XenForo, "
+           "vBulletin, SMF, Invision), from the offset of the post's timestamp. 0 for a time stated in UTC; "
+           "null when the source gives no offset (a day-only date, a time without an offset such as a forum's "
+           "printed local time) and on rows whose platform gives an epoch instant (Reddit, Hacker News) or no "
+           "time (`<forum>-topic@1`).",
            "60"),
     Column("modified_at", TS, True, "Last modification time (UTC) if the page states it.",
            "2026-11-21T08:00:00Z"),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta, timezone
 
-from crawler.dates import days_shown, own_offset, read_date, written_in_utc
+from crawler.dates import dates_written, days_shown, own_offset, read_date, stated_offset_minutes, written_in_utc
 
 
 def test_written_in_utc_tells_a_utc_stamp_from_a_local_one():
@@ -42,3 +42,20 @@ def test_first_date_shown_gives_the_date_as_written_with_its_day():
     assert first_date_shown("on 09/04/2025, then 13/04/2025") == ("13/04/2025", "2025-04-13")
     assert first_date_shown("no date here, only 2025") is None
     assert first_date_in(["Posted on", "March 2, 2021", "by Jo"]) == ("March 2, 2021", "2021-03-02")
+
+
+def test_dates_written_gives_each_one_way_date_in_order_with_its_place():
+    text = "Published Apr 26, 2023 · Updated 21 August 2025 · seen 09/04/2025"
+    found = dates_written(text)
+    assert [day for _, _, day in found] == ["2023-04-26", "2025-08-21"]  # 09/04/2025 reads two ways: left out
+    assert [text[s:e] for s, e, _ in found] == ["Apr 26, 2023", "21 August 2025"]
+
+
+def test_stated_offset_minutes_is_the_offset_a_stamp_is_written_in():
+    assert stated_offset_minutes("2026-10-12T11:00:00+02:00") == 120
+    assert stated_offset_minutes("2021-03-12T22:00:00-0500") == -300
+    assert stated_offset_minutes("2026-10-12 09:00:00 +0530") == 330
+    assert stated_offset_minutes("2026-10-12T09:00:00.000Z") == 0
+    assert stated_offset_minutes("Mon, 12 Oct 2026 09:00:00 GMT") == 0
+    for none in ("10-12-2026, 09:00 AM", "2026-10-12", "1760259600", "", None):
+        assert stated_offset_minutes(none) is None

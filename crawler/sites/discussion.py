@@ -20,7 +20,7 @@ import html as htmllib
 from crawler import ids
 from crawler.comments import discourse, invision, phpbb, reddit, smf, vbulletin, xenforo
 from crawler.comments.payload import decode_body, json_or_none, text_value
-from crawler.dates import parse_date
+from crawler.dates import parse_date, stated_offset_minutes
 from crawler.discovery.reddit_listing import submission_page_url
 from crawler.htmltext import html_to_text
 from crawler.items import ArticleRecord
@@ -56,9 +56,16 @@ def opening_article(platform: str, url: str, body: bytes, headers: dict) -> Arti
     return ArticleRecord(
         article_id=ids.article_id(canon), url=op.get("url") or url, canonical_url=canon, site=site_of(canon),
         title=op["title"], body_text=op.get("body_text") or "", published_at=op.get("created_at"),
-        published_at_raw=op.get("created_at_raw"), syndicated_from=op.get("syndicated_from"),
+        published_at_raw=op.get("created_at_raw"), published_at_offset_minutes=_offset(op),
+        syndicated_from=op.get("syndicated_from"),
         section=platform, parser=f"{platform}-opening-post@1", body_optional=True,
     )
+
+
+def _offset(op: dict) -> int | None:
+    """The UTC offset the opening post's time is written in ("…+02:00" → 120, "…Z" → 0), when it has a
+    time and its string states one (:func:`crawler.dates.stated_offset_minutes`)."""
+    return stated_offset_minutes(op.get("created_at_raw")) if op.get("created_at") is not None else None
 
 
 def submission_article(url: str, body: bytes) -> ArticleRecord | None:

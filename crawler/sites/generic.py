@@ -18,7 +18,8 @@ from lxml import etree
 from parsel.csstranslator import css2xpath
 
 from crawler import ids
-from crawler.dates import days_shown, first_date_in, first_date_shown, own_offset, read_date, written_in_utc
+from crawler.dates import (MONTH_NAME as _MONTH_NAME, MONTHS, dates_written, days_shown, first_date_in,
+                           first_date_shown, own_offset, read_date, written_in_utc)
 from crawler.htmltext import element_text, html_to_text, normalise_whitespace
 from crawler.items import ArticleRecord
 from crawler.parsed_html import parsed_html
@@ -45,6 +46,12 @@ TEXTS_UNDER_HEADLINE = 40
 # prints the day of another post, not this article's
 XP_UNDER_HEADLINE = etree.XPath("(//h1)[1]/following::text()[not(parent::script or parent::style)]"
                                 f"[position() <= {TEXTS_UNDER_HEADLINE}]")
+# the texts before / after the first <h1> (a masthead's "today" date is printed above the headline)
+XP_BEFORE_HEADLINE = etree.XPath("(//h1)[1]/preceding::text()[not(parent::script or parent::style)]",
+                                 smart_strings=False)
+XP_AFTER_HEADLINE = etree.XPath("(//h1)[1]/following::text()[not(parent::script or parent::style)]",
+                                smart_strings=False)
+WEEKDAY_BEFORE = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\W*$", re.I)
 XP_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]", smart_strings=False)
 XP_VISIBLE_TEXT_AT = etree.XPath("//body//text()[not(parent::script or parent::style)]")  # (each knows its element)
 # "This article was originally published on 26 Sep 2019 …": the page's own word on its first publication
@@ -60,6 +67,16 @@ PUBLISHED_META_NAMES = ("published", "publish-date", "publish_date", "publishdat
                         "parsely-pub-date", "sailthru.date", "dc.date.issued", "dcterms.issued",
                         "dcterms.created", "citation_publication_date", "citation_date", "date")
 URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:/|-|$)")
+# the same with the month named in English ("/2023/october/03/", "/2023/oct/03/")
+URL_DATE_MONTH_NAME = re.compile(r"/((?:19|20)\d\d)/(" + _MONTH_NAME + r")/(\d{1,2})(?:/|-|$)", re.I)
+# a date the page labels as its publication ("Published Apr 26, 2023", "Posted on: 4 May 2022", "Date
+# published: …"): the label ends the text before the date; "originally published" is :meth:`stated_original`'s
+PUBLISHED_LABEL = re.compile(r"\b(?:published|posted|publication date|date published)(?:\s+on)?\s*[:|\u2022\u00b7\-]?\s*",
+                             re.I)  # the date follows the label at once
+ORIGINALLY_BEFORE = re.compile(r"\boriginally\s*$", re.I)
+UPDATED_LABEL = re.compile(r"\b(?:updated|modified|revised|reviewed)(?:\s+on)?\s*[:|\u2022\u00b7\-]?\s*$", re.I)
+LABEL_CHARS = 30  # an update label is read in this many characters before a date
+LABELLED_DATE_CHARS = 40  # a labelled date is read in this many characters after its label
 SEL_TAGS = 'meta[property="article:tag"]::attr(content)'
 SEL_SYNDICATION = ('link[rel="original-source"]::attr(href), link[rel="syndication-source"]::attr(href), '
                    'meta[name="syndication-source"]::attr(content), meta[name="original-source"]::attr(content)')
@@ -531,7 +548,7 @@ class ArticlePage:
         if declared is None:
             chosen = _as_day(self.found_date()) or (None, None)
         else:
-            chosen = _as_day(self.printed_earlier(declared)) or \
+            chosen = _as_day(self.printed_earlier(declared) or self.labelled_published(declared)) or \
                 (declared, self.local_time(declared) or _in_own_offset(declared))
         original = _as_day(self.stated_original())
         if original and (chosen[1] is None or original[1].date() < chosen[1].date()):
@@ -546,7 +563,7 @@ class ArticlePage:
         for the word in any case (ORIGINALLY_WORD: every text ORIGINALLY matches holds it), so pages without
         it cost one scan."""
         root = self.sel.root
-        if not isinstance(self.raw, str) or not ORIGINALLY_WORD.search(self.raw) \
+        if not isinstance(self.raw, str) or not _may_say_originally(self.raw) \
                 or not isinstance(getattr(root, "tag", None), str):
             return None
         text = " ".join(" ".join(t.split()) for t in XP_VISIBLE_TEXT_AT(root)
@@ -610,18 +627,75 @@ class ArticlePage:
         a day before the declared publication date and the declared day is printed nowhere on the page:
         the declared date is then a later re-publication or migration stamp and the printed day the
         publication ("Posted on March 2, 2021" over a datePublished of 2025). (written, YYYY-MM-DD) or None."""
-        root = self.sel.root
         dt = read_date(declared)
-        if dt is None or not isinstance(getattr(root, "tag", None), str):
+        if dt is None:
             return None
-        under = [t for t in XP_UNDER_HEADLINE(root) if not _beside_article(t.getparent())]
+        under = self.under_headline
         printed = first_date_in(under) if under else None
         if not printed or (dt.date() - date.fromisoformat(printed[1])).days <= 1:
             return None
         declared_day = dt.date().isoformat()
-        if declared_day in days_shown(" ".join(XP_VISIBLE_TEXT(root))):
+        if declared_day in days_shown(self.visible_text):
             return None
         return printed
+
+    @cached_property
+    def visible_text(self) -> str:
+        """The page's visible text (every text node under <body> outside script/style), joined by spaces."""
+        root = self.sel.root
+        if not isinstance(getattr(root, "tag", None), str):
+            return ""
+        return " ".join(XP_VISIBLE_TEXT(root))
+
+    def labelled_published(self, declared: str) -> tuple[str, str] | None:
+        """A date the page labels as its publication ("Published Apr 26, 2023", PUBLISHED_LABEL) earlier than
+        the declared date, when the page prints the declared day only as an update ("Updated Aug 21, 2025",
+        UPDATED_LABEL) or not at all: the declared stamp is then the last change, the labelled day the
+        publication. The label is looked for in the texts under the headline (:attr:`under_headline`, so
+        not in a reader comment, an <aside> or a related box: another post's), the declared day in all
+        the page's text. (written, YYYY-MM-DD) or None."""
+        dt = _in_own_offset(declared)
+        if dt is None:
+            return None
+        under = " ".join(self.under_headline)
+        low = under.lower()
+        if "publi" in low or "posted" in low:  # no label: one cheap look
+            found = _labelled_before(under, dt.date().isoformat(), self.visible_text)
+            if found:
+                return found
+        for label in self.time_labels:  # "Published <time>August 13, 2025</time>" further down the story
+            found = _labelled_before(label, dt.date().isoformat(), self.visible_text)
+            if found:
+                return found
+        return None
+
+    @cached_property
+    def time_labels(self) -> list[str]:
+        """The text of each <time> element's parent that holds a publication label ("Published August 13,
+        2025"), outside a reader comment, an <aside>, a related box or the page footer."""
+        root = self.sel.root
+        if not isinstance(getattr(root, "tag", None), str):
+            return []
+        out = []
+        for el in root.iter("time"):
+            parent = el.getparent()
+            if parent is None:
+                continue
+            text = " ".join(" ".join(parent.itertext()).split())
+            low = text.lower()
+            if len(text) <= 120 and ("publi" in low or "posted" in low) \
+                    and not _beside_article(parent, page_footer=True):
+                out.append(text)
+        return out
+
+    @cached_property
+    def under_headline(self) -> list[str]:
+        """The first TEXTS_UNDER_HEADLINE texts after the <h1> (byline, dateline), without those in a reader
+        comment, an <aside> or a related box (another post's day); [] without an <h1>."""
+        root = self.sel.root
+        if not isinstance(getattr(root, "tag", None), str):
+            return []
+        return [t for t in XP_UNDER_HEADLINE(root) if not _beside_article(t.getparent())]
 
     def found_date(self) -> tuple[str, str] | None:
         """No structured date: a date in the URL (``/2026/03/14/``, written "2026/03/14"), else the first full
@@ -631,17 +705,30 @@ class ArticlePage:
         m = URL_DATE.search(self.url or "")
         if m and 1 <= int(m.group(2)) <= 12 and 1 <= int(m.group(3)) <= 31:
             return m.group(0).strip("/-"), f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+        m = URL_DATE_MONTH_NAME.search(self.url or "")
+        if m and 1 <= int(m.group(3)) <= 31:
+            return m.group(0).strip("/-"), f"{m.group(1)}-{MONTHS[m.group(2).lower()]:02d}-{int(m.group(3)):02d}"
         root = self.sel.root
         if not isinstance(getattr(root, "tag", None), str):
             return None
         found = first_date_in(XP_VISIBLE_TEXT(root))
         if found:
-            return found
+            return self.after_masthead_date(found) or found
         try:
             day = find_date(root, url=self.url, extensive_search=False, original_date=True)
         except Exception:  # htmldate on odd markup: no date rather than no article
             return None
         return (day, day) if day and DAY.fullmatch(day) else None
+
+    def after_masthead_date(self, found: tuple[str, str]) -> tuple[str, str] | None:
+        """When the first date of the page is a masthead's "today" (printed above the <h1> after a weekday
+        name: "Friday, December 19, 2025"), the first date after the <h1> instead; None otherwise."""
+        root = self.sel.root
+        before = " ".join(XP_BEFORE_HEADLINE(root))
+        at = before.find(found[0])
+        if at < 0 or not WEEKDAY_BEFORE.search(before[max(0, at - 16):at]):
+            return None
+        return first_date_in(XP_AFTER_HEADLINE(root))
 
     def modified_at_raw(self) -> str | None:
         for cand in (self.ld.get("dateModified"), self.article_meta("modified_time"), self.og("updated_time")):
@@ -877,6 +964,13 @@ def _inside(text, box) -> bool:
     return el is not None and (el is box or box in set(el.iterancestors()))
 
 
+def _may_say_originally(raw: str) -> bool:
+    """Whether ORIGINALLY_WORD matches the raw page, faster than its case-insensitive search: a lower-cased
+    page holds "originally" unless the match has a dotted or dotless i (which the case-insensitive "i" also
+    matches and lower() does not turn into "i"), and then the search decides."""
+    return "originally" in raw.lower() or (("\u0130" in raw or "\u0131" in raw) and ORIGINALLY_WORD.search(raw) is not None)
+
+
 def _readable_date(cand) -> bool:
     """A declared date that reads as a day; one that does not ("on Friday", a template's placeholder)
     gives way to the next source instead of leaving the record without a date."""
@@ -911,6 +1005,27 @@ def _in_own_offset(stamp: str) -> datetime | None:
     dt = read_date(stamp)
     offset = own_offset([stamp])
     return dt.astimezone(offset) if dt is not None and offset else dt
+
+
+def _labelled_before(text: str, declared_day: str, page_text: str) -> tuple[str, str] | None:
+    """The first date in the text labelled as a publication (not "originally published") that is before
+    ``declared_day``, provided every printing of ``declared_day`` in the page's text is labelled as an
+    update."""
+    labelled = None
+    for m in PUBLISHED_LABEL.finditer(text):
+        if ORIGINALLY_BEFORE.search(text[max(0, m.start() - 12):m.start()]):
+            continue
+        after = text[m.end():m.end() + LABELLED_DATE_CHARS]
+        found = dates_written(after)
+        if found and found[0][0] == 0 and found[0][2] < declared_day:
+            labelled = (" ".join(after[:found[0][1]].split()), found[0][2])
+            break
+    if labelled is None:
+        return None
+    for start, _, day in dates_written(page_text):
+        if day == declared_day and not UPDATED_LABEL.search(page_text[max(0, start - LABEL_CHARS):start]):
+            return None
+    return labelled
 
 
 def _as_day(found: tuple[str, str] | None) -> tuple[str, datetime] | None:

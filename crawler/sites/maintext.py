@@ -34,9 +34,6 @@ CONTAINER_CLASSES = frozenset({
     "post-body", "story-body", "article-text",
 })
 CONTAINER_ITEMPROP = "articleBody"
-# one pass in C narrows the elements whose class tokens are then checked exactly
-CONTAINER_PREFILTER = etree.XPath('//*[@itemprop="articleBody" or contains(@class, "ntent") or '
-                                  'contains(@class, "ody") or contains(@class, "ext")]')
 SCORED_PARAGRAPH_TAGS = ("p", "pre")
 DIRECT_TEXT_TAGS = ("div", "blockquote", "td", "dd")  # scored for their own text
 BLOCK_TAGS = frozenset({"p", "div", "li", "ul", "ol", "dl", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6",
@@ -69,13 +66,32 @@ WEAK_PROSE_TAGS = ("p", "li")  # ... (a prose paragraph or list item)
 # ("icon-side-right", "image-side-left") and says nothing
 SIDE_REGION = re.compile(r"(^|[\s_-])side[-_]?(wrap|wrapper|widgets?|bar|panel|rail|col|column|posts|menu|nav|area|box)"
                          r"([\s_-]|$)")
-BOILERPLATE_STEMS = re.compile(r"^(share|advert|newsletter|outbrain|taboola|breadcrumb|cookie|subscri|sponsor)")
+BOILERPLATE_STEM_WORDS = ("share", "advert", "newsletter", "outbrain", "taboola", "breadcrumb", "cookie", "subscri",
+                          "sponsor")  # a class/id word starting with one of these
+BOILERPLATE_STEMS = re.compile(f"^({'|'.join(BOILERPLATE_STEM_WORDS)})")
 LEAD_WORDS = frozenset({"lead", "lede", "summary", "standfirst", "intro", "excerpt"})
 COMMENT_WORDS = frozenset({"comment", "comments", "commentlist", "disqus", "respond"})
 # words that put a whole region outside the article: a scored winner inside one is never the body
 OUTSIDE_WORDS = frozenset({"comment", "comments", "commentlist", "disqus", "related", "recommended", "footer",
                            "outbrain", "taboola"})
 CLASS_SPLIT = re.compile(r"[\s_\-]+")
+
+
+def _any_word(words, stems=()) -> re.Pattern:
+    """One search over lower-cased class/id names for a whole word (a CLASS_SPLIT token) of ``words``, or a
+    token starting with one of ``stems``: what splitting the names and testing each token says, in C."""
+    alternatives = [f"(?:{'|'.join(sorted(map(re.escape, words), key=len, reverse=True))})(?![^\\s_\\-])"]
+    if stems:
+        alternatives.append(f"(?:{'|'.join(stems)})")
+    return re.compile(r"(?:^|[\s_\-])(?:" + "|".join(alternatives) + ")")
+
+
+OUTSIDE_NAME = _any_word(OUTSIDE_WORDS)
+COMMENT_NAME = _any_word(COMMENT_WORDS)
+BOILERPLATE_NAME = _any_word(BOILERPLATE_WORDS, BOILERPLATE_STEM_WORDS)
+WEAK_BOILERPLATE_NAME = _any_word(WEAK_BOILERPLATE_WORDS)
+
+
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 STOCK_PHRASES = re.compile(
     r"^(advertisement|advert|ad|sponsored|continue reading( below| the main story)?|story continues below|"
@@ -185,15 +201,17 @@ def _links_share(el: etree._Element, total: int) -> float:
 
 
 def names_outside(node: etree._Element) -> bool:
-    names = f'{node.get("class") or ""} {node.get("id") or ""}'.lower()
-    return bool(names.strip()) and any(w in OUTSIDE_WORDS for w in CLASS_SPLIT.split(names))
+    cls, id_ = node.get("class"), node.get("id")
+    if not cls and not id_:
+        return False
+    return OUTSIDE_NAME.search(f'{cls or ""} {id_ or ""}'.lower()) is not None
 
 
 # -- candidates -----------------------------------------------------------------------------------------
 def known_containers(root: etree._Element) -> list[etree._Element]:
     """Outermost matches of the known body containers, in document order; a match after the first must
     hold prose of its own (a body split by an ad does; a teaser card reusing the class does not)."""
-    found = [el for el in CONTAINER_PREFILTER(root) if is_known_container(el)]
+    found = [el for el in document_elements(root) if is_known_container(el)]
     chosen = set(found)
     outer = [el for el in found if not any(anc in chosen for anc in el.iterancestors())]
     if len(outer) <= 1:
@@ -208,6 +226,18 @@ def is_known_container(el: etree._Element) -> bool:
         return True
     cls = el.get("class")
     return bool(cls) and not CONTAINER_CLASSES.isdisjoint(cls.split())
+
+
+def document_elements(root: etree._Element):
+    """Every element of ``root``'s document in document order, as ``//*`` selects them (a Python loop over
+    the tree is about twice as fast as libxml2's XPath for that), including the further top-level elements
+    libxml2 leaves beside the root element (content after ``</html>``)."""
+    top = root.getroottree().getroot()
+    if top is None:
+        return
+    for el in (*reversed(list(top.itersiblings(preceding=True))), top, *top.itersiblings()):
+        if isinstance(el.tag, str):
+            yield from el.iter(etree.Element)
 
 
 def has_prose(el: etree._Element) -> bool:
@@ -302,11 +332,13 @@ def grow(best: etree._Element, paras: Paragraphs | None = None) -> etree._Elemen
 
 
 def in_outside_region(el: etree._Element) -> bool:
-    for node in (el, *el.iterancestors()):
+    node = el
+    while node is not None:
         if node.tag in ("body", "html"):
             return False
         if names_outside(node):
             return True
+        node = node.getparent()
     return False
 
 
@@ -327,7 +359,20 @@ def text_len(els: list[etree._Element]) -> int:
 
 
 def choose(root: etree._Element, paras: Paragraphs | None = None) -> list[etree._Element]:
-    return with_lead(choose_containers(root, paras))
+    """The body's containers (with a lead paragraph before them). The choice is a function of the tree alone,
+    so it is remembered for the last few trees (by identity, the tree held so its id cannot be reused): the
+    fast path and the listing rules ask it of the same page."""
+    for known, containers in _chosen:
+        if known is root:
+            return list(containers)
+    containers = with_lead(choose_containers(root, paras))
+    _chosen.insert(0, (root, containers))
+    del _chosen[CHOSEN_KEEP:]
+    return list(containers)
+
+
+CHOSEN_KEEP = 4
+_chosen: list[tuple[etree._Element, list[etree._Element]]] = []
 
 
 def choose_containers(root: etree._Element, paras: Paragraphs | None = None) -> list[etree._Element]:
@@ -391,17 +436,18 @@ def is_boilerplate(el: etree._Element) -> bool:
         return False
     if is_hidden(el):
         return True
-    names = f'{el.get("class") or ""} {el.get("id") or ""}'.lower()
-    if not names.strip():
+    cls, id_ = el.get("class"), el.get("id")
+    if not cls and not id_:
         return False
-    words = CLASS_SPLIT.split(names)
+    names = f'{cls or ""} {id_ or ""}'.lower()
+    # (each test below is a search for whole class/id words: see _any_word)
     if tag in CONTENT_TAGS:  # <article class="post author-jane category-news">: only a comment is not content
-        return not COMMENT_WORDS.isdisjoint(words)
-    if any(w in BOILERPLATE_WORDS or BOILERPLATE_STEMS.match(w) for w in words):
+        return COMMENT_NAME.search(names) is not None
+    if BOILERPLATE_NAME.search(names):
         return True
     if "side" in names and SIDE_REGION.search(names):
         return True
-    return not WEAK_BOILERPLATE_WORDS.isdisjoint(words) and not holds_prose(el)
+    return WEAK_BOILERPLATE_NAME.search(names) is not None and not holds_prose(el)
 
 
 def holds_prose(el: etree._Element) -> bool:
@@ -416,8 +462,8 @@ def holds_prose(el: etree._Element) -> bool:
 
 
 def is_comment_region(el: etree._Element) -> bool:
-    names = f'{el.get("class") or ""} {el.get("id") or ""}'.lower()
-    return bool(names.strip()) and any(w in COMMENT_WORDS for w in CLASS_SPLIT.split(names))
+    cls, id_ = el.get("class"), el.get("id")
+    return bool(cls or id_) and COMMENT_NAME.search(f'{cls or ""} {id_ or ""}'.lower()) is not None
 
 
 INLINE_SPACE = re.compile(r"\s+")  # outside <pre>, a line break in the source is a space

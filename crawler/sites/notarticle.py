@@ -132,8 +132,8 @@ FORUM_LD_TYPES = frozenset({"DiscussionForumPosting", "QAPage"})
 # class words of one post in a thread (phpBB "post", XenForo "message", vBulletin "postbit", Q&A "answer" ...)
 POST_WORDS = frozenset({"post", "posts", "message", "reply", "replies", "answer", "postbit", "postcontainer",
                         "posting"})
-SEL_POSTISH = etree.XPath("//*[contains(@class, 'post') or contains(@class, 'message') or "
-                          "contains(@class, 'repl') or contains(@class, 'answer')]")
+# (case-sensitive) parts of the class attribute of an element that may be a post: the cheap test before the words
+POSTISH_CLASS_PARTS = ("post", "message", "repl", "answer")
 CLASS_SPLIT = re.compile(r"[\s_\-]+")
 FORUM_MIN_POSTS = 4       # same-shaped post blocks with text of their own ...
 POST_MIN_CHARS = 150      # ... of at least this many characters each
@@ -458,13 +458,19 @@ def repeated_posts(root) -> int:
     """The largest number of sibling elements of one shape (tag + class) whose class names a post and which
     hold text of their own."""
     groups: dict = {}
-    for el in SEL_POSTISH(root):
-        cls = el.get("class") or ""
-        if POST_WORDS.isdisjoint(CLASS_SPLIT.split(cls.lower())):
+    for el in maintext.document_elements(root):  # (a Python loop: faster than an XPath of contains())
+        cls = el.get("class")
+        if not cls or not any(w in cls for w in POSTISH_CLASS_PARTS) \
+                or POST_WORDS.isdisjoint(CLASS_SPLIT.split(cls.lower())):
             continue
-        key = (el.getparent(), el.tag, cls)
-        groups[key] = groups.get(key, 0) + (len(el.text_content().strip()) >= POST_MIN_CHARS)
-    return max(groups.values(), default=0)
+        groups.setdefault((el.getparent(), el.tag, cls), []).append(el)
+    # the text of a group's blocks is read only while the group can still beat the best count so far
+    best = 0
+    for blocks in sorted(groups.values(), key=len, reverse=True):
+        if len(blocks) <= best:
+            break
+        best = max(best, sum(1 for el in blocks if len(el.text_content().strip()) >= POST_MIN_CHARS))
+    return best
 
 
 def is_forum(sel: Selector, ld_types: frozenset = frozenset(), declares_story: bool = False) -> bool:

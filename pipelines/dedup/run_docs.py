@@ -17,6 +17,7 @@ import sqlite3
 import tempfile
 import weakref
 from collections.abc import Iterable, Iterator
+from operator import itemgetter
 from pathlib import Path
 
 import xxhash
@@ -34,6 +35,7 @@ CREATE TABLE IF NOT EXISTS pairs(tbl TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT 
   WITHOUT ROWID;
 """
 _FLUSH = 2000
+_BY_KEY = itemgetter(1)  # docs: id, nodes: node, node_bands: band key (the second column of each primary key)
 
 
 def node_of(rid: str, chash: str, exact: bool) -> str:
@@ -92,6 +94,13 @@ class RunDocs:
         if not (self._docs or self._nodes):
             return
         db = self._open()
+        # Rows in key order: each insert lands beside the previous one in the B-tree instead of on a random page
+        # (band keys are hashes), so a flush touches far fewer pages of a file larger than the page cache. The
+        # tables hold the same rows whatever the order: the sort is stable, so a record registered twice in one
+        # batch still ends as its last registration (INSERT OR REPLACE); nodes and bands are INSERT OR IGNORE.
+        self._docs.sort(key=_BY_KEY)
+        self._nodes.sort(key=_BY_KEY)
+        self._bands.sort(key=_BY_KEY)
         db.executemany("INSERT OR REPLACE INTO docs VALUES (?,?,?,?,?,?,?,?)", self._docs)
         db.executemany("INSERT OR IGNORE INTO nodes VALUES (?,?,?)", self._nodes)
         db.executemany("INSERT OR IGNORE INTO node_bands VALUES (?,?,?)", self._bands)
