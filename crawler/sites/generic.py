@@ -991,12 +991,23 @@ def _class_of(el) -> str:
 def _beside_article(el, page_footer: bool = False) -> bool:
     """An element in an <aside> or in a region named as outside the article (comments, related, footer);
     ``page_footer``: also in a <footer> that is not inside an <article> (the page's, not the story's)."""
-    if el is None:
-        return False
-    chain = (el, *el.iterancestors())
-    tags = [a.tag for a in chain]
-    return maintext.in_outside_region(el) or "aside" in tags or \
-        (page_footer and "footer" in tags and "article" not in tags)
+    # (one climb: the outside-region test of maintext.in_outside_region stops at <body>, the tags are every
+    # ancestor's)
+    outside_known, footer, article = False, False, False
+    node = el
+    while node is not None:
+        tag = node.tag
+        if tag == "aside":
+            return True
+        if not outside_known:
+            if tag in ("body", "html"):
+                outside_known = True
+            elif maintext.names_outside(node):
+                return True
+        footer = footer or tag == "footer"
+        article = article or tag == "article"
+        node = node.getparent()
+    return page_footer and footer and not article
 
 
 def _in_own_offset(stamp: str) -> datetime | None:
