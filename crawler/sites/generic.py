@@ -75,6 +75,8 @@ PUBLISHED_LABEL = re.compile(r"\b(?:published|posted|publication date|date publi
                              re.I)  # the date follows the label at once
 ORIGINALLY_BEFORE = re.compile(r"\boriginally\s*$", re.I)
 UPDATED_LABEL = re.compile(r"\b(?:updated|modified|revised|reviewed)(?:\s+on)?\s*[:|\u2022\u00b7\-]?\s*$", re.I)
+# class/id words of a navigation between posts (a whole word, split on white space, "_" and "-")
+POST_NAV_NAME = re.compile(r"(?:^|[\s_\-])(?:nav|navigation|pagination|pager|prev|previous|next)(?![^\s_\-])")
 LABEL_CHARS = 30  # an update label is read in this many characters before a date
 LABELLED_DATE_CHARS = 40  # a labelled date is read in this many characters after its label
 SEL_TAGS = 'meta[property="article:tag"]::attr(content)'
@@ -704,11 +706,13 @@ class ArticlePage:
     @cached_property
     def under_headline(self) -> list[str]:
         """The first TEXTS_UNDER_HEADLINE texts after the <h1> (byline, dateline), without those in a reader
-        comment, an <aside> or a related box (another post's day); [] without an <h1>."""
+        comment, an <aside>, a related box or a previous/next-post navigation (another post's day); [] without
+        an <h1>."""
         root = self.sel.root
         if not isinstance(getattr(root, "tag", None), str):
             return []
-        return [t for t in XP_UNDER_HEADLINE(root) if not _beside_article(t.getparent())]
+        return [t for t in XP_UNDER_HEADLINE(root)
+                if not _beside_article(t.getparent()) and not _in_post_navigation(t.getparent())]
 
     def found_date(self) -> tuple[str, str] | None:
         """No structured date: a date in the URL (``/2026/03/14/``, written "2026/03/14"), else the first full
@@ -1038,6 +1042,19 @@ def _in_own_offset(stamp: str) -> datetime | None:
     dt = read_date(stamp)
     offset = own_offset([stamp])
     return dt.astimezone(offset) if dt is not None and offset else dt
+
+
+def _in_post_navigation(el) -> bool:
+    """An element in a <nav> or in a region named as a navigation between posts ("post-nav", "pagination",
+    "prev", "next"): the day printed there is another post's."""
+    while el is not None and el.tag not in ("body", "html"):
+        if el.tag == "nav":
+            return True
+        names = f'{el.get("class") or ""} {el.get("id") or ""}'
+        if names.strip() and POST_NAV_NAME.search(names.lower()):
+            return True
+        el = el.getparent()
+    return False
 
 
 def _labelled_before(text: str, declared_day: str) -> tuple[str, str] | None:
