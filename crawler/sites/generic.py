@@ -49,6 +49,7 @@ XP_UNDER_HEADLINE = etree.XPath("(//h1)[1]/following::text()[not(parent::script 
 # the texts before / after the first <h1> (a masthead's "today" date is printed above the headline)
 # (each knows its element; only <body>'s: a <head><title> is no masthead)
 XP_BEFORE_HEADLINE = etree.XPath("(//h1)[1]/preceding::text()[ancestor::body][not(parent::script or parent::style)]")
+XP_AFTER_HEADLINE = etree.XPath("(//h1)[1]/following::text()[not(parent::script or parent::style)]")
 XP_TIME_BEFORE_HEADLINE = etree.XPath("(//h1)[1]/preceding::time")
 WEEKDAY_BEFORE = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\W*$", re.I)
 XP_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]", smart_strings=False)
@@ -741,19 +742,34 @@ class ArticlePage:
 
     def after_masthead_date(self, found: tuple[str, str]) -> tuple[str, str] | None:
         """When the first date of the page is a masthead's "today" (the first dated text of <body> above the
-        <h1>, with a weekday name right before the date in that same text: "Friday, December 19, 2025"),
-        the first date under the <h1> (:attr:`under_headline`: not a comment's or a sidebar's) if it is on or
-        before that day; None otherwise (a dateline above the headline with no date under it stays)."""
+        <h1>, outside the <h1>'s <article> / <main>, right after a weekday name: "Friday, December 19,
+        2025"), the first date after the <h1> inside that <article> / <main> (not in a comment, an aside, a
+        related box or a post navigation) if it is on or before that day; None otherwise (a dateline above
+        the headline inside the story stays, and so does a page with no such container)."""
         root = self.sel.root
+        h1 = next(root.iter("h1"), None)
+        story = next((a for a in h1.iterancestors() if a.tag in ("article", "main")), None) if h1 is not None else None
+        if story is None:
+            return None
+        prev = ""
         for text in XP_BEFORE_HEADLINE(root):
             written = dates_written(text)
             if not written:
+                prev = text
                 continue
             start, _, day = written[0]
-            if day != found[1] or not WEEKDAY_BEFORE.search(text[max(0, start - 16):start]):
+            if day != found[1] or not WEEKDAY_BEFORE.search((prev[-16:] + text[:start])[-24:]) \
+                    or _within(text.getparent(), story):
                 return None
-            under = first_date_in(self.under_headline)
-            return under if under and under[1] <= day else None
+            for after in XP_AFTER_HEADLINE(root):
+                el = after.getparent()
+                if not _within(el, story):
+                    return None
+                under = dates_written(after)
+                if under and not _beside_article(el) and not _in_post_navigation(el):
+                    written_under = " ".join(after[under[0][0]:under[0][1]].split())
+                    return (written_under, under[0][2]) if under[0][2] <= day else None
+            return None
         return None
 
     def modified_at_raw(self) -> str | None:
@@ -1042,6 +1058,11 @@ def _in_own_offset(stamp: str) -> datetime | None:
     dt = read_date(stamp)
     offset = own_offset([stamp])
     return dt.astimezone(offset) if dt is not None and offset else dt
+
+
+def _within(el, container) -> bool:
+    """``el`` is ``container`` or one of its descendants."""
+    return el is container or any(a is container for a in el.iterancestors())
 
 
 def _in_post_navigation(el) -> bool:
