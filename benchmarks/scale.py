@@ -108,6 +108,8 @@ class Sampler(threading.Thread):
         super().__init__(daemon=True)
         self.server_pid, self.server_peak, self.server_cpu = server_pid, 0.0, 0.0
         self.derive_peak = 0.0  # the child that writes latest/, card, croissant, report after the commit
+        self.derive_seen: list[float] = []  # when it was seen (first, last: its wall time to about 1 s)
+        self.derive_cpu: dict[int, float] = {}
         self.expected = expected  # rows the site should give (for the live lines only)
         self.proc, self.interval = proc, interval
         self.rows = 0
@@ -131,6 +133,9 @@ class Sampler(threading.Thread):
             for p in descendants(self.proc.pid):
                 if is_derive(p):
                     self.derive_peak = max(self.derive_peak, rss_mb(p))
+                    self.derive_seen = [self.derive_seen[0] if self.derive_seen else time.perf_counter() - self.t0,
+                                        time.perf_counter() - self.t0]
+                    self.derive_cpu[p] = max(self.derive_cpu.get(p, 0.0), cpu_seconds(p))
             self.samples.append((time.perf_counter() - self.t0, self.rows, crawl, worker))
             self.cpu_crawl = max(self.cpu_crawl, cpu_seconds(self.proc.pid))
             for p in kids:
@@ -295,6 +300,11 @@ def main() -> None:
         print(f"language worker peak RSS: {worker:.1f} MB")
         print(f"derived-files child after the commit (latest/, card, croissant, report; its own process): peak RSS "
               f"{sampler.derive_peak:.1f} MB")
+        if sampler.derive_seen and sampler.closing_at is not None:  # the close phase split: commit, then the child
+            first, last = sampler.derive_seen
+            print(f"  close phase split: before the child {first - sampler.closing_at:.0f} s (labels, files, state "
+                  f"commit); child seen {last - first + 1:.0f} s (1-s samples), CPU {sum(sampler.derive_cpu.values()):.1f} s "
+                  f"up to its last sample")
         if server_pid:
             print(f"demo server process (not the crawl): peak RSS {sampler.server_peak:.1f} MB, "
                   f"CPU {sampler.server_cpu:.1f} s")

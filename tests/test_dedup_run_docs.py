@@ -1,13 +1,15 @@
 """The run's scratch store (pipelines/dedup/run_docs.py): what a flush leaves in the file.
 
-A flush writes its rows in key order (fewer B-tree pages touched); the tables must hold exactly what
-inserting the rows in arrival order holds: a record registered twice in one batch ends as its last
-registration, a node keeps its first signature, band rows are the same set.
+Once the file outgrows the page cache a flush writes its rows in key order (fewer B-tree pages touched); the
+tables must hold exactly what inserting the rows in arrival order holds: a record registered twice in one
+batch ends as its last registration, a node keeps its first signature, band rows are the same set.
 """
 from __future__ import annotations
 
 import random
 import sqlite3
+
+import pytest
 
 from pipelines.dedup import run_docs
 from pipelines.dedup.run_docs import RunDocs, node_of
@@ -45,7 +47,14 @@ def _tables(db) -> dict[str, list[tuple]]:
     return {t: sorted(db.execute(f"SELECT * FROM {t}")) for t in ("docs", "nodes", "node_bands")}
 
 
-def test_a_sorted_flush_stores_what_arrival_order_stores(tmp_path, monkeypatch):
+# 0: every flush writes in key order (as once the file outgrows the page cache); the default: a small file's
+# flushes write in arrival order
+KEY_ORDER = pytest.mark.parametrize("sort_from", [0, run_docs._SORT_FROM_BYTES], ids=["key_order", "small_file"])
+
+
+@KEY_ORDER
+def test_a_sorted_flush_stores_what_arrival_order_stores(tmp_path, monkeypatch, sort_from):
+    monkeypatch.setattr(run_docs, "_SORT_FROM_BYTES", sort_from)
     monkeypatch.setattr(run_docs, "_FLUSH", 97)  # several flushes, each with repeated ids and nodes inside it
     regs = _registrations(1500)
     store = RunDocs(tmp_path / "dedup_run.sqlite")
@@ -54,6 +63,7 @@ def test_a_sorted_flush_stores_what_arrival_order_stores(tmp_path, monkeypatch):
     store.flush()
     got = _tables(store.db)
     want = _tables(_in_arrival_order(regs))
+    assert store._key_order is (sort_from == 0)
     store.close()
     assert got == want
     # the data really has what the sort must not disturb: an id registered twice, a node signed twice
@@ -63,7 +73,9 @@ def test_a_sorted_flush_stores_what_arrival_order_stores(tmp_path, monkeypatch):
     assert len(set(signed)) < len(signed)
 
 
-def test_the_last_registration_of_a_record_in_one_batch_wins(tmp_path):
+@KEY_ORDER
+def test_the_last_registration_of_a_record_in_one_batch_wins(tmp_path, monkeypatch, sort_from):
+    monkeypatch.setattr(run_docs, "_SORT_FROM_BYTES", sort_from)
     store = RunDocs(tmp_path / "dedup_run.sqlite")
     store.add("comments", "b", "h2", None, "https://example.org/2", 1, True, b"sig-b", [5, 1])
     store.add("comments", "a", "h1", 10.0, "https://example.org/1", 1, False, b"first", [9, 3])

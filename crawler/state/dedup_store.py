@@ -303,19 +303,27 @@ class SQLiteDedupStore:
         args = (*keys, max_bucket, _TBL[table]) if max_bucket else (*keys, _TBL[table])
         return self._docs(self.db.execute(q, args).fetchall())
 
-    def _url(self, value: str, cache: dict) -> int:
-        """The small integer that stands for a URL (each URL is stored once)."""
-        n = cache.get(value)
-        if n is not None:
-            return n
-        h = _h64(value)
-        n = next((r[0] for r in self.db.execute("SELECT n, url FROM urls WHERE h = ?", (h,)) if r[1] == value), None)
-        if n is None:
-            n = self.db.execute("INSERT INTO urls(h, url) VALUES (?, ?)", (h, value)).lastrowid
+    def _urls(self, values: list[str], cache: dict) -> None:
+        """Put the small integer that stands for each URL (each URL is stored once) in ``cache``: the batch's
+        unknown URLs are looked up in one query per 500 hashes, the new ones numbered in order of first
+        appearance (as SQLite's own rowids would be: the largest plus one) and inserted at once."""
         if len(cache) > 50_000:
             cache.clear()
-        cache[value] = n
-        return n
+        todo = [v for v in dict.fromkeys(values) if v not in cache]
+        if not todo:
+            return
+        hashes = {v: _h64(v) for v in todo}
+        for part in _chunks(sorted(set(hashes.values())), 500):
+            for n, url in self.db.execute(f"SELECT n, url FROM urls WHERE h IN ({','.join('?' * len(part))}) "
+                                          "ORDER BY n", part):
+                if url in hashes and url not in cache:
+                    cache[url] = n
+        new = [v for v in todo if v not in cache]
+        if new:
+            n0 = self.db.execute("SELECT max(n) FROM urls").fetchone()[0] or 0
+            rows = [(n0 + i, hashes[v], v) for i, v in enumerate(new, 1)]
+            self.db.executemany("INSERT INTO urls(n, h, url) VALUES (?, ?, ?)", rows)
+            cache.update((v, n) for n, _, v in rows)
 
     def _rep_refs(self, tbl: int, batch: list[tuple[SeenDoc, list[int]]]) -> dict[str, int | bytes | str]:
         """How each representative of the batch is stored: its row key (an integer) where the representative
@@ -362,33 +370,63 @@ class SQLiteDedupStore:
                             (_enc_id(rid), tbl, n, run_n))
         self.db.execute("DELETE FROM pending")
 
-    def _signature(self, d: SeenDoc, bands: list[int], mine: dict, refs: dict, new_sigs: list, band_rows: list,
-                   next_s: list[int]) -> int | None:
-        """The number of the record's signature: an identical one already stored (same signature and band keys)
-        is shared, else a new number whose band rows are written."""
-        if not bands and d.sig is None:
-            return None
-        keys = sorted({_band(k) for k in bands})
-        s = None
-        if d.sig is not None and keys:
-            s = mine.get((d.sig, tuple(keys)))
+    def _stored_sigs(self, wanted: dict[tuple, None]) -> dict[tuple, int]:
+        """``(signature, band keys) -> number`` of the ones already stored (the same signature with the same band
+        keys), for all of a batch at once: candidates by (first band key, signature) joined in SQL, then only
+        those whose every band key is stored for them."""
+        if not wanted:
+            return {}
+        db = self.db
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS want(i INTEGER PRIMARY KEY, key INTEGER, sig BLOB)")
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS want_keys(i INTEGER, key INTEGER, PRIMARY KEY(i, key)) "
+                   "WITHOUT ROWID")
+        db.execute("DELETE FROM want")
+        db.execute("DELETE FROM want_keys")
+        items = list(wanted)
+        db.executemany("INSERT INTO want VALUES (?, ?, ?)", ((i, keys[0], sig) for i, (sig, keys) in enumerate(items)))
+        cands = db.execute("SELECT w.i, g.s FROM want w JOIN bands b ON b.key = w.key JOIN sigs g ON g.s = b.s "
+                           "AND g.sig = w.sig ORDER BY w.i, g.s").fetchall()
+        if not cands:
+            return {}
+        db.executemany("INSERT INTO want_keys VALUES (?, ?)", ((i, k) for i, _ in {i: 0 for i, _ in cands}.items()
+                                                               for k in items[i][1]))
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS want_s(i INTEGER, s INTEGER)")
+        db.execute("DELETE FROM want_s")
+        db.executemany("INSERT INTO want_s VALUES (?, ?)", cands)
+        full = {(i, s) for i, s, c in db.execute(
+            "SELECT c.i, c.s, (SELECT count(*) FROM want_keys k JOIN bands b ON b.key = k.key AND b.s = c.s "
+            "WHERE k.i = c.i) FROM want_s c")
+            if c == len(items[i][1])}
+        out: dict[tuple, int] = {}
+        for i, s in cands:  # the first (lowest-numbered) candidate that has every band key, as one by one
+            if (i, s) in full and items[i] not in out:
+                out[items[i]] = s
+        return out
+
+    def _signatures(self, batch: list[tuple[SeenDoc, list[int]]], refs: dict, new_sigs: list, band_rows: list,
+                    next_s: list[int]) -> list[int | None]:
+        """The number of each record's signature: an identical one already stored (same signature and band keys)
+        is shared, else a new number (in the batch's order) whose band rows are written."""
+        keyed = []
+        for d, bands in batch:
+            keyed.append(None if not bands and d.sig is None else (d.sig, tuple(sorted({_band(k) for k in bands}))))
+        stored = self._stored_sigs({k: None for k in keyed if k is not None and k[0] is not None and k[1]})
+        mine: dict = {}  # signatures numbered in this batch
+        out: list[int | None] = []
+        for k in keyed:
+            if k is None:
+                out.append(None)
+                continue
+            s = (stored.get(k) or mine.get(k)) if k[0] is not None and k[1] else None
             if s is None:
-                for (cand,) in self.db.execute("SELECT g.s FROM bands b JOIN sigs g ON g.s = b.s WHERE b.key = ? "
-                                               "AND g.sig = ?", (keys[0], d.sig)).fetchall():
-                    marks = ",".join("?" * len(keys))
-                    same = self.db.execute(f"SELECT count(*) FROM bands WHERE s = ? AND key IN ({marks})",
-                                           (cand, *keys)).fetchone()[0]
-                    if same == len(keys):
-                        s = mine[(d.sig, tuple(keys))] = cand
-                        break
-        if s is None:
-            s, next_s[0] = next_s[0], next_s[0] + 1
-            new_sigs.append((s, 0, d.sig))
-            band_rows += [(k, s) for k in keys]
-            if d.sig is not None:
-                mine[(d.sig, tuple(keys))] = s
-        refs[s] = refs.get(s, 0) + 1
-        return s
+                s, next_s[0] = next_s[0], next_s[0] + 1
+                new_sigs.append((s, 0, k[0]))
+                band_rows += [(b, s) for b in k[1]]
+                if k[0] is not None:
+                    mine[k] = s
+            refs[s] = refs.get(s, 0) + 1
+            out.append(s)
+        return out
 
     def _write(self, tbl: int, batch: list[tuple[SeenDoc, list[int]]], run_n: int, urls: dict, stale: list,
                fresh: bool, next_s: list[int]) -> None:
@@ -397,9 +435,10 @@ class SQLiteDedupStore:
         existing = {} if fresh else self._lookup(tbl, [d.id for d, _ in batch])
         rep_refs = self._rep_refs(tbl, batch)
         inserts, updates, band_rows, new_ids, new_sigs = [], [], [], [], []
-        mine: dict = {}  # signatures numbered in this batch
         refs: dict[int, int] = {}
-        for d, bands in batch:
+        numbers = self._signatures(batch, refs, new_sigs, band_rows, next_s)
+        self._urls([d.order_url or "" for d, _ in batch], urls)
+        for (d, bands), sn in zip(batch, numbers):
             h, hr = _enc_hash(d.content_hash)
             rep = None if d.rep_id in ("", d.id) else rep_refs[d.rep_id]
             cluster = None if d.cluster_id is None else (1 if d.cluster_id == (d.rep_id or d.id) else
@@ -407,8 +446,7 @@ class SQLiteDedupStore:
             pub = d.published_at
             if pub is not None and float(pub).is_integer():
                 pub = int(pub)
-            sn = self._signature(d, bands, mine, refs, new_sigs, band_rows, next_s)
-            cols = (h, hr, d.version, rep, cluster, pub, self._url(d.order_url or "", urls), run_n, sn)
+            cols = (h, hr, d.version, rep, cluster, pub, urls[d.order_url or ""], run_n, sn)
             old = existing.get(d.id)
             if old is not None:
                 updates.append((*cols, old[0]))

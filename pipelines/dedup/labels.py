@@ -13,6 +13,7 @@ so the work and the memory at the end scale with the duplicate structure, not wi
 """
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -160,6 +161,10 @@ def band_keys_of(sigs: list[bytes]) -> list[list[int]]:
     return mh.band_keys_matrix(np.frombuffer(b"".join(sigs), dtype="<u4").reshape(len(sigs), -1)).tolist()
 
 
+# The registered records among a batch of ids (a row group's: 5,000), in one query with the ids as one JSON
+# parameter, probed in id order (json_each first: SQLite would otherwise scan the table per id); a third less CPU
+# than 500-id IN lists (docs/performance.md, "The close phase (session 6)").
+_IDS_DOCS = ("SELECT d.id, d.node, d.chash FROM json_each(?) j CROSS JOIN docs d ON d.tbl = ? AND d.id = j.value")
 _CHANGES_CHUNK = 2000  # records read from the scratch file per vectorised band-key pass
 
 
@@ -204,7 +209,8 @@ class DedupLabeler(RecordIntake):
         if not done.by_node:
             return {}
         out = {}
-        for rid, (node, chash) in self.run.docs_of(table, ids).items():
+        wanted = json.dumps(sorted({i for i in ids if isinstance(i, str)}))
+        for rid, node, chash in self.run.query(_IDS_DOCS, (wanted, table)):
             hit = done.by_node.get(node)
             if hit is not None:
                 out[rid] = _label(rid, chash, *hit)

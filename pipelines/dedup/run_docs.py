@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS pairs(tbl TEXT NOT NULL, a TEXT NOT NULL, b TEXT NOT 
   WITHOUT ROWID;
 """
 _FLUSH = 2000
+_CACHE_BYTES = 8 * 2**20  # the connection's page cache
+_SORT_FROM_BYTES = _CACHE_BYTES  # file size from which flushes write in key order
 _BY_KEY = itemgetter(1)  # docs: id, nodes: node, node_bands: band key (the second column of each primary key)
 
 
@@ -59,6 +61,7 @@ class RunDocs:
         self._nodes: list[tuple] = []
         self._bands: list[tuple] = []
         self.count: dict[str, int] = {}
+        self._key_order = False  # flushes write in key order (set once the file outgrows the page cache)
 
     def _open(self) -> sqlite3.Connection:
         if self.db is None:
@@ -66,11 +69,17 @@ class RunDocs:
             self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode = OFF")
             self.db.execute("PRAGMA synchronous = OFF")
-            self.db.execute("PRAGMA cache_size = -8192")  # 8 MB of pages: bounded, whatever the run's size
+            self.db.execute(f"PRAGMA cache_size = -{_CACHE_BYTES // 1024}")  # bounded, whatever the run's size
             self.db.execute("PRAGMA temp_store = FILE")
             self.db.executescript(_SCHEMA)
             self.db.execute("BEGIN")  # one long transaction, committed at each flush: no commit per record
         return self.db
+
+    def _file_bytes(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0
 
     # -- during the run -------------------------------------------------------------------------------------
     def first_time(self, table: str, key: str) -> bool:
@@ -94,13 +103,16 @@ class RunDocs:
         if not (self._docs or self._nodes):
             return
         db = self._open()
-        # Rows in key order: each insert lands beside the previous one in the B-tree instead of on a random page
-        # (band keys are hashes), so a flush touches far fewer pages of a file larger than the page cache. The
-        # tables hold the same rows whatever the order: the sort is stable, so a record registered twice in one
-        # batch still ends as its last registration (INSERT OR REPLACE); nodes and bands are INSERT OR IGNORE.
-        self._docs.sort(key=_BY_KEY)
-        self._nodes.sort(key=_BY_KEY)
-        self._bands.sort(key=_BY_KEY)
+        # Once the file is larger than the page cache: rows in key order, so each insert lands beside the previous
+        # one in the B-tree instead of on a random page (band keys are hashes) and a flush touches far fewer pages
+        # (below that size every page is cached and the sort would only add its own cost). The tables hold the
+        # same rows whatever the order: the sort is stable, so a record registered twice in one batch still ends
+        # as its last registration (INSERT OR REPLACE); nodes and bands are INSERT OR IGNORE.
+        if self._key_order or self._file_bytes() > _SORT_FROM_BYTES:
+            self._key_order = True
+            self._docs.sort(key=_BY_KEY)
+            self._nodes.sort(key=_BY_KEY)
+            self._bands.sort(key=_BY_KEY)
         db.executemany("INSERT OR REPLACE INTO docs VALUES (?,?,?,?,?,?,?,?)", self._docs)
         db.executemany("INSERT OR IGNORE INTO nodes VALUES (?,?,?)", self._nodes)
         db.executemany("INSERT OR IGNORE INTO node_bands VALUES (?,?,?)", self._bands)
