@@ -27,6 +27,19 @@ def parse_human_date(s: str) -> datetime | None:
 
 def parse_date(raw: str | None, *, naive_is_utc: bool = True) -> datetime | None:
     """ISO 8601 (with or without offset), RFC 822 (feeds) or a Unix timestamp → aware UTC datetime."""
+    dt = _parse_as_written(raw)
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        if not naive_is_utc:
+            return None
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)
+
+
+def _parse_as_written(raw) -> datetime | None:
+    """What :func:`parse_date` reads, before it is moved to UTC: aware in the offset the string states,
+    naive when it states none (an epoch number: aware, in UTC)."""
     if raw is None:
         return None
     if isinstance(raw, (int, float)):
@@ -37,7 +50,7 @@ def parse_date(raw: str | None, *, naive_is_utc: bool = True) -> datetime | None
     if re.fullmatch(r"\d{9,11}(\.\d+)?", s):
         return _from_epoch(float(s))
     try:
-        dt = datetime.fromisoformat(_ISO_Z.sub("+00:00", s.replace(" ", "T", 1) if re.match(r"\d{4}-\d\d-\d\d \d", s) else s))
+        return datetime.fromisoformat(_ISO_Z.sub("+00:00", s.replace(" ", "T", 1) if re.match(r"\d{4}-\d\d-\d\d \d", s) else s))
     except ValueError:
         dt = parse_human_date(s)
         if dt is None and not _MERIDIEM.search(s):  # RFC 822 parsing would silently drop AM/PM
@@ -45,13 +58,7 @@ def parse_date(raw: str | None, *, naive_is_utc: bool = True) -> datetime | None
                 dt = parsedate_to_datetime(s)
             except (TypeError, ValueError, IndexError):
                 return None
-        if dt is None:
-            return None
-    if dt.tzinfo is None:
-        if not naive_is_utc:
-            return None
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
+        return dt
 
 
 def read_date(raw: str | None) -> datetime | None:
@@ -73,22 +80,21 @@ def written_in_utc(raw: str | None) -> bool:
     return bool(raw) and bool(_UTC_MARK.search(str(raw).strip()))
 
 
-_STATED_OFFSET = re.compile(r"\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:(Z|UTC|GMT)|([+-])(\d\d):?(\d\d))$", re.I)
+_STATED_UTC = re.compile(r"(?:(?<![a-z])(?:Z|UTC|GMT)|[+-]00(?::?00)?)\s*$", re.I)
 
 
 def stated_offset_minutes(raw: str | None) -> int | None:
-    """Minutes east of UTC that a timestamp is written in: "2026-10-12T11:00:00+02:00" → 120,
-    "…T09:00:00Z" / "+00:00" → 0; None when the string states no offset (a day, a time without one, an
-    epoch number: an instant, not a local time)."""
-    m = _STATED_OFFSET.search(str(raw or "").strip())
-    if not m:
+    """Minutes east of UTC that a timestamp is written in, read from the same parse that gives its instant
+    (:func:`parse_date`): "2026-10-12T11:00:00+02:00" → 120, "…T09:00:00+05" → 300, "…T09:00:00Z" /
+    "+00:00" / "… GMT" → 0; None when the string states no offset (a day, a time without one, an epoch
+    number: an instant, not a local time) or cannot be read ("+14:75")."""
+    if raw is None or isinstance(raw, (int, float)) or re.fullmatch(r"\s*\d{9,11}(\.\d+)?\s*", str(raw)):
         return None
-    if m.group(1):
-        return 0
-    minutes = int(m.group(3)) * 60 + int(m.group(4))
-    if minutes >= 24 * 60:
+    dt = _parse_as_written(raw)
+    offset = dt.utcoffset() if dt is not None else None
+    if offset is None or (not offset and not _STATED_UTC.search(str(raw).strip())):
         return None
-    return -minutes if m.group(2) == "-" else minutes
+    return int(offset.total_seconds() // 60)
 
 
 def own_offset(stamps) -> timezone | None:

@@ -89,12 +89,15 @@ ARTICLE_COLUMNS: list[Column] = [
            "2026-11-20T10:30:00+01:00"),
     Column("published_at_offset_minutes", pa.int16(), True,
            "UTC offset, in minutes east of UTC, of the local time the source states for `published_at`; "
-           "`published_at` + this offset is the site's local time, whose day is the day the site published on. "
+           "`published_at` + this offset is the time as the source wrote it, whose day is the day the site "
+           "published on when the source writes its own local time. "
            "Filled by the article page parser (`generic@N`: every article found through feeds, sitemaps, "
            "WordPress REST post lists or listings), from the offset the page writes its date in, or the site's "
            "offset inferred from its other timestamps when the page writes the time in UTC and the local day is "
            "the URL's day; and by forum opening-post rows (`<forum>-opening-post@1`: Discourse, phpBB, XenForo, "
-           "vBulletin, SMF, Invision), from the offset of the post's timestamp. 0 for a time stated in UTC; "
+           "vBulletin, SMF, Invision), from the offset of the post's timestamp. 0 for a time stated in UTC (it "
+           "records a UTC stamp: the site's own local offset may differ, as on forums that serve every time "
+           "in UTC); "
            "null when the source gives no offset (a day-only date, a time without an offset such as a forum's "
            "printed local time) and on rows whose platform gives an epoch instant (Reddit, Hacker News) or no "
            "time (`<forum>-topic@1`).",

@@ -59,3 +59,14 @@ def test_stated_offset_minutes_is_the_offset_a_stamp_is_written_in():
     assert stated_offset_minutes("Mon, 12 Oct 2026 09:00:00 GMT") == 0
     for none in ("10-12-2026, 09:00 AM", "2026-10-12", "1760259600", "", None):
         assert stated_offset_minutes(none) is None
+
+
+def test_stated_offset_minutes_agrees_with_the_instant_parse_date_reads():
+    """The offset comes from the same parse as the instant: a stamp parse_date cannot read has no offset, a
+    short "+05" offset parse_date applies is the offset."""
+    from crawler.dates import parse_date
+    assert stated_offset_minutes("2026-10-12T09:00:00+05") == 300
+    assert parse_date("2026-10-12T09:00:00+05").hour == 4
+    for raw in ("2026-10-12T09:00:00+14:75", "Oct 12, 2026 09:00-10:00"):
+        assert stated_offset_minutes(raw) is None or parse_date(raw) is not None
+    assert stated_offset_minutes("2026-10-12T09:00:00") is None

@@ -47,10 +47,9 @@ TEXTS_UNDER_HEADLINE = 40
 XP_UNDER_HEADLINE = etree.XPath("(//h1)[1]/following::text()[not(parent::script or parent::style)]"
                                 f"[position() <= {TEXTS_UNDER_HEADLINE}]")
 # the texts before / after the first <h1> (a masthead's "today" date is printed above the headline)
-XP_BEFORE_HEADLINE = etree.XPath("(//h1)[1]/preceding::text()[not(parent::script or parent::style)]",
-                                 smart_strings=False)
-XP_AFTER_HEADLINE = etree.XPath("(//h1)[1]/following::text()[not(parent::script or parent::style)]",
-                                smart_strings=False)
+# (each knows its element; only <body>'s: a <head><title> is no masthead)
+XP_BEFORE_HEADLINE = etree.XPath("(//h1)[1]/preceding::text()[ancestor::body][not(parent::script or parent::style)]")
+XP_TIME_BEFORE_HEADLINE = etree.XPath("(//h1)[1]/preceding::time")
 WEEKDAY_BEFORE = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\W*$", re.I)
 XP_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)]", smart_strings=False)
 XP_VISIBLE_TEXT_AT = etree.XPath("//body//text()[not(parent::script or parent::style)]")  # (each knows its element)
@@ -68,13 +67,16 @@ PUBLISHED_META_NAMES = ("published", "publish-date", "publish_date", "publishdat
                         "dcterms.created", "citation_publication_date", "citation_date", "date")
 URL_DATE = re.compile(r"/((?:19|20)\d\d)[/-](\d{1,2})[/-](\d{1,2})(?:/|-|$)")
 # the same with the month named in English ("/2023/october/03/", "/2023/oct/03/")
-URL_DATE_MONTH_NAME = re.compile(r"/((?:19|20)\d\d)/(" + _MONTH_NAME + r")/(\d{1,2})(?:/|-|$)", re.I)
+# (the day is a whole path segment: "/2023/may/5-ways-to-…" is a slug, not May 5; ASCII only: "ſep" is no month)
+URL_DATE_MONTH_NAME = re.compile(r"/((?:19|20)\d\d)/(" + _MONTH_NAME + r")/(\d{1,2})(?:/|$)", re.I | re.A)
 # a date the page labels as its publication ("Published Apr 26, 2023", "Posted on: 4 May 2022", "Date
 # published: …"): the label ends the text before the date; "originally published" is :meth:`stated_original`'s
 PUBLISHED_LABEL = re.compile(r"\b(?:published|posted|publication date|date published)(?:\s+on)?\s*[:|\u2022\u00b7\-]?\s*",
                              re.I)  # the date follows the label at once
 ORIGINALLY_BEFORE = re.compile(r"\boriginally\s*$", re.I)
 UPDATED_LABEL = re.compile(r"\b(?:updated|modified|revised|reviewed)(?:\s+on)?\s*[:|\u2022\u00b7\-]?\s*$", re.I)
+# class/id words of a navigation between posts (a whole word, split on white space, "_" and "-")
+POST_NAV_NAME = re.compile(r"(?:^|[\s_\-])(?:nav|navigation|pagination|pager|prev|previous|next)(?![^\s_\-])")
 LABEL_CHARS = 30  # an update label is read in this many characters before a date
 LABELLED_DATE_CHARS = 40  # a labelled date is read in this many characters after its label
 SEL_TAGS = 'meta[property="article:tag"]::attr(content)'
@@ -648,54 +650,69 @@ class ArticlePage:
         return " ".join(XP_VISIBLE_TEXT(root))
 
     def labelled_published(self, declared: str) -> tuple[str, str] | None:
-        """A date the page labels as its publication ("Published Apr 26, 2023", PUBLISHED_LABEL) earlier than
-        the declared date, when the page prints the declared day only as an update ("Updated Aug 21, 2025",
-        UPDATED_LABEL) or not at all: the declared stamp is then the last change, the labelled day the
-        publication. The label is looked for in the texts under the headline (:attr:`under_headline`, so
-        not in a reader comment, an <aside> or a related box: another post's), the declared day in all
-        the page's text. (written, YYYY-MM-DD) or None."""
+        """A date the page labels as its publication ("Published Apr 26, 2023", PUBLISHED_LABEL) more than a
+        day before the declared date, when the page prints the declared day, and prints it only after an
+        update label ("Updated Aug 21, 2025", UPDATED_LABEL): the declared stamp is then the last change,
+        the labelled day the publication. The label is looked for in the texts under the headline
+        (:attr:`under_headline`, so not in a reader comment, an <aside> or a related box: another post's)
+        and on the lines of the <time> elements above the headline or among those texts
+        (:attr:`time_labels`); the declared day in all the page's text. (written, YYYY-MM-DD) or None."""
         dt = _in_own_offset(declared)
         if dt is None:
             return None
+        day = dt.date().isoformat()
         under = " ".join(self.under_headline)
         low = under.lower()
-        if "publi" in low or "posted" in low:  # no label: one cheap look
-            found = _labelled_before(under, dt.date().isoformat(), self.visible_text)
+        labels = ([under] if "publi" in low or "posted" in low else []) + self.time_labels  # no label: one look
+        for label in labels:
+            found = _labelled_before(label, day)
             if found:
-                return found
-        for label in self.time_labels:  # "Published <time>August 13, 2025</time>" further down the story
-            found = _labelled_before(label, dt.date().isoformat(), self.visible_text)
-            if found:
-                return found
+                return found if self.printed_only_as_update(day) else None
         return None
+
+    def printed_only_as_update(self, day: str) -> bool:
+        """The page's visible text prints ``day`` (YYYY-MM-DD) at least once, and each time right after an
+        update label ("Updated Aug 21, 2025"). Read once per page and day."""
+        cache = self.__dict__.setdefault("_only_as_update", {})
+        if day not in cache:
+            text = self.visible_text
+            starts = [start for start, _, d in dates_written(text) if d == day]
+            cache[day] = bool(starts) and all(UPDATED_LABEL.search(text[max(0, i - LABEL_CHARS):i]) for i in starts)
+        return cache[day]
 
     @cached_property
     def time_labels(self) -> list[str]:
         """The text of each <time> element's parent that holds a publication label ("Published August 13,
-        2025"), outside a reader comment, an <aside>, a related box or the page footer."""
+        2025"), for the <time> elements above the <h1> or among the texts under it (:attr:`under_headline`;
+        not one further down, as a previous-post link's), outside a reader comment, an <aside>, a related
+        box or the page footer."""
         root = self.sel.root
         if not isinstance(getattr(root, "tag", None), str):
             return []
-        out = []
+        out, near = [], None
         for el in root.iter("time"):
             parent = el.getparent()
             if parent is None:
                 continue
             text = " ".join(" ".join(parent.itertext()).split())
             low = text.lower()
-            if len(text) <= 120 and ("publi" in low or "posted" in low) \
-                    and not _beside_article(parent, page_footer=True):
-                out.append(text)
+            if len(text) <= 120 and ("publi" in low or "posted" in low):
+                if near is None:
+                    near = set(XP_TIME_BEFORE_HEADLINE(root)) | {t.getparent() for t in self.under_headline}
+                if el in near and not _beside_article(parent, page_footer=True):
+                    out.append(text)
         return out
 
     @cached_property
     def under_headline(self) -> list[str]:
         """The first TEXTS_UNDER_HEADLINE texts after the <h1> (byline, dateline), without those in a reader
-        comment, an <aside> or a related box (another post's day); [] without an <h1>."""
+        comment, an <aside>, a related box or a previous/next-post navigation (another post's day); [] without
+        an <h1>."""
         root = self.sel.root
         if not isinstance(getattr(root, "tag", None), str):
             return []
-        return [t for t in XP_UNDER_HEADLINE(root) if not _beside_article(t.getparent())]
+        return [t for t in XP_UNDER_HEADLINE(root)
+                if not _beside_article(t.getparent()) and not _in_post_navigation(t.getparent())]
 
     def found_date(self) -> tuple[str, str] | None:
         """No structured date: a date in the URL (``/2026/03/14/``, written "2026/03/14"), else the first full
@@ -703,11 +720,13 @@ class ArticlePage:
         line, is no date), else htmldate's quick search (which gives only its YYYY-MM-DD, so that is the
         string); as (written, YYYY-MM-DD), None when none is found."""
         m = URL_DATE.search(self.url or "")
-        if m and 1 <= int(m.group(2)) <= 12 and 1 <= int(m.group(3)) <= 31:
-            return m.group(0).strip("/-"), f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d}"
+        day = m and _real_day(m.group(1), m.group(2), m.group(3))  # "/2023/02/31/" is no day
+        if day:
+            return m.group(0).strip("/-"), day
         m = URL_DATE_MONTH_NAME.search(self.url or "")
-        if m and 1 <= int(m.group(3)) <= 31:
-            return m.group(0).strip("/-"), f"{m.group(1)}-{MONTHS[m.group(2).lower()]:02d}-{int(m.group(3)):02d}"
+        day = m and _real_day(m.group(1), MONTHS.get(m.group(2).lower()), m.group(3))
+        if day:
+            return m.group(0).strip("/-"), day
         root = self.sel.root
         if not isinstance(getattr(root, "tag", None), str):
             return None
@@ -721,14 +740,21 @@ class ArticlePage:
         return (day, day) if day and DAY.fullmatch(day) else None
 
     def after_masthead_date(self, found: tuple[str, str]) -> tuple[str, str] | None:
-        """When the first date of the page is a masthead's "today" (printed above the <h1> after a weekday
-        name: "Friday, December 19, 2025"), the first date after the <h1> instead; None otherwise."""
+        """When the first date of the page is a masthead's "today" (the first dated text of <body> above the
+        <h1>, with a weekday name right before the date in that same text: "Friday, December 19, 2025"),
+        the first date under the <h1> (:attr:`under_headline`: not a comment's or a sidebar's) if it is on or
+        before that day; None otherwise (a dateline above the headline with no date under it stays)."""
         root = self.sel.root
-        before = " ".join(XP_BEFORE_HEADLINE(root))
-        at = before.find(found[0])
-        if at < 0 or not WEEKDAY_BEFORE.search(before[max(0, at - 16):at]):
-            return None
-        return first_date_in(XP_AFTER_HEADLINE(root))
+        for text in XP_BEFORE_HEADLINE(root):
+            written = dates_written(text)
+            if not written:
+                continue
+            start, _, day = written[0]
+            if day != found[1] or not WEEKDAY_BEFORE.search(text[max(0, start - 16):start]):
+                return None
+            under = first_date_in(self.under_headline)
+            return under if under and under[1] <= day else None
+        return None
 
     def modified_at_raw(self) -> str | None:
         for cand in (self.ld.get("dateModified"), self.article_meta("modified_time"), self.og("updated_time")):
@@ -1018,25 +1044,39 @@ def _in_own_offset(stamp: str) -> datetime | None:
     return dt.astimezone(offset) if dt is not None and offset else dt
 
 
-def _labelled_before(text: str, declared_day: str, page_text: str) -> tuple[str, str] | None:
-    """The first date in the text labelled as a publication (not "originally published") that is before
-    ``declared_day``, provided every printing of ``declared_day`` in the page's text is labelled as an
-    update."""
-    labelled = None
+def _in_post_navigation(el) -> bool:
+    """An element in a <nav> or in a region named as a navigation between posts ("post-nav", "pagination",
+    "prev", "next"): the day printed there is another post's."""
+    while el is not None and el.tag not in ("body", "html"):
+        if el.tag == "nav":
+            return True
+        names = f'{el.get("class") or ""} {el.get("id") or ""}'
+        if names.strip() and POST_NAV_NAME.search(names.lower()):
+            return True
+        el = el.getparent()
+    return False
+
+
+def _labelled_before(text: str, declared_day: str) -> tuple[str, str] | None:
+    """The first date in the text labelled as a publication (not "originally published") that is more than
+    a day before ``declared_day`` (a day's difference is a time zone's, not a re-dating)."""
     for m in PUBLISHED_LABEL.finditer(text):
         if ORIGINALLY_BEFORE.search(text[max(0, m.start() - 12):m.start()]):
             continue
         after = text[m.end():m.end() + LABELLED_DATE_CHARS]
         found = dates_written(after)
-        if found and found[0][0] == 0 and found[0][2] < declared_day:
-            labelled = (" ".join(after[:found[0][1]].split()), found[0][2])
-            break
-    if labelled is None:
+        if found and found[0][0] == 0 and \
+                (date.fromisoformat(declared_day) - date.fromisoformat(found[0][2])).days > 1:
+            return " ".join(after[:found[0][1]].split()), found[0][2]
+    return None
+
+
+def _real_day(year: str, month: str | int | None, day: str) -> str | None:
+    """YYYY-MM-DD of a date read from a URL, None when there is no such day ("/2023/feb/31/", month 13)."""
+    try:
+        return date(int(year), int(month), int(day)).isoformat() if month else None
+    except ValueError:
         return None
-    for start, _, day in dates_written(page_text):
-        if day == declared_day and not UPDATED_LABEL.search(page_text[max(0, start - LABEL_CHARS):start]):
-            return None
-    return labelled
 
 
 def _as_day(found: tuple[str, str] | None) -> tuple[str, datetime] | None:
