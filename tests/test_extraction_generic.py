@@ -285,3 +285,15 @@ def test_tree_is_lxml_html_elements_and_left_as_parsed():
     first = parse_article(exp["url"], body, {})
     assert parse_article(exp["url"], body, {}) == first
     assert parsed_html(body)[1] is sel  # the same parse was reused
+
+
+@pytest.mark.parametrize("path", ["/2023/\u017fep/03/", "/2023/feb/30/", "/2023/13/03/"])
+def test_a_url_with_no_real_date_is_no_date_and_no_crash(path):
+    """date_url_month_name's page under a URL whose date is no day (a long s that case-folds to "s", Feb 30,
+    month 13): still an article, and its date is not read from the URL."""
+    body, exp = load("date_url_month_name")
+    url = exp["url"].replace("/2023/october/03/", path)
+    assert url != exp["url"]
+    result = parse_article(url, body, {})
+    assert isinstance(result, ArticleRecord)
+    assert result.published_at_raw != path.strip("/")
